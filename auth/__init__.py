@@ -1,0 +1,1 @@
+"""Bearer access tokens: issuing, hashing and resolving a request's viewer."""

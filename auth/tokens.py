@@ -1,0 +1,128 @@
+"""Issue, verify and revoke bearer tokens. Only a SHA-256 hash and a short prefix are stored."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from auth.viewer import Viewer
+from models.access_token import AccessToken, Scope
+from models.member import Member
+
+TOKEN_PREFIX = "aize_"
+_TOKEN_RE = re.compile(r"^aize_[A-Za-z0-9_-]{40}$")
+_SHOWN_PREFIX_LENGTH = 12
+# Writing last_used_at on every request would turn reads into writes; once a minute is plenty.
+_LAST_USED_RESOLUTION_SECONDS = 60
+
+
+class TokenError(Exception):
+    """Authentication failed; `reason` is safe to show the caller."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    record: AccessToken
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex digest of the whole token (what is stored and looked up)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def default_scopes(member: Member | None) -> list[Scope]:
+    """Scopes a new token gets when none are asked for: everything the role may use."""
+    if member is None:
+        return [Scope.INGEST]
+    if member.role.sees_team:
+        return [Scope.READ, Scope.EXPORT, Scope.ADMIN]
+    return [Scope.READ]
+
+
+async def issue_token(
+    organization_id: int,
+    member: Member | None,
+    name: str,
+    scopes: list[Scope] | None = None,
+) -> IssuedToken:
+    """Create a token; the plain token is returned once and never stored."""
+    chosen = scopes if scopes is not None else default_scopes(member)
+    if member is None and set(chosen) != {Scope.INGEST}:
+        raise ValueError("a token without a member can only have the ingest scope")
+    if member is not None and member.organization_id != organization_id:
+        raise ValueError("the member belongs to another organization")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(30)
+    record = await AccessToken.create(
+        organization_id=organization_id,
+        member=member,
+        name=name,
+        prefix=token[:_SHOWN_PREFIX_LENGTH],
+        token_hash=hash_token(token),
+        scopes=sorted(s.value for s in set(chosen)),
+    )
+    return IssuedToken(token=token, record=record)
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token from an Authorization header, or TokenError naming what is wrong."""
+    if not authorization:
+        raise TokenError("missing bearer token: send 'Authorization: Bearer <token>'")
+    scheme, _, value = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise TokenError("malformed Authorization header: expected 'Bearer <token>'")
+    token = value.strip()
+    if not _TOKEN_RE.match(token):
+        raise TokenError("malformed token: expected 'aize_' followed by 40 characters")
+    return token
+
+
+async def authenticate(authorization: str | None) -> Viewer:
+    """Resolve the caller from an Authorization header; raises TokenError (for a 401)."""
+    token = bearer_token(authorization)
+    digest = hash_token(token)
+    record = await AccessToken.get_or_none(token_hash=digest).select_related("member")
+    # The lookup is by hash; comparing again in constant time keeps timing flat anyway.
+    if record is None or not hmac.compare_digest(record.token_hash, digest):
+        raise TokenError("unknown token")
+    if record.revoked_at is not None:
+        raise TokenError("revoked token")
+    member: Member | None = record.member
+    now = datetime.now(UTC)
+    last_used = record.last_used_at
+    if last_used is None or (now - last_used).total_seconds() > _LAST_USED_RESOLUTION_SECONDS:
+        await AccessToken.filter(id=record.id).update(last_used_at=now)
+    return Viewer(
+        token_id=record.id,
+        organization_id=record.organization_id,
+        member_id=member.id if member else None,
+        role=member.role if member else None,
+        scopes=record.scope_set(),
+    )
+
+
+async def revoke_token(prefix_or_id: str, organization_id: int | None = None) -> AccessToken:
+    """Revoke by shown prefix or numeric id; effective on the next request."""
+    query = AccessToken.filter(revoked_at__isnull=True)
+    if organization_id is not None:
+        query = query.filter(organization_id=organization_id)
+    if prefix_or_id.isdigit():
+        matches = await query.filter(id=int(prefix_or_id))
+    else:
+        matches = await query.filter(prefix=prefix_or_id[:_SHOWN_PREFIX_LENGTH])
+    if not matches:
+        raise ValueError(f"no active token matches {prefix_or_id!r}")
+    if len(matches) > 1:
+        raise ValueError(f"{prefix_or_id!r} matches {len(matches)} tokens; use the token id")
+    record = matches[0]
+    record.revoked_at = datetime.now(UTC)
+    await record.save(update_fields=["revoked_at"])
+    return record

@@ -1,0 +1,43 @@
+"""Viewer: who is calling, resolved once per request from the bearer token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.access_token import Scope
+from models.member import Role
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    token_id: int
+    organization_id: int
+    # None only for ingest service tokens, which carry no person.
+    member_id: int | None
+    role: Role | None
+    scopes: frozenset[Scope]
+
+    @property
+    def can_read(self) -> bool:
+        return self.member_id is not None and Scope.READ in self.scopes
+
+    @property
+    def can_ingest(self) -> bool:
+        return Scope.INGEST in self.scopes
+
+    @property
+    def sees_team(self) -> bool:
+        """Admins and Owners see the whole organization's usage; Members only their own."""
+        return self.role is not None and self.role.sees_team
+
+    @property
+    def can_export(self) -> bool:
+        return self.sees_team and Scope.EXPORT in self.scopes
+
+    @property
+    def can_administer(self) -> bool:
+        return self.sees_team and Scope.ADMIN in self.scopes
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role is Role.OWNER and Scope.ADMIN in self.scopes

@@ -1,0 +1,206 @@
+"""The CLI's commands. Each returns what to print (a string, a dict for JSON, or None)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from auth.tokens import issue_token, revoke_token
+from models.access_token import Scope
+from models.database import apply_migrations, close_database, init_database
+from models.member import Member, Role
+from models.organization import Organization, Tier
+from pricing.cost import percent_to_basis_points
+from pricing.money import usd_to_nanos
+from resolvers.periods import parse_timezone
+from settings import Settings
+
+T = TypeVar("T")
+
+
+class CommandError(Exception):
+    """Bad arguments or state, as one line for the user."""
+
+
+async def with_database(
+    settings: Settings,
+    handler: Callable[[argparse.Namespace], Awaitable[T]],
+    args: argparse.Namespace,
+) -> T:
+    """Run a command with the database connected (SQLite is migrated automatically)."""
+    if args.command == "migrate":
+        await apply_migrations(settings)
+    await init_database(settings, migrate=settings.is_sqlite and args.command != "migrate")
+    try:
+        return await handler(args)
+    finally:
+        await close_database()
+
+
+async def migrate_command(args: argparse.Namespace) -> str:
+    return "migrations applied"
+
+
+async def demo_command(args: argparse.Namespace) -> dict[str, str] | str:
+    from cli.demo_data import seed_demo
+
+    if await Organization.filter(slug="acme-ai").exists():
+        raise CommandError(
+            "the demo data already exists in this database; use a fresh AIZE_DATABASE_URL"
+        )
+    tokens = await seed_demo(args.requests, seed=args.seed)
+    if args.json:
+        return {
+            "owner": tokens.owner,
+            "admin": tokens.admin,
+            "member": tokens.member,
+            "ingest": tokens.ingest,
+        }
+    return _token_banner(
+        tokens.organization, tokens.owner, tokens.admin, tokens.member, tokens.ingest, url=None
+    )
+
+
+def _token_banner(
+    org: str, owner: str, admin: str, member: str, ingest: str, url: str | None
+) -> str:
+    lines = [f"Demo organization: {org}"]
+    if url:
+        lines += [f"GraphiQL: {url}  (add the header below in GraphiQL's Headers tab)"]
+    lines += [
+        f'  Owner  token: {owner}      {{"Authorization": "Bearer {owner}"}}',
+        f"  Admin  token: {admin}",
+        f"  Member token: {member}",
+        f"  Ingest token: {ingest}",
+    ]
+    return "\n".join(lines)
+
+
+async def create_org_command(args: argparse.Namespace) -> str:
+    try:
+        tz: ZoneInfo = parse_timezone(args.timezone)
+        markup = percent_to_basis_points(args.markup_percent)
+        fee = usd_to_nanos(args.fixed_fee)
+        budget = usd_to_nanos(args.monthly_budget) if args.monthly_budget else None
+    except (ValueError, TypeError) as exc:
+        raise CommandError(str(exc)) from None
+    slug = args.slug or re.sub(r"[^a-z0-9]+", "-", args.name.lower()).strip("-")
+    if not slug:
+        raise CommandError("the organization needs a slug (--slug)")
+    if await Organization.filter(slug=slug).exists():
+        raise CommandError(f"an organization with slug {slug!r} already exists")
+    org = await Organization.create(
+        name=args.name,
+        slug=slug,
+        tier=Tier(args.tier),
+        timezone=tz.key,
+        markup_bps=markup,
+        fixed_fee_nanos=fee,
+        monthly_budget_nanos=budget,
+    )
+    return f"created organization {org.slug} (id {org.id})"
+
+
+async def _find_org(ref: str) -> Organization:
+    org = await (
+        Organization.get_or_none(id=int(ref))
+        if ref.isdigit()
+        else Organization.get_or_none(slug=ref)
+    )
+    if org is None:
+        raise CommandError(f"no organization {ref!r}")
+    return org
+
+
+async def add_member_command(args: argparse.Namespace) -> str:
+    org = await _find_org(args.org)
+    if "@" not in args.email:
+        raise CommandError(f"{args.email!r} is not an email address")
+    if await Member.filter(organization_id=org.id, email=args.email).exists():
+        raise CommandError(f"{args.email} is already a member of {org.slug}")
+    name = args.name or args.email.split("@", 1)[0]
+    member = await Member.create(
+        organization=org, email=args.email, name=name, role=Role(args.role)
+    )
+    return f"added {member.email} to {org.slug} as {member.role} (id {member.id})"
+
+
+async def create_token_command(args: argparse.Namespace) -> str:
+    org = await _find_org(args.org)
+    member: Member | None = None
+    if args.member:
+        ref = args.member
+        member = await (
+            Member.get_or_none(id=int(ref), organization_id=org.id)
+            if ref.isdigit()
+            else Member.get_or_none(email=ref, organization_id=org.id)
+        )
+        if member is None:
+            raise CommandError(f"no member {ref!r} in {org.slug}")
+    scopes: list[Scope] | None = None
+    if args.scopes:
+        try:
+            scopes = [Scope(s.strip()) for s in args.scopes.split(",") if s.strip()]
+        except ValueError:
+            raise CommandError(
+                f"unknown scope in {args.scopes!r}; use read, export, admin"
+            ) from None
+        if Scope.INGEST in scopes:
+            raise CommandError("use --ingest for an ingest token")
+    elif args.ingest:
+        scopes = [Scope.INGEST]
+    try:
+        issued = await issue_token(org.id, member, args.name, scopes)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    return issued.token
+
+
+async def revoke_token_command(args: argparse.Namespace) -> str:
+    try:
+        record = await revoke_token(args.token)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    return f"revoked token {record.prefix} (id {record.id})"
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Run uvicorn; with --demo, seed an empty database first and print tokens."""
+    import uvicorn
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    if args.demo:
+        banner = asyncio.run(
+            _prepare_demo(settings, args.requests, f"http://{host}:{port}/graphql")
+        )
+        print(banner, flush=True)
+    config: dict[str, Any] = {"host": host, "port": port, "log_level": settings.log_level}
+    if args.workers > 1:
+        uvicorn.run("graph.app:app_from_env", factory=True, workers=args.workers, **config)
+    else:
+        from graph.app import create_app
+
+        uvicorn.run(create_app(settings), **config)
+    return 0
+
+
+async def _prepare_demo(settings: Settings, requests: int, url: str) -> str:
+    from cli.demo_data import demo_tokens, seed_demo
+
+    await init_database(settings, migrate=settings.is_sqlite)
+    try:
+        tokens = await demo_tokens()
+        if tokens is None:
+            print(f"Seeding demo data ({requests} request logs)...", file=sys.stderr, flush=True)
+            tokens = await seed_demo(requests)
+        return _token_banner(
+            tokens.organization, tokens.owner, tokens.admin, tokens.member, tokens.ingest, url=url
+        )
+    finally:
+        await close_database()

@@ -1,0 +1,25 @@
+"""Dataloaders, created per request and memoized on the request's Context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+
+from graph.dataloaders.api_key import ApiKeyByIdLoader
+from graph.dataloaders.member import MemberByIdLoader
+from resolvers.scope import Scope
+
+
+class Loaders:
+    """Lazily builds each loader on first use, inside the request's event loop."""
+
+    def __init__(self, scope: Callable[[], Scope]) -> None:
+        self._scope = scope
+
+    @cached_property
+    def api_key_by_id(self) -> ApiKeyByIdLoader:
+        return ApiKeyByIdLoader(self._scope())
+
+    @cached_property
+    def member_by_id(self) -> MemberByIdLoader:
+        return MemberByIdLoader(self._scope())

@@ -1,0 +1,43 @@
+"""Query.node: global ids resolved through the viewer's scope.
+
+Another organization's id, another member's log (for a Member), an id of a type we do not
+know and an id that does not decode all answer null, indistinguishably.
+"""
+
+from __future__ import annotations
+
+from graph.context import Info
+from graph.relay import decode_global_id
+from graph.types.api_key import ApiKeyType
+from graph.types.member import MemberType
+from graph.types.node import Node
+from graph.types.organization import OrganizationType
+from graph.types.request_log import RequestLogType
+from models.organization import Organization
+from resolvers.api_keys import api_keys_by_ids
+from resolvers.request_logs import request_logs_by_ids
+
+
+async def resolve_node(info: Info, global_id: str) -> Node | None:
+    decoded = decode_global_id(global_id)
+    if decoded is None:
+        return None
+    type_name, pk = decoded
+    scope = info.context.scope
+    if type_name == "Organization":
+        if pk != scope.organization_id:
+            return None
+        return OrganizationType.from_model(await Organization.get(id=pk))
+    if type_name == "Member":
+        member = await info.context.loaders.member_by_id.load(pk)
+        return MemberType.from_model(member) if member else None
+    if type_name == "ApiKey":
+        keys = await api_keys_by_ids(scope, [pk])
+        return ApiKeyType.from_model(keys[pk]) if pk in keys else None
+    if type_name == "RequestLog":
+        logs = await request_logs_by_ids(scope, [pk])
+        if pk not in logs:
+            return None
+        org = await Organization.get(id=scope.organization_id)
+        return RequestLogType.from_model(logs[pk], show_bodies=org.log_bodies)
+    return None

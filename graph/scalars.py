@@ -1,0 +1,42 @@
+"""Scalars: money and other decimals travel as plain decimal strings, never floats."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import strawberry
+from strawberry.types.scalar import ScalarDefinition
+
+from pricing.money import format_usd
+
+
+def _serialize(value: Decimal) -> str:
+    # format(..., "f") never switches to scientific notation ("0.000000525", not "5.25E-7").
+    return format(value, "f")
+
+
+def _parse(value: object) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError('Decimal values must be sent as strings, e.g. "12.50"')
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a decimal number") from None
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
+
+
+DecimalScalar = strawberry.scalar(
+    name="Decimal",
+    description='An exact decimal number as a string (money is in USD, e.g. "0.135").',
+    serialize=_serialize,
+    parse_value=_parse,
+)
+
+SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {Decimal: DecimalScalar}
+
+
+def usd(nanos: int) -> Decimal:
+    """Nano-USD as exact dollars, keeping at least two decimals ("1.00", "0.135")."""
+    return Decimal(format_usd(nanos))

@@ -1,0 +1,51 @@
+"""The schema: Query (and Mutation) entry points, extensions, scalar overrides."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+
+from graph.context import Info
+from graph.extensions.error_codes import ErrorCodes
+from graph.node import resolve_node
+from graph.permissions import CanRead, require
+from graph.scalars import SCALAR_OVERRIDES
+from graph.types.api_key import ApiKeyType
+from graph.types.member import MemberType
+from graph.types.node import Node
+from graph.types.organization import OrganizationType
+from graph.types.request_log import RequestLogType
+from graph.types.viewer import ViewerType
+from models.organization import Organization
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Who is calling: member, role, organization.")
+    def viewer(self, info: Info) -> ViewerType:
+        return ViewerType.from_context(info)
+
+    @strawberry.field(
+        description="The caller's organization (a token belongs to exactly one).",
+        extensions=require(CanRead),
+    )
+    async def organization(self, info: Info) -> OrganizationType:
+        org = await Organization.get(id=info.context.scope.organization_id)
+        return OrganizationType.from_model(org)
+
+    @strawberry.field(
+        description="Any object by global id; ids outside your scope answer null.",
+        extensions=require(CanRead),
+    )
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, str(id))
+
+
+schema = strawberry.Schema(
+    query=Query,
+    types=[ApiKeyType, MemberType, OrganizationType, RequestLogType],
+    # Classes, not instances: strawberry builds a fresh extension per request.
+    extensions=[ErrorCodes],
+    scalar_overrides=SCALAR_OVERRIDES,
+    config=StrawberryConfig(auto_camel_case=True),
+)

@@ -1,0 +1,59 @@
+"""ApiKey type."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+
+from graph.context import Info
+from graph.relay import encode_global_id
+from graph.scalars import usd
+from graph.types.enums import KeyStatusEnum
+from graph.types.member import MemberType
+from graph.types.node import Node
+from models.api_key import ApiKey, KeyStatus
+
+
+@strawberry.type(name="ApiKey", description="A gateway key: personal (has an owner) or team.")
+class ApiKeyType(Node):
+    label: str
+    prefix: str
+    status: KeyStatusEnum  # type: ignore[valid-type]
+    status_reason: str | None
+    allowed_models: list[str] | None
+    created_at: datetime
+    pk: strawberry.Private[int]
+    owner_pk: strawberry.Private[int | None]
+    monthly_limit_nanos: strawberry.Private[int | None]
+
+    @strawberry.field(description="Monthly spend limit in USD; null means no limit.")
+    def monthly_limit(self) -> Decimal | None:
+        return None if self.monthly_limit_nanos is None else usd(self.monthly_limit_nanos)
+
+    @strawberry.field(description="The member who owns a personal key; null for team keys.")
+    async def owner(self, info: Info) -> MemberType | None:
+        if self.owner_pk is None:
+            return None
+        member = await info.context.loaders.member_by_id.load(self.owner_pk)
+        return MemberType.from_model(member) if member else None
+
+    @strawberry.field(description="True for a team key (no owner).")
+    def is_team_key(self) -> bool:
+        return self.owner_pk is None
+
+    @classmethod
+    def from_model(cls, key: ApiKey) -> ApiKeyType:
+        return cls(
+            id=strawberry.ID(encode_global_id("ApiKey", key.id)),
+            label=key.label,
+            prefix=key.prefix,
+            status=KeyStatus(key.status),
+            status_reason=key.status_reason,
+            allowed_models=list(key.allowed_models) if key.allowed_models is not None else None,
+            created_at=key.created_at,
+            pk=key.id,
+            owner_pk=key.owner_id,
+            monthly_limit_nanos=key.monthly_limit_nanos,
+        )

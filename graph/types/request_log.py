@@ -1,0 +1,90 @@
+"""RequestLog type: every field of the usage page's log record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from graph.context import Info
+from graph.relay import encode_global_id
+from graph.scalars import usd
+from graph.types.api_key import ApiKeyType
+from graph.types.member import MemberType
+from graph.types.node import Node
+from models.request_log import RequestLog
+
+
+@strawberry.type(name="RequestLog", description="One gateway call, priced.")
+class RequestLogType(Node):
+    request_id: strawberry.ID = strawberry.field(description="The gateway's UUID for tracing.")
+    timestamp: datetime
+    model: str = strawberry.field(description='Model alias requested, e.g. "gpt-4".')
+    provider_model: str = strawberry.field(description='Model actually used ("gpt-4-0613").')
+    endpoint: str
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    provider_cost: Decimal = strawberry.field(description="USD paid to the provider.")
+    markup: Decimal = strawberry.field(description="USD markup on the provider cost.")
+    fixed_fee: Decimal = strawberry.field(description="USD per-request fee.")
+    customer_cost: Decimal = strawberry.field(description="USD charged: provider+markup+fee.")
+    priced: bool = strawberry.field(
+        description="False while no catalog price existed for the model (cost shown as 0)."
+    )
+    latency_ms: int
+    status_code: int
+    error_message: str | None
+    metadata: JSON | None = strawberry.field(description="Model parameters and provider details.")
+    request_body: str | None = strawberry.field(
+        description="Only when the organization has enabled body logging."
+    )
+    response_body: str | None = strawberry.field(
+        description="Only when the organization has enabled body logging."
+    )
+    pk: strawberry.Private[int]
+    api_key_pk: strawberry.Private[int]
+    member_pk: strawberry.Private[int | None]
+
+    @strawberry.field(description="The key used (its label is what the logs table shows).")
+    async def api_key(self, info: Info) -> ApiKeyType | None:
+        key = await info.context.loaders.api_key_by_id.load(self.api_key_pk)
+        return ApiKeyType.from_model(key) if key else None
+
+    @strawberry.field(description="Who made the request (for team keys).")
+    async def member(self, info: Info) -> MemberType | None:
+        if self.member_pk is None:
+            return None
+        member = await info.context.loaders.member_by_id.load(self.member_pk)
+        return MemberType.from_model(member) if member else None
+
+    @classmethod
+    def from_model(cls, log: RequestLog, *, show_bodies: bool) -> RequestLogType:
+        return cls(
+            id=strawberry.ID(encode_global_id("RequestLog", log.id)),
+            request_id=strawberry.ID(str(log.request_id)),
+            timestamp=log.timestamp,
+            model=log.model,
+            provider_model=log.provider_model,
+            endpoint=log.endpoint,
+            input_tokens=log.input_tokens,
+            output_tokens=log.output_tokens,
+            total_tokens=log.total_tokens,
+            provider_cost=usd(log.provider_cost_nanos),
+            markup=usd(log.markup_nanos),
+            fixed_fee=usd(log.fixed_fee_nanos),
+            customer_cost=usd(log.customer_cost_nanos),
+            priced=log.priced,
+            latency_ms=log.latency_ms,
+            status_code=log.status_code,
+            error_message=log.error_message,
+            metadata=cast(JSON, log.metadata),
+            request_body=log.request_body if show_bodies else None,
+            response_body=log.response_body if show_bodies else None,
+            pk=log.id,
+            api_key_pk=log.api_key_id,
+            member_pk=log.member_id,
+        )

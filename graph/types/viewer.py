@@ -1,0 +1,42 @@
+"""Viewer type: who is calling."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph.context import Info
+from graph.types.enums import RoleEnum, TokenScopeEnum
+from graph.types.member import MemberType
+from graph.types.organization import OrganizationType
+from models.access_token import Scope as TokenScope
+from models.member import Member, Role
+from models.organization import Organization
+
+
+@strawberry.type(name="Viewer", description="The caller: member, role, organization.")
+class ViewerType:
+    role: RoleEnum | None  # type: ignore[valid-type]
+    scopes: list[TokenScopeEnum]  # type: ignore[valid-type]
+    member_pk: strawberry.Private[int | None]
+    organization_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The member behind the token (null for ingest tokens).")
+    async def member(self, info: Info) -> MemberType | None:
+        if self.member_pk is None:
+            return None
+        member = await Member.get_or_none(id=self.member_pk, organization_id=self.organization_pk)
+        return MemberType.from_model(member) if member else None
+
+    @strawberry.field
+    async def organization(self, info: Info) -> OrganizationType:
+        return OrganizationType.from_model(await Organization.get(id=self.organization_pk))
+
+    @classmethod
+    def from_context(cls, info: Info) -> ViewerType:
+        viewer = info.context.viewer
+        return cls(
+            role=Role(viewer.role) if viewer.role else None,
+            scopes=sorted(TokenScope(s) for s in viewer.scopes),
+            member_pk=viewer.member_id,
+            organization_pk=viewer.organization_id,
+        )

@@ -1,0 +1,48 @@
+"""Storage: Tortoise models, one module per aggregate, and the database lifecycle."""
+
+from models.access_token import AccessToken, Scope
+from models.alert import AlertEvent, AlertKind, AlertRule
+from models.api_key import ApiKey, KeyStatus
+from models.member import Member, Role
+from models.organization import Organization, Tier
+from models.price import ModelPrice
+from models.request_log import RequestLog
+from models.rollup import UsageRollupDay, UsageRollupHour, UsageRollupQuarter
+from models.spend import SpendCounter
+from models.wallet import EntryKind, WalletEntry
+
+MODEL_MODULES = [
+    "models.organization",
+    "models.member",
+    "models.api_key",
+    "models.request_log",
+    "models.wallet",
+    "models.access_token",
+    "models.price",
+    "models.alert",
+    "models.rollup",
+    "models.spend",
+]
+
+__all__ = [
+    "MODEL_MODULES",
+    "AccessToken",
+    "AlertEvent",
+    "AlertKind",
+    "AlertRule",
+    "ApiKey",
+    "EntryKind",
+    "KeyStatus",
+    "Member",
+    "ModelPrice",
+    "Organization",
+    "RequestLog",
+    "Role",
+    "Scope",
+    "SpendCounter",
+    "Tier",
+    "UsageRollupDay",
+    "UsageRollupHour",
+    "UsageRollupQuarter",
+    "WalletEntry",
+]

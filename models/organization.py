@@ -1,0 +1,43 @@
+"""Organization: the tenant. Every other row belongs to exactly one."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+DEFAULT_LOW_BALANCE_THRESHOLD_NANOS = 10 * 1_000_000_000
+
+
+class Tier(StrEnum):
+    FREE = "FREE"
+    TEAM = "TEAM"
+    BUSINESS = "BUSINESS"
+    ENTERPRISE = "ENTERPRISE"
+
+
+class Organization(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200)
+    slug = fields.CharField(max_length=100, unique=True)
+    tier = fields.CharEnumField(Tier, max_length=20, default=Tier.TEAM)
+    # IANA zone name; trends and billing periods are computed in it.
+    timezone = fields.CharField(max_length=64, default="UTC")
+    # Markup in basis points (2500 = 25%) so it stays an exact integer.
+    markup_bps = fields.IntField(default=0)
+    fixed_fee_nanos = fields.BigIntField(default=0)
+    # Day of month the billing period starts on (1 = calendar month).
+    billing_anchor_day = fields.SmallIntField(default=1)
+    monthly_budget_nanos = fields.BigIntField(null=True)
+    # Request/response bodies are kept only when the organization opts in.
+    log_bodies = fields.BooleanField(default=False)
+    wallet_balance_nanos = fields.BigIntField(default=0)
+    low_balance_threshold_nanos = fields.BigIntField(default=DEFAULT_LOW_BALANCE_THRESHOLD_NANOS)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "organization"
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,177 @@
+"""The one scope builder every read starts from.
+
+`Scope` says which rows a viewer may see (one organization; for a Member, only rows whose
+member is them). `LogFilter` is what the caller asked for. `scoped_conditions` turns both
+into SQL conditions that apply equally to raw `request_log` rows and to the rollup tables,
+which share the column names. Asking for something the scope excludes raises
+ForbiddenError instead of quietly answering with less.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+from zoneinfo import ZoneInfo
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from auth.viewer import Viewer
+from models.api_key import ApiKey
+from models.database import Params
+from models.member import Member
+from models.request_log import RequestLog
+from resolvers.errors import ForbiddenError
+from resolvers.periods import TimeRange
+
+
+class StatusClass(Enum):
+    SUCCESS = "SUCCESS"  # 2xx
+    CLIENT_ERROR = "CLIENT_ERROR"  # 4xx
+    SERVER_ERROR = "SERVER_ERROR"  # 5xx
+
+    @property
+    def code_range(self) -> tuple[int, int]:
+        """Inclusive lower, exclusive upper status code."""
+        return {
+            StatusClass.SUCCESS: (200, 300),
+            StatusClass.CLIENT_ERROR: (400, 500),
+            StatusClass.SERVER_ERROR: (500, 600),
+        }[self]
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Rows a viewer may read: their organization, and for a Member only their own."""
+
+    organization_id: int
+    # Set for Members: every read is limited to rows whose member_id is this.
+    member_id: int | None
+    viewer_member_id: int | None
+    sees_team: bool
+
+    @classmethod
+    def for_viewer(cls, viewer: Viewer) -> Scope:
+        if not viewer.can_read:
+            raise ForbiddenError("this token cannot read analytics (it is an ingest token)")
+        return cls(
+            organization_id=viewer.organization_id,
+            member_id=None if viewer.sees_team else viewer.member_id,
+            viewer_member_id=viewer.member_id,
+            sees_team=viewer.sees_team,
+        )
+
+    def logs(self) -> QuerySet[RequestLog]:
+        """Request logs the viewer may read."""
+        query = RequestLog.filter(organization_id=self.organization_id)
+        if self.member_id is not None:
+            query = query.filter(member_id=self.member_id)
+        return query
+
+    def members(self) -> QuerySet[Member]:
+        """Members the viewer may read: everyone for Admins/Owners, a Member only themselves."""
+        query = Member.filter(organization_id=self.organization_id)
+        if self.member_id is not None:
+            query = query.filter(id=self.member_id)
+        return query
+
+    def api_keys(self, *, include_team_keys: bool = False) -> QuerySet[ApiKey]:
+        """Keys the viewer may read. A Member lists only their own keys; a team key they
+        used is visible when reached through one of their own requests
+        (`include_team_keys`)."""
+        query = ApiKey.filter(organization_id=self.organization_id)
+        if self.member_id is None:
+            return query
+        if include_team_keys:
+            return query.filter(Q(owner_id=self.member_id) | Q(owner_id__isnull=True))
+        return query.filter(owner_id=self.member_id)
+
+    def require_team(self, what: str) -> None:
+        """Raise ForbiddenError unless the viewer is an Admin or Owner."""
+        if not self.sees_team:
+            raise ForbiddenError(f"{what} is available to Admins and Owners only")
+
+
+@dataclass(frozen=True, slots=True)
+class LogFilter:
+    """What the caller asked for; None means 'no restriction' for each list."""
+
+    time_range: TimeRange
+    timezone: ZoneInfo
+    models: tuple[str, ...] | None = None
+    api_key_ids: tuple[int, ...] | None = None
+    member_ids: tuple[int, ...] | None = None
+    status_classes: tuple[StatusClass, ...] | None = None
+    status_codes: tuple[int, ...] | None = None
+    endpoints: tuple[str, ...] | None = None
+    only_mine: bool = False
+
+    def with_range(self, time_range: TimeRange) -> LogFilter:
+        return replace(self, time_range=time_range)
+
+
+def check_filter(scope: Scope, log_filter: LogFilter) -> None:
+    """Refuse filters that reach outside the scope (a Member naming other members)."""
+    if scope.member_id is not None and log_filter.member_ids is not None:
+        others = [m for m in log_filter.member_ids if m != scope.member_id]
+        if others:
+            raise ForbiddenError("Members can only see their own usage; memberIds names others")
+
+
+def scoped_conditions(
+    scope: Scope,
+    log_filter: LogFilter | None,
+    params: Params,
+    *,
+    alias: str = "",
+    time_column: str | None = "timestamp",
+) -> list[str]:
+    """SQL conditions (to AND together) for the scope and filter.
+
+    `time_column` None leaves the time range to the caller (rollup reads split the
+    range into grains themselves).
+    """
+    prefix = f"{alias}." if alias else ""
+    conditions = [f"{prefix}organization_id = {params.add(scope.organization_id)}"]
+    member = scope.member_id
+    if member is None and log_filter is not None and log_filter.only_mine:
+        member = scope.viewer_member_id
+    if member is not None:
+        conditions.append(f"{prefix}member_id = {params.add(member)}")
+    if log_filter is None:
+        return conditions
+    check_filter(scope, log_filter)
+    if time_column is not None:
+        conditions.append(f"{prefix}{time_column} >= {params.add(log_filter.time_range.start)}")
+        conditions.append(f"{prefix}{time_column} < {params.add(log_filter.time_range.end)}")
+    conditions.extend(_list_conditions(log_filter, params, prefix))
+    return conditions
+
+
+def _list_conditions(log_filter: LogFilter, params: Params, prefix: str) -> list[str]:
+    conditions: list[str] = []
+    if log_filter.models is not None:
+        conditions.append(_in(f"{prefix}model", log_filter.models, params))
+    if log_filter.api_key_ids is not None:
+        conditions.append(_in(f"{prefix}api_key_id", log_filter.api_key_ids, params))
+    if log_filter.member_ids is not None:
+        conditions.append(_in(f"{prefix}member_id", log_filter.member_ids, params))
+    if log_filter.status_codes is not None:
+        conditions.append(_in(f"{prefix}status_code", log_filter.status_codes, params))
+    if log_filter.endpoints is not None:
+        conditions.append(_in(f"{prefix}endpoint", log_filter.endpoints, params))
+    if log_filter.status_classes is not None:
+        column = f"{prefix}status_code"
+        ranges = [
+            f"({column} >= {params.add(low)} AND {column} < {params.add(high)})"
+            for low, high in (c.code_range for c in log_filter.status_classes)
+        ]
+        conditions.append("(" + " OR ".join(ranges) + ")" if ranges else "1 = 0")
+    return conditions
+
+
+def _in(column: str, values: tuple[object, ...], params: Params) -> str:
+    # An empty list is an explicit "none of these": it matches nothing rather than everything.
+    if not values:
+        return "1 = 0"
+    return f"{column} IN ({params.add_list(values)})"

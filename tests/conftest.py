@@ -1,0 +1,145 @@
+"""Test fixtures: a real database, migrated once per run.
+
+The suite runs once per backend (Tortoise binds its SQL dialect per process):
+`AIZE_TEST_BACKEND=sqlite` (default) runs everything on a SQLite file;
+`AIZE_TEST_BACKEND=postgres` runs every test that touches the database on a fresh
+PostgreSQL database. PostgreSQL tests skip with a reason when no server answers, except
+under CI (the CI variable set), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from starlette.applications import Starlette
+from tortoise import connections
+
+from graph.app import create_app
+from models.database import apply_migrations, close_database, init_database
+from settings import Settings
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "AIZE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"
+)
+IN_CI = bool(os.environ.get("CI"))
+BACKEND = os.environ.get("AIZE_TEST_BACKEND", "sqlite")
+if BACKEND not in {"sqlite", "postgres"}:
+    raise RuntimeError(f"AIZE_TEST_BACKEND must be sqlite or postgres, got {BACKEND!r}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, run only tests that use the database (the rest ran on the
+    SQLite pass); they are deselected, not skipped."""
+    if BACKEND != "postgres":
+        return
+    selected = [i for i in items if "database" in getattr(i, "fixturenames", ())]
+    deselected = [i for i in items if i not in selected]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"aize backend: {BACKEND}"
+
+
+_TABLES = (
+    "alert_event",
+    "alert_rule",
+    "wallet_entry",
+    "spend_counter",
+    "usage_rollup_quarter",
+    "usage_rollup_hour",
+    "usage_rollup_day",
+    "request_log",
+    "access_token",
+    "api_key",
+    "member",
+    "model_price",
+    "organization",
+)
+
+
+async def _create_postgres_database() -> str | None:
+    """A fresh, uniquely named database on the test server, or None when unreachable."""
+    name = f"aize_test_{uuid.uuid4().hex[:10]}"
+    try:
+        conn = await asyncpg.connect(POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://"))
+    except (OSError, asyncpg.PostgresError):
+        return None
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+async def _drop_postgres_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    conn = await asyncpg.connect(POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Settings]:
+    """A migrated database on this run's backend for the whole session."""
+    pg_url: str | None = None
+    if BACKEND == "sqlite":
+        path: Path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        url = f"sqlite://{path}"
+    else:
+        pg_url = await _create_postgres_database()
+        if pg_url is None:
+            message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}"
+            if IN_CI:
+                pytest.fail(f"{message} (required under CI)")
+            pytest.skip(message)
+        url = pg_url
+    settings = Settings.from_env({"AIZE_DATABASE_URL": url})
+    await apply_migrations(settings)
+    await init_database(settings)
+    try:
+        yield settings
+    finally:
+        await close_database()
+        if pg_url is not None:
+            await _drop_postgres_database(pg_url)
+
+
+@pytest.fixture
+async def db(database: Settings) -> AsyncIterator[Settings]:
+    """An empty database (every table cleared) on each backend."""
+    conn = connections.get("default")
+    if database.is_sqlite:
+        for table in _TABLES:
+            await conn.execute_script(f"DELETE FROM {table}")
+    else:
+        await conn.execute_script(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY CASCADE")
+    yield database
+
+
+@pytest.fixture
+def app(db: Settings) -> Starlette:
+    return create_app(db, manage_database=False)
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+@pytest.fixture
+def backend(db: Settings) -> Iterator[str]:
+    yield "sqlite" if db.is_sqlite else "postgres"

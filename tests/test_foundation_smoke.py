@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import httpx
+
+from models.member import Role
+from tests.factories import gql, make_member, make_org, make_token
+
+
+async def test_viewer_answers_role_and_organization_name(client: httpx.AsyncClient) -> None:
+    org = await make_org(name="Acme AI")
+    owner = await make_member(org, Role.OWNER)
+    token = await make_token(owner)
+
+    result = await gql(client, token, "{ viewer { role organization { name } } }")
+
+    assert result.errors is None
+    assert result.data == {"viewer": {"role": "OWNER", "organization": {"name": "Acme AI"}}}
