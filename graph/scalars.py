@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import NewType
 
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
@@ -40,3 +41,18 @@ SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {Decimal: DecimalScalar}
 def usd(nanos: int) -> Decimal:
     """Nano-USD as exact dollars, keeping at least two decimals ("1.00", "0.135")."""
     return Decimal(format_usd(nanos))
+
+
+def _parse_big_int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("BigInt values must be whole numbers")
+    return int(value)
+
+
+BigInt = strawberry.scalar(
+    NewType("BigInt", int),
+    name="BigInt",
+    description="A whole number that may exceed 32 bits (token and request totals).",
+    serialize=int,
+    parse_value=_parse_big_int,
+)

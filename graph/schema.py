@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
 from graph.context import Info
 from graph.extensions.error_codes import ErrorCodes
@@ -41,8 +42,13 @@ class Query:
         return await resolve_node(info, str(id))
 
 
+# Each domain adds its mutations as a type in graph/mutations/<domain>.py, listed here.
+_MUTATION_TYPES: tuple[type, ...] = ()
+Mutation = merge_types("Mutation", _MUTATION_TYPES) if _MUTATION_TYPES else None
+
 schema = strawberry.Schema(
     query=Query,
+    mutation=Mutation,
     types=[ApiKeyType, MemberType, OrganizationType, RequestLogType],
     # Classes, not instances: strawberry builds a fresh extension per request.
     extensions=[ErrorCodes],

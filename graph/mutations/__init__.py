@@ -1,0 +1,1 @@
+"""Mutations, one module per domain; each defines a type merged into Mutation."""
