@@ -28,14 +28,12 @@ def _parse(value: object) -> Decimal:
     return number
 
 
-DecimalScalar = strawberry.scalar(
+DecimalScalar: ScalarDefinition = strawberry.scalar(
     name="Decimal",
     description='An exact decimal number as a string (money is in USD, e.g. "0.135").',
     serialize=_serialize,
     parse_value=_parse,
 )
-
-SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {Decimal: DecimalScalar}
 
 
 def usd(nanos: int) -> Decimal:
@@ -49,10 +47,15 @@ def _parse_big_int(value: object) -> int:
     return int(value)
 
 
-BigInt = strawberry.scalar(
-    NewType("BigInt", int),
+BigInt = NewType("BigInt", int)
+
+BigIntScalar: ScalarDefinition = strawberry.scalar(
     name="BigInt",
     description="A whole number that may exceed 32 bits (token and request totals).",
     serialize=int,
     parse_value=_parse_big_int,
 )
+
+# Passed to StrawberryConfig(scalar_map=...): Decimal replaces strawberry's own (which would
+# print 5.25E-7), BigInt carries totals beyond 32 bits.
+SCALAR_MAP: dict[object, ScalarDefinition] = {Decimal: DecimalScalar, BigInt: BigIntScalar}

@@ -10,7 +10,7 @@ from graph.context import Info
 from graph.extensions.error_codes import ErrorCodes
 from graph.node import resolve_node
 from graph.permissions import CanRead, require
-from graph.scalars import SCALAR_OVERRIDES
+from graph.scalars import SCALAR_MAP
 from graph.types.api_key import ApiKeyType
 from graph.types.member import MemberType
 from graph.types.node import Node
@@ -52,6 +52,5 @@ schema = strawberry.Schema(
     types=[ApiKeyType, MemberType, OrganizationType, RequestLogType],
     # Classes, not instances: strawberry builds a fresh extension per request.
     extensions=[ErrorCodes],
-    scalar_overrides=SCALAR_OVERRIDES,
-    config=StrawberryConfig(auto_camel_case=True),
+    config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
 )

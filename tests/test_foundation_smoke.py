@@ -15,3 +15,16 @@ async def test_viewer_answers_role_and_organization_name(client: httpx.AsyncClie
 
     assert result.errors is None
     assert result.data == {"viewer": {"role": "OWNER", "organization": {"name": "Acme AI"}}}
+
+
+async def test_query_counter_sees_each_statement(client: httpx.AsyncClient) -> None:
+    from tests.query_counter import count_queries
+
+    org = await make_org()
+    owner = await make_member(org, Role.OWNER)
+    token = await make_token(owner)
+    with count_queries() as queries:
+        result = await gql(client, token, "{ organization { name members { name } } }")
+    assert result.errors is None
+    # token lookup (+ last_used update), organization, members
+    assert queries.count == 4
