@@ -175,11 +175,13 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
     host = args.host or settings.host
     port = args.port or settings.port
+    url = f"http://{host}:{port}/graphql"
     if args.demo:
-        banner = asyncio.run(
-            _prepare_demo(settings, args.requests, f"http://{host}:{port}/graphql")
-        )
-        print(banner, flush=True)
+        print(asyncio.run(_prepare_demo(settings, args.requests, url)), flush=True)
+    else:
+        # Fail with one clear line before uvicorn starts, rather than a lifespan traceback.
+        asyncio.run(_check_database(settings))
+        print(f"GraphQL (GraphiQL in a browser): {url}", flush=True)
     config: dict[str, Any] = {"host": host, "port": port, "log_level": settings.log_level}
     if args.workers > 1:
         uvicorn.run("graph.app:app_from_env", factory=True, workers=args.workers, **config)
@@ -188,6 +190,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
         uvicorn.run(create_app(settings), **config)
     return 0
+
+
+async def _check_database(settings: Settings) -> None:
+    await init_database(settings, migrate=settings.is_sqlite)
+    await close_database()
 
 
 async def _prepare_demo(settings: Settings, requests: int, url: str) -> str:

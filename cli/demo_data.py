@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from auth.tokens import issue_token
+from ingestion.pricing import catalog_price, request_cost
 from ingestion.records import PricedRecord
 from ingestion.writer import write_records
 from models.access_token import Scope
@@ -22,7 +23,7 @@ from models.member import Member, Role
 from models.organization import Organization, Tier
 from models.wallet import EntryKind, WalletEntry
 from pricing.catalog import PriceCatalog, load_default_catalog
-from pricing.cost import customer_cost, provider_cost_nanos
+from pricing.cost import CostBreakdown
 from pricing.money import usd_to_nanos
 
 # (alias, provider model, typical input tokens, typical output tokens, median latency ms)
@@ -220,18 +221,18 @@ async def _write_logs(
         )
         output_tokens = max(1, int(rng.lognormvariate(math.log(tout), 0.8))) if ok else 0
         latency_ms = max(20, int(rng.lognormvariate(math.log(latency if ok else 300), 0.5)))
-        price = catalog.price_for(alias, timestamp)
-        provider = (
-            provider_cost_nanos(
-                input_tokens,
-                output_tokens,
-                price.input_per_million_nanos,
-                price.output_per_million_nanos,
-            )
-            if price and ok
-            else 0
-        )
-        cost = customer_cost(provider, org.markup_bps, org.fixed_fee_nanos if ok else 0)
+        # Priced by the ingest rules (ingestion/pricing.py): failures pay for their tokens,
+        # never the fixed fee.
+        price = catalog_price(catalog, provider_model, alias, timestamp)
+        cost = request_cost(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            status_code=status,
+            price=price,
+            provider_cost=None,
+            markup_bps=org.markup_bps,
+            fixed_fee_nanos=org.fixed_fee_nanos,
+        ) or CostBreakdown(0, 0, 0, 0)
         batch.append(
             PricedRecord(
                 request_id=uuid.UUID(int=rng.getrandbits(128), version=4),

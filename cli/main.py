@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from cli import commands
+from cli import commands, prices
 from models.database import DatabaseConfigError
 from settings import Settings, SettingsError
 
@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export-schema", help="print the GraphQL SDL (or write it to a file)")
     export.add_argument("--output", "-o", help="file to write (default: stdout)")
+    prices.add_price_parsers(sub)
     return parser
 
 
@@ -134,6 +135,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "add-member": commands.add_member_command,
         "create-token": commands.create_token_command,
         "revoke-token": commands.revoke_token_command,
+        "prices": prices.prices_command,
+        "reprice": prices.reprice_command,
     }
     result = asyncio.run(commands.with_database(settings, handlers[args.command], args))
     if isinstance(result, dict):

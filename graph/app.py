@@ -7,17 +7,32 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+# strawberry's own HTTP layer (cross_web) raises these; we render them as coded JSON.
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.schema import BaseSchema
 
 from auth.tokens import TokenError, authenticate
 from graph.context import Context
+from graph.errors import ErrorCode
+from graph.ingest_endpoint import bulk_ingest
+from graph.rate_limiter import TokenRateLimiter
 from graph.schema import schema
-from models.database import close_database, connection, init_database
+from graph.security_headers import SecurityHeaders, ide_csp
+from models.database import (
+    close_database,
+    connection,
+    init_database,
+    server_statement_timeout_ms,
+)
 from settings import Settings
 
 log = logging.getLogger("aize.app")
@@ -32,9 +47,47 @@ def unauthenticated(reason: str) -> JSONResponse:
     )
 
 
+BATCH_REFUSED = (
+    "Batched operations are not accepted: send one operation per request "
+    "(a JSON object, not an array)."
+)
+# Sent to browsers so dashboards can read the budget (CORS hides other headers).
+RATE_LIMIT_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
+
+
+def bad_request(reason: str, status_code: int = 400) -> JSONResponse:
+    """An HTTP-level refusal of a GraphQL request, shaped and coded like GraphQL errors."""
+    return JSONResponse(
+        {"errors": [{"message": reason, "extensions": {"code": ErrorCode.BAD_USER_INPUT}}]},
+        status_code=status_code,
+    )
+
+
 class AizeGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request, response: Response | None) -> Context:  # type: ignore[override]
         return Context(request=request, response=response, viewer=request.state.viewer)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        # As strawberry does, but HTTP-level refusals (bad JSON, no query, a batch) are
+        # JSON with a code instead of plain text.
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            response = bad_request(exc.reason, exc.status_code)
+        await response(scope, receive, send)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        # One operation per request: a batch would multiply the work behind one rate-limit
+        # check, so arrays are refused whatever strawberry's batching setting.
+        is_json = "json" in (request.content_type or "")
+        if request.method == "POST" and is_json and (await request.get_body()).lstrip()[:1] == b"[":
+            raise HTTPException(400, BATCH_REFUSED)
+        return await super().parse_http_body(request)
 
 
 class AuthenticatedGraphQL:
@@ -44,8 +97,10 @@ class AuthenticatedGraphQL:
     it sends do, through its headers editor.
     """
 
-    def __init__(self) -> None:
-        self.graphql = AizeGraphQL(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+    def __init__(self, graphql_schema: BaseSchema = schema) -> None:
+        self.graphql = AizeGraphQL(
+            graphql_schema, graphql_ide="graphiql", allow_queries_via_get=True
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,7 +108,8 @@ class AuthenticatedGraphQL:
             return
         request = Request(scope)
         if _wants_ide(request):
-            await self.graphql(scope, receive, send)
+            # Served here: strawberry would build a Context first, and there is no viewer.
+            await HTMLResponse(self.graphql.graphql_ide_html)(scope, receive, send)
             return
         try:
             viewer = await authenticate(request.headers.get("authorization"))
@@ -82,26 +138,51 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
-    """The ASGI app. With manage_database, start-up connects (and migrates SQLite)."""
+def create_app(
+    settings: Settings, *, manage_database: bool = True, graphql_schema: BaseSchema = schema
+) -> Starlette:
+    """The ASGI app. With manage_database, start-up connects (and migrates SQLite).
+
+    `graphql_schema` is for tests that need resolvers the product schema does not have.
+    """
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_database:
-            await init_database(settings, migrate=settings.is_sqlite)
+            await init_database(
+                settings,
+                migrate=settings.is_sqlite,
+                statement_timeout_ms=server_statement_timeout_ms(settings),
+            )
         try:
             yield
         finally:
             if manage_database:
                 await close_database()
 
-    graphql = AuthenticatedGraphQL()
+    graphql = AuthenticatedGraphQL(graphql_schema)
+    middleware = [
+        Middleware(SecurityHeaders, html_csp=ide_csp(graphql.graphql.graphql_ide_html)),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=[*RATE_LIMIT_HEADERS, "retry-after"],
+            max_age=600,
+        ),
+    ]
     routes: list[Any] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/ingest/bulk", bulk_ingest, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.settings = settings
+    # In-process: each replica and worker keeps its own buckets (see SECURITY.md).
+    app.state.rate_limiter = TokenRateLimiter(
+        settings.rate_limit_capacity, settings.rate_limit_refill_per_second
+    )
     return app
 
 

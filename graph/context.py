@@ -11,6 +11,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from auth.viewer import Viewer
 from graph.dataloaders import Loaders
+from graph.limits import CostReport
 from resolvers.scope import Scope
 
 
@@ -21,6 +22,8 @@ class Context:
     viewer: Viewer
     # Loaders are per request: a cache shared across requests would leak between viewers.
     loaders: Loaders = field(init=False)
+    # Filled in by the query-cost and rate-limit extensions; reported in extensions.cost.
+    cost: CostReport = field(init=False, default_factory=CostReport)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(lambda: self.scope)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
-from graphql import GraphQLError
+from graphql import GraphQLError, Node
 
 
 class ErrorCode(StrEnum):
@@ -18,12 +19,18 @@ class ErrorCode(StrEnum):
 
 
 class CodedError(GraphQLError):
-    """A GraphQL error whose message is safe for clients, with a code."""
+    """A GraphQL error whose message is safe for clients, with a code.
+
+    `details` become further `extensions` entries (e.g. `limit`, `retryAfterSeconds`);
+    `nodes` point the error at a place in the query.
+    """
 
     code = ErrorCode.INTERNAL
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, extensions={"code": self.code.value})
+    def __init__(
+        self, message: str, nodes: Node | Sequence[Node] | None = None, **details: object
+    ) -> None:
+        super().__init__(message, nodes=nodes, extensions={"code": self.code.value, **details})
 
 
 class ForbiddenGraphQLError(CodedError):
@@ -36,3 +43,15 @@ class BadUserInputError(CodedError):
 
 class NotFoundGraphQLError(CodedError):
     code = ErrorCode.NOT_FOUND
+
+
+class QueryTooComplexError(CodedError):
+    """A query refused by a limit (depth, aliases, tokens, cost, time)."""
+
+    code = ErrorCode.QUERY_TOO_COMPLEX
+
+
+class RateLimitedError(CodedError):
+    """The token's query budget cannot pay for this query now."""
+
+    code = ErrorCode.RATE_LIMITED

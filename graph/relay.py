@@ -18,7 +18,13 @@ def decode_global_id(global_id: str) -> tuple[str, int] | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     type_name, sep, pk = text.partition(":")
-    if not sep or not pk.isdigit() or not type_name.isidentifier() or len(pk) > 18:
+    # isascii: str.isdigit() also accepts digits such as '²' that int() refuses.
+    if (
+        not sep
+        or not (pk.isascii() and pk.isdigit())
+        or not type_name.isidentifier()
+        or len(pk) > 18
+    ):
         return None
     return type_name, int(pk)
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from graph.context import Info
-from graph.extensions.error_codes import ErrorCodes
+from graph.extensions import SCHEMA_EXTENSIONS
+from graph.mutations.alerts import AlertMutations
+from graph.mutations.budgets import BudgetMutations
+from graph.mutations.ingest import IngestMutations
+from graph.mutations.wallet import WalletMutations
 from graph.node import resolve_node
-from graph.permissions import CanRead, require
+from graph.permissions import CanIngest, CanRead, require
 from graph.scalars import SCALAR_MAP
 from graph.types.api_key import ApiKeyType
+from graph.types.key_access import KEY_ACCESS_DESCRIPTION, KeyAccessType, resolve_key_access
 from graph.types.member import MemberType
 from graph.types.node import Node
 from graph.types.organization import OrganizationType
@@ -41,16 +48,32 @@ class Query:
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, str(id))
 
+    @strawberry.field(description=KEY_ACCESS_DESCRIPTION, extensions=require(CanIngest))
+    async def key_access(
+        self,
+        info: Info,
+        model: str,
+        api_key_id: strawberry.ID | None = None,
+        api_key_prefix: str | None = None,
+        estimated_cost: Decimal | None = None,
+    ) -> KeyAccessType:
+        return await resolve_key_access(info, model, api_key_id, api_key_prefix, estimated_cost)
+
 
 # Each domain adds its mutations as a type in graph/mutations/<domain>.py, listed here.
-_MUTATION_TYPES: tuple[type, ...] = ()
+_MUTATION_TYPES: tuple[type, ...] = (
+    IngestMutations,
+    WalletMutations,
+    BudgetMutations,
+    AlertMutations,
+)
 Mutation = merge_types("Mutation", _MUTATION_TYPES) if _MUTATION_TYPES else None
 
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     types=[ApiKeyType, MemberType, OrganizationType, RequestLogType],
-    # Classes, not instances: strawberry builds a fresh extension per request.
-    extensions=[ErrorCodes],
+    # Error codes, query limits, rate limit, timeout: see graph/extensions/__init__.py.
+    extensions=SCHEMA_EXTENSIONS,
     config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
 )

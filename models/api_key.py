@@ -33,6 +33,10 @@ class ApiKey(Model):
     status = fields.CharEnumField(KeyStatus, max_length=10, default=KeyStatus.ACTIVE)
     status_reason = fields.CharField(max_length=200, null=True)
     monthly_limit_nanos = fields.BigIntField(null=True)
+    # Set when spend control blocked the key for reaching its limit: the start (UTC) of the
+    # billing period it reached it in. Such a block ends with that period or a higher limit;
+    # a manual block (null here) lasts until someone lifts it.
+    limit_blocked_period_start = fields.DatetimeField(null=True)
     # None = every model allowed; otherwise a list of model aliases.
     allowed_models: fields.Field[list[str] | None] = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -6,6 +6,8 @@ Aggregates and ingest upserts are written as SQL (Tortoise's builder cannot expr
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import Enum
@@ -18,6 +20,8 @@ from tortoise.backends.base.config_generator import expand_db_url
 from models import MODEL_MODULES
 from settings import Settings
 
+log = logging.getLogger("aize.database")
+
 # Applied to every PostgreSQL connection. After five executions a prepared statement may
 # switch to a generic plan that ignores how big one tenant is (10-500x slower for the big
 # ones); JIT compilation costs 10-15 ms on the small aggregates dashboards run.
@@ -26,6 +30,15 @@ POSTGRES_SERVER_SETTINGS = {
     "jit": "off",
     "timezone": "UTC",
 }
+# The web server's connections also get a statement_timeout a little above the request
+# timeout: a backstop should a cancelled request's query ever keep running (the request
+# timeout cancels it first). Migrations and CLI jobs connect without it.
+STATEMENT_TIMEOUT_MARGIN_SECONDS = 5
+
+
+def server_statement_timeout_ms(settings: Settings) -> int:
+    """The PostgreSQL statement_timeout for the web server's connections, in milliseconds."""
+    return round((settings.request_timeout_seconds + STATEMENT_TIMEOUT_MARGIN_SECONDS) * 1000)
 
 
 class DatabaseConfigError(ValueError):
@@ -37,10 +50,13 @@ class Dialect(Enum):
     POSTGRES = "postgres"
 
 
-def tortoise_config(settings: Settings) -> dict[str, Any]:
-    """Tortoise configuration for the settings' database URL."""
+def tortoise_config(
+    settings: Settings, *, statement_timeout_ms: int | None = None
+) -> dict[str, Any]:
+    """Tortoise configuration for the settings' database URL (statement timeout: Postgres)."""
     url = settings.database_url
     if url.startswith("sqlite://"):
+        _check_sqlite_path(settings)
         connection: dict[str, Any] = expand_db_url(url)
     elif url.startswith(("postgres://", "postgresql://", "asyncpg://")):
         connection = expand_db_url("asyncpg://" + url.split("://", 1)[1])
@@ -48,6 +64,8 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         credentials["maxsize"] = settings.db_pool_max
         credentials["minsize"] = 1
         credentials["server_settings"] = dict(POSTGRES_SERVER_SETTINGS)
+        if statement_timeout_ms is not None:
+            credentials["server_settings"]["statement_timeout"] = str(statement_timeout_ms)
     else:
         scheme = url.split("://", 1)[0] if "://" in url else url
         raise DatabaseConfigError(
@@ -68,9 +86,23 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-async def init_database(settings: Settings, *, migrate: bool = False) -> None:
+def _check_sqlite_path(settings: Settings) -> None:
+    # aiosqlite never reports a file it cannot open (the connect hangs), so check first.
+    path = settings.sqlite_path()
+    if path is None:
+        return
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise DatabaseConfigError(f"AIZE_DATABASE_URL: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise DatabaseConfigError(f"AIZE_DATABASE_URL: folder {folder} is not writable")
+
+
+async def init_database(
+    settings: Settings, *, migrate: bool = False, statement_timeout_ms: int | None = None
+) -> None:
     """Connect (and optionally apply migrations), or raise DatabaseConfigError saying why."""
-    config = tortoise_config(settings)
+    config = tortoise_config(settings, statement_timeout_ms=statement_timeout_ms)
     if migrate:
         await apply_migrations(settings)
     try:
@@ -86,12 +118,12 @@ async def apply_migrations(settings: Settings) -> None:
     """Apply every pending migration; raises DatabaseConfigError when the DB is unreachable."""
     from tortoise.migrations.api.migrate import migrate
 
+    config = tortoise_config(settings)
     try:
-        await migrate(config=tortoise_config(settings))
-    except DatabaseConfigError:
-        raise
-    except OSError as exc:
-        raise DatabaseConfigError(f"cannot connect to the database: {_describe(exc)}") from exc
+        await migrate(config=config)
+    except Exception as exc:  # unreachable server, bad path, no permission: one clear line
+        log.debug("migration failed", exc_info=True)
+        raise DatabaseConfigError(f"cannot migrate the database: {_describe(exc)}") from exc
     finally:
         await Tortoise.close_connections()
 

@@ -34,6 +34,10 @@ class Organization(Model):
     log_bodies = fields.BooleanField(default=False)
     wallet_balance_nanos = fields.BigIntField(default=0)
     low_balance_threshold_nanos = fields.BigIntField(default=DEFAULT_LOW_BALANCE_THRESHOLD_NANOS)
+    # Numbers low-balance episodes: bumped whenever a deposit or a threshold change leaves the
+    # balance at/above the threshold, so the next fall below fires LOW_BALANCE again (and a
+    # fall that continues the same episode does not).
+    low_balance_episode = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

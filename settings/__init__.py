@@ -29,6 +29,19 @@ def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def _seconds(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise SettingsError(f"{name} must be a positive number of seconds, got {raw!r}")
+    return value
+
+
 def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -54,6 +67,14 @@ class Settings:
     bulk_max_records: int = 10_000
     bulk_max_bytes: int = 16 * 1024 * 1024
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    # Abuse limits; docs/readme/limits.md explains each one.
+    max_query_depth: int = 10
+    max_aliases: int = 15
+    max_query_tokens: int = 2_000
+    max_query_cost: int = 10_000
+    rate_limit_capacity: int = 50_000
+    rate_limit_refill_per_second: int = 1_000
+    request_timeout_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -67,6 +88,14 @@ class Settings:
         origins = tuple(
             o.strip() for o in source.get("AIZE_CORS_ORIGINS", "").split(",") if o.strip()
         )
+        max_cost = _int(source, "AIZE_MAX_QUERY_COST", 10_000, minimum=1)
+        capacity = _int(source, "AIZE_RATE_LIMIT_CAPACITY", 50_000, minimum=1)
+        if capacity < max_cost:
+            # A query allowed by the cost limit must be affordable with a full bucket.
+            raise SettingsError(
+                f"AIZE_RATE_LIMIT_CAPACITY ({capacity}) must be at least "
+                f"AIZE_MAX_QUERY_COST ({max_cost})"
+            )
         return cls(
             database_url=source.get("AIZE_DATABASE_URL") or DEFAULT_DATABASE_URL,
             host=source.get("AIZE_HOST") or "127.0.0.1",
@@ -77,6 +106,15 @@ class Settings:
             bulk_max_records=_int(source, "AIZE_BULK_MAX_RECORDS", 10_000, minimum=1),
             bulk_max_bytes=_int(source, "AIZE_BULK_MAX_BYTES", 16 * 1024 * 1024, minimum=1024),
             cors_origins=origins,
+            max_query_depth=_int(source, "AIZE_MAX_QUERY_DEPTH", 10, minimum=1),
+            max_aliases=_int(source, "AIZE_MAX_ALIASES", 15, minimum=0),
+            max_query_tokens=_int(source, "AIZE_MAX_QUERY_TOKENS", 2_000, minimum=100),
+            max_query_cost=max_cost,
+            rate_limit_capacity=capacity,
+            rate_limit_refill_per_second=_int(
+                source, "AIZE_RATE_LIMIT_REFILL_PER_SECOND", 1_000, minimum=1
+            ),
+            request_timeout_seconds=_seconds(source, "AIZE_REQUEST_TIMEOUT_SECONDS", 10.0),
         )
 
     @property

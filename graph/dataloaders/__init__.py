@@ -7,6 +7,7 @@ from functools import cached_property
 
 from graph.dataloaders.api_key import ApiKeyByIdLoader
 from graph.dataloaders.member import MemberByIdLoader
+from graph.dataloaders.usage import UsageBySubjectLoader
 from resolvers.scope import Scope
 
 
@@ -23,3 +24,7 @@ class Loaders:
     @cached_property
     def member_by_id(self) -> MemberByIdLoader:
         return MemberByIdLoader(self._scope())
+
+    @cached_property
+    def usage_by_subject(self) -> UsageBySubjectLoader:
+        return UsageBySubjectLoader(self._scope())

@@ -1,1 +1,30 @@
-"""Strawberry schema extensions, one per module."""
+"""Strawberry schema extensions, one per module, and the order the schema runs them in."""
+
+from __future__ import annotations
+
+from strawberry.extensions import SchemaExtension
+
+from graph.extensions.alias_limit import AliasLimit
+from graph.extensions.error_codes import ErrorCodes
+from graph.extensions.query_cost import QueryCostLimit
+from graph.extensions.query_depth import QueryDepthLimit
+from graph.extensions.query_tokens import QueryTokenLimit
+from graph.extensions.rate_limit import RateLimit
+from graph.extensions.request_timeout import RequestTimeout
+
+# Classes, not instances: strawberry builds fresh extensions for every request. Hooks run
+# in this order and unwind in reverse, which the order relies on:
+# - ErrorCodes first, so it codes the errors every other extension produced;
+# - RateLimit before QueryCostLimit, so the actual cost is measured before the refund;
+# - RequestTimeout last, so its deadline wraps execution only.
+SCHEMA_EXTENSIONS: list[type[SchemaExtension]] = [
+    ErrorCodes,
+    RateLimit,
+    QueryTokenLimit,
+    QueryDepthLimit,
+    AliasLimit,
+    QueryCostLimit,
+    RequestTimeout,
+]
+
+__all__ = ["SCHEMA_EXTENSIONS"]

@@ -1,13 +1,22 @@
 """Give every error a stable code; mask unexpected ones behind an error id.
 
-Known errors (our own, permission refusals, bad input) keep their message and get a code in
-`extensions.code`. Anything else reaches the client as "Unexpected error." with an
-`errorId`; the server log keeps the traceback under the same id.
+Every error leaves with one of the codes in `graph.errors.ErrorCode`:
+
+- parse and validation errors (the client's own document) -> BAD_USER_INPUT, unless a limit
+  rule already coded them QUERY_TOO_COMPLEX; "Did you mean ...?" suggestions are removed so
+  error messages never reveal schema names the caller did not write;
+- our own errors (CodedError, resolvers' ForbiddenError/NotFoundError/BadInputError) and
+  permission refusals keep their message and code;
+- argument coercion failures (bad enum, bad scalar) -> BAD_USER_INPUT;
+- anything else, including an error carrying a code outside the stable list, reaches the
+  client as "Unexpected error." with an `errorId`; the log keeps the traceback under the
+  same id.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -24,32 +33,44 @@ _KNOWN: dict[type[Exception], ErrorCode] = {
     NotFoundError: ErrorCode.NOT_FOUND,
     BadInputError: ErrorCode.BAD_USER_INPUT,
 }
+STABLE_CODES = frozenset(code.value for code in ErrorCode)
+UNEXPECTED_MESSAGE = "Unexpected error."
+# graphql-core appends suggestions to unknown field/argument/type/enum messages.
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
 
 
 def coded(error: GraphQLError) -> GraphQLError:
-    """The error as the client should see it."""
+    """The error as the client should see it (an already coded error comes back as is)."""
     original = error.original_error
+    code = (error.extensions or {}).get("code")
     if original is None:
-        # Parse and validation errors: the message is about the client's own document.
-        if not (error.extensions or {}).get("code"):
-            error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
-        return error
+        if code in STABLE_CODES:
+            return error
+        if code is None:
+            # Parse and validation errors: the message is about the client's own document.
+            message = _SUGGESTION.sub("", error.message)
+            return _copy(error, message, {"code": ErrorCode.BAD_USER_INPUT.value})
+        return _unexpected(error, error)
     if isinstance(original, CodedError):
         return _copy(error, original.message, original.extensions or {})
-    if isinstance(original, PermissionError) or (error.extensions or {}).get("code"):
-        code = (error.extensions or {}).get("code", ErrorCode.FORBIDDEN.value)
-        return _copy(error, error.message, {**(error.extensions or {}), "code": code})
-    for known, code in _KNOWN.items():
+    if code in STABLE_CODES:
+        return _copy(error, error.message, dict(error.extensions or {}))
+    if isinstance(original, PermissionError) and code is None:
+        return _copy(error, error.message, {"code": ErrorCode.FORBIDDEN.value})
+    for known, known_code in _KNOWN.items():
         if isinstance(original, known):
-            return _copy(error, str(original), {"code": code.value})
-    if isinstance(original, GraphQLError) and original.original_error is None:
+            return _copy(error, str(original), {"code": known_code.value})
+    if isinstance(original, GraphQLError) and original.original_error is None and code is None:
         # Argument coercion failures from graphql-core (bad enum, bad scalar).
-        return _copy(error, error.message, {"code": ErrorCode.BAD_USER_INPUT.value})
+        message = _SUGGESTION.sub("", error.message)
+        return _copy(error, message, {"code": ErrorCode.BAD_USER_INPUT.value})
+    return _unexpected(error, original)
+
+
+def _unexpected(error: GraphQLError, cause: BaseException) -> GraphQLError:
     error_id = uuid.uuid4().hex[:16]
-    log.error("unexpected error %s at %s", error_id, error.path, exc_info=original)
-    return _copy(
-        error, "Unexpected error.", {"code": ErrorCode.INTERNAL.value, "errorId": error_id}
-    )
+    log.error("unexpected error %s at %s", error_id, error.path, exc_info=cause)
+    return _copy(error, UNEXPECTED_MESSAGE, {"code": ErrorCode.INTERNAL.value, "errorId": error_id})
 
 
 def _copy(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
@@ -71,3 +92,12 @@ class ErrorCodes(SchemaExtension):
         errors = getattr(result, "errors", None) if result is not None else None
         if result is not None and errors:
             result.errors = [coded(e) for e in errors]
+
+    def get_results(self) -> dict[str, object]:
+        # An exception raised by an extension hook skips on_operation's clean-up, but
+        # strawberry still asks every extension for results with the outgoing errors in
+        # `pre_execution_errors` (the very list it returns): code those in place.
+        errors = self.execution_context.pre_execution_errors
+        if isinstance(errors, list) and errors:
+            errors[:] = [coded(e) for e in errors]
+        return {}

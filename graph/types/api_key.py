@@ -8,12 +8,16 @@ from decimal import Decimal
 import strawberry
 
 from graph.context import Info
+from graph.inputs.filters import UsageFilter
+from graph.permissions import CanRead, require
 from graph.relay import encode_global_id
 from graph.scalars import usd
 from graph.types.enums import KeyStatusEnum
 from graph.types.member import MemberType
 from graph.types.node import Node
+from graph.types.usage_summary import SUBJECT_USAGE_DESCRIPTION, UsageSummary, resolve_subject_usage
 from models.api_key import ApiKey, KeyStatus
+from resolvers.usage_dimensions import UsageDimension
 
 
 @strawberry.type(name="ApiKey", description="A gateway key: personal (has an owner) or team.")
@@ -38,6 +42,10 @@ class ApiKeyType(Node):
             return None
         member = await info.context.loaders.member_by_id.load(self.owner_pk)
         return MemberType.from_model(member) if member else None
+
+    @strawberry.field(description=SUBJECT_USAGE_DESCRIPTION, extensions=require(CanRead))
+    async def usage(self, info: Info, filter: UsageFilter | None = None) -> UsageSummary:
+        return await resolve_subject_usage(info, UsageDimension.API_KEY, self.pk, filter)
 
     @strawberry.field(description="True for a team key (no owner).")
     def is_team_key(self) -> bool:

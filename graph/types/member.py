@@ -6,10 +6,15 @@ from datetime import datetime
 
 import strawberry
 
+from graph.context import Info
+from graph.inputs.filters import UsageFilter
+from graph.permissions import CanRead, require
 from graph.relay import encode_global_id
 from graph.types.enums import RoleEnum
 from graph.types.node import Node
+from graph.types.usage_summary import SUBJECT_USAGE_DESCRIPTION, UsageSummary, resolve_subject_usage
 from models.member import Member, Role
+from resolvers.usage_dimensions import UsageDimension
 
 
 @strawberry.type(name="Member", description="A person in the organization.")
@@ -19,6 +24,10 @@ class MemberType(Node):
     role: RoleEnum  # type: ignore[valid-type]
     created_at: datetime
     pk: strawberry.Private[int]
+
+    @strawberry.field(description=SUBJECT_USAGE_DESCRIPTION, extensions=require(CanRead))
+    async def usage(self, info: Info, filter: UsageFilter | None = None) -> UsageSummary:
+        return await resolve_subject_usage(info, UsageDimension.MEMBER, self.pk, filter)
 
     @classmethod
     def from_model(cls, member: Member) -> MemberType:

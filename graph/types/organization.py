@@ -8,17 +8,33 @@ from decimal import Decimal
 import strawberry
 
 from graph.context import Info
-from graph.permissions import CanRead, require
+from graph.inputs.filters import UsageFilter
+from graph.permissions import CanRead, IsAdminOrOwner, require
 from graph.relay import encode_global_id
 from graph.scalars import usd
+from graph.types.alert import (
+    ALERTS_DESCRIPTION,
+    AlertEventConnection,
+    AlertKindEnum,
+    resolve_alerts,
+)
 from graph.types.api_key import ApiKeyType
+from graph.types.current_spend import CurrentSpend
 from graph.types.enums import TierEnum
 from graph.types.member import MemberType
 from graph.types.node import Node
+from graph.types.request_log_connection import (
+    REQUEST_LOGS_DESCRIPTION,
+    RequestLogConnection,
+    resolve_request_logs,
+)
+from graph.types.usage import UsageReport, resolve_current_spend, resolve_usage
+from graph.types.wallet import WalletType
 from models.organization import Organization, Tier
 from pricing.cost import basis_points_to_percent
 from resolvers.api_keys import list_api_keys
 from resolvers.members import list_members
+from resolvers.wallet import wallet_summary
 
 
 @strawberry.type(name="Organization", description="The caller's organization.")
@@ -34,6 +50,8 @@ class OrganizationType(Node):
     log_bodies: bool = strawberry.field(description="Whether request bodies are kept.")
     created_at: datetime
     pk: strawberry.Private[int]
+    # The row this type was built from, so fields need not load the organization again.
+    model: strawberry.Private[Organization]
 
     @strawberry.field(
         description="API keys: all for Admins/Owners, a Member's own keys for a Member.",
@@ -48,6 +66,51 @@ class OrganizationType(Node):
     )
     async def members(self, info: Info) -> list[MemberType]:
         return [MemberType.from_model(m) for m in await list_members(info.context.scope)]
+
+    @strawberry.field(
+        description=(
+            "Usage analytics for `filter` (default LAST_30_DAYS): totals, trend, breakdown, "
+            "latency, errors, comparison. A Member sees only their own requests."
+        ),
+        extensions=require(CanRead),
+    )
+    async def usage(self, info: Info, filter: UsageFilter | None = None) -> UsageReport:
+        return await resolve_usage(info, self.model, filter)
+
+    @strawberry.field(
+        description="Spend in the current billing period against the monthly budget.",
+        extensions=require(CanRead),
+    )
+    async def current_spend(self, info: Info) -> CurrentSpend:
+        return await resolve_current_spend(info, self.model)
+
+    @strawberry.field(
+        description="The prepaid wallet: balance, threshold, ledger (Admins/Owners).",
+        extensions=require(IsAdminOrOwner),
+    )
+    def wallet(self, info: Info) -> WalletType:
+        return WalletType.from_summary(wallet_summary(info.context.scope, self.model))
+
+    @strawberry.field(description=ALERTS_DESCRIPTION, extensions=require(CanRead))
+    async def alerts(
+        self,
+        info: Info,
+        first: int | None = 50,
+        after: str | None = None,
+        kinds: list[AlertKindEnum] | None = None,  # type: ignore[valid-type]
+        unacknowledged_only: bool = False,
+    ) -> AlertEventConnection:
+        return await resolve_alerts(info, self.model, first, after, kinds, unacknowledged_only)
+
+    @strawberry.field(description=REQUEST_LOGS_DESCRIPTION, extensions=require(CanRead))
+    async def request_logs(
+        self,
+        info: Info,
+        filter: UsageFilter | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> RequestLogConnection:
+        return await resolve_request_logs(info.context.scope, self.model, filter, first, after)
 
     @classmethod
     def from_model(cls, org: Organization) -> OrganizationType:
@@ -66,4 +129,5 @@ class OrganizationType(Node):
             log_bodies=org.log_bodies,
             created_at=org.created_at,
             pk=org.id,
+            model=org,
         )

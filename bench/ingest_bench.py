@@ -1,0 +1,319 @@
+"""Ingest benchmark: records/s through POST /ingest/bulk into PostgreSQL, end to end, with a
+raw COPY of the same records into a bare table measured in the same run as the reference.
+
+    python -m bench.ingest_bench --records 200000
+
+The database is AIZE_BENCH_DATABASE_URL, or a scratch database created on
+127.0.0.1:5432 (dropped afterwards). The real service runs in a subprocess (uvicorn,
+--workers processes); batches of --batch JSON lines are posted by --clients concurrent
+clients; every batch must come back fully accepted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+
+from auth.tokens import issue_token
+from models.access_token import Scope
+from models.api_key import ApiKey
+from models.database import apply_migrations, close_database, init_database
+from models.member import Member, Role
+from models.organization import Organization
+from pricing.money import usd_to_nanos
+from settings import Settings
+
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+MODELS = [
+    ("gpt-4o", "gpt-4o-2024-08-06"),
+    ("gpt-4o-mini", "gpt-4o-mini-2024-07-18"),
+    ("claude-3-5-sonnet", "claude-3-5-sonnet-20241022"),
+    ("gemini-1.5-flash", "gemini-1.5-flash-002"),
+    ("gpt-3.5-turbo", "gpt-3.5-turbo-0125"),
+]
+ENDPOINTS = ["/v1/chat/completions", "/v1/embeddings", "/v1/responses"]
+STATUSES = [200] * 95 + [429, 429, 500, 503, 400]
+# The bare reference table: request_log's columns and types, no index, no constraint.
+REFERENCE_DDL = """
+CREATE TABLE bench_copy_reference (
+    request_id uuid, organization_id integer, api_key_id integer, member_id integer,
+    timestamp timestamptz, model varchar(100), provider_model varchar(100),
+    endpoint varchar(200), input_tokens bigint, output_tokens bigint, total_tokens bigint,
+    provider_cost_nanos bigint, markup_nanos bigint, fixed_fee_nanos bigint,
+    customer_cost_nanos bigint, priced boolean, latency_ms integer, status_code smallint,
+    error_message text, metadata jsonb, request_body text, response_body text,
+    ingested_at timestamptz
+)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class BenchOrg:
+    organization_id: int
+    token: str
+    keys: list[tuple[int, str, int | None]]  # (id, prefix, owner member id)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest_bench", description=__doc__)
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=5000, help="records per POST")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--seed", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+@asynccontextmanager
+async def scratch_database() -> AsyncIterator[str]:
+    """AIZE_BENCH_DATABASE_URL, or a fresh database dropped on exit."""
+    given = os.environ.get("AIZE_BENCH_DATABASE_URL")
+    if given:
+        yield given
+        return
+    name = f"aize_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(ADMIN_URL)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    try:
+        yield f"postgres://postgres@127.0.0.1:5432/{name}"
+    finally:
+        admin = await asyncpg.connect(ADMIN_URL)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def create_bench_org(settings: Settings) -> BenchOrg:
+    await init_database(settings)
+    try:
+        org = await Organization.create(
+            name="Bench Org",
+            slug=f"bench-{uuid.uuid4().hex[:6]}",
+            markup_bps=2500,
+            fixed_fee_nanos=usd_to_nanos("0.001"),
+            wallet_balance_nanos=usd_to_nanos("1000000"),
+        )
+        keys: list[tuple[int, str, int | None]] = []
+        for i in range(16):
+            member = await Member.create(
+                organization=org, name=f"Bench {i}", email=f"bench{i}@example.com", role=Role.MEMBER
+            )
+            key = await ApiKey.create(
+                organization=org, owner=member, label=f"key {i}", prefix=f"sk-bench-{i:04d}"
+            )
+            keys.append((key.id, key.prefix, member.id))
+        for i in range(4):
+            key = await ApiKey.create(
+                organization=org, label=f"team {i}", prefix=f"sk-team-{i:04d}"
+            )
+            keys.append((key.id, key.prefix, None))
+        token = (await issue_token(org.id, None, "bench gateway", [Scope.INGEST])).token
+        return BenchOrg(org.id, token, keys)
+    finally:
+        await close_database()
+
+
+def generate(org: BenchOrg, count: int, seed: int) -> list[dict[str, Any]]:
+    """Gateway records spread over the last two hours."""
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    records = []
+    for _ in range(count):
+        _, prefix, _ = rng.choice(org.keys)
+        model, provider_model = rng.choice(MODELS)
+        status = rng.choice(STATUSES)
+        ok = status == 200
+        records.append(
+            {
+                "requestId": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "timestamp": (now - timedelta(seconds=rng.randrange(60, 7200))).isoformat(),
+                "apiKeyPrefix": prefix,
+                "model": model,
+                "providerModel": provider_model,
+                "endpoint": rng.choice(ENDPOINTS),
+                "inputTokens": rng.randrange(10, 4000),
+                "outputTokens": rng.randrange(1, 1500) if ok else 0,
+                "latencyMs": rng.randrange(80, 9000),
+                "statusCode": status,
+                "errorMessage": None if ok else "upstream error",
+                "metadata": {"temperature": 0.7, "max_tokens": 1024, "stream": rng.random() < 0.4},
+            }
+        )
+    return records
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def start_service(database_url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "AIZE_DATABASE_URL": database_url, "AIZE_LOG_LEVEL": "warning"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "graph.app:app_from_env",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient() as client:
+        for _ in range(200):
+            try:
+                if (await client.get(f"{url}/healthz")).status_code == 200:
+                    return process, url
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    process.terminate()
+    raise RuntimeError("the service did not start")
+
+
+async def post_all(url: str, token: str, bodies: list[bytes], clients: int) -> float:
+    """Seconds to post every body with `clients` concurrent clients; checks each answer."""
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
+
+    async def client_loop() -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+            while not queue.empty():
+                body = queue.get_nowait()
+                response = await client.post("/ingest/bulk", content=body, headers=headers)
+                payload = response.json()
+                if response.status_code != 200 or payload["rejected"] or payload["duplicates"]:
+                    raise RuntimeError(
+                        f"batch not fully accepted: {response.status_code} {payload}"
+                    )
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client_loop() for _ in range(clients)))
+    return time.perf_counter() - started
+
+
+async def copy_reference(database_url: str, records: list[dict[str, Any]], org: BenchOrg) -> float:
+    """Seconds for one asyncpg COPY of the same records into a bare table."""
+    owners = {prefix: (key_id, owner) for key_id, prefix, owner in org.keys}
+    now = datetime.now(UTC)
+    rows = []
+    for r in records:
+        key_id, owner = owners[r["apiKeyPrefix"]]
+        rows.append(
+            (
+                uuid.UUID(r["requestId"]),
+                org.organization_id,
+                key_id,
+                owner,
+                datetime.fromisoformat(r["timestamp"]),
+                r["model"],
+                r["providerModel"],
+                r["endpoint"],
+                r["inputTokens"],
+                r["outputTokens"],
+                r["inputTokens"] + r["outputTokens"],
+                1000,
+                250,
+                1_000_000,
+                1_001_250,
+                True,
+                r["latencyMs"],
+                r["statusCode"],
+                r["errorMessage"],
+                orjson.dumps(r["metadata"]).decode(),
+                None,
+                None,
+                now,
+            )
+        )
+    conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute(REFERENCE_DDL)
+        started = time.perf_counter()
+        await conn.copy_records_to_table("bench_copy_reference", records=rows)
+        elapsed = time.perf_counter() - started
+        await conn.execute("DROP TABLE bench_copy_reference")
+    finally:
+        await conn.close()
+    return elapsed
+
+
+async def stored_count(database_url: str, organization_id: int) -> int:
+    conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        count: int = await conn.fetchval(
+            "SELECT count(*) FROM request_log WHERE organization_id = $1", organization_id
+        )
+        return count
+    finally:
+        await conn.close()
+
+
+async def run(args: argparse.Namespace) -> None:
+    async with scratch_database() as database_url:
+        settings = Settings.from_env({"AIZE_DATABASE_URL": database_url})
+        await apply_migrations(settings)
+        org = await create_bench_org(settings)
+        records = generate(org, args.records, args.seed)
+        bodies = [
+            b"\n".join(orjson.dumps(r) for r in records[i : i + args.batch])
+            for i in range(0, len(records), args.batch)
+        ]
+        process, url = await start_service(database_url, args.workers)
+        try:
+            ingest_seconds = await post_all(url, org.token, bodies, args.clients)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+        stored = await stored_count(database_url, org.organization_id)
+        if stored != len(records):
+            raise RuntimeError(f"expected {len(records)} stored logs, found {stored}")
+        copy_seconds = await copy_reference(database_url, records, org)
+    ingest_rate = len(records) / ingest_seconds
+    copy_rate = len(records) / copy_seconds
+    print(
+        f"records: {len(records)}  batch: {args.batch}  clients: {args.clients}  "
+        f"workers: {args.workers}  cpus: {os.cpu_count()}"
+    )
+    print(f"bulk endpoint (end to end): {ingest_rate:,.0f} records/s ({ingest_seconds:.2f} s)")
+    print(f"raw COPY into a bare table: {copy_rate:,.0f} records/s ({copy_seconds:.2f} s)")
+    print(f"ratio bulk/COPY: {ingest_rate / copy_rate:.1%}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    asyncio.run(run(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

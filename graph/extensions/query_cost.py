@@ -1,0 +1,91 @@
+"""Measure each operation's cost before it runs; refuse it above AIZE_MAX_QUERY_COST.
+
+The cost model is in `graph.limits`. The requested cost is computed during validation (so a
+refusal arrives with the other validation errors, before any resolver runs), together with
+the `first`/`last` check every connection gets (1 to 100, BAD_USER_INPUT). After execution
+the actual cost is measured on the response. Both go to `extensions.cost` with the
+per-query `limit`; the token's remaining budget is in the x-ratelimit-* headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import ValidationContext, ValidationRule
+from strawberry.extensions import SchemaExtension
+
+from graph.errors import BadUserInputError, QueryTooComplexError
+from graph.extensions.request_state import aize_context, query_limits
+from graph.limits import CostReport, actual_cost, requested_cost, select_operation
+
+
+class QueryCostLimit(SchemaExtension):
+    _report: CostReport | None = None
+
+    @property
+    def report(self) -> CostReport:
+        """This request's cost report (on the Context, where the rate limiter reads it)."""
+        if self._report is None:
+            context = aize_context(self.execution_context)
+            self._report = context.cost if context is not None else CostReport()
+        return self._report
+
+    def on_validate(self) -> Iterator[None]:
+        execution = self.execution_context
+        self.report.limit = query_limits(execution).max_cost
+        rule = cost_rule(self.report, execution.operation_name, execution.variables)
+        execution.validation_rules = (*execution.validation_rules, rule)
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        execution = self.execution_context
+        result = execution.result
+        document = execution.graphql_document
+        if not isinstance(result, GraphQLExecutionResult) or document is None:
+            return
+        operation = select_operation(document, execution.operation_name)
+        if operation is not None and self.report.requested is not None:
+            self.report.actual = actual_cost(
+                execution.schema._schema, document, operation, result.data
+            )
+
+    def get_results(self) -> dict[str, Any]:
+        measured = self.report.as_extension()
+        return {"cost": measured} if "requested" in measured else {}
+
+
+def cost_rule(
+    report: CostReport, operation_name: str | None, variables: Mapping[str, Any] | None
+) -> type[ValidationRule]:
+    """A validation rule that records the requested cost and refuses what is too costly."""
+    limit = report.limit
+
+    class QueryCostRule(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            operation = select_operation(context.document, operation_name)
+            if operation is None:
+                return
+            measured = requested_cost(context.schema, context.document, operation, variables)
+            report.requested = measured.points
+            for problem in measured.page_size_problems:
+                self.report_error(
+                    BadUserInputError(
+                        problem.message, field=problem.field, argument=problem.argument
+                    )
+                )
+            if limit is not None and measured.points > limit:
+                self.report_error(
+                    QueryTooComplexError(
+                        f"The query would cost {measured.points} points; at most {limit} are "
+                        "allowed per query. Ask for fewer items (first/limit) or fewer fields.",
+                        operation,
+                        cost=measured.points,
+                        limit=limit,
+                    )
+                )
+
+    return QueryCostRule

@@ -1,0 +1,122 @@
+"""POST /ingest/bulk: the gateway's volume path. JSON lines in, per-batch verdict out.
+
+Limits (settings): AIZE_BULK_MAX_RECORDS records (default 10000) and AIZE_BULK_MAX_BYTES bytes
+(default 16 MiB) per request; beyond either the answer is 413 naming the limit. The 200
+answer `{"accepted", "duplicates", "rejected": [{position, line, field, reason}]}` is sent
+only after the accepted records are committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import orjson
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from auth.tokens import TokenError, authenticate
+from graph.relay import decode_global_id_of
+from ingestion.json_lines import TooManyRecords, parse_json_lines
+from ingestion.pipeline import ingest_batch
+from ingestion.submission import IngestOutcome
+from settings import Settings
+
+log = logging.getLogger("aize.ingest")
+
+ACCEPTED_CONTENT_TYPES = frozenset(
+    {
+        "application/x-ndjson",
+        "application/ndjson",
+        "application/jsonl",
+        "application/x-jsonlines",
+        "application/json",
+    }
+)
+
+
+def _json(payload: dict[str, Any], status_code: int = 200) -> Response:
+    return Response(orjson.dumps(payload), status_code, media_type="application/json")
+
+
+def _error(status_code: int, code: str, message: str, **extra: Any) -> Response:
+    return _json({"error": {"code": code, "message": message, **extra}}, status_code)
+
+
+def outcome_payload(outcome: IngestOutcome) -> dict[str, Any]:
+    """The JSON answer for a batch."""
+    return {
+        "accepted": outcome.accepted,
+        "duplicates": outcome.duplicates,
+        "rejected": [
+            {"position": r.position, "line": r.line, "field": r.field, "reason": r.reason}
+            for r in outcome.rejected
+        ],
+    }
+
+
+async def bulk_ingest(request: Request) -> Response:
+    """Ingest a JSON lines body with an ingest token; see the module docstring."""
+    # Imported here: graph.app imports this module to register the route.
+    from graph.app import unauthenticated
+
+    settings: Settings = request.app.state.settings
+    try:
+        viewer = await authenticate(request.headers.get("authorization"))
+    except TokenError as exc:
+        return unauthenticated(exc.reason)
+    if not viewer.can_ingest:
+        return _error(403, "FORBIDDEN", "only ingest tokens can ingest request logs")
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type not in ACCEPTED_CONTENT_TYPES:
+        return _error(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send JSON lines with Content-Type: application/x-ndjson",
+        )
+    body = await _read_body(request, settings.bulk_max_bytes)
+    if body is None:
+        return _error(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"a request body may be at most {settings.bulk_max_bytes} bytes",
+            limit={"bytes": settings.bulk_max_bytes},
+        )
+    try:
+        batch, broken = parse_json_lines(body, settings.bulk_max_records)
+    except TooManyRecords as exc:
+        return _error(413, "PAYLOAD_TOO_LARGE", str(exc), limit={"records": exc.limit})
+    try:
+        outcome = await ingest_batch(
+            viewer.organization_id,
+            batch,
+            late_arrival_days=settings.late_arrival_days,
+            decode_id=decode_global_id_of,
+            rejected=broken,
+        )
+    except Exception:
+        error_id = uuid.uuid4().hex[:16]
+        log.exception("bulk ingest failed (error id %s)", error_id)
+        return _error(
+            500, "INTERNAL", "Unexpected error; nothing in this batch was stored.", errorId=error_id
+        )
+    return _json(outcome_payload(outcome))
+
+
+async def _read_body(request: Request, max_bytes: int) -> bytes | None:
+    """The body, or None as soon as it is known to exceed max_bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                return None
+            chunks.append(chunk)
+    except ClientDisconnect:
+        return b""
+    return b"".join(chunks)

@@ -1,0 +1,109 @@
+"""Budget and key-control mutations (Admins/Owners): the organization's monthly budget, and
+each key's monthly limit, status and allowed models."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from graph.context import Info
+from graph.errors import BadUserInputError
+from graph.inputs.amounts import optional_amount_nanos
+from graph.permissions import CanAdminister, require
+from graph.relay import decode_global_id_of
+from graph.types.api_key import ApiKeyType
+from graph.types.enums import KeyStatusEnum
+from graph.types.organization import OrganizationType
+from models.api_key import KeyStatus
+from resolvers.spend_settings import (
+    set_api_key_allowed_models,
+    set_api_key_limit,
+    set_api_key_status,
+    set_monthly_budget,
+)
+
+
+def _required(value: Decimal | None, argument: str) -> Decimal | None:
+    # Null clears the setting, so leaving the argument out must not quietly mean null too.
+    if value is strawberry.UNSET:
+        raise BadUserInputError(f"{argument}: required; send null to clear it")
+    return value
+
+
+def _key_pk(api_key_id: strawberry.ID) -> int:
+    # Undecodable ids and ids of other types are NOT_FOUND like a missing key (-1 never is).
+    return decode_global_id_of(str(api_key_id), "ApiKey") or -1
+
+
+@strawberry.type
+class BudgetMutations:
+    @strawberry.mutation(
+        description=(
+            "Set the organization's monthly budget in USD (> 0), or clear it with null. "
+            "BUDGET alerts fire at 75%, 90% and 100%, once per billing period."
+        ),
+        extensions=require(CanAdminister),
+    )
+    async def set_monthly_budget(
+        self, info: Info, amount: Decimal | None = strawberry.UNSET
+    ) -> OrganizationType:
+        budget = optional_amount_nanos(_required(amount, "amount"), "amount")
+        org = await set_monthly_budget(info.context.viewer.organization_id, budget)
+        return OrganizationType.from_model(org)
+
+    @strawberry.mutation(
+        description=(
+            "Set a key's monthly limit in USD (> 0), or clear it with null. KEY_LIMIT alerts "
+            "fire at 75%, 90% and 100% once per period; at 100% the key is blocked. A limit "
+            "above the key's spend (or none) lifts a block the limit caused."
+        ),
+        extensions=require(CanAdminister),
+    )
+    async def set_api_key_limit(
+        self,
+        info: Info,
+        api_key_id: strawberry.ID,
+        monthly_limit: Decimal | None = strawberry.UNSET,
+    ) -> ApiKeyType:
+        limit = optional_amount_nanos(_required(monthly_limit, "monthlyLimit"), "monthlyLimit")
+        key = await set_api_key_limit(
+            info.context.viewer.organization_id, _key_pk(api_key_id), limit
+        )
+        return ApiKeyType.from_model(key)
+
+    @strawberry.mutation(
+        description=(
+            "Block, revoke or reactivate a key. Revocation is final; reactivating a key at "
+            "its monthly limit is refused (raise or clear the limit instead)."
+        ),
+        extensions=require(CanAdminister),
+    )
+    async def set_api_key_status(
+        self,
+        info: Info,
+        api_key_id: strawberry.ID,
+        status: KeyStatusEnum,  # type: ignore[valid-type]
+        reason: str | None = None,
+    ) -> ApiKeyType:
+        key = await set_api_key_status(
+            info.context.viewer.organization_id, _key_pk(api_key_id), KeyStatus(status), reason
+        )
+        return ApiKeyType.from_model(key)
+
+    @strawberry.mutation(
+        description=(
+            "Restrict a key to these model aliases (the gateway answers 403 for others); "
+            "null allows every model, an empty list none."
+        ),
+        extensions=require(CanAdminister),
+    )
+    async def set_api_key_allowed_models(
+        self, info: Info, api_key_id: strawberry.ID, models: list[str] | None = strawberry.UNSET
+    ) -> ApiKeyType:
+        if models is strawberry.UNSET:
+            raise BadUserInputError("models: required; send null to allow every model")
+        key = await set_api_key_allowed_models(
+            info.context.viewer.organization_id, _key_pk(api_key_id), models
+        )
+        return ApiKeyType.from_model(key)

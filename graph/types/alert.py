@@ -1,0 +1,124 @@
+"""AlertEvent type: one fired alert (a key limit or budget threshold, a low balance)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import TypeAlias
+from zoneinfo import ZoneInfo
+
+import strawberry
+
+from graph.context import Info
+from graph.relay import decode_global_id_of, encode_global_id
+from graph.scalars import usd
+from graph.types.api_key import ApiKeyType
+from graph.types.connection import Connection, connection_from_page
+from graph.types.member import MemberType
+from models.alert import AlertKind
+from models.organization import Organization
+from resolvers.alerts import AlertFilter, AlertRecord, alert_page, alert_period, count_alerts
+from resolvers.pagination import PageRequest
+
+AlertKindEnum = strawberry.enum(
+    AlertKind,
+    name="AlertKind",
+    description=(
+        "KEY_LIMIT: a key reached 75/90/100% of its monthly limit. BUDGET: the organization "
+        "reached 75/90/100% of its monthly budget. LOW_BALANCE: the wallet fell under its "
+        "threshold. The others are usage alerts."
+    ),
+)
+
+
+@strawberry.type(name="AlertEvent", description="A fired alert, stored once per period.")
+class AlertEventType:
+    id: strawberry.ID
+    kind: AlertKindEnum  # type: ignore[valid-type]
+    threshold: str = strawberry.field(
+        description='Percent for KEY_LIMIT/BUDGET ("75", "90", "100"); USD for LOW_BALANCE.'
+    )
+    period_key: str = strawberry.field(
+        description=(
+            "What it fired once for: the billing period start (ISO 8601, UTC) for KEY_LIMIT "
+            'and BUDGET, the low-balance episode ("episode-3") for LOW_BALANCE.'
+        )
+    )
+    period_start: datetime | None = strawberry.field(description="Billing period start.")
+    period_end: datetime | None = strawberry.field(description="Billing period end (exclusive).")
+    value: Decimal | None = strawberry.field(
+        description="USD spend (KEY_LIMIT, BUDGET) or balance (LOW_BALANCE) when it fired."
+    )
+    message: str
+    fired_at: datetime
+    acknowledged_at: datetime | None
+    subject_pk: strawberry.Private[int | None]
+    acknowledged_by_pk: strawberry.Private[int | None]
+
+    @strawberry.field(description="The key a KEY_LIMIT alert is about; null for the org.")
+    async def api_key(self, info: Info) -> ApiKeyType | None:
+        if self.subject_pk is None:
+            return None
+        key = await info.context.loaders.api_key_by_id.load(self.subject_pk)
+        return ApiKeyType.from_model(key) if key else None
+
+    @strawberry.field(description="Who acknowledged it.")
+    async def acknowledged_by(self, info: Info) -> MemberType | None:
+        if self.acknowledged_by_pk is None:
+            return None
+        member = await info.context.loaders.member_by_id.load(self.acknowledged_by_pk)
+        return MemberType.from_model(member) if member else None
+
+    @classmethod
+    def from_record(cls, record: AlertRecord, org: Organization) -> AlertEventType:
+        period = alert_period(record, ZoneInfo(org.timezone), org.billing_anchor_day)
+        return cls(
+            id=strawberry.ID(encode_global_id("AlertEvent", record.id)),
+            kind=record.kind,
+            threshold=record.threshold,
+            period_key=record.period_key,
+            period_start=None if period is None else period.start,
+            period_end=None if period is None else period.end,
+            value=None if record.value_nanos is None else usd(record.value_nanos),
+            message=record.message,
+            fired_at=record.fired_at,
+            acknowledged_at=record.acknowledged_at,
+            subject_pk=record.subject_api_key_id,
+            acknowledged_by_pk=record.acknowledged_by_id,
+        )
+
+
+AlertEventConnection: TypeAlias = Connection[AlertEventType]
+
+ALERTS_DESCRIPTION = (
+    "Fired alerts, newest first. Admins/Owners see all; a Member sees alerts about their own "
+    "keys only. `first`: 1 to 100 (default 50); `after`: the previous page's `endCursor`."
+)
+
+
+def decode_alert_id(global_id: strawberry.ID) -> int:
+    """The alert's primary key; -1 (never found) for an id of another type or undecodable."""
+    return decode_global_id_of(str(global_id), "AlertEvent") or -1
+
+
+async def resolve_alerts(
+    info: Info,
+    org: Organization,
+    first: int | None,
+    after: str | None,
+    kinds: Sequence[AlertKind] | None,
+    unacknowledged_only: bool,
+) -> AlertEventConnection:
+    """One page of the alerts the viewer may see."""
+    scope = info.context.scope
+    alert_filter = AlertFilter(
+        kinds=None if kinds is None else tuple(AlertKind(k) for k in kinds),
+        unacknowledged_only=unacknowledged_only,
+    )
+    page = await alert_page(scope, alert_filter, PageRequest.parse(first, after))
+
+    async def count_rows() -> int:
+        return await count_alerts(scope, alert_filter)
+
+    return connection_from_page(page, lambda r: AlertEventType.from_record(r, org), count_rows)

@@ -1,0 +1,112 @@
+"""Ingest input and result types: the gateway's request log record and the batch verdict."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from ingestion.submission import IngestOutcome
+
+
+@strawberry.input(
+    name="RequestLogInput",
+    description="One gateway request. Send apiKeyId or apiKeyPrefix (one is required).",
+)
+class RequestLogInput:
+    request_id: strawberry.ID = strawberry.field(description="The gateway's UUID; unique.")
+    timestamp: datetime = strawberry.field(
+        description="When the request was made, ISO 8601 with a UTC offset."
+    )
+    model: str = strawberry.field(description='Model alias requested, e.g. "gpt-4".')
+    endpoint: str = strawberry.field(description='API endpoint, e.g. "/v1/chat/completions".')
+    input_tokens: int
+    output_tokens: int
+    latency_ms: int
+    status_code: int = strawberry.field(description="HTTP status the gateway answered.")
+    api_key_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The key's global id (Organization.apiKeys { id })."
+    )
+    api_key_prefix: str | None = strawberry.field(
+        default=None, description='The key\'s prefix, e.g. "sk-aize-3f9a".'
+    )
+    member_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Who made the request (team keys); a personal key's owner by default.",
+    )
+    provider_model: str | None = strawberry.field(
+        default=None, description="Model actually used; defaults to model."
+    )
+    total_tokens: int | None = strawberry.field(
+        default=None, description="If sent, must equal inputTokens + outputTokens."
+    )
+    provider_cost: Decimal | None = strawberry.field(
+        default=None, description="USD paid to the provider; when sent, the catalog is skipped."
+    )
+    error_message: str | None = None
+    metadata: JSON | None = strawberry.field(
+        default=None, description="A JSON object: model parameters, provider details."
+    )
+    request_body: str | None = strawberry.field(
+        default=None, description="Stored only when the organization logs bodies."
+    )
+    response_body: str | None = strawberry.field(
+        default=None, description="Stored only when the organization logs bodies."
+    )
+
+    def as_fields(self) -> dict[str, Any]:
+        """The record as the camelCase mapping validation reads (unset fields left out)."""
+        values: dict[str, Any] = {
+            "requestId": str(self.request_id),
+            "timestamp": self.timestamp,
+            "model": self.model,
+            "endpoint": self.endpoint,
+            "inputTokens": self.input_tokens,
+            "outputTokens": self.output_tokens,
+            "latencyMs": self.latency_ms,
+            "statusCode": self.status_code,
+            "apiKeyId": None if self.api_key_id is None else str(self.api_key_id),
+            "apiKeyPrefix": self.api_key_prefix,
+            "memberId": None if self.member_id is None else str(self.member_id),
+            "providerModel": self.provider_model,
+            "totalTokens": self.total_tokens,
+            "providerCost": self.provider_cost,
+            "errorMessage": self.error_message,
+            "metadata": self.metadata,
+            "requestBody": self.request_body,
+            "responseBody": self.response_body,
+        }
+        return {name: value for name, value in values.items() if value is not None}
+
+
+@strawberry.type(name="RejectedRecord", description="A record that was not stored, and why.")
+class RejectedRecordType:
+    position: int = strawberry.field(description="0-based index in the batch.")
+    line: int | None = strawberry.field(description="Line number (bulk JSON lines only).")
+    field: str | None = strawberry.field(
+        description="The offending field (camelCase); null when the whole record is unusable."
+    )
+    reason: str
+
+
+@strawberry.type(name="IngestResult", description="What happened to each record of a batch.")
+class IngestResultType:
+    accepted: int = strawberry.field(description="Records stored by this call.")
+    duplicates: int = strawberry.field(
+        description="Records whose requestId was already stored (or repeated in the batch)."
+    )
+    rejected: list[RejectedRecordType]
+
+    @classmethod
+    def from_outcome(cls, outcome: IngestOutcome) -> IngestResultType:
+        return cls(
+            accepted=outcome.accepted,
+            duplicates=outcome.duplicates,
+            rejected=[
+                RejectedRecordType(position=r.position, line=r.line, field=r.field, reason=r.reason)
+                for r in outcome.rejected
+            ],
+        )

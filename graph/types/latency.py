@@ -1,0 +1,99 @@
+"""Latency: average and exact nearest-rank percentiles, overall and per group."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TypedDict
+
+import strawberry
+
+from graph.context import Info
+from graph.permissions import IsAdminOrOwner, require
+from graph.scalars import BigInt
+from graph.types.usage_enums import UsageDimensionEnum
+from graph.types.usage_group import DimensionValues, dimension_values
+from resolvers.latency import LatencyStats, latency_stats
+from resolvers.scope import LogFilter, Scope
+from resolvers.usage import check_limit
+from resolvers.usage_dimensions import GroupKey, UsageDimension, require_breakdown_access
+
+_PERCENTILE_NOTE = (
+    "exact nearest rank: the latency at rank ceil(p x N / 100) of the N requests sorted by "
+    "latency; null without requests"
+)
+
+
+class _StatsFields(TypedDict):
+    requests: BigInt
+    average_ms: Decimal | None
+    p50_ms: int | None
+    p95_ms: int | None
+    p99_ms: int | None
+
+
+def _stats_fields(stats: LatencyStats) -> _StatsFields:
+    return _StatsFields(
+        requests=BigInt(stats.requests),
+        average_ms=stats.average_ms(),
+        p50_ms=stats.percentile_ms(50),
+        p95_ms=stats.percentile_ms(95),
+        p99_ms=stats.percentile_ms(99),
+    )
+
+
+@strawberry.interface(name="LatencyStats", description="Latency of a set of requests, in ms.")
+class LatencyStatsFields:
+    requests: BigInt = strawberry.field(description="Requests measured (failed ones included).")
+    average_ms: Decimal | None = strawberry.field(
+        description="Mean latency in ms, rounded half-even to 9 decimals."
+    )
+    p50_ms: int | None = strawberry.field(description=f"Median; {_PERCENTILE_NOTE}.")
+    p95_ms: int | None = strawberry.field(description=f"95th percentile; {_PERCENTILE_NOTE}.")
+    p99_ms: int | None = strawberry.field(description=f"99th percentile; {_PERCENTILE_NOTE}.")
+
+
+@strawberry.type(name="LatencyGroup", description="Latency of one group.")
+class LatencyGroup(LatencyStatsFields, DimensionValues):
+    pass
+
+
+@strawberry.type(
+    name="LatencyReport",
+    description="Latency from the raw request rows matching the filter (all status codes).",
+)
+class LatencyReport(LatencyStatsFields):
+    scope: strawberry.Private[Scope]
+    log_filter: strawberry.Private[LogFilter]
+
+    @strawberry.field(
+        description=(
+            "Per group of `by` (Admins/Owners), slowest p95 first (ties by value); "
+            "`limit` 1 to 100."
+        ),
+        extensions=require(IsAdminOrOwner),
+    )
+    async def groups(
+        self,
+        info: Info,
+        by: UsageDimensionEnum,  # type: ignore[valid-type]
+        limit: int = 20,
+    ) -> list[LatencyGroup]:
+        dimension = UsageDimension(by)
+        require_breakdown_access(self.scope, "Latency per group")
+        check_limit(limit)
+        stats = await latency_stats(self.scope, self.log_filter, dimension)
+        ordered = sorted(stats.items(), key=lambda item: item[0])
+        ordered.sort(key=lambda item: item[1].percentile_ms(95) or 0, reverse=True)
+        return [_group(dimension, key, s) for key, s in ordered[:limit]]
+
+    @classmethod
+    async def load(cls, scope: Scope, log_filter: LogFilter) -> LatencyReport:
+        overall = (await latency_stats(scope, log_filter)).get((), LatencyStats())
+        return cls(scope=scope, log_filter=log_filter, **_stats_fields(overall))
+
+
+def _group(dimension: UsageDimension, key: GroupKey, stats: LatencyStats) -> LatencyGroup:
+    return LatencyGroup(
+        **_stats_fields(stats),
+        **dimension_values((dimension,), key),
+    )

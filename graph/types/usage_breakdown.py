@@ -1,0 +1,35 @@
+"""Breakdown groups and their ordering input."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph.types.cost_summary import CostSummary
+from graph.types.usage_enums import SortDirectionEnum, UsageOrderFieldEnum
+from graph.types.usage_group import DimensionValues, dimension_values
+from resolvers.usage import BreakdownField, SortDirection
+from resolvers.usage import UsageGroup as UsageGroupData
+
+
+@strawberry.input(
+    name="UsageOrder",
+    description="Order of groups: by `field`, `direction` DESC by default; ties by value.",
+)
+class UsageOrder:
+    field: UsageOrderFieldEnum  # type: ignore[valid-type]
+    direction: SortDirectionEnum = SortDirection.DESC  # type: ignore[valid-type]
+
+    def parsed(self) -> tuple[BreakdownField, SortDirection]:
+        return BreakdownField(self.field), SortDirection(self.direction)
+
+
+@strawberry.type(name="UsageGroup", description="One group of a breakdown and its totals.")
+class UsageGroupType(DimensionValues):
+    totals: CostSummary
+
+    @classmethod
+    def from_group(cls, group: UsageGroupData) -> UsageGroupType:
+        return cls(
+            totals=CostSummary.from_measures(group.totals),
+            **dimension_values(group.dimensions, group.key),
+        )

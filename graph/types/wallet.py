@@ -1,0 +1,95 @@
+"""Wallet and WalletEntry types: balance, low-balance threshold and the ledger (newest first)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TypeAlias
+
+import strawberry
+
+from graph.context import Info
+from graph.relay import encode_global_id
+from graph.scalars import usd
+from graph.types.connection import Connection, connection_from_page
+from graph.types.member import MemberType
+from models.wallet import EntryKind
+from resolvers.pagination import PageRequest
+from resolvers.wallet import LedgerEntry, WalletSummary, count_ledger_entries, ledger_page
+
+WalletEntryKindEnum = strawberry.enum(
+    EntryKind,
+    name="WalletEntryKind",
+    description="DEPOSIT and REFUND move money in and out; USAGE is what requests cost.",
+)
+
+
+@strawberry.type(name="WalletEntry", description="One line of the wallet ledger.")
+class WalletEntryType:
+    id: strawberry.ID
+    kind: WalletEntryKindEnum  # type: ignore[valid-type]
+    amount: Decimal = strawberry.field(
+        description="USD, signed: deposits positive, usage deductions and refunds negative."
+    )
+    balance_after: Decimal = strawberry.field(description="USD balance after this entry.")
+    request_count: int = strawberry.field(description="Requests a USAGE entry paid for.")
+    note: str | None
+    created_at: datetime
+    created_by_pk: strawberry.Private[int | None]
+
+    @strawberry.field(description="Who made a deposit or refund (null for usage).")
+    async def created_by(self, info: Info) -> MemberType | None:
+        if self.created_by_pk is None:
+            return None
+        member = await info.context.loaders.member_by_id.load(self.created_by_pk)
+        return MemberType.from_model(member) if member else None
+
+    @classmethod
+    def from_entry(cls, entry: LedgerEntry) -> WalletEntryType:
+        return cls(
+            id=strawberry.ID(encode_global_id("WalletEntry", entry.id)),
+            kind=entry.kind,
+            amount=usd(entry.amount_nanos),
+            balance_after=usd(entry.balance_after_nanos),
+            request_count=entry.request_count,
+            note=entry.note,
+            created_at=entry.created_at,
+            created_by_pk=entry.created_by_id,
+        )
+
+
+WalletEntryConnection: TypeAlias = Connection[WalletEntryType]
+
+
+@strawberry.type(name="Wallet", description="The organization's prepaid balance (team money).")
+class WalletType:
+    balance: Decimal = strawberry.field(description="USD available.")
+    low_balance_threshold: Decimal = strawberry.field(
+        description="USD; a LOW_BALANCE alert fires when the balance falls below it."
+    )
+    is_low: bool = strawberry.field(description="True while the balance is under the threshold.")
+
+    @strawberry.field(
+        description=(
+            "The ledger, newest first. `first`: 1 to 100 (default 50); `after`: the "
+            "`endCursor` of the previous page."
+        )
+    )
+    async def entries(
+        self, info: Info, first: int | None = 50, after: str | None = None
+    ) -> WalletEntryConnection:
+        scope = info.context.scope
+        page = await ledger_page(scope, PageRequest.parse(first, after))
+
+        async def count_rows() -> int:
+            return await count_ledger_entries(scope)
+
+        return connection_from_page(page, WalletEntryType.from_entry, count_rows)
+
+    @classmethod
+    def from_summary(cls, summary: WalletSummary) -> WalletType:
+        return cls(
+            balance=usd(summary.balance_nanos),
+            low_balance_threshold=usd(summary.low_balance_threshold_nanos),
+            is_low=summary.is_low,
+        )

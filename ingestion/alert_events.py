@@ -1,0 +1,97 @@
+"""Alert events: which percentage thresholds a spend has reached, and firing events once.
+
+An event's unique key is (organization, kind, subject key, threshold, period key); inserting
+with ON CONFLICT DO NOTHING on it is what makes a threshold fire exactly once per period (or
+low-balance episode) even when concurrent transactions reach it together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from models.alert import AlertKind
+from models.database import Params, dialect_of
+
+# Percentages of a key limit or budget that fire an alert.
+PERCENT_THRESHOLDS = (75, 90, 100)
+
+_COLUMNS = (
+    "organization_id",
+    "kind",
+    "api_key_id_subject",
+    "threshold",
+    "period_key",
+    "value_nanos",
+    "message",
+    "fired_at",
+)
+_UNIQUE = "organization_id, kind, api_key_id_subject, threshold, period_key"
+# Eight parameters a row: far under SQLite's bound-variable limit.
+_ROWS_PER_STATEMENT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDraft:
+    """An alert to fire; `subject_api_key_id` 0 means the organization as a whole."""
+
+    organization_id: int
+    kind: AlertKind
+    subject_api_key_id: int
+    threshold: str
+    period_key: str
+    value_nanos: int | None
+    message: str
+    fired_at: datetime
+
+    @property
+    def unique_key(self) -> tuple[int, str, int, str, str]:
+        return (
+            self.organization_id,
+            self.kind.value,
+            self.subject_api_key_id,
+            self.threshold,
+            self.period_key,
+        )
+
+
+def reached_thresholds(spend_nanos: int, limit_nanos: int) -> list[int]:
+    """The PERCENT_THRESHOLDS that `spend_nanos` has reached of `limit_nanos` (both nano-USD).
+
+    Integer arithmetic (spend * 100 >= limit * percent), so $0.75 of $1.00 is exactly 75%.
+    """
+    return [p for p in PERCENT_THRESHOLDS if spend_nanos * 100 >= limit_nanos * p]
+
+
+async def insert_alerts(conn: BaseDBAsyncClient, drafts: Sequence[AlertDraft]) -> int:
+    """Insert the drafts that have not fired yet; returns how many were new.
+
+    Rows go in unique-key order so concurrent transactions take index locks in one order.
+    """
+    ordered = sorted({d.unique_key: d for d in drafts}.values(), key=lambda d: d.unique_key)
+    fired = 0
+    for start in range(0, len(ordered), _ROWS_PER_STATEMENT):
+        params = Params(dialect_of(conn))
+        rows = []
+        for draft in ordered[start : start + _ROWS_PER_STATEMENT]:
+            cells = (
+                draft.organization_id,
+                draft.kind.value,
+                draft.subject_api_key_id,
+                draft.threshold,
+                draft.period_key,
+                draft.value_nanos,
+                draft.message,
+                draft.fired_at,
+            )
+            rows.append("(" + ", ".join(params.add(c) for c in cells) + ")")
+        returned = await conn.execute_query_dict(
+            f"INSERT INTO alert_event ({', '.join(_COLUMNS)}) VALUES {', '.join(rows)} "
+            f"ON CONFLICT ({_UNIQUE}) DO NOTHING RETURNING id",
+            params.values,
+        )
+        fired += len(returned)
+    return fired

@@ -1,0 +1,124 @@
+"""Load the organization facts a batch needs: its pricing terms and the keys/members it names.
+
+One query each, whatever the batch size; only keys and members of the token's organization
+are loaded, so another tenant's key is "unknown" exactly like a key that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ingestion.submission import Submitted
+from ingestion.validation import IdDecoder, KeyInfo, OrgDirectory
+from models.database import Params, current_dialect, fetch_all
+
+_MAX_ID = 2**31 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class OrgTerms:
+    """How the organization is charged: markup in basis points, fee in nano-USD."""
+
+    organization_id: int
+    markup_bps: int
+    fixed_fee_nanos: int
+    log_bodies: bool
+
+
+async def load_org_terms(organization_id: int) -> OrgTerms:
+    """The organization's pricing terms; raises LookupError when it no longer exists."""
+    params = Params(current_dialect())
+    rows = await fetch_all(
+        "SELECT id, markup_bps, fixed_fee_nanos, log_bodies FROM organization "
+        f"WHERE id = {params.add(organization_id)}",
+        params,
+    )
+    if not rows:
+        raise LookupError(f"organization {organization_id} does not exist")
+    row = rows[0]
+    return OrgTerms(
+        organization_id=int(row["id"]),
+        markup_bps=int(row["markup_bps"]),
+        fixed_fee_nanos=int(row["fixed_fee_nanos"]),
+        log_bodies=bool(row["log_bodies"]),
+    )
+
+
+async def load_directory(
+    organization_id: int, batch: Iterable[Submitted], decode_id: IdDecoder
+) -> OrgDirectory:
+    """The organization's keys and members named anywhere in the batch."""
+    key_ids: set[int] = set()
+    prefixes: set[str] = set()
+    member_ids: set[int] = set()
+    for item in batch:
+        fields = item.fields
+        if not isinstance(fields, dict):
+            continue
+        raw_key, raw_prefix, raw_member = (
+            fields.get("apiKeyId"),
+            fields.get("apiKeyPrefix"),
+            fields.get("memberId"),
+        )
+        if isinstance(raw_key, str) and (pk := decode_id(raw_key, "ApiKey")) is not None:
+            key_ids.add(pk)
+        if isinstance(raw_prefix, str):
+            prefixes.add(raw_prefix)
+        if isinstance(raw_member, str) and (pk := decode_id(raw_member, "Member")) is not None:
+            member_ids.add(pk)
+    # Ids beyond the 32-bit primary keys cannot exist; sent as parameters they would overflow.
+    key_ids = {pk for pk in key_ids if pk <= _MAX_ID}
+    member_ids = {pk for pk in member_ids if pk <= _MAX_ID}
+    keys = await _load_keys(organization_id, key_ids, prefixes)
+    by_id = {key.id: key for key, _ in keys}
+    by_prefix: dict[str, list[KeyInfo]] = {}
+    for key, prefix in keys:
+        by_prefix.setdefault(prefix, []).append(key)
+    return OrgDirectory(
+        keys_by_id=by_id,
+        keys_by_prefix=by_prefix,
+        member_ids=frozenset(await _load_member_ids(organization_id, member_ids)),
+    )
+
+
+async def _load_keys(
+    organization_id: int, key_ids: set[int], prefixes: set[str]
+) -> list[tuple[KeyInfo, str]]:
+    if not key_ids and not prefixes:
+        return []
+    params = Params(current_dialect())
+    # Placeholders are positional on SQLite: add the values in the order the SQL reads them.
+    organization = f"organization_id = {params.add(organization_id)}"
+    wanted = []
+    if key_ids:
+        wanted.append(f"id IN ({params.add_list(sorted(key_ids))})")
+    if prefixes:
+        wanted.append(f"prefix IN ({params.add_list(sorted(prefixes))})")
+    rows = await fetch_all(
+        f"SELECT id, owner_id, prefix FROM api_key WHERE {organization} "
+        f"AND ({' OR '.join(wanted)})",
+        params,
+    )
+    return [
+        (
+            KeyInfo(
+                id=int(row["id"]),
+                owner_id=None if row["owner_id"] is None else int(row["owner_id"]),
+            ),
+            str(row["prefix"]),
+        )
+        for row in rows
+    ]
+
+
+async def _load_member_ids(organization_id: int, member_ids: set[int]) -> set[int]:
+    if not member_ids:
+        return set()
+    params = Params(current_dialect())
+    rows = await fetch_all(
+        f"SELECT id FROM member WHERE organization_id = {params.add(organization_id)} "
+        f"AND id IN ({params.add_list(sorted(member_ids))})",
+        params,
+    )
+    return {int(row["id"]) for row in rows}

@@ -1,0 +1,125 @@
+"""Money side of a write: deduct the wallet and add to the billing-period spend counters.
+
+Both run inside the caller's transaction. Organizations are updated in id order and counters
+in key order, so concurrent batches take these row locks in one order and cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from ingestion.records import PricedRecord
+from models.database import Params, dialect_of
+from resolvers.periods import TimeRange, billing_period
+
+
+async def deduct_wallets(
+    conn: BaseDBAsyncClient,
+    records: Sequence[PricedRecord],
+    *,
+    note: str | None = None,
+) -> None:
+    """Deduct the records' customer cost from each organization's wallet, with one USAGE
+    ledger entry per organization (amount negative nano-USD, request_count = records)."""
+    per_org: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for record in records:
+        totals = per_org[record.organization_id]
+        totals[0] += record.customer_cost_nanos
+        totals[1] += 1
+    now = datetime.now(UTC)
+    for organization_id in sorted(per_org):
+        cost, count = per_org[organization_id]
+        params = Params(dialect_of(conn))
+        rows = await conn.execute_query_dict(
+            f"UPDATE organization SET wallet_balance_nanos = wallet_balance_nanos - "
+            f"{params.add(cost)} WHERE id = {params.add(organization_id)} "
+            "RETURNING wallet_balance_nanos",
+            params.values,
+        )
+        balance = int(rows[0]["wallet_balance_nanos"])
+        params = Params(dialect_of(conn))
+        values = (organization_id, "USAGE", -cost, balance, count, note, None, now)
+        await conn.execute_query(
+            "INSERT INTO wallet_entry (organization_id, kind, amount_nanos, "
+            "balance_after_nanos, request_count, note, created_by_id, created_at) VALUES ("
+            + ", ".join(params.add(v) for v in values)
+            + ")",
+            params.values,
+        )
+
+
+async def add_spend(
+    conn: BaseDBAsyncClient,
+    records: Sequence[PricedRecord],
+    *,
+    count_requests: bool = True,
+) -> None:
+    """Add the records' customer cost (nano-USD) and, with count_requests, one request each
+    to the spend counters of their billing period: the organization's (api_key_id 0) and
+    the key's. A reprice adds cost only: its requests were counted when they arrived."""
+    if not records:
+        return
+    counters = spend_per_counter(
+        records, await billing_settings(conn, {r.organization_id for r in records})
+    )
+    params = Params(dialect_of(conn))
+    rows = [
+        "("
+        + ", ".join(
+            params.add(v)
+            for v in (organization_id, key_id, start, spend, count if count_requests else 0)
+        )
+        + ")"
+        for (organization_id, key_id, start), (spend, count) in sorted(counters.items())
+    ]
+    # One statement for every counter; rows in key order so concurrent batches lock alike.
+    await conn.execute_query(
+        "INSERT INTO spend_counter (organization_id, api_key_id, period_start, spend_nanos, "
+        f"requests) VALUES {', '.join(rows)} "
+        "ON CONFLICT (organization_id, api_key_id, period_start) DO UPDATE SET "
+        "spend_nanos = spend_counter.spend_nanos + excluded.spend_nanos, "
+        "requests = spend_counter.requests + excluded.requests",
+        params.values,
+    )
+
+
+def spend_per_counter(
+    records: Sequence[PricedRecord], billing: dict[int, tuple[ZoneInfo, int]]
+) -> dict[tuple[int, int, datetime], list[int]]:
+    """[customer cost nano-USD, requests] per (organization, key or 0, period start UTC)."""
+    counters: dict[tuple[int, int, datetime], list[int]] = defaultdict(lambda: [0, 0])
+    # Periods are a month long: remember the ones seen instead of recomputing per record.
+    known: dict[int, list[TimeRange]] = defaultdict(list)
+    for record in records:
+        org_id = record.organization_id
+        period = next((p for p in known[org_id] if p.start <= record.timestamp < p.end), None)
+        if period is None:
+            tz, anchor_day = billing[org_id]
+            period = billing_period(record.timestamp, tz, anchor_day)
+            known[org_id].append(period)
+        for key_id in (0, record.api_key_id):
+            counter = counters[(org_id, key_id, period.start)]
+            counter[0] += record.customer_cost_nanos
+            counter[1] += 1
+    return counters
+
+
+async def billing_settings(
+    conn: BaseDBAsyncClient, organization_ids: set[int]
+) -> dict[int, tuple[ZoneInfo, int]]:
+    """(timezone, billing anchor day) per organization id."""
+    params = Params(dialect_of(conn))
+    rows = await conn.execute_query_dict(
+        "SELECT id, timezone, billing_anchor_day FROM organization WHERE id IN ("
+        + params.add_list(sorted(organization_ids))
+        + ")",
+        params.values,
+    )
+    return {
+        int(row["id"]): (ZoneInfo(row["timezone"]), int(row["billing_anchor_day"])) for row in rows
+    }

@@ -1,0 +1,168 @@
+"""Reprice: price the logs stored unpriced, once the catalog has a price for their model.
+
+Each log is priced with the catalog version in effect at its own timestamp and the
+organization's current markup and fee, by the same rules as ingest (ingestion/pricing.py).
+Per batch, in one transaction: the log rows are updated (only while still unpriced, so a
+concurrent or repeated run changes nothing twice), the rollups lose the unpriced
+contribution and gain the priced one, the wallet is charged, the spend counters grow (cost
+only: the requests were counted on arrival), and spend control sees the new spend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from ingestion.catalog_store import load_catalog
+from ingestion.directory import OrgTerms, load_org_terms
+from ingestion.ledger import add_spend, deduct_wallets
+from ingestion.pricing import catalog_price, request_cost
+from ingestion.records import PricedRecord
+from ingestion.retry import with_rollback_retry
+from ingestion.rollups import apply_rollups
+from ingestion.spend_control import after_write
+from models.database import Params, current_dialect, fetch_all, parse_db_datetime
+from pricing.catalog import PriceCatalog
+
+_BATCH = 1000
+_COLUMNS = (
+    "id, request_id, organization_id, api_key_id, member_id, timestamp, model, provider_model, "
+    "endpoint, input_tokens, output_tokens, latency_ms, status_code"
+)
+
+
+@dataclass(slots=True)
+class RepriceResult:
+    """What a run did: logs priced, logs still without a price, nano-USD charged."""
+
+    repriced: int = 0
+    still_unpriced: int = 0
+    charged_nanos: int = 0
+
+
+async def reprice(organization_id: int | None = None) -> RepriceResult:
+    """Price every unpriced log (of one organization, or all) whose model now has a price."""
+    catalog = await load_catalog()
+    terms: dict[int, OrgTerms] = {}
+    result = RepriceResult()
+    after_id = 0
+    while True:
+        rows = await _unpriced_after(after_id, organization_id)
+        if not rows:
+            return result
+        after_id = int(rows[-1]["id"])
+        pairs: list[tuple[int, PricedRecord, PricedRecord]] = []
+        for row in rows:
+            org_id = int(row["organization_id"])
+            if org_id not in terms:
+                terms[org_id] = await load_org_terms(org_id)
+            pair = _priced_now(row, catalog, terms[org_id])
+            if pair is None:
+                result.still_unpriced += 1
+            else:
+                pairs.append((int(row["id"]), *pair))
+        if pairs:
+            changed = await with_rollback_retry(partial(_apply, pairs), "reprice batch")
+            result.repriced += len(changed)
+            result.charged_nanos += sum(r.customer_cost_nanos for r in changed)
+
+
+async def _unpriced_after(after_id: int, organization_id: int | None) -> list[dict[str, Any]]:
+    params = Params(current_dialect())
+    conditions = ["priced = FALSE", f"id > {params.add(after_id)}"]
+    if organization_id is not None:
+        conditions.append(f"organization_id = {params.add(organization_id)}")
+    return await fetch_all(
+        f"SELECT {_COLUMNS} FROM request_log WHERE {' AND '.join(conditions)} "
+        f"ORDER BY id LIMIT {_BATCH}",
+        params,
+    )
+
+
+def _priced_now(
+    row: dict[str, Any], catalog: PriceCatalog, terms: OrgTerms
+) -> tuple[PricedRecord, PricedRecord] | None:
+    """(the log as stored, the log priced) or None while its model still has no price."""
+    stored = PricedRecord(
+        request_id=UUID(str(row["request_id"])),
+        organization_id=int(row["organization_id"]),
+        api_key_id=int(row["api_key_id"]),
+        member_id=None if row["member_id"] is None else int(row["member_id"]),
+        timestamp=parse_db_datetime(row["timestamp"]),
+        model=str(row["model"]),
+        provider_model=str(row["provider_model"]),
+        endpoint=str(row["endpoint"]),
+        input_tokens=int(row["input_tokens"]),
+        output_tokens=int(row["output_tokens"]),
+        provider_cost_nanos=0,
+        markup_nanos=0,
+        fixed_fee_nanos=0,
+        customer_cost_nanos=0,
+        priced=False,
+        latency_ms=int(row["latency_ms"]),
+        status_code=int(row["status_code"]),
+    )
+    cost = request_cost(
+        input_tokens=stored.input_tokens,
+        output_tokens=stored.output_tokens,
+        status_code=stored.status_code,
+        price=catalog_price(catalog, stored.provider_model, stored.model, stored.timestamp),
+        provider_cost=None,
+        markup_bps=terms.markup_bps,
+        fixed_fee_nanos=terms.fixed_fee_nanos,
+    )
+    if cost is None:
+        return None
+    priced = replace(
+        stored,
+        provider_cost_nanos=cost.provider_cost_nanos,
+        markup_nanos=cost.markup_nanos,
+        fixed_fee_nanos=cost.fixed_fee_nanos,
+        customer_cost_nanos=cost.customer_cost_nanos,
+        priced=True,
+    )
+    return stored, priced
+
+
+async def _apply(pairs: list[tuple[int, PricedRecord, PricedRecord]]) -> list[PricedRecord]:
+    """Apply one batch in one transaction; returns the records this run actually priced."""
+    before: list[PricedRecord] = []
+    after: list[PricedRecord] = []
+    async with in_transaction() as conn:
+        # Request-id order, like ingest, so shared rows are locked in one order.
+        for log_id, stored, priced in sorted(pairs, key=lambda p: p[1].request_id.bytes):
+            if await _mark_priced(conn, log_id, priced):
+                before.append(stored)
+                after.append(priced)
+        if after:
+            await apply_rollups(conn, before, sign=-1)
+            await apply_rollups(conn, after, sign=1)
+            await deduct_wallets(conn, after, note="reprice")
+            await add_spend(conn, after, count_requests=False)
+            await after_write(conn, after)
+    return after
+
+
+async def _mark_priced(conn: BaseDBAsyncClient, log_id: int, priced: PricedRecord) -> bool:
+    """Write the costs onto the log if it is still unpriced; True when this call did."""
+    params = Params(current_dialect())
+    sets = ", ".join(
+        f"{column} = {params.add(value)}"
+        for column, value in (
+            ("provider_cost_nanos", priced.provider_cost_nanos),
+            ("markup_nanos", priced.markup_nanos),
+            ("fixed_fee_nanos", priced.fixed_fee_nanos),
+            ("customer_cost_nanos", priced.customer_cost_nanos),
+        )
+    )
+    rows = await conn.execute_query_dict(
+        f"UPDATE request_log SET {sets}, priced = TRUE "
+        f"WHERE id = {params.add(log_id)} AND priced = FALSE RETURNING id",
+        params.values,
+    )
+    return bool(rows)

@@ -1,0 +1,337 @@
+"""Validate one submitted record: every field checked, the first problem named.
+
+Pure: the organization's keys and members arrive as an `OrgDirectory`, the clock as
+`ValidationRules`. A bad record raises `InvalidRecord(field, reason)`; the pipeline turns it
+into a rejection and keeps going with the rest of the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from pricing.money import NANOS_PER_USD, usd_to_nanos
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+MAX_COUNT = 2**31 - 1  # tokens, latency: one request never comes near; keeps sums in 64 bits
+MAX_PROVIDER_COST_NANOS = 1_000_000 * NANOS_PER_USD  # $1,000,000 for one request
+_MAX_LENGTHS = {"model": 100, "providerModel": 100, "endpoint": 200}
+
+REQUIRED_FIELDS = (
+    "requestId",
+    "timestamp",
+    "model",
+    "endpoint",
+    "inputTokens",
+    "outputTokens",
+    "latencyMs",
+    "statusCode",
+)
+OPTIONAL_FIELDS = (
+    "apiKeyId",
+    "apiKeyPrefix",
+    "memberId",
+    "providerModel",
+    "totalTokens",
+    "providerCost",
+    "errorMessage",
+    "metadata",
+    "requestBody",
+    "responseBody",
+)
+ACCEPTED_FIELDS = frozenset(REQUIRED_FIELDS + OPTIONAL_FIELDS)
+
+# (global id, expected type name) -> primary key, or None when it is not such an id.
+IdDecoder = Callable[[str, str], int | None]
+
+
+class InvalidRecord(Exception):
+    """The record cannot be stored; `field` (camelCase, None = whole record) and why."""
+
+    def __init__(self, field: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    id: int
+    owner_id: int | None  # None for a team key
+
+
+@dataclass(frozen=True, slots=True)
+class OrgDirectory:
+    """The organization's keys and members that the batch refers to."""
+
+    keys_by_id: Mapping[int, KeyInfo]
+    keys_by_prefix: Mapping[str, list[KeyInfo]]
+    member_ids: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationRules:
+    """Accepted timestamps are within [earliest, latest]; both aware UTC."""
+
+    earliest: datetime
+    latest: datetime
+    late_arrival_days: int
+    keep_bodies: bool
+    decode_id: IdDecoder
+
+    @classmethod
+    def at(
+        cls, now: datetime, late_arrival_days: int, keep_bodies: bool, decode_id: IdDecoder
+    ) -> ValidationRules:
+        return cls(
+            earliest=now - timedelta(days=late_arrival_days),
+            latest=now + FUTURE_TOLERANCE,
+            late_arrival_days=late_arrival_days,
+            keep_bodies=keep_bodies,
+            decode_id=decode_id,
+        )
+
+
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, which costs
+# microseconds per record at gateway volume.
+@dataclass(slots=True)
+class ValidRecord:
+    """A record that passed validation; not yet priced. Times are aware UTC."""
+
+    request_id: UUID
+    timestamp: datetime
+    api_key_id: int
+    member_id: int | None
+    model: str
+    provider_model: str
+    endpoint: str
+    input_tokens: int
+    output_tokens: int
+    provider_cost_nanos: int | None  # None: price it from the catalog
+    latency_ms: int
+    status_code: int
+    error_message: str | None
+    metadata: dict[str, Any] | None
+    request_body: str | None
+    response_body: str | None
+
+
+def validate_record(fields: object, directory: OrgDirectory, rules: ValidationRules) -> ValidRecord:
+    """The record as a ValidRecord; raises InvalidRecord naming the first bad field."""
+    if not isinstance(fields, dict):
+        raise InvalidRecord(None, f"expected a JSON object, got {_json_type(fields)}")
+    if not ACCEPTED_FIELDS.issuperset(fields):
+        name = min(fields.keys() - ACCEPTED_FIELDS)
+        raise InvalidRecord(name, f"unknown field {name!r}; accepted: {', '.join(_ALL_NAMES)}")
+    for name in REQUIRED_FIELDS:
+        if fields.get(name) is None:
+            raise InvalidRecord(name, "is required")
+    key_id, member_id = _key_and_member(fields, directory, rules.decode_id)
+    model = _name(fields, "model")
+    provider_model = _name(fields, "providerModel") if fields.get("providerModel") else model
+    input_tokens = _count(fields, "inputTokens")
+    output_tokens = _count(fields, "outputTokens")
+    total = fields.get("totalTokens")
+    if total is not None and _count(fields, "totalTokens") != input_tokens + output_tokens:
+        raise InvalidRecord(
+            "totalTokens",
+            f"is {total} but inputTokens + outputTokens = {input_tokens + output_tokens}",
+        )
+    status_code = fields["statusCode"]
+    if type(status_code) is not int or not 100 <= status_code <= 599:
+        raise InvalidRecord(
+            "statusCode", f"must be an HTTP status code 100..599, got {status_code!r}"
+        )
+    bodies = (_text(fields, "requestBody"), _text(fields, "responseBody"))
+    return ValidRecord(
+        request_id=_request_id(fields["requestId"]),
+        timestamp=_timestamp(fields["timestamp"], rules),
+        api_key_id=key_id,
+        member_id=member_id,
+        model=model,
+        provider_model=provider_model,
+        endpoint=_name(fields, "endpoint"),
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        provider_cost_nanos=_provider_cost(fields.get("providerCost")),
+        latency_ms=_count(fields, "latencyMs"),
+        status_code=status_code,
+        error_message=_text(fields, "errorMessage"),
+        metadata=_metadata(fields.get("metadata")),
+        request_body=bodies[0] if rules.keep_bodies else None,
+        response_body=bodies[1] if rules.keep_bodies else None,
+    )
+
+
+_ALL_NAMES = sorted(ACCEPTED_FIELDS)
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float | Decimal):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
+def _request_id(value: object) -> UUID:
+    if isinstance(value, str):
+        try:
+            return UUID(value)
+        except ValueError:
+            pass
+    raise InvalidRecord("requestId", f"must be a UUID string, got {value!r}"[:200])
+
+
+def _timestamp(value: object, rules: ValidationRules) -> datetime:
+    if isinstance(value, datetime):
+        instant = value
+    elif isinstance(value, str):
+        try:
+            instant = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidRecord(
+                "timestamp", f"{value[:60]!r} is not an ISO 8601 date-time"
+            ) from None
+    else:
+        raise InvalidRecord("timestamp", f"must be an ISO 8601 string, got {_json_type(value)}")
+    if instant.utcoffset() is None:
+        raise InvalidRecord("timestamp", "needs a UTC offset, e.g. 2025-03-01T12:00:00Z")
+    instant = instant.astimezone(UTC)
+    if instant > rules.latest:
+        raise InvalidRecord("timestamp", "is more than 5 minutes in the future")
+    if instant < rules.earliest:
+        raise InvalidRecord(
+            "timestamp",
+            f"is older than the late-arrival window ({rules.late_arrival_days} days)",
+        )
+    return instant
+
+
+def _count(fields: dict[str, Any], name: str) -> int:
+    value = fields[name]
+    # type() rather than isinstance(): true/false are ints to Python, never counts to us.
+    if type(value) is not int:
+        raise InvalidRecord(name, f"must be a whole number, got {_json_type(value)}")
+    if value < 0:
+        raise InvalidRecord(name, f"must not be negative, got {value}")
+    if value > MAX_COUNT:
+        raise InvalidRecord(name, f"must be at most {MAX_COUNT}, got {value}")
+    return value
+
+
+def _name(fields: dict[str, Any], name: str) -> str:
+    value = fields[name]
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRecord(name, f"must be a non-empty string, got {_json_type(value)}")
+    limit = _MAX_LENGTHS[name]
+    if len(value) > limit:
+        raise InvalidRecord(name, f"must be at most {limit} characters, got {len(value)}")
+    if "\x00" in value:
+        raise InvalidRecord(name, "must not contain NUL characters")
+    return value
+
+
+def _text(fields: dict[str, Any], name: str) -> str | None:
+    value = fields.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidRecord(name, f"must be a string or null, got {_json_type(value)}")
+    if "\x00" in value:
+        raise InvalidRecord(name, "must not contain NUL characters")
+    return value
+
+
+def _provider_cost(value: object) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, str | Decimal):
+        raise InvalidRecord(
+            "providerCost",
+            f'must be a decimal string in USD like "0.0123", got {_json_type(value)} '
+            "(numbers would lose cents to floating point)",
+        )
+    try:
+        nanos = usd_to_nanos(value)
+    except ValueError as exc:
+        raise InvalidRecord("providerCost", str(exc)) from None
+    if nanos < 0:
+        raise InvalidRecord("providerCost", f"must not be negative, got {value}")
+    if nanos > MAX_PROVIDER_COST_NANOS:
+        raise InvalidRecord("providerCost", f"must be at most 1000000 USD, got {value}")
+    return nanos
+
+
+def _metadata(value: object) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidRecord("metadata", f"must be a JSON object, got {_json_type(value)}")
+    try:
+        encoded = orjson.dumps(value)
+    except TypeError as exc:
+        raise InvalidRecord("metadata", f"is not JSON-serializable: {exc}") from None
+    # PostgreSQL's jsonb cannot hold NUL characters; refuse them on every backend alike.
+    if b"\\u0000" in encoded:
+        raise InvalidRecord("metadata", "must not contain NUL characters")
+    return value
+
+
+def _key_and_member(
+    fields: dict[str, Any], directory: OrgDirectory, decode_id: IdDecoder
+) -> tuple[int, int | None]:
+    key = _key(fields, directory, decode_id)
+    raw_member = fields.get("memberId")
+    if raw_member is None:
+        return key.id, key.owner_id
+    member_id = decode_id(raw_member, "Member") if isinstance(raw_member, str) else None
+    if member_id is None or member_id not in directory.member_ids:
+        raise InvalidRecord("memberId", "no member with this id in your organization")
+    if key.owner_id is not None and key.owner_id != member_id:
+        raise InvalidRecord(
+            "memberId", "the API key is another member's personal key; omit memberId"
+        )
+    return key.id, member_id
+
+
+def _key(fields: dict[str, Any], directory: OrgDirectory, decode_id: IdDecoder) -> KeyInfo:
+    raw_id = fields.get("apiKeyId")
+    raw_prefix = fields.get("apiKeyPrefix")
+    if raw_id is None and raw_prefix is None:
+        raise InvalidRecord("apiKeyId", "is required (or send apiKeyPrefix)")
+    by_id: KeyInfo | None = None
+    if raw_id is not None:
+        pk = decode_id(raw_id, "ApiKey") if isinstance(raw_id, str) else None
+        by_id = directory.keys_by_id.get(pk) if pk is not None else None
+        if by_id is None:
+            raise InvalidRecord("apiKeyId", "no API key with this id in your organization")
+    if raw_prefix is None:
+        assert by_id is not None
+        return by_id
+    if not isinstance(raw_prefix, str):
+        raise InvalidRecord("apiKeyPrefix", f"must be a string, got {_json_type(raw_prefix)}")
+    matches = directory.keys_by_prefix.get(raw_prefix, [])
+    if not matches:
+        raise InvalidRecord("apiKeyPrefix", "no API key with this prefix in your organization")
+    if by_id is not None:
+        if by_id not in matches:
+            raise InvalidRecord("apiKeyPrefix", "names a different key than apiKeyId")
+        return by_id
+    if len(matches) > 1:
+        raise InvalidRecord(
+            "apiKeyPrefix", f"matches {len(matches)} keys in your organization; send apiKeyId"
+        )
+    return matches[0]

@@ -1,0 +1,145 @@
+"""Changing spend settings: the organization budget, and a key's limit, status and models.
+
+Each change runs in one transaction that first locks the organization row (the order ingest
+takes its locks in), then applies spend control to the new settings at once: a limit lowered
+under the key's spend blocks it and fires its thresholds; a limit raised above it (or
+cleared) lifts a limit block. Keys are looked up within the caller's organization only, so
+another tenant's key id is NOT_FOUND exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from ingestion.spend_control import enforce_budget, enforce_key_limit
+from ingestion.spend_state import lock_organization
+from models.api_key import ApiKey, KeyStatus
+from models.organization import Organization
+from pricing.money import format_usd
+from resolvers.errors import BadInputError, NotFoundError
+from resolvers.key_access import key_period_spend
+from resolvers.periods import billing_period
+
+__all__ = [
+    "MAX_ALLOWED_MODELS",
+    "set_api_key_allowed_models",
+    "set_api_key_limit",
+    "set_api_key_status",
+    "set_monthly_budget",
+]
+
+MAX_ALLOWED_MODELS = 200
+_MODEL_NAME_LENGTH = 100
+_REASON_LENGTH = 200
+
+
+async def set_monthly_budget(organization_id: int, budget_nanos: int | None) -> Organization:
+    """Set (> 0 nano-USD) or clear (None) the monthly budget; fires the budget thresholds the
+    current period has already reached. Returns the updated organization."""
+    if budget_nanos is not None and budget_nanos <= 0:
+        raise BadInputError("amount: a budget must be greater than 0 (null clears it)")
+    async with in_transaction() as conn:
+        await lock_organization(conn, organization_id)
+        await (
+            Organization.filter(id=organization_id)
+            .using_db(conn)
+            .update(monthly_budget_nanos=budget_nanos)
+        )
+        await enforce_budget(conn, organization_id)
+    return await Organization.get(id=organization_id)
+
+
+async def set_api_key_limit(
+    organization_id: int, api_key_id: int, limit_nanos: int | None
+) -> ApiKey:
+    """Set (> 0 nano-USD) or clear (None) the key's monthly limit and apply it to this period's
+    spend at once. Returns the updated key; NotFoundError outside the organization."""
+    if limit_nanos is not None and limit_nanos <= 0:
+        raise BadInputError("monthlyLimit: must be greater than 0 (null clears it)")
+    async with in_transaction() as conn:
+        await lock_organization(conn, organization_id)
+        await _key(conn, organization_id, api_key_id)
+        await ApiKey.filter(id=api_key_id).using_db(conn).update(monthly_limit_nanos=limit_nanos)
+        await enforce_key_limit(conn, organization_id, api_key_id)
+    return await ApiKey.get(id=api_key_id)
+
+
+async def set_api_key_status(
+    organization_id: int, api_key_id: int, status: KeyStatus, reason: str | None
+) -> ApiKey:
+    """Block, revoke or reactivate a key by hand. Revocation is final; reactivating a key at
+    or over its monthly limit is refused (raise or clear the limit instead). A manual block
+    lasts until someone lifts it. Returns the updated key."""
+    if reason is not None and len(reason) > _REASON_LENGTH:
+        raise BadInputError(f"reason: at most {_REASON_LENGTH} characters")
+    async with in_transaction() as conn:
+        await lock_organization(conn, organization_id)
+        key = await _key(conn, organization_id, api_key_id)
+        if key.status is KeyStatus.REVOKED and status is not KeyStatus.REVOKED:
+            raise BadInputError("status: a revoked key cannot be reactivated or blocked")
+        if status is KeyStatus.ACTIVE:
+            await _require_under_limit(organization_id, key)
+            stored_reason = None
+        else:
+            stored_reason = reason or (
+                "blocked by an administrator" if status is KeyStatus.BLOCKED else "revoked"
+            )
+        await (
+            ApiKey.filter(id=api_key_id)
+            .using_db(conn)
+            .update(status=status, status_reason=stored_reason, limit_blocked_period_start=None)
+        )
+    return await ApiKey.get(id=api_key_id)
+
+
+async def set_api_key_allowed_models(
+    organization_id: int, api_key_id: int, models: list[str] | None
+) -> ApiKey:
+    """Restrict the key to these model aliases (None: every model; an empty list: none).
+    Names are trimmed and de-duplicated in order. Returns the updated key."""
+    cleaned = None if models is None else _clean_models(models)
+    async with in_transaction() as conn:
+        await lock_organization(conn, organization_id)
+        await _key(conn, organization_id, api_key_id)
+        await ApiKey.filter(id=api_key_id).using_db(conn).update(allowed_models=cleaned)
+    return await ApiKey.get(id=api_key_id)
+
+
+async def _key(conn: BaseDBAsyncClient, organization_id: int, api_key_id: int) -> ApiKey:
+    key = await ApiKey.filter(id=api_key_id, organization_id=organization_id).using_db(conn).first()
+    if key is None:
+        raise NotFoundError("apiKeyId: no such API key")
+    return key
+
+
+async def _require_under_limit(organization_id: int, key: ApiKey) -> None:
+    if key.monthly_limit_nanos is None:
+        return
+    org = await Organization.get(id=organization_id)
+    period = billing_period(datetime.now(UTC), ZoneInfo(org.timezone), org.billing_anchor_day)
+    spend = await key_period_spend(organization_id, key.id, period.start)
+    if spend >= key.monthly_limit_nanos:
+        raise BadInputError(
+            f"status: the key has spent ${format_usd(spend)} of its "
+            f"${format_usd(key.monthly_limit_nanos)} monthly limit this period; "
+            "raise or clear the limit to reactivate it"
+        )
+
+
+def _clean_models(models: list[str]) -> list[str]:
+    if len(models) > MAX_ALLOWED_MODELS:
+        raise BadInputError(f"models: at most {MAX_ALLOWED_MODELS} models")
+    cleaned: list[str] = []
+    for position, raw in enumerate(models):
+        name = raw.strip()
+        if not name or len(name) > _MODEL_NAME_LENGTH:
+            raise BadInputError(
+                f"models[{position}]: a model alias of 1 to {_MODEL_NAME_LENGTH} characters"
+            )
+        if name not in cleaned:
+            cleaned.append(name)
+    return cleaned

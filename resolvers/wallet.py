@@ -1,0 +1,102 @@
+"""The wallet as Admins and Owners read it: balance, threshold and the ledger, newest first.
+
+The wallet is team money: Members are refused (FORBIDDEN), never shown a partial answer.
+Ledger pages use the one keyset helper (`resolvers.pagination`) on (created_at, id), served
+by the index that leads with the organization.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from models.database import Params, current_dialect, fetch_all, parse_db_datetime
+from models.organization import Organization
+from models.wallet import EntryKind
+from resolvers.pagination import KeysetCursor, Page, PageRequest, build_page, keyset_older_than
+from resolvers.scope import Scope
+
+__all__ = ["LedgerEntry", "WalletSummary", "count_ledger_entries", "ledger_page", "wallet_summary"]
+
+_COLUMNS = (
+    "id, kind, amount_nanos, balance_after_nanos, request_count, note, created_by_id, created_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WalletSummary:
+    """Balance and low-balance threshold in nano-USD."""
+
+    balance_nanos: int
+    low_balance_threshold_nanos: int
+
+    @property
+    def is_low(self) -> bool:
+        return self.balance_nanos < self.low_balance_threshold_nanos
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One ledger line; amounts in nano-USD, signed (deposits positive, usage and refunds
+    negative); `created_at` aware UTC."""
+
+    id: int
+    kind: EntryKind
+    amount_nanos: int
+    balance_after_nanos: int
+    request_count: int
+    note: str | None
+    created_by_id: int | None
+    created_at: datetime
+
+    @property
+    def position(self) -> KeysetCursor:
+        return KeysetCursor(timestamp=self.created_at, id=self.id)
+
+
+def wallet_summary(scope: Scope, org: Organization) -> WalletSummary:
+    """The organization's balance and threshold; ForbiddenError for Members."""
+    scope.require_team("the wallet")
+    return WalletSummary(org.wallet_balance_nanos, org.low_balance_threshold_nanos)
+
+
+async def ledger_page(scope: Scope, request: PageRequest) -> Page[LedgerEntry]:
+    """One page of the ledger, newest first; ForbiddenError for Members."""
+    scope.require_team("the wallet")
+    params = Params(current_dialect())
+    conditions = [f"organization_id = {params.add(scope.organization_id)}"]
+    if request.after is not None:
+        conditions.append(keyset_older_than(request.after, params, time_column="created_at"))
+    rows = await fetch_all(
+        f"SELECT {_COLUMNS} FROM wallet_entry WHERE "
+        + " AND ".join(conditions)
+        + f" ORDER BY created_at DESC, id DESC LIMIT {params.add(request.size + 1)}",
+        params,
+    )
+    return build_page([_entry(row) for row in rows], request, lambda e: e.position)
+
+
+async def count_ledger_entries(scope: Scope) -> int:
+    """How many ledger entries the organization has (all pages)."""
+    scope.require_team("the wallet")
+    params = Params(current_dialect())
+    rows = await fetch_all(
+        "SELECT COUNT(*) AS total FROM wallet_entry "
+        f"WHERE organization_id = {params.add(scope.organization_id)}",
+        params,
+    )
+    return int(rows[0]["total"])
+
+
+def _entry(row: dict[str, object]) -> LedgerEntry:
+    created_by = row["created_by_id"]
+    return LedgerEntry(
+        id=int(str(row["id"])),
+        kind=EntryKind(str(row["kind"])),
+        amount_nanos=int(str(row["amount_nanos"])),
+        balance_after_nanos=int(str(row["balance_after_nanos"])),
+        request_count=int(str(row["request_count"])),
+        note=None if row["note"] is None else str(row["note"]),
+        created_by_id=None if created_by is None else int(str(created_by)),
+        created_at=parse_db_datetime(row["created_at"]),
+    )

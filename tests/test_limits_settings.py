@@ -1,0 +1,65 @@
+"""The limit settings: defaults, environment variables, and refusals that name the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph.limits import QueryLimits
+from settings import Settings, SettingsError
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+    assert QueryLimits.from_settings(settings) == QueryLimits(
+        max_depth=10, max_aliases=15, max_tokens=2_000, max_cost=10_000
+    )
+    assert settings.rate_limit_capacity == 50_000
+    assert settings.rate_limit_refill_per_second == 1_000
+    assert settings.request_timeout_seconds == 10.0
+    assert settings.cors_origins == ()
+
+
+def test_every_limit_is_read_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "AIZE_MAX_QUERY_DEPTH": "12",
+            "AIZE_MAX_ALIASES": "30",
+            "AIZE_MAX_QUERY_TOKENS": "5000",
+            "AIZE_MAX_QUERY_COST": "20000",
+            "AIZE_RATE_LIMIT_CAPACITY": "100000",
+            "AIZE_RATE_LIMIT_REFILL_PER_SECOND": "2000",
+            "AIZE_REQUEST_TIMEOUT_SECONDS": "2.5",
+        }
+    )
+    assert QueryLimits.from_settings(settings) == QueryLimits(
+        max_depth=12, max_aliases=30, max_tokens=5_000, max_cost=20_000
+    )
+    assert settings.rate_limit_capacity == 100_000
+    assert settings.rate_limit_refill_per_second == 2_000
+    assert settings.request_timeout_seconds == 2.5
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"AIZE_MAX_QUERY_DEPTH": "0"}, "AIZE_MAX_QUERY_DEPTH must be at least 1, got 0"),
+        ({"AIZE_MAX_QUERY_TOKENS": "50"}, "AIZE_MAX_QUERY_TOKENS must be at least 100, got 50"),
+        ({"AIZE_MAX_QUERY_COST": "lots"}, "AIZE_MAX_QUERY_COST must be a whole number, got 'lots'"),
+        (
+            {"AIZE_REQUEST_TIMEOUT_SECONDS": "0"},
+            "AIZE_REQUEST_TIMEOUT_SECONDS must be a positive number of seconds, got '0'",
+        ),
+        (
+            {"AIZE_REQUEST_TIMEOUT_SECONDS": "soon"},
+            "AIZE_REQUEST_TIMEOUT_SECONDS must be a number of seconds, got 'soon'",
+        ),
+        (
+            {"AIZE_RATE_LIMIT_CAPACITY": "5000"},
+            "AIZE_RATE_LIMIT_CAPACITY (5000) must be at least AIZE_MAX_QUERY_COST (10000)",
+        ),
+    ],
+)
+def test_unusable_values_are_refused_naming_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(env)
+    assert str(refused.value) == message

@@ -1,0 +1,162 @@
+"""Ledger writes: deposits, refunds and the low-balance threshold, each in one transaction.
+
+The balance lives on the organization row and changes only through `UPDATE ... RETURNING`,
+which also locks the row: concurrent deposits, refunds and ingest deductions queue on it, so
+every ledger entry's `balance_after_nanos` is exact. Deposits and refunds never touch spend
+counters or usage rollups: they are money in and out, not cost.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from ingestion.spend_control import enforce_low_balance
+from models.database import Params, dialect_of
+from models.wallet import EntryKind
+from pricing.money import format_usd
+from resolvers.errors import BadInputError
+from resolvers.wallet import LedgerEntry
+
+__all__ = ["deposit", "refund", "set_low_balance_threshold"]
+
+# Bumps the low-balance episode when the balance ends at/above the threshold, so the next
+# fall below it is a new episode that alerts again. Column references on the right-hand side
+# of SET read the row's old values on both SQLite and PostgreSQL.
+_NEXT_EPISODE = (
+    "low_balance_episode = low_balance_episode + "
+    "CASE WHEN {balance} >= {threshold} THEN 1 ELSE 0 END"
+)
+
+
+async def deposit(
+    organization_id: int, amount_nanos: int, note: str | None, member_id: int | None
+) -> LedgerEntry:
+    """Add `amount_nanos` (> 0) to the balance; returns the DEPOSIT ledger entry."""
+    _require_positive(amount_nanos)
+    async with in_transaction() as conn:
+        params = Params(dialect_of(conn))
+        amount = params.add(amount_nanos)
+        episode = _NEXT_EPISODE.format(
+            balance=f"wallet_balance_nanos + {params.add(amount_nanos)}",
+            threshold="low_balance_threshold_nanos",
+        )
+        rows = await conn.execute_query_dict(
+            f"UPDATE organization SET wallet_balance_nanos = wallet_balance_nanos + {amount}, "
+            f"{episode} WHERE id = {params.add(organization_id)} "
+            "RETURNING wallet_balance_nanos",
+            params.values,
+        )
+        balance = int(rows[0]["wallet_balance_nanos"])
+        entry = await _add_entry(
+            conn, organization_id, EntryKind.DEPOSIT, amount_nanos, balance, note, member_id
+        )
+        # A deposit that leaves the balance under the threshold continues the episode.
+        await enforce_low_balance(conn, organization_id)
+    return entry
+
+
+async def refund(
+    organization_id: int, amount_nanos: int, note: str | None, member_id: int | None
+) -> LedgerEntry:
+    """Pay `amount_nanos` (> 0, at most the balance) back out of the wallet; returns the
+    REFUND ledger entry (negative amount). Raises BadInputError when it exceeds the balance."""
+    _require_positive(amount_nanos)
+    async with in_transaction() as conn:
+        params = Params(dialect_of(conn))
+        amount = params.add(amount_nanos)
+        rows = await conn.execute_query_dict(
+            f"UPDATE organization SET wallet_balance_nanos = wallet_balance_nanos - {amount} "
+            f"WHERE id = {params.add(organization_id)} "
+            f"AND wallet_balance_nanos >= {params.add(amount_nanos)} "
+            "RETURNING wallet_balance_nanos",
+            params.values,
+        )
+        if not rows:
+            available = await _balance(conn, organization_id)
+            raise BadInputError(
+                f"amount: a refund of ${format_usd(amount_nanos)} exceeds the wallet balance "
+                f"of ${format_usd(available)}"
+            )
+        balance = int(rows[0]["wallet_balance_nanos"])
+        entry = await _add_entry(
+            conn, organization_id, EntryKind.REFUND, -amount_nanos, balance, note, member_id
+        )
+        await enforce_low_balance(conn, organization_id)
+    return entry
+
+
+async def set_low_balance_threshold(organization_id: int, threshold_nanos: int) -> None:
+    """Set the threshold (>= 0 nano-USD) under which the wallet alerts; alerts at once when the
+    balance is already under the new threshold (once per episode)."""
+    if threshold_nanos < 0:
+        raise BadInputError("amount: the low-balance threshold cannot be negative")
+    async with in_transaction() as conn:
+        params = Params(dialect_of(conn))
+        threshold = params.add(threshold_nanos)
+        episode = _NEXT_EPISODE.format(
+            balance="wallet_balance_nanos", threshold=params.add(threshold_nanos)
+        )
+        await conn.execute_query(
+            f"UPDATE organization SET low_balance_threshold_nanos = {threshold}, {episode} "
+            f"WHERE id = {params.add(organization_id)}",
+            params.values,
+        )
+        await enforce_low_balance(conn, organization_id)
+
+
+def _require_positive(amount_nanos: int) -> None:
+    if amount_nanos <= 0:
+        raise BadInputError("amount: must be greater than 0")
+
+
+async def _balance(conn: BaseDBAsyncClient, organization_id: int) -> int:
+    params = Params(dialect_of(conn))
+    rows = await conn.execute_query_dict(
+        f"SELECT wallet_balance_nanos FROM organization WHERE id = {params.add(organization_id)}",
+        params.values,
+    )
+    return int(rows[0]["wallet_balance_nanos"])
+
+
+async def _add_entry(
+    conn: BaseDBAsyncClient,
+    organization_id: int,
+    kind: EntryKind,
+    amount_nanos: int,
+    balance_after_nanos: int,
+    note: str | None,
+    member_id: int | None,
+) -> LedgerEntry:
+    # Taken after the balance UPDATE locked the row, so created_at follows balance order.
+    created_at = datetime.now(UTC)
+    params = Params(dialect_of(conn))
+    values = (
+        organization_id,
+        kind.value,
+        amount_nanos,
+        balance_after_nanos,
+        0,
+        note,
+        member_id,
+        created_at,
+    )
+    rows = await conn.execute_query_dict(
+        "INSERT INTO wallet_entry (organization_id, kind, amount_nanos, balance_after_nanos, "
+        "request_count, note, created_by_id, created_at) VALUES ("
+        + ", ".join(params.add(v) for v in values)
+        + ") RETURNING id",
+        params.values,
+    )
+    return LedgerEntry(
+        id=int(rows[0]["id"]),
+        kind=kind,
+        amount_nanos=amount_nanos,
+        balance_after_nanos=balance_after_nanos,
+        request_count=0,
+        note=note,
+        created_by_id=member_id,
+        created_at=created_at,
+    )
