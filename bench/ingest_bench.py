@@ -16,7 +16,6 @@ import asyncio
 import os
 import random
 import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -165,26 +164,24 @@ def free_port() -> int:
         return port
 
 
-async def start_service(database_url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+async def start_service(database_url: str, workers: int) -> tuple[asyncio.subprocess.Process, str]:
     port = free_port()
     env = {**os.environ, "AIZE_DATABASE_URL": database_url, "AIZE_LOG_LEVEL": "warning"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "graph.app:app_from_env",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "graph.app:app_from_env",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
         env=env,
     )
     url = f"http://127.0.0.1:{port}"
@@ -197,6 +194,7 @@ async def start_service(database_url: str, workers: int) -> tuple[subprocess.Pop
                 pass
             await asyncio.sleep(0.1)
     process.terminate()
+    await process.wait()
     raise RuntimeError("the service did not start")
 
 
@@ -295,7 +293,7 @@ async def run(args: argparse.Namespace) -> None:
             ingest_seconds = await post_all(url, org.token, bodies, args.clients)
         finally:
             process.terminate()
-            process.wait(timeout=30)
+            await process.wait()
         stored = await stored_count(database_url, org.organization_id)
         if stored != len(records):
             raise RuntimeError(f"expected {len(records)} stored logs, found {stored}")

@@ -174,7 +174,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     host = args.host or settings.host
-    port = args.port or settings.port
+    # --port 0 asks the OS for a free port (uvicorn logs the one it got).
+    port = settings.port if args.port is None else args.port
     url = f"http://{host}:{port}/graphql"
     if args.demo:
         print(asyncio.run(_prepare_demo(settings, args.requests, url)), flush=True)

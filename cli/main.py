@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from cli import commands, prices
+from cli.alerts import add_alerts_parser, alerts_command
+from cli.export import add_export_parser, export_command
+from cli.report import add_report_parser, report_command
 from models.database import DatabaseConfigError
 from settings import Settings, SettingsError
 
@@ -91,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export-schema", help="print the GraphQL SDL (or write it to a file)")
     export.add_argument("--output", "-o", help="file to write (default: stdout)")
     prices.add_price_parsers(sub)
+    add_alerts_parser(sub)
+    add_export_parser(sub)
+    add_report_parser(sub)
     return parser
 
 
@@ -137,6 +143,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "revoke-token": commands.revoke_token_command,
         "prices": prices.prices_command,
         "reprice": prices.reprice_command,
+        "alerts": alerts_command,
+        "export": export_command,
+        "report": report_command,
     }
     result = asyncio.run(commands.with_database(settings, handlers[args.command], args))
     if isinstance(result, dict):

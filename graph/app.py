@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,9 +21,16 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 from strawberry.schema import BaseSchema
 
+from alerts.worker import AlertWorker
 from auth.tokens import TokenError, authenticate
 from graph.context import Context
+from graph.database_errors import (
+    RETRY_AFTER_SECONDS,
+    DatabaseUnavailableMiddleware,
+    unavailable_body,
+)
 from graph.errors import ErrorCode
+from graph.export_routes import EXPORT_ROUTES
 from graph.ingest_endpoint import bulk_ingest
 from graph.rate_limiter import TokenRateLimiter
 from graph.schema import schema
@@ -33,6 +41,7 @@ from models.database import (
     init_database,
     server_statement_timeout_ms,
 )
+from reports.scheduler import start_report_scheduler
 from settings import Settings
 
 log = logging.getLogger("aize.app")
@@ -128,13 +137,22 @@ def _wants_ide(request: Request) -> bool:
     )
 
 
+# A server that neither answers nor refuses (packets dropped) must not hang the probe.
+HEALTH_CHECK_TIMEOUT_SECONDS = 5
+
+
 async def healthz(request: Request) -> JSONResponse:
-    """200 when the database answers, 503 (with the reason) when it does not."""
+    """200 when the database answers, 503 (with the reason and Retry-After) when it does not."""
     try:
-        await connection().execute_query("SELECT 1")
-    except Exception as exc:  # any driver failure means "not healthy"
-        log.warning("health check failed: %s", exc)
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        async with asyncio.timeout(HEALTH_CHECK_TIMEOUT_SECONDS):
+            await connection().execute_query("SELECT 1")
+    except Exception as exc:  # any driver failure (or the timeout) means "not healthy"
+        log.warning("health check failed: %s: %s", type(exc).__name__, exc)
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable", **unavailable_body()},
+            503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
@@ -154,9 +172,17 @@ def create_app(
                 migrate=settings.is_sqlite,
                 statement_timeout_ms=server_statement_timeout_ms(settings),
             )
+        stop_reports = start_report_scheduler(settings)
+        # Checks usage rules and sends alert deliveries (AIZE_ALERT_WORKER; off in tests).
+        alert_worker = AlertWorker(settings) if settings.alert_worker else None
+        if alert_worker is not None:
+            alert_worker.start()
         try:
             yield
         finally:
+            if alert_worker is not None:
+                await alert_worker.stop()
+            await stop_reports()
             if manage_database:
                 await close_database()
 
@@ -171,11 +197,14 @@ def create_app(
             expose_headers=[*RATE_LIMIT_HEADERS, "retry-after"],
             max_age=600,
         ),
+        # Innermost, so its 503s get the CORS and security headers too.
+        Middleware(DatabaseUnavailableMiddleware),
     ]
     routes: list[Any] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/ingest/bulk", bulk_ingest, methods=["POST"]),
+        *EXPORT_ROUTES,
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.settings = settings

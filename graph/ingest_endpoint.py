@@ -3,7 +3,9 @@
 Limits (settings): AIZE_BULK_MAX_RECORDS records (default 10000) and AIZE_BULK_MAX_BYTES bytes
 (default 16 MiB) per request; beyond either the answer is 413 naming the limit. The 200
 answer `{"accepted", "duplicates", "rejected": [{position, line, field, reason}]}` is sent
-only after the accepted records are committed.
+only after the accepted records are committed. When the database cannot be reached the answer
+is 503 with `Retry-After` (graph/database_errors.py): the batch may or may not have been
+committed, and resending it is safe (request ids make ingestion idempotent).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from auth.tokens import TokenError, authenticate
+from graph.database_errors import is_database_unavailable, log_unavailable, unavailable_response
 from graph.relay import decode_global_id_of
 from ingestion.json_lines import TooManyRecords, parse_json_lines
 from ingestion.pipeline import ingest_batch
@@ -95,7 +98,10 @@ async def bulk_ingest(request: Request) -> Response:
             decode_id=decode_global_id_of,
             rejected=broken,
         )
-    except Exception:
+    except Exception as exc:
+        if is_database_unavailable(exc):
+            log_unavailable("bulk ingest", exc)
+            return unavailable_response()
         error_id = uuid.uuid4().hex[:16]
         log.exception("bulk ingest failed (error id %s)", error_id)
         return _error(

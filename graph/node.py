@@ -12,8 +12,10 @@ from graph.types.api_key import ApiKeyType
 from graph.types.member import MemberType
 from graph.types.node import Node
 from graph.types.organization import OrganizationType
+from graph.types.report import ReportType
 from graph.types.request_log import RequestLogType
 from models.organization import Organization
+from reports.store import report_record_by_id
 from resolvers.api_keys import api_keys_by_ids
 from resolvers.request_logs import request_logs_by_ids
 
@@ -40,4 +42,7 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
             return None
         org = await Organization.get(id=scope.organization_id)
         return RequestLogType.from_model(logs[pk], show_bodies=org.log_bodies)
+    if type_name == "Report":
+        record = await report_record_by_id(scope, pk)
+        return ReportType.from_record(record) if record else None
     return None

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from graph.context import Info
 from graph.extensions import SCHEMA_EXTENSIONS
+from graph.mutations.alert_rules import AlertRuleMutations
 from graph.mutations.alerts import AlertMutations
 from graph.mutations.budgets import BudgetMutations
 from graph.mutations.ingest import IngestMutations
@@ -25,6 +29,8 @@ from graph.types.organization import OrganizationType
 from graph.types.request_log import RequestLogType
 from graph.types.viewer import ViewerType
 from models.organization import Organization
+
+log = logging.getLogger("aize.graphql")
 
 
 @strawberry.type
@@ -66,10 +72,24 @@ _MUTATION_TYPES: tuple[type, ...] = (
     WalletMutations,
     BudgetMutations,
     AlertMutations,
+    AlertRuleMutations,
 )
 Mutation = merge_types("Mutation", _MUTATION_TYPES) if _MUTATION_TYPES else None
 
-schema = strawberry.Schema(
+
+class AizeSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # ErrorCodes already logged unexpected errors with their traceback and error id;
+        # expected ones (FORBIDDEN, BAD_USER_INPUT, RATE_LIMITED...) are the client's business
+        # and must not flood the server log at ERROR level.
+        for error in errors:
+            code = (error.extensions or {}).get("code", "")
+            log.info("graphql error %s at %s: %s", code, error.path, error.message)
+
+
+schema = AizeSchema(
     query=Query,
     mutation=Mutation,
     types=[ApiKeyType, MemberType, OrganizationType, RequestLogType],

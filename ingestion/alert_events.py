@@ -2,7 +2,9 @@
 
 An event's unique key is (organization, kind, subject key, threshold, period key); inserting
 with ON CONFLICT DO NOTHING on it is what makes a threshold fire exactly once per period (or
-low-balance episode) even when concurrent transactions reach it together.
+low-balance episode) even when concurrent transactions reach it together. Each newly
+inserted event gets its deliveries written in the same transaction (`alerts.outbox`); they
+are sent after commit by the alert worker.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from alerts.outbox import enqueue_alert_deliveries
 from models.alert import AlertKind
 from models.database import Params, dialect_of
 
@@ -28,15 +31,17 @@ _COLUMNS = (
     "value_nanos",
     "message",
     "fired_at",
+    "rule_id",
 )
 _UNIQUE = "organization_id, kind, api_key_id_subject, threshold, period_key"
-# Eight parameters a row: far under SQLite's bound-variable limit.
+# Nine parameters a row: far under SQLite's bound-variable limit.
 _ROWS_PER_STATEMENT = 500
 
 
 @dataclass(frozen=True, slots=True)
 class AlertDraft:
-    """An alert to fire; `subject_api_key_id` 0 means the organization as a whole."""
+    """An alert to fire; `subject_api_key_id` 0 means the organization as a whole, `rule_id`
+    the usage rule that fired it (None for spend control's own alerts)."""
 
     organization_id: int
     kind: AlertKind
@@ -46,6 +51,7 @@ class AlertDraft:
     value_nanos: int | None
     message: str
     fired_at: datetime
+    rule_id: int | None = None
 
     @property
     def unique_key(self) -> tuple[int, str, int, str, str]:
@@ -58,6 +64,14 @@ class AlertDraft:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class FiredAlert:
+    """A draft that was inserted as event `event_id` (it had not fired before)."""
+
+    event_id: int
+    draft: AlertDraft
+
+
 def reached_thresholds(spend_nanos: int, limit_nanos: int) -> list[int]:
     """The PERCENT_THRESHOLDS that `spend_nanos` has reached of `limit_nanos` (both nano-USD).
 
@@ -67,16 +81,18 @@ def reached_thresholds(spend_nanos: int, limit_nanos: int) -> list[int]:
 
 
 async def insert_alerts(conn: BaseDBAsyncClient, drafts: Sequence[AlertDraft]) -> int:
-    """Insert the drafts that have not fired yet; returns how many were new.
+    """Insert the drafts that have not fired yet and enqueue their deliveries; returns how
+    many were new.
 
     Rows go in unique-key order so concurrent transactions take index locks in one order.
     """
     ordered = sorted({d.unique_key: d for d in drafts}.values(), key=lambda d: d.unique_key)
-    fired = 0
+    fired: list[FiredAlert] = []
     for start in range(0, len(ordered), _ROWS_PER_STATEMENT):
         params = Params(dialect_of(conn))
         rows = []
-        for draft in ordered[start : start + _ROWS_PER_STATEMENT]:
+        chunk = ordered[start : start + _ROWS_PER_STATEMENT]
+        for draft in chunk:
             cells = (
                 draft.organization_id,
                 draft.kind.value,
@@ -86,12 +102,23 @@ async def insert_alerts(conn: BaseDBAsyncClient, drafts: Sequence[AlertDraft]) -
                 draft.value_nanos,
                 draft.message,
                 draft.fired_at,
+                draft.rule_id,
             )
             rows.append("(" + ", ".join(params.add(c) for c in cells) + ")")
         returned = await conn.execute_query_dict(
             f"INSERT INTO alert_event ({', '.join(_COLUMNS)}) VALUES {', '.join(rows)} "
-            f"ON CONFLICT ({_UNIQUE}) DO NOTHING RETURNING id",
+            f"ON CONFLICT ({_UNIQUE}) DO NOTHING RETURNING id, {_UNIQUE}",
             params.values,
         )
-        fired += len(returned)
-    return fired
+        by_key = {draft.unique_key: draft for draft in chunk}
+        for row in returned:
+            key = (
+                int(row["organization_id"]),
+                str(row["kind"]),
+                int(row["api_key_id_subject"]),
+                str(row["threshold"]),
+                str(row["period_key"]),
+            )
+            fired.append(FiredAlert(int(row["id"]), by_key[key]))
+    await enqueue_alert_deliveries(conn, fired)
+    return len(fired)

@@ -63,7 +63,8 @@ async def load_directory(
         )
         if isinstance(raw_key, str) and (pk := decode_id(raw_key, "ApiKey")) is not None:
             key_ids.add(pk)
-        if isinstance(raw_prefix, str):
+        # A NUL cannot be a query parameter on PostgreSQL; such a prefix matches no key.
+        if isinstance(raw_prefix, str) and "\x00" not in raw_prefix:
             prefixes.add(raw_prefix)
         if isinstance(raw_member, str) and (pk := decode_id(raw_member, "Member")) is not None:
             member_ids.add(pk)

@@ -13,37 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from ingestion.log_row import LOG_COLUMNS, log_row
 from ingestion.records import PricedRecord
 from ingestion.rollups import ROLLUP_TABLES
 from models.rollup import DIMENSION_COLUMNS, MEASURE_COLUMNS
 
-STAGED_COLUMNS = (
-    "request_id",
-    "organization_id",
-    "api_key_id",
-    "member_id",
-    "timestamp",
-    "model",
-    "provider_model",
-    "endpoint",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "provider_cost_nanos",
-    "markup_nanos",
-    "fixed_fee_nanos",
-    "customer_cost_nanos",
-    "priced",
-    "latency_ms",
-    "status_code",
-    "error_message",
-    "metadata",
-    "request_body",
-    "response_body",
-)
 _STAGING = "ingest_staging"
 _CREATE_STAGING = f"""
 CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (
@@ -71,7 +47,7 @@ CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (
     response_body text
 ) ON COMMIT DELETE ROWS
 """
-_COLUMN_LIST = ", ".join(STAGED_COLUMNS)
+_COLUMN_LIST = ", ".join(LOG_COLUMNS)
 _INSERT_LOGS = (
     f"INSERT INTO request_log ({_COLUMN_LIST}, ingested_at) "
     f"SELECT {_COLUMN_LIST}, now() FROM {_STAGING} ORDER BY request_id "
@@ -132,41 +108,13 @@ def _rollup_sql(table: str) -> str:
 _ROLLUP_SCRIPT = ";\n".join(_rollup_sql(table) for table in ROLLUP_TABLES)
 
 
-def _row(record: PricedRecord) -> tuple[object, ...]:
-    metadata = record.metadata
-    return (
-        record.request_id,
-        record.organization_id,
-        record.api_key_id,
-        record.member_id,
-        record.timestamp,
-        record.model,
-        record.provider_model,
-        record.endpoint,
-        record.input_tokens,
-        record.output_tokens,
-        record.input_tokens + record.output_tokens,
-        record.provider_cost_nanos,
-        record.markup_nanos,
-        record.fixed_fee_nanos,
-        record.customer_cost_nanos,
-        record.priced,
-        record.latency_ms,
-        record.status_code,
-        record.error_message,
-        None if metadata is None else orjson.dumps(metadata, option=orjson.OPT_SORT_KEYS).decode(),
-        record.request_body,
-        record.response_body,
-    )
-
-
 async def insert_staged(conn: BaseDBAsyncClient, records: Sequence[PricedRecord]) -> set[UUID]:
     """Store the records (unique request ids, sorted) and roll up the new ones; returns the
     request ids that were new. Runs inside the caller's transaction on PostgreSQL."""
     async with conn.acquire_connection() as raw:
         await raw.execute(_CREATE_STAGING)
         await raw.copy_records_to_table(
-            _STAGING, records=[_row(r) for r in records], columns=STAGED_COLUMNS
+            _STAGING, records=[log_row(r) for r in records], columns=LOG_COLUMNS
         )
         inserted = {row[0] for row in await raw.fetch(_INSERT_LOGS)}
         if not inserted:

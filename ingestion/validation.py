@@ -209,7 +209,10 @@ def _timestamp(value: object, rules: ValidationRules) -> datetime:
         raise InvalidRecord("timestamp", f"must be an ISO 8601 string, got {_json_type(value)}")
     if instant.utcoffset() is None:
         raise InvalidRecord("timestamp", "needs a UTC offset, e.g. 2025-03-01T12:00:00Z")
-    instant = instant.astimezone(UTC)
+    try:
+        instant = instant.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 shifted past the calendar's edge
+        raise InvalidRecord("timestamp", "is outside the accepted range") from None
     if instant > rules.latest:
         raise InvalidRecord("timestamp", "is more than 5 minutes in the future")
     if instant < rules.earliest:

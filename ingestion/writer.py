@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
-import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from ingestion.ledger import add_spend, deduct_wallets
+from ingestion.log_row import LOG_COLUMNS, log_row
 from ingestion.records import PricedRecord
 from ingestion.retry import with_rollback_retry
 from ingestion.rollups import apply_rollups
-from ingestion.staged_insert import STAGED_COLUMNS, insert_staged
+from ingestion.staged_insert import insert_staged
 from models.database import Dialect, Params, dialect_of
 
 _ROWS_PER_STATEMENT = 500
@@ -89,36 +89,11 @@ async def _insert_values(conn: BaseDBAsyncClient, records: Sequence[PricedRecord
     now = datetime.now(UTC)
     rows = []
     for r in records:
-        cells = (
-            str(r.request_id),
-            r.organization_id,
-            r.api_key_id,
-            r.member_id,
-            r.timestamp,
-            r.model,
-            r.provider_model,
-            r.endpoint,
-            r.input_tokens,
-            r.output_tokens,
-            r.total_tokens,
-            r.provider_cost_nanos,
-            r.markup_nanos,
-            r.fixed_fee_nanos,
-            r.customer_cost_nanos,
-            r.priced,
-            r.latency_ms,
-            r.status_code,
-            r.error_message,
-            None
-            if r.metadata is None
-            else orjson.dumps(r.metadata, option=orjson.OPT_SORT_KEYS).decode(),
-            r.request_body,
-            r.response_body,
-            now,
-        )
+        # SQLite keeps the request id as text.
+        cells = (str(r.request_id), *log_row(r)[1:], now)
         rows.append("(" + ", ".join(params.add(c) for c in cells) + ")")
     sql = (
-        f"INSERT INTO request_log ({', '.join(STAGED_COLUMNS)}, ingested_at) "
+        f"INSERT INTO request_log ({', '.join(LOG_COLUMNS)}, ingested_at) "
         f"VALUES {', '.join(rows)} ON CONFLICT (request_id) DO NOTHING RETURNING request_id"
     )
     returned = await conn.execute_query_dict(sql, params.values)

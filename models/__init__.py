@@ -2,10 +2,12 @@
 
 from models.access_token import AccessToken, Scope
 from models.alert import AlertEvent, AlertKind, AlertRule
+from models.alert_delivery import AlertDelivery, DeliveryChannel, DeliveryStatus
 from models.api_key import ApiKey, KeyStatus
 from models.member import Member, Role
 from models.organization import Organization, Tier
 from models.price import ModelPrice
+from models.report import Report, ReportKind
 from models.request_log import RequestLog
 from models.rollup import UsageRollupDay, UsageRollupHour, UsageRollupQuarter
 from models.spend import SpendCounter
@@ -20,22 +22,29 @@ MODEL_MODULES = [
     "models.access_token",
     "models.price",
     "models.alert",
+    "models.alert_delivery",
     "models.rollup",
     "models.spend",
+    "models.report",
 ]
 
 __all__ = [
     "MODEL_MODULES",
     "AccessToken",
+    "AlertDelivery",
     "AlertEvent",
     "AlertKind",
     "AlertRule",
     "ApiKey",
+    "DeliveryChannel",
+    "DeliveryStatus",
     "EntryKind",
     "KeyStatus",
     "Member",
     "ModelPrice",
     "Organization",
+    "Report",
+    "ReportKind",
     "RequestLog",
     "Role",
     "Scope",

@@ -25,7 +25,11 @@ class AlertKind(StrEnum):
 
 
 class AlertRule(Model):
-    """A configured usage alert (daily spend, unusual activity, error-rate spike)."""
+    """A configured alert: a usage rule, or delivery targets for a built-in alert kind.
+
+    DAILY_SPEND, UNUSUAL_ACTIVITY and ERROR_RATE rules are checked by the alert worker; a
+    KEY_LIMIT, BUDGET or LOW_BALANCE rule only says where those events are delivered.
+    """
 
     id = fields.IntField(primary_key=True)
     organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
@@ -45,6 +49,12 @@ class AlertRule(Model):
     webhook_secret = fields.CharField(max_length=200, null=True)
     email = fields.CharField(max_length=320, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Episode state of UNUSUAL_ACTIVITY and ERROR_RATE: when the current episode began
+    # (null while the rule is quiet). An episode fires once and ends when a check is back
+    # under the threshold.
+    episode_started_at = fields.DatetimeField(null=True)
+    # When the worker next checks the rule; claimed so only one replica checks it per turn.
+    next_evaluation_at = fields.DatetimeField(null=True)
 
     organization_id: int
     api_key_id: int | None

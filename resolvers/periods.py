@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
+    "EARLIEST_INSTANT",
+    "LATEST_INSTANT",
     "Period",
     "TimeRange",
     "billing_period",
@@ -25,6 +27,11 @@ __all__ = [
 ]
 
 _MICROSECOND = timedelta(microseconds=1)
+# Custom from/to must lie in this window: wider than any stored data, and far enough from
+# datetime's own limits (years 1 and 9999) that the previous period of a comparison, local
+# time-zone offsets and bucket arithmetic stay representable.
+EARLIEST_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(2200, 1, 1, tzinfo=UTC)
 
 # Names a ZoneInfo lookup accepts on some hosts that are not IANA zones: their meaning
 # depends on how the server is configured, so results would differ between machines.
@@ -53,7 +60,11 @@ def require_aware(value: datetime, name: str) -> datetime:
     """Return `value` converted to UTC; raise ValueError naming `name` if it is naive."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"'{name}' must be timezone-aware (include a UTC offset)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # Year 1 or 9999 with an offset that crosses datetime's limits.
+        raise ValueError(f"'{name}' ({value.isoformat()}) is out of range") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +211,8 @@ def resolve_range(
     - Nothing given: LAST_30_DAYS.
 
     Raises ValueError when a period is combined with from/to, when only `to` is given,
-    when a datetime is naive, or when from >= to.
+    when a datetime is naive, when from >= to, or when from/to lies outside
+    [EARLIEST_INSTANT, LATEST_INSTANT].
     """
     now_utc = require_aware(now, "now")
     if period is not None:
@@ -213,13 +225,22 @@ def resolve_range(
         if end is not None:
             raise ValueError("'from' is required when 'to' is given")
         return TimeRange(now_utc - _TRAILING_PERIODS[Period.LAST_30_DAYS], now_utc)
-    start_utc = require_aware(start, "from")
-    end_utc = now_utc if end is None else require_aware(end, "to")
+    start_utc = _supported(require_aware(start, "from"), "from")
+    end_utc = now_utc if end is None else _supported(require_aware(end, "to"), "to")
     if start_utc >= end_utc:
         raise ValueError(
             f"'from' ({start_utc.isoformat()}) must be before 'to' ({end_utc.isoformat()})"
         )
     return TimeRange(start_utc, end_utc)
+
+
+def _supported(instant: datetime, name: str) -> datetime:
+    if not EARLIEST_INSTANT <= instant <= LATEST_INSTANT:
+        raise ValueError(
+            f"'{name}' ({instant.isoformat()}) must lie between "
+            f"{EARLIEST_INSTANT.isoformat()} and {LATEST_INSTANT.isoformat()}"
+        )
+    return instant
 
 
 def parse_timezone(name: str) -> ZoneInfo:

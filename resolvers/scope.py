@@ -61,6 +61,14 @@ class Scope:
             sees_team=viewer.sees_team,
         )
 
+    @classmethod
+    def for_organization(cls, organization_id: int) -> Scope:
+        """The whole organization, as an Admin sees it, for work done on its behalf without
+        a viewer (scheduled reports, operator CLI exports)."""
+        return cls(
+            organization_id=organization_id, member_id=None, viewer_member_id=None, sees_team=True
+        )
+
     def logs(self) -> QuerySet[RequestLog]:
         """Request logs the viewer may read."""
         query = RequestLog.filter(organization_id=self.organization_id)

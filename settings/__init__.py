@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 DEFAULT_DATABASE_URL = "sqlite://./aize-analytics.sqlite3"
 
@@ -75,6 +76,22 @@ class Settings:
     rate_limit_capacity: int = 50_000
     rate_limit_refill_per_second: int = 1_000
     request_timeout_seconds: float = 10.0
+    # Alert worker and delivery; docs/readme/alerts.md explains each one.
+    alert_worker: bool = True
+    alert_poll_seconds: float = 60.0
+    alert_max_attempts: int = 10
+    webhook_timeout_seconds: float = 10.0
+    webhook_allow_private_networks: bool = False
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_from: str | None = None
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 30.0
+    # Scheduled reports run inside `serve` (off by default); docs/readme/reports.md.
+    reports_schedule: tuple[str, ...] = ()
+    reports_check_seconds: float = 300.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -115,6 +132,9 @@ class Settings:
                 source, "AIZE_RATE_LIMIT_REFILL_PER_SECOND", 1_000, minimum=1
             ),
             request_timeout_seconds=_seconds(source, "AIZE_REQUEST_TIMEOUT_SECONDS", 10.0),
+            **_alert_settings(source),
+            reports_schedule=_report_kinds(source),
+            reports_check_seconds=_seconds(source, "AIZE_REPORTS_CHECK_SECONDS", 300.0),
         )
 
     @property
@@ -127,6 +147,69 @@ class Settings:
             return None
         path = self.database_url.removeprefix("sqlite://")
         return None if path in {"", ":memory:"} else Path(path)
+
+
+class _AlertSettings(TypedDict):
+    alert_worker: bool
+    alert_poll_seconds: float
+    alert_max_attempts: int
+    webhook_timeout_seconds: float
+    webhook_allow_private_networks: bool
+    smtp_host: str | None
+    smtp_port: int
+    smtp_user: str | None
+    smtp_password: str | None
+    smtp_from: str | None
+    smtp_starttls: bool
+    smtp_timeout_seconds: float
+
+
+def _alert_settings(env: dict[str, str]) -> _AlertSettings:
+    """The alert worker's and delivery's settings (AIZE_ALERT_*, AIZE_WEBHOOK_*, AIZE_SMTP_*)."""
+    smtp_host = env.get("AIZE_SMTP_HOST", "").strip() or None
+    smtp_from = env.get("AIZE_SMTP_FROM", "").strip() or None
+    smtp_user = env.get("AIZE_SMTP_USER") or None
+    smtp_password = env.get("AIZE_SMTP_PASSWORD") or None
+    if smtp_host is not None and smtp_from is None:
+        raise SettingsError("AIZE_SMTP_FROM is required when AIZE_SMTP_HOST is set")
+    if smtp_from is not None and ("\r" in smtp_from or "\n" in smtp_from or "@" not in smtp_from):
+        raise SettingsError(f"AIZE_SMTP_FROM must be an email address, got {smtp_from!r}")
+    if (smtp_user is None) != (smtp_password is None):
+        raise SettingsError("AIZE_SMTP_USER and AIZE_SMTP_PASSWORD must be set together")
+    return {
+        "alert_worker": _bool(env, "AIZE_ALERT_WORKER", True),
+        "alert_poll_seconds": _seconds(env, "AIZE_ALERT_POLL_SECONDS", 60.0),
+        "alert_max_attempts": _int(env, "AIZE_ALERT_MAX_ATTEMPTS", 10, minimum=1),
+        "webhook_timeout_seconds": _seconds(env, "AIZE_WEBHOOK_TIMEOUT_SECONDS", 10.0),
+        "webhook_allow_private_networks": _bool(env, "AIZE_WEBHOOK_ALLOW_PRIVATE_NETWORKS", False),
+        "smtp_host": smtp_host,
+        "smtp_port": _int(env, "AIZE_SMTP_PORT", 587, minimum=1),
+        "smtp_user": smtp_user,
+        "smtp_password": smtp_password,
+        "smtp_from": smtp_from,
+        "smtp_starttls": _bool(env, "AIZE_SMTP_STARTTLS", True),
+        "smtp_timeout_seconds": _seconds(env, "AIZE_SMTP_TIMEOUT_SECONDS", 30.0),
+    }
+
+
+REPORT_KINDS = ("daily", "weekly", "monthly")
+
+
+def _report_kinds(env: dict[str, str]) -> tuple[str, ...]:
+    """AIZE_REPORTS_SCHEDULE: off (default), on (every kind) or a list such as weekly,monthly."""
+    raw = env.get("AIZE_REPORTS_SCHEDULE", "").strip().lower()
+    if raw in {"", "off", "false", "0", "no"}:
+        return ()
+    if raw in {"on", "true", "1", "yes", "all"}:
+        return REPORT_KINDS
+    kinds = [k.strip() for k in raw.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in REPORT_KINDS]
+    if unknown or not kinds:
+        raise SettingsError(
+            "AIZE_REPORTS_SCHEDULE must be off, on, or a list of daily, weekly, monthly; "
+            f"got {raw!r}"
+        )
+    return tuple(k for k in REPORT_KINDS if k in kinds)
 
 
 __all__ = ["DEFAULT_DATABASE_URL", "Settings", "SettingsError"]

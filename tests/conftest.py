@@ -33,12 +33,24 @@ if BACKEND not in {"sqlite", "postgres"}:
     raise RuntimeError(f"AIZE_TEST_BACKEND must be sqlite or postgres, got {BACKEND!r}")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "postgres_only: runs on the PostgreSQL pass only (it needs PostgreSQL itself)"
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On the PostgreSQL pass, run only tests that use the database (the rest ran on the
-    SQLite pass); they are deselected, not skipped."""
-    if BACKEND != "postgres":
-        return
-    selected = [i for i in items if "database" in getattr(i, "fixturenames", ())]
+    SQLite pass) or are marked `postgres_only`; on the SQLite pass, all but the latter.
+    They are deselected, not skipped."""
+    if BACKEND == "postgres":
+        selected = [
+            i
+            for i in items
+            if "database" in getattr(i, "fixturenames", ()) or i.get_closest_marker("postgres_only")
+        ]
+    else:
+        selected = [i for i in items if not i.get_closest_marker("postgres_only")]
     deselected = [i for i in items if i not in selected]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
@@ -50,6 +62,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 _TABLES = (
+    "report",
+    "alert_delivery",
     "alert_event",
     "alert_rule",
     "wallet_entry",
@@ -105,7 +119,8 @@ async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Se
                 pytest.fail(f"{message} (required under CI)")
             pytest.skip(message)
         url = pg_url
-    settings = Settings.from_env({"AIZE_DATABASE_URL": url})
+    # The alert worker stays off: tests drive `alerts.worker.run_once` with their own clock.
+    settings = Settings.from_env({"AIZE_DATABASE_URL": url, "AIZE_ALERT_WORKER": "false"})
     await apply_migrations(settings)
     await init_database(settings)
     try:

@@ -152,7 +152,7 @@ async def test_an_unexpected_exception_is_masked_and_logged_under_the_same_id(
     assert "password authentication" in str(logged[0].exc_info[1])
 
 
-async def test_every_error_code_in_the_contract_is_one_of_seven() -> None:
+async def test_every_error_code_in_the_contract_is_one_of_eight() -> None:
     assert {code.value for code in ErrorCode} == {
         "UNAUTHENTICATED",
         "FORBIDDEN",
@@ -160,6 +160,7 @@ async def test_every_error_code_in_the_contract_is_one_of_seven() -> None:
         "BAD_USER_INPUT",
         "RATE_LIMITED",
         "QUERY_TOO_COMPLEX",
+        "SERVICE_UNAVAILABLE",
         "INTERNAL",
     }
 

@@ -250,3 +250,16 @@ async def test_metadata_and_error_message_are_stored(client: httpx.AsyncClient) 
     assert log.error_message == "Rate limit exceeded"
     assert log.status_code == 429
     assert (await Organization.get(id=org.id)).id == org.id
+
+
+async def test_a_key_prefix_with_a_nul_character_is_an_unknown_key(
+    client: httpx.AsyncClient,
+) -> None:
+    org = await make_org()
+    key = await make_key(org)
+    token = await make_ingest_token(org)
+
+    response = await post_bulk(client, token, [gateway_record(key, apiKeyPrefix="sk-\x00")])
+
+    assert response.status_code == 200
+    assert response.json()["rejected"][0]["field"] == "apiKeyPrefix"

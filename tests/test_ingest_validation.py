@@ -236,3 +236,10 @@ def test_bodies_are_kept_only_when_the_organization_logs_them() -> None:
 
 def test_a_record_that_is_not_an_object_names_no_field() -> None:
     assert rejection("text") == (None, "expected a JSON object, got a string")
+
+
+def test_timestamp_at_the_calendar_edge_is_rejected_not_crashed() -> None:
+    assert rejection(record(timestamp="0001-01-01T00:00:00+05:00")) == (
+        "timestamp",
+        "is outside the accepted range",
+    )

@@ -20,7 +20,11 @@ from pricing.money import format_usd
 from resolvers.errors import BadInputError
 from resolvers.wallet import LedgerEntry
 
-__all__ = ["deposit", "refund", "set_low_balance_threshold"]
+__all__ = ["MAX_BALANCE_NANOS", "deposit", "refund", "set_low_balance_threshold"]
+
+# The most a wallet may hold: $1,000,000,000. Balances are 64-bit integers of nano-USD
+# (at most 9.2e18); without a ceiling, repeated deposits would overflow the column.
+MAX_BALANCE_NANOS = 10**18
 
 # Bumps the low-balance episode when the balance ends at/above the threshold, so the next
 # fall below it is a new episode that alerts again. Column references on the right-hand side
@@ -34,8 +38,11 @@ _NEXT_EPISODE = (
 async def deposit(
     organization_id: int, amount_nanos: int, note: str | None, member_id: int | None
 ) -> LedgerEntry:
-    """Add `amount_nanos` (> 0) to the balance; returns the DEPOSIT ledger entry."""
+    """Add `amount_nanos` (> 0) to the balance; returns the DEPOSIT ledger entry. Raises
+    BadInputError when the balance would exceed MAX_BALANCE_NANOS."""
     _require_positive(amount_nanos)
+    if amount_nanos > MAX_BALANCE_NANOS:
+        raise BadInputError(f"amount: a wallet holds at most ${format_usd(MAX_BALANCE_NANOS)}")
     async with in_transaction() as conn:
         params = Params(dialect_of(conn))
         amount = params.add(amount_nanos)
@@ -43,12 +50,21 @@ async def deposit(
             balance=f"wallet_balance_nanos + {params.add(amount_nanos)}",
             threshold="low_balance_threshold_nanos",
         )
+        # The ceiling is checked in the same statement, so the sum is never computed past it.
         rows = await conn.execute_query_dict(
             f"UPDATE organization SET wallet_balance_nanos = wallet_balance_nanos + {amount}, "
             f"{episode} WHERE id = {params.add(organization_id)} "
+            f"AND wallet_balance_nanos <= {params.add(MAX_BALANCE_NANOS - amount_nanos)} "
             "RETURNING wallet_balance_nanos",
             params.values,
         )
+        if not rows:
+            available = await _balance(conn, organization_id)
+            raise BadInputError(
+                f"amount: a deposit of ${format_usd(amount_nanos)} would take the wallet "
+                f"balance of ${format_usd(available)} above "
+                f"${format_usd(MAX_BALANCE_NANOS)}"
+            )
         balance = int(rows[0]["wallet_balance_nanos"])
         entry = await _add_entry(
             conn, organization_id, EntryKind.DEPOSIT, amount_nanos, balance, note, member_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 
+from graph.dataloaders.alert_delivery import DeliveriesByEventIdLoader
 from graph.dataloaders.api_key import ApiKeyByIdLoader
 from graph.dataloaders.member import MemberByIdLoader
 from graph.dataloaders.usage import UsageBySubjectLoader
@@ -20,6 +21,10 @@ class Loaders:
     @cached_property
     def api_key_by_id(self) -> ApiKeyByIdLoader:
         return ApiKeyByIdLoader(self._scope())
+
+    @cached_property
+    def deliveries_by_event_id(self) -> DeliveriesByEventIdLoader:
+        return DeliveriesByEventIdLoader(self._scope())
 
     @cached_property
     def member_by_id(self) -> MemberByIdLoader:

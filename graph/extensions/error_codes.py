@@ -8,6 +8,9 @@ Every error leaves with one of the codes in `graph.errors.ErrorCode`:
 - our own errors (CodedError, resolvers' ForbiddenError/NotFoundError/BadInputError) and
   permission refusals keep their message and code;
 - argument coercion failures (bad enum, bad scalar) -> BAD_USER_INPUT;
+- a database that cannot be reached (connection refused or cut, server starting up or
+  shutting down) -> SERVICE_UNAVAILABLE, and the HTTP answer becomes 503 with `Retry-After`
+  (graph/database_errors.py): the client should retry, there is nothing to fix in the query;
 - anything else, including an error carrying a code outside the stable list, reaches the
   client as "Unexpected error." with an `errorId`; the log keeps the traceback under the
   same id.
@@ -23,7 +26,14 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from graph.database_errors import (
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE_MESSAGE,
+    is_database_unavailable,
+    log_unavailable,
+)
 from graph.errors import CodedError, ErrorCode
+from graph.extensions.request_state import aize_context
 from resolvers.errors import BadInputError, ForbiddenError, NotFoundError
 
 log = logging.getLogger("aize.graphql")
@@ -53,6 +63,9 @@ def coded(error: GraphQLError) -> GraphQLError:
         return _unexpected(error, error)
     if isinstance(original, CodedError):
         return _copy(error, original.message, original.extensions or {})
+    if is_database_unavailable(original):
+        log_unavailable(f"GraphQL field {error.path}", original)
+        return _copy(error, UNAVAILABLE_MESSAGE, {"code": ErrorCode.SERVICE_UNAVAILABLE.value})
     if code in STABLE_CODES:
         return _copy(error, error.message, dict(error.extensions or {}))
     if isinstance(original, PermissionError) and code is None:
@@ -62,6 +75,11 @@ def coded(error: GraphQLError) -> GraphQLError:
             return _copy(error, str(original), {"code": known_code.value})
     if isinstance(original, GraphQLError) and original.original_error is None and code is None:
         # Argument coercion failures from graphql-core (bad enum, bad scalar).
+        message = _SUGGESTION.sub("", error.message)
+        return _copy(error, message, {"code": ErrorCode.BAD_USER_INPUT.value})
+    if error.path is None and code is None and isinstance(original, ValueError | TypeError):
+        # A scalar refusing a literal written in the document (`amount: 1.5` for a Decimal):
+        # graphql-core reports it while validating, before anything runs, hence no path.
         message = _SUGGESTION.sub("", error.message)
         return _copy(error, message, {"code": ErrorCode.BAD_USER_INPUT.value})
     return _unexpected(error, original)
@@ -92,6 +110,7 @@ class ErrorCodes(SchemaExtension):
         errors = getattr(result, "errors", None) if result is not None else None
         if result is not None and errors:
             result.errors = [coded(e) for e in errors]
+            self._answer_unavailable(result.errors)
 
     def get_results(self) -> dict[str, object]:
         # An exception raised by an extension hook skips on_operation's clean-up, but
@@ -100,4 +119,16 @@ class ErrorCodes(SchemaExtension):
         errors = self.execution_context.pre_execution_errors
         if isinstance(errors, list) and errors:
             errors[:] = [coded(e) for e in errors]
+            self._answer_unavailable(errors)
         return {}
+
+    def _answer_unavailable(self, errors: list[GraphQLError]) -> None:
+        # Part of the answer may have been computed, but the client has to retry anyway:
+        # 503 tells load balancers and retrying clients so, like the other endpoints do.
+        unavailable = ErrorCode.SERVICE_UNAVAILABLE.value
+        if not any((e.extensions or {}).get("code") == unavailable for e in errors):
+            return
+        context = aize_context(self.execution_context)
+        if context is not None and context.response is not None:
+            context.response.status_code = 503
+            context.response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)

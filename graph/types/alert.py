@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 import strawberry
 
 from graph.context import Info
+from graph.permissions import IsAdminOrOwner, require
 from graph.relay import decode_global_id_of, encode_global_id
 from graph.scalars import usd
+from graph.types.alert_delivery import AlertDeliveryType
 from graph.types.api_key import ApiKeyType
 from graph.types.connection import Connection, connection_from_page
 from graph.types.member import MemberType
@@ -27,32 +29,45 @@ AlertKindEnum = strawberry.enum(
     description=(
         "KEY_LIMIT: a key reached 75/90/100% of its monthly limit. BUDGET: the organization "
         "reached 75/90/100% of its monthly budget. LOW_BALANCE: the wallet fell under its "
-        "threshold. The others are usage alerts."
+        "threshold. DAILY_SPEND: a day's spend reached a rule's threshold. UNUSUAL_ACTIVITY: "
+        "spend or requests far above the usual for the time of week. ERROR_RATE: a spike in "
+        "the share of 4xx/5xx answers. docs/readme/alerts.md describes each."
     ),
 )
 
 
-@strawberry.type(name="AlertEvent", description="A fired alert, stored once per period.")
+@strawberry.type(
+    name="AlertEvent", description="A fired alert, stored once per period or episode."
+)
 class AlertEventType:
     id: strawberry.ID
     kind: AlertKindEnum  # type: ignore[valid-type]
     threshold: str = strawberry.field(
-        description='Percent for KEY_LIMIT/BUDGET ("75", "90", "100"); USD for LOW_BALANCE.'
+        description=(
+            'Percent for KEY_LIMIT/BUDGET ("75", "90", "100") and ERROR_RATE ("5"); USD for '
+            'LOW_BALANCE and DAILY_SPEND ("10.00"); a factor for UNUSUAL_ACTIVITY ("3x").'
+        )
     )
     period_key: str = strawberry.field(
         description=(
             "What it fired once for: the billing period start (ISO 8601, UTC) for KEY_LIMIT "
-            'and BUDGET, the low-balance episode ("episode-3") for LOW_BALANCE.'
+            'and BUDGET, the low-balance episode ("episode-3") for LOW_BALANCE; for usage '
+            'alerts the rule and the local day ("rule-7/2024-05-03", DAILY_SPEND) or the '
+            'episode start ("rule-7/2024-05-03T14:00:00Z").'
         )
     )
     period_start: datetime | None = strawberry.field(description="Billing period start.")
     period_end: datetime | None = strawberry.field(description="Billing period end (exclusive).")
     value: Decimal | None = strawberry.field(
-        description="USD spend (KEY_LIMIT, BUDGET) or balance (LOW_BALANCE) when it fired."
+        description=(
+            "USD spend (KEY_LIMIT, BUDGET; DAILY_SPEND: the day's; UNUSUAL_ACTIVITY: the "
+            "window's) or balance (LOW_BALANCE) when it fired; null for ERROR_RATE."
+        )
     )
     message: str
     fired_at: datetime
     acknowledged_at: datetime | None
+    pk: strawberry.Private[int]
     subject_pk: strawberry.Private[int | None]
     acknowledged_by_pk: strawberry.Private[int | None]
 
@@ -70,6 +85,14 @@ class AlertEventType:
         member = await info.context.loaders.member_by_id.load(self.acknowledged_by_pk)
         return MemberType.from_model(member) if member else None
 
+    @strawberry.field(
+        description="Where it was sent and how that went (Admins/Owners).",
+        extensions=require(IsAdminOrOwner),
+    )
+    async def deliveries(self, info: Info) -> list[AlertDeliveryType]:
+        records = await info.context.loaders.deliveries_by_event_id.load(self.pk)
+        return [AlertDeliveryType.from_record(r) for r in records]
+
     @classmethod
     def from_record(cls, record: AlertRecord, org: Organization) -> AlertEventType:
         period = alert_period(record, ZoneInfo(org.timezone), org.billing_anchor_day)
@@ -84,6 +107,7 @@ class AlertEventType:
             message=record.message,
             fired_at=record.fired_at,
             acknowledged_at=record.acknowledged_at,
+            pk=record.id,
             subject_pk=record.subject_api_key_id,
             acknowledged_by_pk=record.acknowledged_by_id,
         )

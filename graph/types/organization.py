@@ -18,11 +18,18 @@ from graph.types.alert import (
     AlertKindEnum,
     resolve_alerts,
 )
+from graph.types.alert_rule import AlertRuleType
 from graph.types.api_key import ApiKeyType
 from graph.types.current_spend import CurrentSpend
 from graph.types.enums import TierEnum
 from graph.types.member import MemberType
 from graph.types.node import Node
+from graph.types.report import (
+    REPORTS_DESCRIPTION,
+    ReportConnection,
+    ReportKindEnum,
+    resolve_reports,
+)
 from graph.types.request_log_connection import (
     REQUEST_LOGS_DESCRIPTION,
     RequestLogConnection,
@@ -32,6 +39,7 @@ from graph.types.usage import UsageReport, resolve_current_spend, resolve_usage
 from graph.types.wallet import WalletType
 from models.organization import Organization, Tier
 from pricing.cost import basis_points_to_percent
+from resolvers.alert_rules import list_alert_rules
 from resolvers.api_keys import list_api_keys
 from resolvers.members import list_members
 from resolvers.wallet import wallet_summary
@@ -102,6 +110,16 @@ class OrganizationType(Node):
     ) -> AlertEventConnection:
         return await resolve_alerts(info, self.model, first, after, kinds, unacknowledged_only)
 
+    @strawberry.field(
+        description=(
+            "Alert rules: usage rules and where alerts are delivered (Admins/Owners), oldest "
+            "first."
+        ),
+        extensions=require(IsAdminOrOwner),
+    )
+    async def alert_rules(self, info: Info) -> list[AlertRuleType]:
+        return [AlertRuleType.from_model(r) for r in await list_alert_rules(info.context.scope)]
+
     @strawberry.field(description=REQUEST_LOGS_DESCRIPTION, extensions=require(CanRead))
     async def request_logs(
         self,
@@ -111,6 +129,16 @@ class OrganizationType(Node):
         after: str | None = None,
     ) -> RequestLogConnection:
         return await resolve_request_logs(info.context.scope, self.model, filter, first, after)
+
+    @strawberry.field(description=REPORTS_DESCRIPTION, extensions=require(IsAdminOrOwner))
+    async def reports(
+        self,
+        info: Info,
+        first: int | None = 50,
+        after: str | None = None,
+        kinds: list[ReportKindEnum] | None = None,  # type: ignore[valid-type]
+    ) -> ReportConnection:
+        return await resolve_reports(info.context.scope, first, after, kinds)
 
     @classmethod
     def from_model(cls, org: Organization) -> OrganizationType:

@@ -1,0 +1,107 @@
+"""An alert event as a message: the webhook's JSON document and the email's subject and text.
+
+Rendered once, when the event fires, and stored on each delivery, so every retry sends the
+same bytes with the same signature input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from alerts.message import OutboundMessage, one_line
+from graph.relay import encode_global_id
+from pricing.money import format_usd
+
+if TYPE_CHECKING:
+    from ingestion.alert_events import AlertDraft
+
+_TITLES = {
+    "KEY_LIMIT": "API key monthly limit",
+    "BUDGET": "Monthly budget",
+    "LOW_BALANCE": "Low wallet balance",
+    "DAILY_SPEND": "Daily spending threshold",
+    "UNUSUAL_ACTIVITY": "Unusual activity",
+    "ERROR_RATE": "Error-rate spike",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationRef:
+    id: int
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRef:
+    id: int
+    label: str
+    prefix: str
+
+
+def iso_utc(instant: datetime) -> str:
+    """ISO 8601 in UTC with a Z, to the second ("2024-05-03T14:00:25Z")."""
+    return instant.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def alert_document(
+    event_id: int, draft: AlertDraft, org: OrganizationRef, key: ApiKeyRef | None
+) -> dict[str, Any]:
+    """The webhook document: ids are the GraphQL global ids, `value` USD as a string."""
+    return {
+        "id": encode_global_id("AlertEvent", event_id),
+        "kind": draft.kind.value,
+        "threshold": draft.threshold,
+        "periodKey": draft.period_key,
+        "organization": {
+            "id": encode_global_id("Organization", org.id),
+            "slug": org.slug,
+            "name": org.name,
+        },
+        "apiKey": None
+        if key is None
+        else {"id": encode_global_id("ApiKey", key.id), "label": key.label, "prefix": key.prefix},
+        "value": None if draft.value_nanos is None else format_usd(draft.value_nanos),
+        "message": draft.message,
+        "firedAt": iso_utc(draft.fired_at),
+    }
+
+
+def alert_message(
+    event_id: int, draft: AlertDraft, org: OrganizationRef, key: ApiKeyRef | None
+) -> OutboundMessage:
+    """The event rendered for delivery; X-Aize-Event-Id is the event's global id."""
+    document = alert_document(event_id, draft, org, key)
+    title = _TITLES.get(draft.kind.value, draft.kind.value)
+    lines = [
+        f"{title} alert for {org.name}",
+        "",
+        draft.message,
+        "",
+        f"Organization: {org.name} ({org.slug})",
+    ]
+    if key is not None:
+        lines.append(f"API key: {key.label} ({key.prefix}...)")
+    lines += [
+        f"Kind: {draft.kind.value}",
+        f"Threshold: {draft.threshold}",
+        f"Period: {draft.period_key}",
+    ]
+    if document["value"] is not None:
+        lines.append(f"Value: ${document['value']}")
+    lines += [
+        f"Fired at: {document['firedAt']}",
+        f"Alert id: {document['id']}",
+        "",
+        "Acknowledge it with the acknowledgeAlert mutation, or in the dashboard.",
+    ]
+    return OutboundMessage(
+        message_id=document["id"],
+        subject=f"[Aize] {title}: {one_line(org.name)}",
+        json_body=orjson.dumps(document).decode(),
+        text_body="\n".join(lines) + "\n",
+    )

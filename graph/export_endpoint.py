@@ -1,0 +1,199 @@
+"""GET /export/...: request logs and usage reports as CSV or JSON lines, over HTTP.
+
+    GET /export/request-logs.csv | .jsonl          streamed, newest first
+    GET /export/usage/trend.csv | .jsonl           granularity, splitBy, limit
+    GET /export/usage/breakdown.csv | .jsonl       by (required), orderBy, direction, limit
+
+Filters are the UsageFilter fields as query parameters (see graph/export_params.py); `bom=true`
+starts a CSV with a UTF-8 byte order mark for Excel. A bearer token is required (401 JSON
+without one); exporting is Admin/Owner only and needs the token's `export` scope (403 JSON
+otherwise); bad parameters answer 400 JSON naming the parameter. All of that is decided
+before the first byte is sent: once streaming has begun, a failure can only cut the
+response short (the chunked body then lacks its terminator, so clients see the transfer
+fail rather than a shorter file).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from auth.tokens import TokenError, authenticate
+from auth.viewer import Viewer
+from exports.formats import ExportFormat, Row, RowEncoder
+from exports.request_logs import request_log_export
+from exports.usage import UsageExport, breakdown_export, trend_export
+from graph.errors import BadUserInputError, ErrorCode
+from graph.export_params import FILTER_PARAMETERS, ExportParams, usage_filter
+from graph.inputs.filters import to_log_filter
+from models.access_token import Scope as TokenScope
+from models.organization import Organization
+from resolvers.errors import BadInputError, ForbiddenError
+from resolvers.scope import LogFilter, Scope
+from resolvers.time_slices import Granularity
+from resolvers.usage import BreakdownField, SortDirection
+from resolvers.usage_dimensions import UsageDimension, distinct_dimensions
+
+log = logging.getLogger("aize.export")
+
+TREND_PARAMETERS = FILTER_PARAMETERS | {"bom", "granularity", "splitBy", "limit"}
+BREAKDOWN_PARAMETERS = FILTER_PARAMETERS | {"bom", "by", "orderBy", "direction", "limit"}
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def error_response(status_code: int, code: ErrorCode, message: str) -> JSONResponse:
+    """A refusal as JSON: {"error": {"code", "message"}}."""
+    return JSONResponse({"error": {"code": code.value, "message": message}}, status_code)
+
+
+async def authorize(request: Request, *, export_scope: bool) -> Viewer | Response:
+    """The caller, or the response refusing them: 401 without a valid token, 403 for an
+    ingest token, a Member, or (with `export_scope`) a token lacking the export scope."""
+    # Imported here: graph.app imports this module to register the routes.
+    from graph.app import unauthenticated
+
+    try:
+        viewer = await authenticate(request.headers.get("authorization"))
+    except TokenError as exc:
+        return unauthenticated(exc.reason)
+    if not viewer.can_read:
+        return error_response(403, ErrorCode.FORBIDDEN, "this token cannot read analytics")
+    if not viewer.sees_team:
+        return error_response(
+            403, ErrorCode.FORBIDDEN, "exports and reports are available to Admins and Owners only"
+        )
+    if export_scope and TokenScope.EXPORT not in viewer.scopes:
+        return error_response(403, ErrorCode.FORBIDDEN, "this token lacks the 'export' scope")
+    return viewer
+
+
+async def export_request_logs(request: Request) -> Response:
+    """GET /export/request-logs.{csv,jsonl}: every matching log, streamed in chunks."""
+    viewer = await authorize(request, export_scope=True)
+    if isinstance(viewer, Response):
+        return viewer
+    try:
+        export_format = _format(request)
+        params = ExportParams(request.query_params.multi_items(), FILTER_PARAMETERS | {"bom"})
+        org, scope, log_filter = await _resolve(viewer, params)
+        export = await request_log_export(scope, log_filter, include_bodies=org.log_bodies)
+        encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
+    except _REFUSALS as exc:
+        return _refusal(exc)
+    name = _filename("request-logs", org, log_filter, export_format)
+    return StreamingResponse(
+        _stream(encoder, export.chunks),
+        media_type=export_format.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+async def export_usage_trend(request: Request) -> Response:
+    """GET /export/usage/trend.{csv,jsonl}: zero-filled buckets (or series x buckets)."""
+    viewer = await authorize(request, export_scope=True)
+    if isinstance(viewer, Response):
+        return viewer
+    try:
+        export_format = _format(request)
+        params = ExportParams(request.query_params.multi_items(), TREND_PARAMETERS)
+        org, scope, log_filter = await _resolve(viewer, params)
+        granularity = params.choice("granularity", Granularity) or Granularity.DAY
+        split_by = params.choice("splitBy", UsageDimension)
+        limit = params.integer("limit")
+        export = await trend_export(
+            scope, log_filter, granularity, split_by, 20 if limit is None else limit
+        )
+        encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
+    except _REFUSALS as exc:
+        return _refusal(exc)
+    return _whole(encoder, export, _filename("usage-trend", org, log_filter, export_format))
+
+
+async def export_usage_breakdown(request: Request) -> Response:
+    """GET /export/usage/breakdown.{csv,jsonl}: one row per group (all groups unless
+    `limit`), ordered as the API orders them."""
+    viewer = await authorize(request, export_scope=True)
+    if isinstance(viewer, Response):
+        return viewer
+    try:
+        export_format = _format(request)
+        params = ExportParams(request.query_params.multi_items(), BREAKDOWN_PARAMETERS)
+        org, scope, log_filter = await _resolve(viewer, params)
+        dimensions = distinct_dimensions(params.choices("by", UsageDimension) or [], "by")
+        order_by = params.choice("orderBy", BreakdownField) or BreakdownField.COST
+        direction = params.choice("direction", SortDirection) or SortDirection.DESC
+        export = await breakdown_export(
+            scope, log_filter, dimensions, order_by, direction, params.integer("limit")
+        )
+        encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
+    except _REFUSALS as exc:
+        return _refusal(exc)
+    return _whole(encoder, export, _filename("usage-breakdown", org, log_filter, export_format))
+
+
+_REFUSALS = (BadUserInputError, BadInputError, ForbiddenError)
+
+
+def _refusal(exc: Exception) -> Response:
+    if isinstance(exc, ForbiddenError):
+        return error_response(403, ErrorCode.FORBIDDEN, str(exc))
+    if isinstance(exc, BadUserInputError):
+        return error_response(400, ErrorCode.BAD_USER_INPUT, exc.message)
+    return error_response(400, ErrorCode.BAD_USER_INPUT, str(exc))
+
+
+def _format(request: Request) -> ExportFormat:
+    try:
+        return ExportFormat.parse(str(request.path_params["format"]))
+    except ValueError as exc:
+        raise BadUserInputError(str(exc)) from None
+
+
+async def _resolve(viewer: Viewer, params: ExportParams) -> tuple[Organization, Scope, LogFilter]:
+    org = await Organization.get(id=viewer.organization_id)
+    scope = Scope.for_viewer(viewer)
+    return org, scope, to_log_filter(usage_filter(params), org)
+
+
+async def _stream(encoder: RowEncoder, chunks: AsyncIterator[list[Row]]) -> AsyncIterator[bytes]:
+    yield encoder.header()
+    try:
+        async for rows in chunks:
+            yield encoder.encode(rows)
+    except Exception:
+        # The status line is gone; log with an id and cut the response short.
+        log.exception("export failed while streaming (error id %s)", uuid.uuid4().hex[:16])
+        raise
+
+
+def _whole(encoder: RowEncoder, export: UsageExport, name: str) -> Response:
+    body = encoder.header() + encoder.encode(export.rows)
+    return Response(
+        body,
+        media_type=encoder.format.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _filename(
+    what: str, org: Organization, log_filter: LogFilter, export_format: ExportFormat
+) -> str:
+    """E.g. request-logs_acme-ai_20240501T000000Z_20240531T000000Z.csv (UTC range)."""
+    parts: Iterable[Any] = (
+        what,
+        _UNSAFE_FILENAME.sub("-", org.slug),
+        _stamp(log_filter.time_range.start),
+        _stamp(log_filter.time_range.end),
+    )
+    return "_".join(str(p) for p in parts) + f".{export_format.value}"
+
+
+def _stamp(instant: datetime) -> str:
+    return instant.strftime("%Y%m%dT%H%M%SZ")

@@ -1,0 +1,164 @@
+"""Export parameters: query-string (or CLI) values parsed into the API's own inputs.
+
+Filter parameters mirror `UsageFilter` field for field (period, from, to, timezone, models,
+apiKeyIds, memberIds, statusClasses, statusCodes, endpoints, onlyMine) and are resolved by
+the same `to_log_filter`, so an export answers exactly what `Organization.usage` and
+`requestLogs` answer for the same filter. A list parameter may be repeated and each value
+may hold several items separated by commas; present but empty, it is an empty list (which
+matches nothing, as in GraphQL). Every problem raises BadUserInputError naming the
+parameter; unknown parameters are refused rather than ignored (a typo would otherwise
+export more than was meant).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from enum import Enum
+from typing import TypeVar
+
+import strawberry
+
+from graph.errors import BadUserInputError
+from graph.inputs.filters import UsageFilter
+from resolvers.periods import Period
+from resolvers.scope import StatusClass
+
+FILTER_PARAMETERS = frozenset(
+    {
+        "period",
+        "from",
+        "to",
+        "timezone",
+        "models",
+        "apiKeyIds",
+        "memberIds",
+        "statusClasses",
+        "statusCodes",
+        "endpoints",
+        "onlyMine",
+    }
+)
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+# A "+hh:mm" offset that arrived as " hh:mm" because the client left "+" unencoded.
+_SPACED_OFFSET = re.compile(r"^(.*\d) (\d{2}(?::?\d{2})?)$")
+
+EnumT = TypeVar("EnumT", bound=Enum)
+
+
+class ExportParams:
+    """Multi-valued parameters, each name checked against the ones an export accepts."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]], accepted: Iterable[str]) -> None:
+        allowed = frozenset(accepted)
+        self._values: dict[str, list[str]] = {}
+        for name, value in pairs:
+            if name not in allowed:
+                choices = ", ".join(sorted(allowed))
+                raise BadUserInputError(f"{name}: unknown parameter (accepted: {choices})")
+            self._values.setdefault(name, []).append(value)
+
+    def one(self, name: str) -> str | None:
+        """The parameter's single value, or None when absent; refused when repeated."""
+        values = self._values.get(name)
+        if values is None:
+            return None
+        if len(values) > 1:
+            raise BadUserInputError(f"{name}: give it once, not {len(values)} times")
+        return values[0].strip()
+
+    def many(self, name: str) -> list[str] | None:
+        """Every item of a list parameter (repeated and/or comma separated), None when absent."""
+        values = self._values.get(name)
+        if values is None:
+            return None
+        return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+    def flag(self, name: str) -> bool:
+        value = self.one(name)
+        if value is None:
+            return False
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise BadUserInputError(f"{name}: expected true or false, got {value!r}")
+
+    def integer(self, name: str) -> int | None:
+        value = self.one(name)
+        if value is None:
+            return None
+        return _int(name, value)
+
+    def choice(self, name: str, enum: type[EnumT]) -> EnumT | None:
+        value = self.one(name)
+        return None if value is None else _member(name, value, enum)
+
+    def choices(self, name: str, enum: type[EnumT]) -> list[EnumT] | None:
+        values = self.many(name)
+        return None if values is None else [_member(name, v, enum) for v in values]
+
+    def instant(self, name: str) -> datetime | None:
+        """An ISO 8601 date-time with an offset ("Z" or "+02:00"); naive ones are refused
+        later by the filter, with the same message as in GraphQL."""
+        value = self.one(name)
+        if value is None:
+            return None
+        spaced = _SPACED_OFFSET.match(value)
+        if spaced:
+            value = f"{spaced.group(1)}+{spaced.group(2)}"
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise BadUserInputError(
+                f"{name}: {value!r} is not an ISO 8601 date-time (e.g. 2024-05-01T00:00:00Z)"
+            ) from None
+
+
+def usage_filter(params: ExportParams) -> UsageFilter:
+    """The UsageFilter the filter parameters describe (resolve it with `to_log_filter`)."""
+    status_codes = params.many("statusCodes")
+    period = params.choice("period", Period)
+    status_classes = params.choices("statusClasses", StatusClass)
+    return UsageFilter(
+        period=period,
+        from_=params.instant("from"),
+        to=params.instant("to"),
+        timezone=params.one("timezone") or None,
+        models=params.many("models"),
+        api_key_ids=_ids(params.many("apiKeyIds")),
+        member_ids=_ids(params.many("memberIds")),
+        status_classes=status_classes,
+        status_codes=None
+        if status_codes is None
+        else [_int("statusCodes", c) for c in status_codes],
+        endpoints=params.many("endpoints"),
+        only_mine=params.flag("onlyMine"),
+    )
+
+
+def _ids(values: Sequence[str] | None) -> list[strawberry.ID] | None:
+    return None if values is None else [strawberry.ID(v) for v in values]
+
+
+def _int(name: str, value: str) -> int:
+    if not re.fullmatch(r"-?[0-9]{1,18}", value):
+        raise BadUserInputError(f"{name}: expected a whole number, got {value!r}")
+    return int(value)
+
+
+def _member(name: str, value: str, enum: type[EnumT]) -> EnumT:
+    for member in enum:
+        if member.name == value.upper():
+            return member
+    choices = ", ".join(member.name for member in enum)
+    raise BadUserInputError(f"{name}: expected one of {choices}, got {value!r}")
+
+
+def query_pairs(query: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(name, value) pairs from a mapping or an iterable of pairs."""
+    if isinstance(query, Mapping):
+        return list(query.items())
+    return list(query)

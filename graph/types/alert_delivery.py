@@ -1,0 +1,71 @@
+"""AlertDelivery type: one message of an alert to one target, and how sending went."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from alerts.targets import mask_webhook_url
+from graph.relay import encode_global_id
+from models.alert_delivery import DeliveryChannel, DeliveryStatus
+from resolvers.alert_deliveries import DeliveryRecord
+
+DeliveryChannelEnum = strawberry.enum(
+    DeliveryChannel,
+    name="AlertDeliveryChannel",
+    description="WEBHOOK: a signed HTTP POST. EMAIL: a plain-text email through SMTP.",
+)
+DeliveryStatusEnum = strawberry.enum(
+    DeliveryStatus,
+    name="AlertDeliveryStatus",
+    description=(
+        "PENDING: not delivered yet (see nextAttemptAt). DELIVERED: the receiver accepted it "
+        "(2xx, or the SMTP server took it). FAILED: given up after the last attempt, or at "
+        "once when retrying cannot help."
+    ),
+)
+
+
+@strawberry.type(
+    name="AlertDelivery",
+    description="An alert sent to one target; each attempt updates it (the delivery log).",
+)
+class AlertDeliveryType:
+    id: strawberry.ID
+    channel: DeliveryChannelEnum  # type: ignore[valid-type]
+    target: str = strawberry.field(
+        description=(
+            "The email address, or the webhook's scheme and host: its path and query often "
+            "hold credentials and are shown as '…'."
+        )
+    )
+    status: DeliveryStatusEnum  # type: ignore[valid-type]
+    attempts: int
+    last_status_code: int | None = strawberry.field(
+        description="The receiver's HTTP status (webhook) or SMTP reply code of the last attempt."
+    )
+    last_error: str | None = strawberry.field(
+        description="Why the last attempt failed, in short (the receiver's body is never kept)."
+    )
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None = strawberry.field(description="When PENDING: next try.")
+    delivered_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def from_record(cls, record: DeliveryRecord) -> AlertDeliveryType:
+        webhook = record.channel is DeliveryChannel.WEBHOOK
+        return cls(
+            id=strawberry.ID(encode_global_id("AlertDelivery", record.id)),
+            channel=record.channel,
+            target=mask_webhook_url(record.target) if webhook else record.target,
+            status=record.status,
+            attempts=record.attempts,
+            last_status_code=record.last_status_code,
+            last_error=record.last_error,
+            last_attempt_at=record.last_attempt_at,
+            next_attempt_at=record.next_attempt_at,
+            delivered_at=record.delivered_at,
+            created_at=record.created_at,
+        )

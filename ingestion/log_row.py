@@ -1,0 +1,61 @@
+"""One request log as a database row: the column list and the values, in the same order."""
+
+from __future__ import annotations
+
+import orjson
+
+from ingestion.records import PricedRecord
+
+LOG_COLUMNS = (
+    "request_id",
+    "organization_id",
+    "api_key_id",
+    "member_id",
+    "timestamp",
+    "model",
+    "provider_model",
+    "endpoint",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "provider_cost_nanos",
+    "markup_nanos",
+    "fixed_fee_nanos",
+    "customer_cost_nanos",
+    "priced",
+    "latency_ms",
+    "status_code",
+    "error_message",
+    "metadata",
+    "request_body",
+    "response_body",
+)
+
+
+def log_row(record: PricedRecord) -> tuple[object, ...]:
+    """The record's values for LOG_COLUMNS (metadata as JSON text with sorted keys)."""
+    metadata = record.metadata
+    return (
+        record.request_id,
+        record.organization_id,
+        record.api_key_id,
+        record.member_id,
+        record.timestamp,
+        record.model,
+        record.provider_model,
+        record.endpoint,
+        record.input_tokens,
+        record.output_tokens,
+        record.input_tokens + record.output_tokens,
+        record.provider_cost_nanos,
+        record.markup_nanos,
+        record.fixed_fee_nanos,
+        record.customer_cost_nanos,
+        record.priced,
+        record.latency_ms,
+        record.status_code,
+        record.error_message,
+        None if metadata is None else orjson.dumps(metadata, option=orjson.OPT_SORT_KEYS).decode(),
+        record.request_body,
+        record.response_body,
+    )
