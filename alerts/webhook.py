@@ -117,7 +117,8 @@ async def _pin(url: httpx.URL, allow_private_networks: bool) -> _Pinned:
                     f"refused: {host} resolves to the non-public address {address} "
                     "(AIZE_WEBHOOK_ALLOW_PRIVATE_NETWORKS)"
                 )
-    chosen = addresses[0]
+    # IPv4 first: many servers have no IPv6 route out, and one address is all httpx tries.
+    chosen = next((a for a in addresses if a.version == 4), addresses[0])
     default_port = 443 if url.scheme == "https" else 80
     host_header = host if port == default_port else f"{host}:{port}"
     if ":" in host and not host.startswith("["):

@@ -16,15 +16,18 @@ from typing import Any, BinaryIO
 from cli.commands import CommandError, _find_org
 from exports.formats import ExportFormat, Row, RowEncoder
 from exports.request_logs import request_log_export
-from exports.usage import breakdown_export, trend_export
 from graph.errors import BadUserInputError
-from graph.export_params import ExportParams, usage_filter
+from graph.export_params import (
+    BREAKDOWN_PARAMETERS,
+    TREND_PARAMETERS,
+    ExportParams,
+    breakdown_export_for,
+    trend_export_for,
+    usage_filter,
+)
 from graph.inputs.filters import to_log_filter
 from resolvers.errors import BadInputError, ForbiddenError
 from resolvers.scope import Scope
-from resolvers.time_slices import Granularity
-from resolvers.usage import BreakdownField, SortDirection
-from resolvers.usage_dimensions import UsageDimension, distinct_dimensions
 
 # (option, parameter, repeatable): the filter options every export takes.
 _FILTER_OPTIONS = (
@@ -94,7 +97,7 @@ async def export_command(args: argparse.Namespace) -> str | None:
     org = await _find_org(args.org)
     scope = Scope.for_organization(org.id)
     export_format = ExportFormat(args.format)
-    accepted = {parameter for _, parameter, _ in _ALL_OPTIONS}
+    accepted = TREND_PARAMETERS | BREAKDOWN_PARAMETERS
     try:
         params = ExportParams(_pairs(args), accepted)
         log_filter = to_log_filter(usage_filter(params), org)
@@ -105,23 +108,9 @@ async def export_command(args: argparse.Namespace) -> str | None:
                 rows = await _write_chunks(out, encoder, logs.chunks)
         else:
             if args.export_subject == "usage-trend":
-                limit = params.integer("limit")
-                usage = await trend_export(
-                    scope,
-                    log_filter,
-                    params.choice("granularity", Granularity) or Granularity.DAY,
-                    params.choice("splitBy", UsageDimension),
-                    20 if limit is None else limit,
-                )
+                usage = await trend_export_for(scope, log_filter, params)
             else:
-                usage = await breakdown_export(
-                    scope,
-                    log_filter,
-                    distinct_dimensions(params.choices("by", UsageDimension) or [], "--by"),
-                    params.choice("orderBy", BreakdownField) or BreakdownField.COST,
-                    params.choice("direction", SortDirection) or SortDirection.DESC,
-                    params.integer("limit"),
-                )
+                usage = await breakdown_export_for(scope, log_filter, params)
             encoder = RowEncoder(usage.columns, export_format, bom=args.bom)
             with _output(args.output) as out:
                 out.write(encoder.header() + encoder.encode(usage.rows))

@@ -61,13 +61,17 @@ _CLOSED_MESSAGES = ("connection is closed", "pool is closing", "pool is closed")
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
-    """Whether `exc`, or an exception it was raised from or during, says the database
-    cannot be reached (rather than that a query or the request was wrong)."""
+    """Whether `exc`, an exception it was raised from or during, or one in its group, says
+    the database cannot be reached (rather than that a query or the request was wrong)."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if _is_unavailability(current):
+            return True
+        if isinstance(current, BaseExceptionGroup) and any(
+            is_database_unavailable(inner) for inner in current.exceptions
+        ):
             return True
         current = current.__cause__ or current.__context__
     return False

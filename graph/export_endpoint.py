@@ -18,9 +18,8 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -29,22 +28,25 @@ from auth.tokens import TokenError, authenticate
 from auth.viewer import Viewer
 from exports.formats import ExportFormat, Row, RowEncoder
 from exports.request_logs import request_log_export
-from exports.usage import UsageExport, breakdown_export, trend_export
+from exports.usage import UsageExport
 from graph.errors import BadUserInputError, ErrorCode
-from graph.export_params import FILTER_PARAMETERS, ExportParams, usage_filter
+from graph.export_params import (
+    BREAKDOWN_PARAMETERS,
+    FILTER_PARAMETERS,
+    TREND_PARAMETERS,
+    ExportParams,
+    breakdown_export_for,
+    trend_export_for,
+    usage_filter,
+)
 from graph.inputs.filters import to_log_filter
 from models.access_token import Scope as TokenScope
 from models.organization import Organization
 from resolvers.errors import BadInputError, ForbiddenError
 from resolvers.scope import LogFilter, Scope
-from resolvers.time_slices import Granularity
-from resolvers.usage import BreakdownField, SortDirection
-from resolvers.usage_dimensions import UsageDimension, distinct_dimensions
 
 log = logging.getLogger("aize.export")
 
-TREND_PARAMETERS = FILTER_PARAMETERS | {"bom", "granularity", "splitBy", "limit"}
-BREAKDOWN_PARAMETERS = FILTER_PARAMETERS | {"bom", "by", "orderBy", "direction", "limit"}
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -102,14 +104,9 @@ async def export_usage_trend(request: Request) -> Response:
         return viewer
     try:
         export_format = _format(request)
-        params = ExportParams(request.query_params.multi_items(), TREND_PARAMETERS)
+        params = ExportParams(request.query_params.multi_items(), TREND_PARAMETERS | {"bom"})
         org, scope, log_filter = await _resolve(viewer, params)
-        granularity = params.choice("granularity", Granularity) or Granularity.DAY
-        split_by = params.choice("splitBy", UsageDimension)
-        limit = params.integer("limit")
-        export = await trend_export(
-            scope, log_filter, granularity, split_by, 20 if limit is None else limit
-        )
+        export = await trend_export_for(scope, log_filter, params)
         encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
     except _REFUSALS as exc:
         return _refusal(exc)
@@ -124,14 +121,9 @@ async def export_usage_breakdown(request: Request) -> Response:
         return viewer
     try:
         export_format = _format(request)
-        params = ExportParams(request.query_params.multi_items(), BREAKDOWN_PARAMETERS)
+        params = ExportParams(request.query_params.multi_items(), BREAKDOWN_PARAMETERS | {"bom"})
         org, scope, log_filter = await _resolve(viewer, params)
-        dimensions = distinct_dimensions(params.choices("by", UsageDimension) or [], "by")
-        order_by = params.choice("orderBy", BreakdownField) or BreakdownField.COST
-        direction = params.choice("direction", SortDirection) or SortDirection.DESC
-        export = await breakdown_export(
-            scope, log_filter, dimensions, order_by, direction, params.integer("limit")
-        )
+        export = await breakdown_export_for(scope, log_filter, params)
         encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
     except _REFUSALS as exc:
         return _refusal(exc)
@@ -186,13 +178,9 @@ def _filename(
     what: str, org: Organization, log_filter: LogFilter, export_format: ExportFormat
 ) -> str:
     """E.g. request-logs_acme-ai_20240501T000000Z_20240531T000000Z.csv (UTC range)."""
-    parts: Iterable[Any] = (
-        what,
-        _UNSAFE_FILENAME.sub("-", org.slug),
-        _stamp(log_filter.time_range.start),
-        _stamp(log_filter.time_range.end),
-    )
-    return "_".join(str(p) for p in parts) + f".{export_format.value}"
+    slug = _UNSAFE_FILENAME.sub("-", org.slug)
+    start, end = _stamp(log_filter.time_range.start), _stamp(log_filter.time_range.end)
+    return f"{what}_{slug}_{start}_{end}.{export_format.value}"
 
 
 def _stamp(instant: datetime) -> str:

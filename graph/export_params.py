@@ -1,4 +1,5 @@
-"""Export parameters: query-string (or CLI) values parsed into the API's own inputs.
+"""Export parameters: query-string (or CLI) values parsed into the API's own inputs, and
+the usage exports they ask for.
 
 Filter parameters mirror `UsageFilter` field for field (period, from, to, timezone, models,
 apiKeyIds, memberIds, statusClasses, statusCodes, endpoints, onlyMine) and are resolved by
@@ -13,17 +14,21 @@ export more than was meant).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import TypeVar
 
 import strawberry
 
+from exports.usage import UsageExport, breakdown_export, trend_export
 from graph.errors import BadUserInputError
 from graph.inputs.filters import UsageFilter
 from resolvers.periods import Period
-from resolvers.scope import StatusClass
+from resolvers.scope import LogFilter, Scope, StatusClass
+from resolvers.time_slices import Granularity
+from resolvers.usage import BreakdownField, SortDirection
+from resolvers.usage_dimensions import UsageDimension, distinct_dimensions
 
 FILTER_PARAMETERS = frozenset(
     {
@@ -40,6 +45,10 @@ FILTER_PARAMETERS = frozenset(
         "onlyMine",
     }
 )
+TREND_PARAMETERS = FILTER_PARAMETERS | {"granularity", "splitBy", "limit"}
+BREAKDOWN_PARAMETERS = FILTER_PARAMETERS | {"by", "orderBy", "direction", "limit"}
+# Series in a split trend unless `limit` says otherwise (as in the API).
+DEFAULT_SERIES = 20
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 # A "+hh:mm" offset that arrived as " hh:mm" because the client left "+" unencoded.
@@ -157,8 +166,31 @@ def _member(name: str, value: str, enum: type[EnumT]) -> EnumT:
     raise BadUserInputError(f"{name}: expected one of {choices}, got {value!r}")
 
 
-def query_pairs(query: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """(name, value) pairs from a mapping or an iterable of pairs."""
-    if isinstance(query, Mapping):
-        return list(query.items())
-    return list(query)
+async def trend_export_for(
+    scope: Scope, log_filter: LogFilter, params: ExportParams
+) -> UsageExport:
+    """The trend export the parameters ask for: `granularity` (default DAY), `splitBy`,
+    `limit` (series, default 20)."""
+    limit = params.integer("limit")
+    return await trend_export(
+        scope,
+        log_filter,
+        params.choice("granularity", Granularity) or Granularity.DAY,
+        params.choice("splitBy", UsageDimension),
+        DEFAULT_SERIES if limit is None else limit,
+    )
+
+
+async def breakdown_export_for(
+    scope: Scope, log_filter: LogFilter, params: ExportParams
+) -> UsageExport:
+    """The breakdown export the parameters ask for: `by` (required), `orderBy` (default
+    COST), `direction` (default DESC), `limit` (default: every group)."""
+    return await breakdown_export(
+        scope,
+        log_filter,
+        distinct_dimensions(params.choices("by", UsageDimension) or [], "by"),
+        params.choice("orderBy", BreakdownField) or BreakdownField.COST,
+        params.choice("direction", SortDirection) or SortDirection.DESC,
+        params.integer("limit"),
+    )

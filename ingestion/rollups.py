@@ -1,30 +1,61 @@
-"""Rollup maintenance: fold written records into the QUARTER/HOUR/DAY usage tables.
+"""Rollup maintenance: fold written records into every rollup family at every grain.
 
 Called inside the ingest transaction, with only the records that were newly inserted, so a
-resent record never counts twice. Rows are upserted in key order so that concurrent batches
-lock rollup rows in the same order and cannot deadlock.
+resent record never counts twice. The families (the full usage rollup, the narrower usage
+cubes and the latency histograms, see models.rollup and models.latency_rollup) are written
+in one fixed order, `ROLLUP_ORDER`, and each table's rows in key order, so concurrent
+batches lock rollup rows in the same order and cannot deadlock. PostgreSQL's staged ingest
+computes the same rows in SQL (ingestion.rollup_sql); both follow this order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from ingestion.records import PricedRecord
 from models.database import Params, dialect_of
-from models.rollup import DIMENSION_COLUMNS, MEASURE_COLUMNS
+from models.latency_rollup import LATENCY_FAMILIES, latency_bucket
+from models.rollup import (
+    GRAIN_WIDTHS,
+    MEASURE_COLUMNS,
+    USAGE_FAMILIES,
+    USAGE_FULL,
+    RollupFamily,
+)
 
+# Every rollup table, in the order both ingest paths write them.
+_WRITE_FAMILIES = (
+    USAGE_FULL,
+    *(family for family in USAGE_FAMILIES if family is not USAGE_FULL),
+    *LATENCY_FAMILIES,
+)
+ROLLUP_ORDER: tuple[tuple[RollupFamily, str], ...] = tuple(
+    (family, grain) for family in _WRITE_FAMILIES for grain in family.grains
+)
+# The full usage rollup's tables and bucket widths.
 ROLLUP_TABLES: dict[str, timedelta] = {
-    "usage_rollup_quarter": timedelta(minutes=15),
-    "usage_rollup_hour": timedelta(hours=1),
-    "usage_rollup_day": timedelta(days=1),
+    USAGE_FULL.table(grain): width for grain, width in GRAIN_WIDTHS.items()
 }
 # Keep each statement under SQLite's bound-variable limit (32766).
 _ROWS_PER_STATEMENT = 1000
+# Where each dimension sits in an atom key (after organization and quarter start).
+_ATOM_POSITIONS = {
+    "api_key_id": 0,
+    "member_id": 1,
+    "model": 2,
+    "provider_model": 3,
+    "endpoint": 4,
+    "status_code": 5,
+    "latency_bucket": 6,
+}
 
 RollupKey = tuple[datetime, int, int, str, str, str, int]
+# (organization, bucket start, *dimension values) -> measures
+FamilyRows = dict[tuple[object, ...], list[int]]
 
 
 def floor_utc(instant: datetime, width: timedelta) -> datetime:
@@ -52,29 +83,70 @@ def measures(record: PricedRecord) -> tuple[int, ...]:
     )
 
 
-def aggregate(
-    records: Iterable[PricedRecord], width: timedelta
-) -> dict[tuple[int, RollupKey], list[int]]:
-    """Sum records per (organization, bucket and dimensions)."""
-    totals: dict[tuple[int, RollupKey], list[int]] = {}
+def _atoms(records: Iterable[PricedRecord]) -> FamilyRows:
+    """Records summed per organization, quarter and every dimension (latency bucket too):
+    each family and grain is a projection of these."""
+    quarter = GRAIN_WIDTHS["quarter"]
+    atoms: FamilyRows = {}
     for record in records:
-        key: RollupKey = (
-            floor_utc(record.timestamp, width),
+        key = (
+            record.organization_id,
+            floor_utc(record.timestamp, quarter),
             record.api_key_id,
             record.member_id or 0,
             record.model,
             record.provider_model,
             record.endpoint,
             record.status_code,
+            latency_bucket(record.latency_ms),
         )
         values = measures(record)
-        current = totals.get((record.organization_id, key))
+        current = atoms.get(key)
         if current is None:
-            totals[(record.organization_id, key)] = list(values)
+            atoms[key] = list(values)
         else:
             for i, value in enumerate(values):
                 current[i] += value
-    return totals
+    return atoms
+
+
+def _project(atoms: FamilyRows, family: RollupFamily, width: timedelta) -> FamilyRows:
+    positions = [_ATOM_POSITIONS[d] + 2 for d in family.dimensions]
+    # Atom values are in MEASURE_COLUMNS order; the latency families keep two of them.
+    picked = (
+        None
+        if family.measures == MEASURE_COLUMNS
+        else [MEASURE_COLUMNS.index(m) for m in family.measures]
+    )
+    rows: FamilyRows = {}
+    for key, values in atoms.items():
+        start = key[1]
+        assert isinstance(start, datetime)
+        bucket = (key[0], floor_utc(start, width), *(key[p] for p in positions))
+        contribution = values if picked is None else [values[i] for i in picked]
+        current = rows.get(bucket)
+        if current is None:
+            rows[bucket] = list(contribution)
+        else:
+            for i, value in enumerate(contribution):
+                current[i] += value
+    return rows
+
+
+def aggregate_family(
+    records: Iterable[PricedRecord], family: RollupFamily, grain: str
+) -> FamilyRows:
+    """The rows `records` add to `family`'s table at `grain`:
+    (organization, bucket start, *dimensions) -> measures in `family.measures` order."""
+    return _project(_atoms(records), family, GRAIN_WIDTHS[grain])
+
+
+def aggregate(
+    records: Iterable[PricedRecord], width: timedelta
+) -> dict[tuple[int, RollupKey], list[int]]:
+    """Sum records per (organization, (bucket and dimensions)) of the full usage rollup."""
+    rows = _project(_atoms(records), USAGE_FULL, width)
+    return {(cast(int, k[0]), cast(RollupKey, k[1:])): v for k, v in rows.items()}
 
 
 async def apply_rollups(
@@ -83,24 +155,34 @@ async def apply_rollups(
     """Add (sign=1) or subtract (sign=-1) the records' measures in every rollup table."""
     if not records:
         return
-    columns = ("organization_id", "bucket_start", *DIMENSION_COLUMNS, *MEASURE_COLUMNS)
-    conflict = ", ".join(("organization_id", "bucket_start", *DIMENSION_COLUMNS))
-    for table, width in ROLLUP_TABLES.items():
-        rows = sorted(aggregate(records, width).items(), key=lambda item: _sort_key(item[0]))
-        updates = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in MEASURE_COLUMNS)
-        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-            params = Params(dialect_of(conn))
-            value_rows = []
-            for (organization_id, key), values in rows[start : start + _ROWS_PER_STATEMENT]:
-                cells = [organization_id, *key, *(sign * v for v in values)]
-                value_rows.append("(" + ", ".join(params.add(c) for c in cells) + ")")
-            sql = (
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(value_rows)} "
-                f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
-            )
-            await conn.execute_query(sql, params.values)
+    atoms = _atoms(records)
+    for family, grain in ROLLUP_ORDER:
+        rows = sorted(_project(atoms, family, GRAIN_WIDTHS[grain]).items(), key=_sort_key)
+        await _upsert(conn, family, family.table(grain), rows, sign)
 
 
-def _sort_key(item: tuple[int, RollupKey]) -> tuple[object, ...]:
-    organization_id, key = item
-    return (organization_id, *key)
+async def _upsert(
+    conn: BaseDBAsyncClient,
+    family: RollupFamily,
+    table: str,
+    rows: list[tuple[tuple[object, ...], list[int]]],
+    sign: int,
+) -> None:
+    columns = ", ".join((*family.key_columns, *family.measures))
+    conflict = ", ".join(family.key_columns)
+    updates = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in family.measures)
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        params = Params(dialect_of(conn))
+        value_rows = []
+        for key, values in rows[start : start + _ROWS_PER_STATEMENT]:
+            cells = [*key, *(sign * v for v in values)]
+            value_rows.append("(" + ", ".join(params.add(c) for c in cells) + ")")
+        sql = (
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join(value_rows)} "
+            f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+        )
+        await conn.execute_query(sql, params.values)
+
+
+def _sort_key(item: tuple[tuple[object, ...], list[int]]) -> tuple[object, ...]:
+    return item[0]

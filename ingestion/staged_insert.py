@@ -4,8 +4,9 @@ Binary COPY is the cheapest way to hand PostgreSQL thousands of rows; the stagin
 per-connection temporary table emptied at every commit (ON COMMIT DELETE ROWS), so a batch
 always starts from an empty one. From it, one `INSERT ... SELECT ... ON CONFLICT (request_id)
 DO NOTHING RETURNING` stores the new logs (in request-id order, like the portable path, so
-concurrent batches meet on the unique index in one order), and each rollup table gets one
-`INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE` computed from the new rows only.
+concurrent batches meet on the unique index in one order), and each rollup table (usage rollups,
+cubes and latency histograms) gets one `INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO
+UPDATE` computed from the new rows only (ingestion/rollup_sql.py).
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from ingestion.log_row import LOG_COLUMNS, log_row
 from ingestion.records import PricedRecord
-from ingestion.rollups import ROLLUP_TABLES
-from models.rollup import DIMENSION_COLUMNS, MEASURE_COLUMNS
+from ingestion.rollup_sql import rollup_script
 
 _STAGING = "ingest_staging"
 _CREATE_STAGING = f"""
@@ -58,54 +58,9 @@ _DROP_DUPLICATES = (
     f"DELETE FROM {_STAGING} AS s USING unnest($1::uuid[]) AS d(request_id) "
     "WHERE s.request_id = d.request_id"
 )
-_EPOCH = "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
-# Same measures, in the same order, as ingestion.rollups.measures().
-_MEASURE_SQL = (
-    "count(*)",
-    "count(*) FILTER (WHERE status_code BETWEEN 200 AND 299)",
-    "count(*) FILTER (WHERE status_code BETWEEN 400 AND 499)",
-    "count(*) FILTER (WHERE status_code BETWEEN 500 AND 599)",
-    "count(*) FILTER (WHERE NOT priced)",
-    "sum(input_tokens)",
-    "sum(output_tokens)",
-    "sum(provider_cost_nanos)",
-    "sum(markup_nanos)",
-    "sum(fixed_fee_nanos)",
-    "sum(customer_cost_nanos)",
-    "sum(latency_ms)",
-)
-_INTERVALS = {
-    "usage_rollup_quarter": "15 minutes",
-    "usage_rollup_hour": "1 hour",
-    "usage_rollup_day": "1 day",
-}
-
-
-def _rollup_sql(table: str) -> str:
-    keys = [
-        "organization_id",
-        f"date_bin('{_INTERVALS[table]}', timestamp, {_EPOCH})",
-        *("COALESCE(member_id, 0)" if c == "member_id" else c for c in DIMENSION_COLUMNS),
-    ]
-    # Text sorted byte-wise ("C"), like Python's str order in rollups.apply_rollups, so both
-    # paths lock rollup rows in the same order.
-    order = ", ".join(
-        f'{k} COLLATE "C"' if k in {"model", "provider_model", "endpoint"} else k for k in keys
-    )
-    conflict = ", ".join(("organization_id", "bucket_start", *DIMENSION_COLUMNS))
-    updates = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in MEASURE_COLUMNS)
-    group = ", ".join(str(i) for i in range(1, len(keys) + 1))
-    return (
-        f"INSERT INTO {table} ({conflict}, {', '.join(MEASURE_COLUMNS)}) "
-        f"SELECT {', '.join(keys)}, {', '.join(_MEASURE_SQL)} FROM {_STAGING} "
-        f"GROUP BY {group} ORDER BY {order} "
-        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
-    )
-
-
-# One script, one round trip: rollup rows stay locked until commit, so every round trip
-# inside the locked part of the transaction makes concurrent batches wait longer.
-_ROLLUP_SCRIPT = ";\n".join(_rollup_sql(table) for table in ROLLUP_TABLES)
+# Every rollup family and grain, computed in SQL from the new rows (one definition, shared
+# with the benchmark's bulk rebuild); one script, one round trip.
+_ROLLUP_SCRIPT = rollup_script(_STAGING)
 
 
 async def insert_staged(conn: BaseDBAsyncClient, records: Sequence[PricedRecord]) -> set[UUID]:

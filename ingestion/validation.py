@@ -46,6 +46,7 @@ OPTIONAL_FIELDS = (
     "responseBody",
 )
 ACCEPTED_FIELDS = frozenset(REQUIRED_FIELDS + OPTIONAL_FIELDS)
+_ALL_NAMES = sorted(ACCEPTED_FIELDS)
 
 # (global id, expected type name) -> primary key, or None when it is not such an id.
 IdDecoder = Callable[[str, str], int | None]
@@ -167,9 +168,6 @@ def validate_record(fields: object, directory: OrgDirectory, rules: ValidationRu
         request_body=bodies[0] if rules.keep_bodies else None,
         response_body=bodies[1] if rules.keep_bodies else None,
     )
-
-
-_ALL_NAMES = sorted(ACCEPTED_FIELDS)
 
 
 def _json_type(value: object) -> str:

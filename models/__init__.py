@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "models.alert",
     "models.alert_delivery",
     "models.rollup",
+    "models.latency_rollup",
     "models.spend",
     "models.report",
 ]

@@ -1,11 +1,20 @@
-"""RequestLog: one gateway call, priced, with every field of the usage page's log record."""
+"""RequestLog: one gateway call, priced, with every field of the usage page's log record;
+RequestIdSeen: the request ids already stored, which make ingestion exactly-once.
+
+On PostgreSQL `request_log` is partitioned by month of `timestamp` (UTC), created by
+migration 0006 and kept by `maintenance/` (docs/readme/growth.md); SQLite keeps one plain
+table. A partitioned table can only enforce uniqueness on keys that include the partition
+key, so the global uniqueness of the gateway's request id lives in `request_id_seen`, a
+plain table on both backends: ingest claims each id there (`ON CONFLICT DO NOTHING`) in the
+same transaction as the log rows, and only newly claimed ids are written and counted.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from tortoise import fields
-from tortoise.indexes import Index
+from tortoise.indexes import Index, PartialIndex
 from tortoise.models import Model
 
 if TYPE_CHECKING:
@@ -15,17 +24,28 @@ if TYPE_CHECKING:
 
 
 class RequestLog(Model):
+    # Unique through its sequence; on PostgreSQL the primary key is (id, timestamp), because
+    # a partitioned table's keys must contain the partition key.
     id = fields.BigIntField(primary_key=True)
-    # The gateway's id for the call; unique, so a resend is recognised and never counted twice.
-    request_id = fields.UUIDField(unique=True)
+    # The gateway's id for the call; unique across the service through RequestIdSeen.
+    request_id = fields.UUIDField()
+    # No foreign key constraints (db_constraint=False): checking three foreign keys was half
+    # the cost of inserting a log. Ingest validation guarantees the key and member belong to
+    # the token's organization, and organizations, keys and members are never deleted (keys
+    # are revoked), so the constraints guarded nothing the write path does not already.
     organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "models.Organization",
         related_name="request_logs",
         on_delete=fields.CASCADE,
         db_index=False,
+        db_constraint=False,
     )
     api_key: fields.ForeignKeyRelation[ApiKey] = fields.ForeignKeyField(
-        "models.ApiKey", related_name="request_logs", on_delete=fields.CASCADE, db_index=False
+        "models.ApiKey",
+        related_name="request_logs",
+        on_delete=fields.CASCADE,
+        db_index=False,
+        db_constraint=False,
     )
     member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
         "models.Member",
@@ -33,6 +53,7 @@ class RequestLog(Model):
         null=True,
         on_delete=fields.SET_NULL,
         db_index=False,
+        db_constraint=False,
     )
     timestamp = fields.DatetimeField()
     model = fields.CharField(max_length=100)
@@ -70,5 +91,28 @@ class RequestLog(Model):
             Index(
                 fields=("organization_id", "member_id", "timestamp"), name="request_log_org_mem_ts"
             ),
-            Index(fields=("organization_id", "priced"), name="request_log_org_priced"),
+            # Only `reprice` looks for unpriced logs, and they are rare: a partial index costs
+            # an insert nothing for a priced log.
+            PartialIndex(
+                fields=("organization_id", "id"),
+                name="request_log_unpriced",
+                condition={"priced": False},
+            ),
         )
+
+
+class RequestIdSeen(Model):
+    """A request id stored once; claimed by ingest in the transaction that stores the log.
+
+    Entries older than the late-arrival window (plus a margin) are pruned by maintenance:
+    a record that old is rejected by validation before it could be claimed again.
+    """
+
+    request_id = fields.UUIDField(primary_key=True)
+    organization_id = fields.IntField()
+    # The log's own timestamp (UTC), which decides when the entry may be pruned.
+    timestamp = fields.DatetimeField()
+
+    class Meta:
+        table = "request_id_seen"
+        indexes = (Index(fields=("timestamp",), name="request_id_seen_ts"),)

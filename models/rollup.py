@@ -5,9 +5,19 @@ multiple of 15 minutes, so any local bucket (a day in Asia/Kathmandu, an hour in
 Asia/Kolkata) is an exact union of rollup rows; coarser grains make long ranges cheap.
 Dimensions are plain integers/strings (member_id 0 = no member) so the unique key can serve
 as the upsert target on both SQLite and PostgreSQL.
+
+Besides the full rollup (every dimension), narrower "cubes" keep the same measures projected
+onto fewer dimensions: (model, status_code), (api_key_id) and (member_id). A big tenant's
+full DAY rollup holds thousands of rows per day (keys x models x statuses); a cube holds a
+few hundred, so a question that groups or filters only on a cube's dimensions reads far
+fewer rows. Each family is described by a `RollupFamily` (its dimensions, measures and one
+table per grain it keeps); ingest and reads both go through those descriptions.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
 
 from tortoise import fields
 from tortoise.models import Model
@@ -34,6 +44,46 @@ MEASURE_COLUMNS = (
     "customer_cost_nanos",
     "latency_ms_sum",
 )
+# UTC grains, finest first; a rollup table exists per family and grain.
+GRAIN_WIDTHS: dict[str, timedelta] = {
+    "quarter": timedelta(minutes=15),
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RollupFamily:
+    """One set of rollup tables: the same dimensions and measures at every grain.
+
+    Tables are named `{name}_{grain}`; the unique key (and upsert target) is
+    (organization_id, bucket_start, *dimensions).
+    """
+
+    name: str
+    dimensions: tuple[str, ...]
+    measures: tuple[str, ...] = MEASURE_COLUMNS
+    # The grains kept, finest first (a subset of GRAIN_WIDTHS).
+    grains: tuple[str, ...] = tuple(GRAIN_WIDTHS)
+
+    def table(self, grain: str) -> str:
+        """The table holding this family at `grain` ("quarter", "hour" or "day")."""
+        if grain not in self.grains:
+            raise ValueError(f"{self.name} has no {grain!r} grain")
+        return f"{self.name}_{grain}"
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        return ("organization_id", "bucket_start", *self.dimensions)
+
+
+USAGE_FULL = RollupFamily("usage_rollup", DIMENSION_COLUMNS)
+USAGE_BY_MODEL_STATUS = RollupFamily("usage_cube_model_status", ("model", "status_code"))
+USAGE_BY_KEY = RollupFamily("usage_cube_key", ("api_key_id",))
+USAGE_BY_MEMBER = RollupFamily("usage_cube_member", ("member_id",))
+# Smallest first (typical rows per tenant and day): the reader takes the first family that
+# has every dimension a question filters or groups on.
+USAGE_FAMILIES = (USAGE_BY_MODEL_STATUS, USAGE_BY_KEY, USAGE_BY_MEMBER, USAGE_FULL)
 
 
 class UsageRollupBase(Model):
@@ -63,18 +113,7 @@ class UsageRollupBase(Model):
         abstract = True
 
 
-_UNIQUE = (
-    (
-        "organization_id",
-        "bucket_start",
-        "api_key_id",
-        "member_id",
-        "model",
-        "provider_model",
-        "endpoint",
-        "status_code",
-    ),
-)
+_UNIQUE = (USAGE_FULL.key_columns,)
 
 
 class UsageRollupQuarter(UsageRollupBase):
@@ -93,3 +132,102 @@ class UsageRollupDay(UsageRollupBase):
     class Meta:
         table = "usage_rollup_day"
         unique_together = _UNIQUE
+
+
+class UsageMeasuresBase(Model):
+    """The measures every usage cube carries (same columns as the full rollup)."""
+
+    id = fields.BigIntField(primary_key=True)
+    organization_id = fields.IntField()
+    bucket_start = fields.DatetimeField()
+    requests = fields.BigIntField(default=0)
+    successful = fields.BigIntField(default=0)
+    client_errors = fields.BigIntField(default=0)
+    server_errors = fields.BigIntField(default=0)
+    unpriced = fields.BigIntField(default=0)
+    input_tokens = fields.BigIntField(default=0)
+    output_tokens = fields.BigIntField(default=0)
+    provider_cost_nanos = fields.BigIntField(default=0)
+    markup_nanos = fields.BigIntField(default=0)
+    fixed_fee_nanos = fields.BigIntField(default=0)
+    customer_cost_nanos = fields.BigIntField(default=0)
+    latency_ms_sum = fields.BigIntField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class ModelStatusCubeBase(UsageMeasuresBase):
+    model = fields.CharField(max_length=100)
+    status_code = fields.SmallIntField()
+
+    class Meta:
+        abstract = True
+
+
+class KeyCubeBase(UsageMeasuresBase):
+    api_key_id = fields.IntField()
+
+    class Meta:
+        abstract = True
+
+
+class MemberCubeBase(UsageMeasuresBase):
+    member_id = fields.IntField()
+
+    class Meta:
+        abstract = True
+
+
+class UsageCubeModelStatusQuarter(ModelStatusCubeBase):
+    class Meta:
+        table = "usage_cube_model_status_quarter"
+        unique_together = (USAGE_BY_MODEL_STATUS.key_columns,)
+
+
+class UsageCubeModelStatusHour(ModelStatusCubeBase):
+    class Meta:
+        table = "usage_cube_model_status_hour"
+        unique_together = (USAGE_BY_MODEL_STATUS.key_columns,)
+
+
+class UsageCubeModelStatusDay(ModelStatusCubeBase):
+    class Meta:
+        table = "usage_cube_model_status_day"
+        unique_together = (USAGE_BY_MODEL_STATUS.key_columns,)
+
+
+class UsageCubeKeyQuarter(KeyCubeBase):
+    class Meta:
+        table = "usage_cube_key_quarter"
+        unique_together = (USAGE_BY_KEY.key_columns,)
+
+
+class UsageCubeKeyHour(KeyCubeBase):
+    class Meta:
+        table = "usage_cube_key_hour"
+        unique_together = (USAGE_BY_KEY.key_columns,)
+
+
+class UsageCubeKeyDay(KeyCubeBase):
+    class Meta:
+        table = "usage_cube_key_day"
+        unique_together = (USAGE_BY_KEY.key_columns,)
+
+
+class UsageCubeMemberQuarter(MemberCubeBase):
+    class Meta:
+        table = "usage_cube_member_quarter"
+        unique_together = (USAGE_BY_MEMBER.key_columns,)
+
+
+class UsageCubeMemberHour(MemberCubeBase):
+    class Meta:
+        table = "usage_cube_member_hour"
+        unique_together = (USAGE_BY_MEMBER.key_columns,)
+
+
+class UsageCubeMemberDay(MemberCubeBase):
+    class Meta:
+        table = "usage_cube_member_day"
+        unique_together = (USAGE_BY_MEMBER.key_columns,)

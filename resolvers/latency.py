@@ -1,37 +1,64 @@
-"""Exact latency percentiles (nearest rank) from raw request_log rows.
+"""Latency percentiles (nearest rank): exact from the raw rows when the slice is small,
+from the latency histograms (within a stated relative error) when it is large.
 
-Method: for N requests sorted by latency ascending, the p-th percentile is the latency at
+Exact method: for N requests sorted by latency ascending, the p-th percentile is the latency at
 1-based rank ceil(p x N / 100), an actual observed value (no interpolation). PostgreSQL
 computes it with `percentile_disc(p / 100)`, whose rank ceil(fraction x N) equals the
 integer one for 0.5, 0.95 and 0.99 (each float8 is at or below the true fraction, so the
 product never rounds above an integer rank). SQLite numbers the rows in latency order with
 ROW_NUMBER() and keeps the rows at rank (N x p + 99) / 100 (integer division), the
 ORDER BY + OFFSET of each group. Every request matching the filter counts, failed ones
-included. This scans the matching raw rows, so it suits the slices a dashboard asks about;
-an approximate method for very large slices is planned separately.
+included. It scans (and sorts) the raw rows of the range, so it is used when the
+organization's requests in the range (after the member, key, endpoint and provider-model
+conditions that an index or the histograms cannot absorb) number at most
+`EXACT_SCAN_LIMIT`, or when the filter needs a dimension the histograms do not have.
+
+Approximate method (larger slices): the same nearest rank located in the latency histogram
+(models.latency_rollup); the reported value is the middle of the bucket holding that rank,
+within 1/128 (0.78125%) of the exact percentile, and exact below 128 ms. Counts and the
+average are exact either way. The histogram read also tells how many rows the exact method
+would scan, so the choice costs no extra statement: one statement for a large slice, two
+for a small one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import Enum
+from fractions import Fraction
 from typing import Any
 
 from models.database import Dialect, Params, current_dialect, fetch_all
+from models.latency_rollup import MAX_RELATIVE_ERROR
+from resolvers.latency_histogram import Histogram, histogram_family, read_histograms
 from resolvers.scope import LogFilter, Scope, scoped_conditions
 from resolvers.usage_dimensions import GroupKey, UsageDimension, normalize_group_value
 from resolvers.usage_measures import ratio
 
 PERCENTILES = (50, 95, 99)
+# Up to this many raw rows to scan, percentiles are exact. Sorting 20,000 latencies on
+# PostgreSQL takes a few milliseconds (docs/PERFORMANCE.md); past it the histogram answers.
+EXACT_SCAN_LIMIT = 20_000
+
+
+class LatencyMethod(Enum):
+    EXACT = "EXACT"
+    APPROXIMATE = "APPROXIMATE"
 
 
 @dataclass(slots=True)
 class LatencyStats:
-    """Latency of a set of requests in milliseconds; percentiles are None without requests."""
+    """Latency of a set of requests in milliseconds; percentiles are None without requests.
+
+    `max_relative_error` bounds |reported - exact| / exact for each percentile (0 when
+    `method` is EXACT)."""
 
     requests: int = 0
     latency_ms_sum: int = 0
     percentiles: dict[int, int] = field(default_factory=dict)
+    method: LatencyMethod = LatencyMethod.EXACT
+    max_relative_error: Fraction = Fraction(0)
 
     def average_ms(self) -> Decimal | None:
         """Mean latency in ms, exact to 9 decimals; None without requests."""
@@ -49,7 +76,32 @@ def nearest_rank(p: int, count: int) -> int:
 async def latency_stats(
     scope: Scope, log_filter: LogFilter, dimension: UsageDimension | None = None
 ) -> dict[GroupKey, LatencyStats]:
-    """Latency per group of `dimension` (key `()` when ungrouped; absent when no requests)."""
+    """Latency per group of `dimension` (key `()` when ungrouped; absent when no requests):
+    exact for small slices, from the histograms for large ones (see the module doc)."""
+    family = histogram_family(scope, log_filter, dimension)
+    if family is None:
+        return await exact_latency_stats(scope, log_filter, dimension)
+    read = await read_histograms(scope, log_filter, family, dimension)
+    if read.scanned <= EXACT_SCAN_LIMIT:
+        return await exact_latency_stats(scope, log_filter, dimension)
+    return {key: _from_histogram(h) for key, h in read.groups.items() if h.requests}
+
+
+def _from_histogram(histogram: Histogram) -> LatencyStats:
+    count = histogram.requests
+    return LatencyStats(
+        count,
+        histogram.latency_ms_sum,
+        {p: histogram.percentile_ms(p, nearest_rank(p, count)) for p in PERCENTILES},
+        LatencyMethod.APPROXIMATE,
+        MAX_RELATIVE_ERROR,
+    )
+
+
+async def exact_latency_stats(
+    scope: Scope, log_filter: LogFilter, dimension: UsageDimension | None = None
+) -> dict[GroupKey, LatencyStats]:
+    """Exact nearest-rank latency per group of `dimension`, from the raw rows."""
     params = Params(current_dialect())
     conditions = " AND ".join(scoped_conditions(scope, log_filter, params))
     group = dimension.raw_expression() if dimension is not None else None

@@ -1,9 +1,13 @@
 """Read usage sums for any set of time windows in ONE SQL statement.
 
 A window is a list of `TimeSlice`s (from `resolvers.time_slices.decompose`): whole UTC
-days, hours and quarters read from `usage_rollup_{day,hour,quarter}`, and sub-quarter RAW
-edges read from `request_log`. The statement is a UNION ALL with one branch per grain in
-use; each branch tags its rows with a slot that says which windows they belong to:
+days, hours and quarters read from one rollup family's day, hour and quarter tables, and
+sub-quarter RAW edges read from `request_log`. The family is the smallest one having every
+dimension the question groups or filters on (`resolvers.rollup_choice`): a tenant-wide
+total reads the (model, status_code) cube, a breakdown by key the key cube, anything
+touching provider model or endpoint the full rollup. The statement is a UNION ALL with one
+branch per grain in use; each branch tags its rows with a slot that says which windows they
+belong to:
 
 - a slot index from a CASE over the grain's elementary intervals (the pieces between every
   window boundary) when there are few of them; or
@@ -23,21 +27,18 @@ from datetime import UTC, datetime
 from itertools import pairwise
 
 from models.database import Dialect, Params, current_dialect, fetch_all
-from models.rollup import MEASURE_COLUMNS
+from models.rollup import MEASURE_COLUMNS, USAGE_FAMILIES, USAGE_FULL, RollupFamily
 from resolvers.errors import BadInputError
 from resolvers.periods import TimeRange
+from resolvers.rollup_choice import filtered_columns, smallest_family
 from resolvers.scope import LogFilter, Scope, scoped_conditions
 from resolvers.time_slices import Grain, TimeSlice
 from resolvers.usage_dimensions import GroupKey, UsageDimension, normalize_group_value
 from resolvers.usage_measures import UsageMeasures
 
-_TABLES = {
-    Grain.DAY: "usage_rollup_day",
-    Grain.HOUR: "usage_rollup_hour",
-    Grain.QUARTER: "usage_rollup_quarter",
-    Grain.RAW: "request_log",
-}
-_TAGS = {grain: tag for tag, grain in enumerate(_TABLES)}
+# Branch order in the statement; each grain's tag tells its rows apart.
+_GRAINS = (Grain.DAY, Grain.HOUR, Grain.QUARTER, Grain.RAW)
+_TAGS = {grain: tag for tag, grain in enumerate(_GRAINS)}
 # Up to this many elementary intervals a grain's slot is a CASE index; beyond it, the
 # bucket start (a CASE with hundreds of arms would be evaluated for every row).
 _MAX_CASE_ARMS = 64
@@ -100,9 +101,10 @@ async def read_usage(
     branches = _branches(windows)
     if not branches:
         return results
+    family = usage_family(scope, log_filter, dimensions)
     params = Params(current_dialect())
     sql = " UNION ALL ".join(
-        _branch_sql(branch, scope, log_filter, dimensions, params) for branch in branches
+        _branch_sql(branch, family, scope, log_filter, dimensions, params) for branch in branches
     )
     if len(params.values) > _MAX_PARAMETERS:
         raise BadInputError(
@@ -129,13 +131,21 @@ async def read_usage(
     return results
 
 
+def usage_family(
+    scope: Scope, log_filter: LogFilter, dimensions: Sequence[UsageDimension] = ()
+) -> RollupFamily:
+    """The smallest usage rollup family able to answer: every filtered or grouped column."""
+    columns = filtered_columns(scope, log_filter) | {d.column for d in dimensions}
+    return smallest_family(USAGE_FAMILIES, columns) or USAGE_FULL
+
+
 def _branches(windows: Sequence[Sequence[TimeSlice]]) -> list[_Branch]:
     by_grain: dict[Grain, list[tuple[TimeSlice, int]]] = {}
     for index, slices in enumerate(windows):
         for time_slice in slices:
             by_grain.setdefault(time_slice.grain, []).append((time_slice, index))
     branches: list[_Branch] = []
-    for grain in _TABLES:
+    for grain in _GRAINS:
         if grain in by_grain:
             intervals = _elementary_intervals(by_grain[grain])
             branches.append(_Branch(grain, intervals, [i.start for i in intervals]))
@@ -169,6 +179,7 @@ def _elementary_intervals(slices: list[tuple[TimeSlice, int]]) -> list[_Interval
 
 def _branch_sql(
     branch: _Branch,
+    family: RollupFamily,
     scope: Scope,
     log_filter: LogFilter,
     dimensions: Sequence[UsageDimension],
@@ -197,8 +208,9 @@ def _branch_sql(
         conditions = scoped_conditions(scope, log_filter, params, time_column=None)
     conditions.append(_in_intervals(time_column, branch.intervals, params))
     group_by = ", ".join(str(position) for position in range(1, len(dimensions) + 3))
+    table = "request_log" if raw else family.table(branch.grain.value.lower())
     return (
-        f"SELECT {', '.join(columns)} FROM {_TABLES[branch.grain]} "
+        f"SELECT {', '.join(columns)} FROM {table} "
         f"WHERE {' AND '.join(conditions)} GROUP BY {group_by}"
     )
 

@@ -62,6 +62,7 @@ def _wrapped(cause: BaseException) -> RuntimeError:
         asyncpg.InterfaceError("connection is closed"),
         DBConnectionError("Can't establish connection to database aize"),
         _wrapped(_refused()),
+        ExceptionGroup("task group", [ValueError("other"), _refused()]),
     ],
     ids=lambda exc: type(exc).__name__,
 )

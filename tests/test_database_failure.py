@@ -49,7 +49,7 @@ REPO = Path(__file__).resolve().parent.parent
 IN_CI = bool(os.environ.get("CI"))
 BATCH_SIZE = 25
 # Batches acknowledged before the crash, and again after the restart, before moving on.
-BATCHES_PER_PHASE = 10
+BATCHES_PER_PHASE = 20
 MARKUP_BPS = 2500
 # Each record's provider cost is its number in micro-USD; with 25% markup and no fee the
 # customer pays 1250 nano-USD per number.
@@ -314,6 +314,12 @@ async def _poll(what: str, probe: Callable[[], Awaitable[bool]]) -> None:
     raise AssertionError(f"gave up waiting for {what}")
 
 
+async def _row(conn: asyncpg.Connection, sql: str, *args: Any) -> asyncpg.Record:
+    row = await conn.fetchrow(sql, *args)
+    assert row is not None, sql
+    return row
+
+
 async def _scalar(conn: asyncpg.Connection, sql: str, *args: Any) -> int:
     value = await conn.fetchval(sql, *args)
     return int(value or 0)
@@ -331,13 +337,14 @@ async def _assert_stored_exactly_once(cluster: PgCluster, client: IngestClient) 
         ]
         assert len(stored) == len(set(stored))
         assert set(stored) == expected_ids
-        raw = await conn.fetchrow(
-            "SELECT count(*) AS requests, sum(customer_cost_nanos) AS cost FROM request_log"
+        raw = await _row(
+            conn, "SELECT count(*) AS requests, sum(customer_cost_nanos) AS cost FROM request_log"
         )
         assert (raw["requests"], raw["cost"]) == (len(numbers), cost)
         for table in ("usage_rollup_quarter", "usage_rollup_hour", "usage_rollup_day"):
-            rolled = await conn.fetchrow(
-                f"SELECT sum(requests) AS requests, sum(customer_cost_nanos) AS cost FROM {table}"
+            rolled = await _row(
+                conn,
+                f"SELECT sum(requests) AS requests, sum(customer_cost_nanos) AS cost FROM {table}",
             )
             assert (rolled["requests"], rolled["cost"]) == (len(numbers), cost), table
         balance = await _scalar(
@@ -348,7 +355,8 @@ async def _assert_stored_exactly_once(cluster: PgCluster, client: IngestClient) 
         )
         assert (balance, usage) == (-cost, -cost)
         for counter in (0, key):
-            spent = await conn.fetchrow(
+            spent = await _row(
+                conn,
                 "SELECT sum(spend_nanos) AS spend, sum(requests) AS requests "
                 "FROM spend_counter WHERE organization_id = $1 AND api_key_id = $2",
                 org,

@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 import reports.scheduler
+from alerts.worker import run_once as run_alert_worker_once
 from graph.relay import encode_global_id
 from models.alert import AlertKind, AlertRule
 from models.alert_delivery import AlertDelivery, DeliveryChannel
@@ -20,12 +21,20 @@ from models.organization import Organization
 from models.report import Report, ReportKind
 from reports.scheduler import ReportScheduler, start_report_scheduler
 from settings import Settings
+from tests.alert_receivers import (  # noqa: F401 - fixtures
+    SmtpReceiver,
+    WebhookReceiver,
+    receiver_fixture,
+    settings_fixture,
+    smtp_fixture,
+)
 from tests.factories import make_key, make_member, make_org, make_record, store
 
 BERLIN = ZoneInfo("Europe/Berlin")
 EVERY_KIND = (ReportKind.DAILY, ReportKind.WEEKLY, ReportKind.MONTHLY)
 # Monday 13 May 2024, 00:31 in Berlin: yesterday, last week and April are all due.
 MONDAY = datetime(2024, 5, 13, 0, 31, tzinfo=BERLIN)
+SECRET = "whsec_test_0123456789abcdef"
 
 
 class Clock:
@@ -173,3 +182,29 @@ async def test_the_scheduler_task_starts_only_when_configured(db: object) -> Non
     assert off_tasks == set()
     assert on_tasks == {"report-scheduler"}
     assert "report-scheduler" not in {t.get_name() for t in asyncio.all_tasks()}
+
+
+async def test_the_alert_worker_sends_a_stored_report_signed_and_by_email(
+    settings: Settings, receiver: WebhookReceiver, smtp: SmtpReceiver
+) -> None:
+    org = await make_org(name="Acme AI", slug="acme-ai", timezone="Europe/Berlin")
+    await AlertRule.create(
+        organization=org,
+        kind=AlertKind.BUDGET,
+        webhook_url=receiver.url,
+        webhook_secret=SECRET,
+        email="finance@acme.test",
+    )
+    [produced] = await ReportScheduler((ReportKind.WEEKLY,), clock=Clock(MONDAY)).run_once()
+
+    report = await run_alert_worker_once(settings, MONDAY)
+
+    assert report.deliveries.delivered == 2
+    report_id = encode_global_id("Report", produced.report_id)
+    [request] = receiver.requests
+    assert request.signature_is_valid(SECRET)
+    assert request.headers["x-aize-event-id"] == report_id
+    assert orjson.loads(request.body)["csv"] == produced.csv
+    [email] = smtp.messages
+    assert email["Subject"] == "[Aize] Weekly cost report: Acme AI"
+    assert f"GET /reports/{report_id}.csv" in email.get_payload(decode=True).decode()

@@ -6,6 +6,7 @@ from strawberry.extensions import SchemaExtension
 
 from graph.extensions.alias_limit import AliasLimit
 from graph.extensions.error_codes import ErrorCodes
+from graph.extensions.nul_characters import NulCharacters
 from graph.extensions.query_cost import QueryCostLimit
 from graph.extensions.query_depth import QueryDepthLimit
 from graph.extensions.query_tokens import QueryTokenLimit
@@ -23,6 +24,7 @@ SCHEMA_EXTENSIONS: list[type[SchemaExtension]] = [
     QueryTokenLimit,
     QueryDepthLimit,
     AliasLimit,
+    NulCharacters,
     QueryCostLimit,
     RequestTimeout,
 ]

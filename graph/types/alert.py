@@ -36,9 +36,7 @@ AlertKindEnum = strawberry.enum(
 )
 
 
-@strawberry.type(
-    name="AlertEvent", description="A fired alert, stored once per period or episode."
-)
+@strawberry.type(name="AlertEvent", description="A fired alert, stored once per period or episode.")
 class AlertEventType:
     id: strawberry.ID
     kind: AlertKindEnum  # type: ignore[valid-type]

@@ -1,4 +1,5 @@
-"""Latency: average and exact nearest-rank percentiles, overall and per group."""
+"""Latency: average and nearest-rank percentiles (exact, or from the latency histograms for
+large slices within a stated bound), overall and per group."""
 
 from __future__ import annotations
 
@@ -12,14 +13,26 @@ from graph.permissions import IsAdminOrOwner, require
 from graph.scalars import BigInt
 from graph.types.usage_enums import UsageDimensionEnum
 from graph.types.usage_group import DimensionValues, dimension_values
-from resolvers.latency import LatencyStats, latency_stats
+from resolvers.latency import EXACT_SCAN_LIMIT, LatencyMethod, LatencyStats, latency_stats
 from resolvers.scope import LogFilter, Scope
 from resolvers.usage import check_limit
 from resolvers.usage_dimensions import GroupKey, UsageDimension, require_breakdown_access
 
 _PERCENTILE_NOTE = (
-    "exact nearest rank: the latency at rank ceil(p x N / 100) of the N requests sorted by "
-    "latency; null without requests"
+    "nearest rank: the latency at rank ceil(p x N / 100) of the N requests sorted by "
+    "latency (see `method`); null without requests"
+)
+
+LatencyMethodEnum = strawberry.enum(
+    LatencyMethod,
+    name="LatencyMethod",
+    description=(
+        "EXACT: percentiles are observed latencies, from the raw rows (slices of at most "
+        f"{EXACT_SCAN_LIMIT:,} requests, or filtered by key, member, endpoint or provider "
+        "model). APPROXIMATE: larger slices, from the latency histograms: each percentile is "
+        "the middle of the histogram bucket holding that rank, within `maxRelativeError` of "
+        "the exact value (exact below 128 ms)."
+    ),
 )
 
 
@@ -29,15 +42,20 @@ class _StatsFields(TypedDict):
     p50_ms: int | None
     p95_ms: int | None
     p99_ms: int | None
+    method: LatencyMethod
+    max_relative_error: Decimal
 
 
 def _stats_fields(stats: LatencyStats) -> _StatsFields:
+    bound = stats.max_relative_error
     return _StatsFields(
         requests=BigInt(stats.requests),
         average_ms=stats.average_ms(),
         p50_ms=stats.percentile_ms(50),
         p95_ms=stats.percentile_ms(95),
         p99_ms=stats.percentile_ms(99),
+        method=stats.method,
+        max_relative_error=Decimal(bound.numerator) / Decimal(bound.denominator),
     )
 
 
@@ -50,6 +68,15 @@ class LatencyStatsFields:
     p50_ms: int | None = strawberry.field(description=f"Median; {_PERCENTILE_NOTE}.")
     p95_ms: int | None = strawberry.field(description=f"95th percentile; {_PERCENTILE_NOTE}.")
     p99_ms: int | None = strawberry.field(description=f"99th percentile; {_PERCENTILE_NOTE}.")
+    method: LatencyMethodEnum = strawberry.field(  # type: ignore[valid-type]
+        description="How the percentiles were computed: EXACT or APPROXIMATE (histograms)."
+    )
+    max_relative_error: Decimal = strawberry.field(
+        description=(
+            "Bound on |reported - exact| / exact for each percentile: 0 when EXACT, "
+            "0.0078125 (1/128) when APPROXIMATE. Counts and averageMs are always exact."
+        )
+    )
 
 
 @strawberry.type(name="LatencyGroup", description="Latency of one group.")
@@ -59,7 +86,10 @@ class LatencyGroup(LatencyStatsFields, DimensionValues):
 
 @strawberry.type(
     name="LatencyReport",
-    description="Latency from the raw request rows matching the filter (all status codes).",
+    description=(
+        "Latency of the requests matching the filter (all status codes): exact percentiles "
+        "for small slices, histogram percentiles within a stated bound for large ones."
+    ),
 )
 class LatencyReport(LatencyStatsFields):
     scope: strawberry.Private[Scope]

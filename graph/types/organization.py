@@ -112,8 +112,7 @@ class OrganizationType(Node):
 
     @strawberry.field(
         description=(
-            "Alert rules: usage rules and where alerts are delivered (Admins/Owners), oldest "
-            "first."
+            "Alert rules: usage rules and where alerts are delivered (Admins/Owners), oldest first."
         ),
         extensions=require(IsAdminOrOwner),
     )

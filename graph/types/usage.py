@@ -1,7 +1,8 @@
 """UsageReport: Organization.usage(filter), the dashboard's analytics in one object.
 
 Every field runs its own single SQL statement: totals, trend, breakdown and comparison
-from the rollups (raw rows only for sub-quarter edges), latency and errors from raw rows.
+from the rollups (raw rows only for sub-quarter edges), latency from the raw rows or the
+latency histograms, errors from raw rows.
 A Member's figures cover only their own requests; breakdowns, split trends and latency
 groups are FORBIDDEN for Members (the seed's "Cost breakdowns" row).
 """
@@ -104,7 +105,12 @@ class UsageReport:
         )
         return [UsageGroupType.from_group(group) for group in groups]
 
-    @strawberry.field(description="Average and exact p50/p95/p99 latency (raw rows).")
+    @strawberry.field(
+        description=(
+            "Average and p50/p95/p99 latency: exact for small slices, from the latency "
+            "histograms (within 1/128) for large ones; see `method`."
+        )
+    )
     async def latency(self) -> LatencyReport:
         return await LatencyReport.load(self.scope, self.log_filter)
 

@@ -1,0 +1,96 @@
+"""The real service for the benchmarks: uvicorn in a subprocess on a free loopback port,
+and read tokens for the big organization's owner."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+
+from auth.tokens import issue_token
+from models.database import close_database, init_database
+from models.member import Member, Role
+from settings import Settings
+
+# The benchmark measures the service, not the abuse limits: a budget no run can exhaust.
+_UNLIMITED = "1000000000"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def owner_token(database_url: str, organization_id: int) -> str:
+    """A new read token for the organization's owner."""
+    await init_database(Settings.from_env({"AIZE_DATABASE_URL": database_url}))
+    try:
+        owner = await Member.get(organization_id=organization_id, role=Role.OWNER)
+        return (await issue_token(organization_id, owner, "dashboard bench")).token
+    finally:
+        await close_database()
+
+
+@asynccontextmanager
+async def running_service(
+    database_url: str, workers: int = 1, pool_max: int = 10
+) -> AsyncIterator[str]:
+    """Start `uvicorn --factory graph.app:app_from_env` and yield its base URL; stops it
+    (and waits for it) on exit."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "AIZE_DATABASE_URL": database_url,
+        "AIZE_LOG_LEVEL": "warning",
+        "AIZE_ALERT_WORKER": "false",
+        "AIZE_DB_POOL_MAX": str(pool_max),
+        "AIZE_RATE_LIMIT_CAPACITY": _UNLIMITED,
+        "AIZE_RATE_LIMIT_REFILL_PER_SECOND": _UNLIMITED,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "graph.app:app_from_env",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_healthy(url, process)
+        yield url
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await process.wait()
+
+
+async def _wait_healthy(url: str, process: asyncio.subprocess.Process) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            if process.returncode is not None:
+                raise RuntimeError(f"the service exited with code {process.returncode}")
+            try:
+                if (await client.get(f"{url}/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the service did not become healthy within 30 s")

@@ -1,0 +1,154 @@
+"""The rollups computed in SQL (PostgreSQL): the same rows `ingestion.rollups` computes in
+Python, for every family and grain.
+
+Two uses, one definition:
+- `rollup_script(source)`: ingest's staged path folds a batch of new raw rows (the staging
+  table) into every rollup table with `INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO
+  UPDATE`, in `ROLLUP_ORDER` and key order (text sorted byte-wise, like Python's str order)
+  so both paths lock rollup rows in one order;
+- `rebuild_statements()`: a bulk load (the benchmark) builds every table from scratch: the
+  full rollup's and each latency family's finest grain from `request_log`, every other table
+  from a finer or wider one (sums of sums), which reads far fewer rows than scanning the
+  raw log once per table.
+"""
+
+from __future__ import annotations
+
+from ingestion.rollups import ROLLUP_ORDER
+from models.latency_rollup import LATENCY_FAMILIES, latency_bucket_sql
+from models.rollup import GRAIN_WIDTHS, USAGE_FULL, RollupFamily
+
+_EPOCH = "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
+_INTERVALS = {"quarter": "15 minutes", "hour": "1 hour", "day": "1 day"}
+_TEXT_COLUMNS = frozenset({"model", "provider_model", "endpoint"})
+# Each measure computed from raw rows; same order and meaning as ingestion.rollups.measures().
+_RAW_MEASURES = {
+    "requests": "count(*)",
+    "successful": "count(*) FILTER (WHERE status_code BETWEEN 200 AND 299)",
+    "client_errors": "count(*) FILTER (WHERE status_code BETWEEN 400 AND 499)",
+    "server_errors": "count(*) FILTER (WHERE status_code BETWEEN 500 AND 599)",
+    "unpriced": "count(*) FILTER (WHERE NOT priced)",
+    "input_tokens": "sum(input_tokens)",
+    "output_tokens": "sum(output_tokens)",
+    "provider_cost_nanos": "sum(provider_cost_nanos)",
+    "markup_nanos": "sum(markup_nanos)",
+    "fixed_fee_nanos": "sum(fixed_fee_nanos)",
+    "customer_cost_nanos": "sum(customer_cost_nanos)",
+    "latency_ms_sum": "sum(latency_ms)",
+}
+
+
+def _raw_dimension(column: str) -> str:
+    if column == "member_id":
+        return "COALESCE(member_id, 0)"
+    if column == "latency_bucket":
+        return latency_bucket_sql("latency_ms")
+    return column
+
+
+def _sortable(expression: str, column: str) -> str:
+    return f'{expression} COLLATE "C"' if column in _TEXT_COLUMNS else expression
+
+
+def _insert(
+    family: RollupFamily,
+    grain: str,
+    keys: list[str],
+    values: list[str],
+    source: str,
+    *,
+    upsert: bool,
+) -> str:
+    table = family.table(grain)
+    columns = (*family.key_columns, *family.measures)
+    order = ", ".join(_sortable(k, c) for k, c in zip(keys, family.key_columns, strict=True))
+    group = ", ".join(str(i) for i in range(1, len(keys) + 1))
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(keys)}, {', '.join(values)} FROM {source} GROUP BY {group}"
+    )
+    if upsert:
+        # Key order: concurrent batches lock rows in one order (an empty table needs none).
+        updates = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in family.measures)
+        sql += (
+            f" ORDER BY {order} ON CONFLICT ({', '.join(family.key_columns)}) "
+            f"DO UPDATE SET {updates}"
+        )
+    return sql
+
+
+def rollup_from_raw_sql(
+    family: RollupFamily, grain: str, source: str, *, upsert: bool = True
+) -> str:
+    """INSERT adding the rows of `source` (a relation with request_log's columns) into
+    `family`'s table at `grain`; with `upsert`, existing rows are incremented."""
+    keys = [
+        "organization_id",
+        f"date_bin('{_INTERVALS[grain]}', timestamp, {_EPOCH})",
+        *(_raw_dimension(c) for c in family.dimensions),
+    ]
+    values = [_RAW_MEASURES[m] for m in family.measures]
+    return _insert(family, grain, keys, values, source, upsert=upsert)
+
+
+def rollup_from_rollup_sql(
+    family: RollupFamily, grain: str, source_family: RollupFamily, source_grain: str
+) -> str:
+    """INSERT building `family` at `grain` from an (empty target and a) finer or wider
+    rollup table: its dimensions must include the family's, its grain be no coarser."""
+    missing = set(family.dimensions) - set(source_family.dimensions)
+    if missing or GRAIN_WIDTHS[source_grain] > GRAIN_WIDTHS[grain]:
+        raise ValueError(f"{family.table(grain)} cannot be built from {source_family.name}")
+    keys = [
+        "organization_id",
+        f"date_bin('{_INTERVALS[grain]}', bucket_start, {_EPOCH})",
+        *family.dimensions,
+    ]
+    values = [f"sum({m})" for m in family.measures]
+    return _insert(family, grain, keys, values, source_family.table(source_grain), upsert=False)
+
+
+def rollup_script(source: str) -> str:
+    """Every rollup upsert for the rows of `source`, in ROLLUP_ORDER, as one script (one
+    round trip: rollup rows stay locked until commit, so round trips inside the locked part
+    of a transaction make concurrent batches wait longer)."""
+    return ";\n".join(rollup_from_raw_sql(f, g, source) for f, g in ROLLUP_ORDER)
+
+
+def rebuild_statements(raw: str = "request_log") -> list[list[str]]:
+    """Statements filling every (empty) rollup table from the raw log, in stages: the
+    statements of one stage are independent of each other (they may run concurrently);
+    each stage reads only tables built by earlier ones."""
+    sources = _rebuild_sources()
+    depth: dict[tuple[RollupFamily, str], int] = {}
+
+    def level(target: tuple[RollupFamily, str]) -> int:
+        if target not in depth:
+            source = sources[target]
+            depth[target] = 0 if source is None else level(source) + 1
+        return depth[target]
+
+    stages: list[list[str]] = [[] for _ in range(max(level(t) for t in ROLLUP_ORDER) + 1)]
+    for family, grain in ROLLUP_ORDER:
+        source = sources[(family, grain)]
+        stages[level((family, grain))].append(
+            rollup_from_raw_sql(family, grain, raw, upsert=False)
+            if source is None
+            else rollup_from_rollup_sql(family, grain, *source)
+        )
+    return stages
+
+
+def _rebuild_sources() -> dict[tuple[RollupFamily, str], tuple[RollupFamily, str] | None]:
+    """Where each table is built from: its family's next finer grain; else, at the same
+    grain, the full rollup (for the usage cubes); else the raw log (None)."""
+    sources: dict[tuple[RollupFamily, str], tuple[RollupFamily, str] | None] = {}
+    for family, grain in ROLLUP_ORDER:
+        position = family.grains.index(grain)
+        if position > 0:
+            sources[(family, grain)] = (family, family.grains[position - 1])
+        elif family is not USAGE_FULL and family not in LATENCY_FAMILIES:
+            sources[(family, grain)] = (USAGE_FULL, grain)
+        else:
+            sources[(family, grain)] = None
+    return sources

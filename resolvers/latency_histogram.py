@@ -1,0 +1,133 @@
+"""Latency histograms read from the latency rollups, for percentiles over large slices.
+
+One SQL statement reads the histogram of a filter's range: the whole UTC days (and hours,
+where the family keeps them) from a `latency_hist*` family's tables, the edges from `request_log`
+(bucketing each raw latency with the same integer formula). Each row reports two counts:
+the requests matching the whole filter, and every request of the organization in the
+range (what an exact computation would have to scan), so the caller can decide between the
+exact method and the histogram from the same read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from models.database import Params, current_dialect, fetch_all
+from models.latency_rollup import LATENCY_FAMILIES, bucket_value_ms, latency_bucket_sql
+from models.rollup import RollupFamily
+from resolvers.rollup_choice import filtered_columns, smallest_family
+from resolvers.scope import LogFilter, Scope, scoped_conditions
+from resolvers.time_slices import Grain, TimeSlice, decompose, slices_by_grain
+from resolvers.usage_dimensions import GroupKey, UsageDimension, normalize_group_value
+
+
+@dataclass(slots=True)
+class Histogram:
+    """Requests per latency bucket (index -> count) and their exact latency sum in ms."""
+
+    counts: dict[int, int] = field(default_factory=dict)
+    latency_ms_sum: int = 0
+
+    @property
+    def requests(self) -> int:
+        return sum(self.counts.values())
+
+    def percentile_ms(self, p: int, rank: int) -> int:
+        """The reported latency (ms) of the bucket holding the request at 1-based `rank`
+        in latency order; the true value is within models.latency_rollup's bound."""
+        seen = 0
+        for bucket in sorted(self.counts):
+            seen += self.counts[bucket]
+            if seen >= rank:
+                return bucket_value_ms(bucket)
+        raise ValueError(f"rank {rank} (p{p}) is beyond the histogram's {seen} requests")
+
+
+@dataclass(slots=True)
+class HistogramRead:
+    """Histograms per group of the matching requests, and how many requests of the scope
+    lie in the range whatever the other filters (the rows an exact answer would scan)."""
+
+    groups: dict[GroupKey, Histogram]
+    scanned: int
+
+
+def histogram_family(
+    scope: Scope, log_filter: LogFilter, dimension: UsageDimension | None
+) -> RollupFamily | None:
+    """The smallest latency family able to answer, or None (a member, key, endpoint or
+    provider-model condition: those need the raw rows)."""
+    columns = filtered_columns(scope, log_filter)
+    if dimension is not None:
+        columns.add(dimension.column)
+    return smallest_family(LATENCY_FAMILIES, columns)
+
+
+async def read_histograms(
+    scope: Scope,
+    log_filter: LogFilter,
+    family: RollupFamily,
+    dimension: UsageDimension | None = None,
+) -> HistogramRead:
+    """The latency histograms of the filter's range per group of `dimension` (key `()`
+    when ungrouped), in one SQL statement."""
+    grains = [Grain(grain.upper()) for grain in family.grains]
+    by_grain = slices_by_grain(decompose(log_filter.time_range, grains))
+    params = Params(current_dialect())
+    branches = [
+        _branch_sql(grain, slices, family, scope, log_filter, dimension, params)
+        for grain, slices in by_grain.items()
+        if slices
+    ]
+    groups: dict[GroupKey, Histogram] = defaultdict(Histogram)
+    scanned = 0
+    if not branches:
+        return HistogramRead({}, 0)
+    for row in await fetch_all(" UNION ALL ".join(branches), params):
+        scanned += int(row["scanned"] or 0)
+        matched = int(row["matched"] or 0)
+        if matched == 0:
+            continue
+        key: GroupKey = () if dimension is None else (normalize_group_value(dimension, row["d0"]),)
+        histogram = groups[key]
+        bucket = int(row["bucket"])
+        histogram.counts[bucket] = histogram.counts.get(bucket, 0) + matched
+        histogram.latency_ms_sum += int(row["latency_sum"] or 0)
+    return HistogramRead(dict(groups), scanned)
+
+
+def _branch_sql(
+    grain: Grain,
+    slices: list[TimeSlice],
+    family: RollupFamily,
+    scope: Scope,
+    log_filter: LogFilter,
+    dimension: UsageDimension | None,
+    params: Params,
+) -> str:
+    raw = grain is Grain.RAW
+    # Placeholders are numbered in text order: SELECT first, then WHERE.
+    matches = " AND ".join(scoped_conditions(scope, log_filter, params, time_column=None))
+    matches_again = " AND ".join(scoped_conditions(scope, log_filter, params, time_column=None))
+    requests, latency = ("1", "latency_ms") if raw else ("requests", "latency_ms_sum")
+    columns = [
+        f"{dimension.raw_expression() if raw else dimension.column} AS d0" if dimension else "",
+        f"{latency_bucket_sql('latency_ms') if raw else 'latency_bucket'} AS bucket",
+        f"SUM(CASE WHEN {matches} THEN {requests} ELSE 0 END) AS matched",
+        f"SUM(CASE WHEN {matches_again} THEN {latency} ELSE 0 END) AS latency_sum",
+        f"SUM({requests}) AS scanned",
+    ]
+    time_column = "timestamp" if raw else "bucket_start"
+    where = scoped_conditions(scope, None, params)
+    ranges = [
+        f"({time_column} >= {params.add(s.start)} AND {time_column} < {params.add(s.end)})"
+        for s in slices
+    ]
+    where.append("(" + " OR ".join(ranges) + ")")
+    table = "request_log" if raw else family.table(grain.value.lower())
+    group_by = "1, 2" if dimension else "1"
+    return (
+        f"SELECT {', '.join(c for c in columns if c)} FROM {table} "
+        f"WHERE {' AND '.join(where)} GROUP BY {group_by}"
+    )
