@@ -44,12 +44,19 @@ from bench.dashboard_queries import (
 )
 from bench.datagen import DataPlan
 from bench.http_client import HttpConnection
-from bench.load_data import disk_usage, drop_database, ensure_loaded, scratch_name
+from bench.load_data import (
+    LoadedData,
+    disk_usage,
+    drop_database,
+    ensure_loaded,
+    scratch_name,
+)
+from bench.load_test import LoadPlan, run_load
 from bench.reference_sql import reference_dashboard, reference_log_page
 from bench.service import owner_token, running_service
 from graph.app import create_app
 from models.database import POSTGRES_SERVER_SETTINGS, close_database, init_database
-from resolvers.pagination import decode_cursor
+from resolvers.pagination import KeysetCursor, decode_cursor
 from settings import Settings
 
 
@@ -170,53 +177,83 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    plan = DataPlan(rows=args.rows, seed=args.seed)
-    print(f"machine: {os.cpu_count()} cores; load average {load_average()}", flush=True)
-    loaded = await ensure_loaded(plan, args.database_url, reload=args.reload)
+@dataclass(slots=True)
+class BenchSetup:
+    """A loaded database, the big organization's window and token, the request bodies."""
+
+    loaded: LoadedData
+    window: Window
+    token: str
+    dashboard_body: bytes
+    cursor: KeysetCursor | None = None
+    page_body: bytes = b""
+
+    @property
+    def database_url(self) -> str:
+        return self.loaded.database_url
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def requests(self, base_url: str) -> tuple[bytes, bytes]:
+        """The dashboard and page-2 log requests as HTTP bytes (page 1 is fetched once for
+        its cursor)."""
+        http = HttpConnection(base_url)
+        first = graphql_body(LOG_PAGE_QUERY, {"filter": self.window.log_filter()})
+        response = await http.send(http.request_bytes("/graphql", first, self.auth))
+        _, end_cursor = parse_log_page(graphql_data(response.body))
+        if end_cursor is None:
+            raise RuntimeError("the log filter matched no rows")
+        self.cursor = decode_cursor(end_cursor)
+        self.page_body = graphql_body(
+            LOG_PAGE_QUERY, {"filter": self.window.log_filter(), "after": end_cursor}
+        )
+        requests = (
+            http.request_bytes("/graphql", self.dashboard_body, self.auth),
+            http.request_bytes("/graphql", self.page_body, self.auth),
+        )
+        await http.close()
+        return requests
+
+
+async def prepare(
+    rows: int, seed: int, database_url: str | None, *, reload: bool = False
+) -> BenchSetup:
+    """Load (or reuse) the data; the big organization's last-30-days window and a token."""
+    loaded = await ensure_loaded(DataPlan(rows=rows, seed=seed), database_url, reload=reload)
     state = "reused" if loaded.reused else "loaded"
     print(f"data: {loaded.rows:,} request logs {state} ({loaded.loaded_seconds:.0f} s to load)")
     org = loaded.big_organization_id
     window = Window.last_30_days(loaded.data_end, await big_org_timezone(loaded.database_url, org))
     token = await owner_token(loaded.database_url, org)
-    auth = {"Authorization": f"Bearer {token}"}
-    dashboard_body = graphql_body(DASHBOARD_QUERY, {"filter": window.usage_filter()})
-    first_page_body = graphql_body(LOG_PAGE_QUERY, {"filter": window.log_filter()})
+    body = graphql_body(DASHBOARD_QUERY, {"filter": window.usage_filter()})
+    return BenchSetup(loaded, window, token, body)
 
-    async with running_service(loaded.database_url, workers=args.workers) as base_url:
+
+async def _checked(http: HttpConnection, request: bytes, what: str) -> bytes:
+    response = await http.send(request)
+    if response.status != 200:
+        raise RuntimeError(f"{what}: HTTP {response.status}: {response.body[:300]!r}")
+    return response.body
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    print(f"machine: {os.cpu_count()} cores; load average {load_average()}", flush=True)
+    setup = await prepare(args.rows, args.seed, args.database_url, reload=args.reload)
+    org, window = setup.loaded.big_organization_id, setup.window
+    async with running_service(setup.database_url, workers=args.workers) as base_url:
+        dashboard_request, page_request = await setup.requests(base_url)
         http = HttpConnection(base_url)
-        _, first_page = parse_log_page(
-            graphql_data(
-                (await http.send(http.request_bytes("/graphql", first_page_body, auth))).body
-            )
+        dashboard_timing, dashboard_raw = await time_runs(
+            lambda: _checked(http, dashboard_request, "dashboard"), args.runs, args.warmup
         )
-        assert first_page is not None, "the log filter matched less than one page"
-        cursor = decode_cursor(first_page)
-        page_body = graphql_body(
-            LOG_PAGE_QUERY, {"filter": window.log_filter(), "after": first_page}
+        page_timing, page_raw = await time_runs(
+            lambda: _checked(http, page_request, "log page"), args.runs, args.warmup
         )
-        dashboard_request = http.request_bytes("/graphql", dashboard_body, auth)
-        page_request = http.request_bytes("/graphql", page_body, auth)
-
-        async def dashboard() -> bytes:
-            response = await http.send(dashboard_request)
-            if response.status != 200:
-                raise RuntimeError(f"dashboard: HTTP {response.status}: {response.body[:300]!r}")
-            return response.body
-
-        async def log_page() -> bytes:
-            response = await http.send(page_request)
-            if response.status != 200:
-                raise RuntimeError(f"log page: HTTP {response.status}: {response.body[:300]!r}")
-            return response.body
-
-        dashboard_timing, dashboard_raw = await time_runs(dashboard, args.runs, args.warmup)
-        page_timing, page_raw = await time_runs(log_page, args.runs, args.warmup)
         await http.close()
         load_result = None
         if args.load_seconds > 0:
-            from bench.load_test import LoadPlan, run_load
-
             load_result = await run_load(
                 base_url,
                 LoadPlan(args.clients, args.rate, args.load_seconds, args.dashboard_share),
@@ -224,34 +261,35 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 page_request,
             )
     assert isinstance(dashboard_raw, bytes) and isinstance(page_raw, bytes)
+    assert setup.cursor is not None
+    cursor = (setup.cursor.timestamp, setup.cursor.id)
     service_dashboard = parse_dashboard(graphql_data(dashboard_raw), window.timezone)
     service_page, _ = parse_log_page(graphql_data(page_raw))
 
     conn = await asyncpg.connect(
-        "postgresql://" + loaded.database_url.split("://", 1)[1],
+        "postgresql://" + setup.database_url.split("://", 1)[1],
         server_settings=dict(POSTGRES_SERVER_SETTINGS),
     )
     try:
-        reference_runs = args.reference_runs or args.runs
 
         async def reference() -> DashboardAnswer:
             return await reference_dashboard(conn, org, window)
 
         async def reference_page() -> list[LogRow]:
-            return await reference_log_page(conn, org, window, (cursor.timestamp, cursor.id))
+            return await reference_log_page(conn, org, window, cursor)
 
-        ref_timing, ref_dashboard = await time_runs(reference, reference_runs, 1)
+        ref_timing, ref_dashboard = await time_runs(reference, args.reference_runs or args.runs, 1)
         ref_page_timing, ref_page = await time_runs(reference_page, args.runs, args.warmup)
     finally:
         await conn.close()
     assert isinstance(ref_dashboard, DashboardAnswer) and isinstance(ref_page, list)
     counts = await statement_counts(
-        loaded.database_url, token, {"dashboard": dashboard_body, "log page": page_body}
+        setup.database_url,
+        setup.token,
+        {"dashboard": setup.dashboard_body, "log page": setup.page_body},
     )
-    dashboard_problems = dashboard_differences(service_dashboard, ref_dashboard)
-    page_problems = log_page_differences(service_page, ref_page)
     report = {
-        "rows": loaded.rows,
+        "rows": setup.loaded.rows,
         "window_requests": ref_dashboard.latency_requests,
         "timezone": window.timezone,
         "workers": args.workers,
@@ -265,18 +303,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "latency_method": service_dashboard.latency_method,
         "percentiles_service": service_dashboard.percentiles,
         "percentiles_exact": ref_dashboard.percentiles,
-        "dashboard_differences": dashboard_problems,
-        "log_page_differences": page_problems,
+        "dashboard_differences": dashboard_differences(service_dashboard, ref_dashboard),
+        "log_page_differences": log_page_differences(service_page, ref_page),
         "load_test": None if load_result is None else load_result.as_dict(),
         "disk_mib": {
-            name: round(size / 2**20, 1) for name, size in await disk_usage(loaded.database_url)
+            name: round(size / 2**20, 1) for name, size in await disk_usage(setup.database_url)
         },
     }
     _print_report(report, dashboard_timing, ref_timing, page_timing, ref_page_timing)
     if load_result is not None:
         print(load_result.summary())
     if args.drop and args.database_url is None:
-        await drop_database(scratch_name(plan.rows, plan.seed))
+        await drop_database(scratch_name(args.rows, args.seed))
     return report
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ingestion.rollups import ROLLUP_ORDER
 from models.latency_rollup import LATENCY_FAMILIES, latency_bucket_sql
-from models.rollup import GRAIN_WIDTHS, USAGE_FULL, RollupFamily
+from models.rollup import GRAIN_WIDTHS, USAGE_FAMILIES, USAGE_FULL, RollupFamily
 
 _EPOCH = "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
 _INTERVALS = {"quarter": "15 minutes", "hour": "1 hour", "day": "1 day"}
@@ -67,8 +67,11 @@ def _insert(
         f"INSERT INTO {table} ({', '.join(columns)}) "
         f"SELECT {', '.join(keys)}, {', '.join(values)} FROM {source} GROUP BY {group}"
     )
+    if not upsert:
+        # Rows laid out in time order, as ingest appends them over time.
+        return f"{sql} ORDER BY 2"
     if upsert:
-        # Key order: concurrent batches lock rows in one order (an empty table needs none).
+        # Key order: concurrent batches lock rows in one order.
         updates = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in family.measures)
         sql += (
             f" ORDER BY {order} ON CONFLICT ({', '.join(family.key_columns)}) "
@@ -141,14 +144,19 @@ def rebuild_statements(raw: str = "request_log") -> list[list[str]]:
 
 def _rebuild_sources() -> dict[tuple[RollupFamily, str], tuple[RollupFamily, str] | None]:
     """Where each table is built from: its family's next finer grain; else, at the same
-    grain, the full rollup (for the usage cubes); else the raw log (None)."""
+    grain, the smallest wider usage family (for the usage cubes); else the raw log (None)."""
     sources: dict[tuple[RollupFamily, str], tuple[RollupFamily, str] | None] = {}
     for family, grain in ROLLUP_ORDER:
         position = family.grains.index(grain)
         if position > 0:
             sources[(family, grain)] = (family, family.grains[position - 1])
-        elif family is not USAGE_FULL and family not in LATENCY_FAMILIES:
-            sources[(family, grain)] = (USAGE_FULL, grain)
-        else:
+        elif family is USAGE_FULL or family in LATENCY_FAMILIES:
             sources[(family, grain)] = None
+        else:
+            wider = next(
+                f
+                for f in USAGE_FAMILIES
+                if f is not family and set(family.dimensions) < set(f.dimensions)
+            )
+            sources[(family, grain)] = (wider, grain)
     return sources

@@ -7,7 +7,7 @@ Dimensions are plain integers/strings (member_id 0 = no member) so the unique ke
 as the upsert target on both SQLite and PostgreSQL.
 
 Besides the full rollup (every dimension), narrower "cubes" keep the same measures projected
-onto fewer dimensions: (model, status_code), (api_key_id) and (member_id). A big tenant's
+onto fewer dimensions: (model), (model, status_code), (api_key_id) and (member_id). A big tenant's
 full DAY rollup holds thousands of rows per day (keys x models x statuses); a cube holds a
 few hundred, so a question that groups or filters only on a cube's dimensions reads far
 fewer rows. Each family is described by a `RollupFamily` (its dimensions, measures and one
@@ -78,12 +78,13 @@ class RollupFamily:
 
 
 USAGE_FULL = RollupFamily("usage_rollup", DIMENSION_COLUMNS)
+USAGE_BY_MODEL = RollupFamily("usage_cube_model", ("model",))
 USAGE_BY_MODEL_STATUS = RollupFamily("usage_cube_model_status", ("model", "status_code"))
 USAGE_BY_KEY = RollupFamily("usage_cube_key", ("api_key_id",))
 USAGE_BY_MEMBER = RollupFamily("usage_cube_member", ("member_id",))
 # Smallest first (typical rows per tenant and day): the reader takes the first family that
 # has every dimension a question filters or groups on.
-USAGE_FAMILIES = (USAGE_BY_MODEL_STATUS, USAGE_BY_KEY, USAGE_BY_MEMBER, USAGE_FULL)
+USAGE_FAMILIES = (USAGE_BY_MODEL, USAGE_BY_MODEL_STATUS, USAGE_BY_KEY, USAGE_BY_MEMBER, USAGE_FULL)
 
 
 class UsageRollupBase(Model):
@@ -157,6 +158,13 @@ class UsageMeasuresBase(Model):
         abstract = True
 
 
+class ModelCubeBase(UsageMeasuresBase):
+    model = fields.CharField(max_length=100)
+
+    class Meta:
+        abstract = True
+
+
 class ModelStatusCubeBase(UsageMeasuresBase):
     model = fields.CharField(max_length=100)
     status_code = fields.SmallIntField()
@@ -177,6 +185,24 @@ class MemberCubeBase(UsageMeasuresBase):
 
     class Meta:
         abstract = True
+
+
+class UsageCubeModelQuarter(ModelCubeBase):
+    class Meta:
+        table = "usage_cube_model_quarter"
+        unique_together = (USAGE_BY_MODEL.key_columns,)
+
+
+class UsageCubeModelHour(ModelCubeBase):
+    class Meta:
+        table = "usage_cube_model_hour"
+        unique_together = (USAGE_BY_MODEL.key_columns,)
+
+
+class UsageCubeModelDay(ModelCubeBase):
+    class Meta:
+        table = "usage_cube_model_day"
+        unique_together = (USAGE_BY_MODEL.key_columns,)
 
 
 class UsageCubeModelStatusQuarter(ModelStatusCubeBase):

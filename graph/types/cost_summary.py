@@ -19,55 +19,85 @@ from resolvers.usage_measures import UsageMeasures
     ),
 )
 class CostSummary:
-    requests: BigInt = strawberry.field(description="All requests, successful and failed.")
-    successful: BigInt = strawberry.field(description="Requests answered 2xx.")
-    failed: BigInt = strawberry.field(description="Requests not answered 2xx (4xx, 5xx...).")
-    client_errors: BigInt = strawberry.field(description="Requests answered 4xx.")
-    server_errors: BigInt = strawberry.field(description="Requests answered 5xx.")
-    success_rate: Decimal | None = strawberry.field(
+    # Fields are computed when selected: a trend can carry hundreds of summaries, and a
+    # dashboard selects two or three of their fields.
+    measures: strawberry.Private[UsageMeasures]
+
+    @strawberry.field(description="All requests, successful and failed.")
+    def requests(self) -> BigInt:
+        return BigInt(self.measures.requests)
+
+    @strawberry.field(description="Requests answered 2xx.")
+    def successful(self) -> BigInt:
+        return BigInt(self.measures.successful)
+
+    @strawberry.field(description="Requests not answered 2xx (4xx, 5xx...).")
+    def failed(self) -> BigInt:
+        return BigInt(self.measures.failed)
+
+    @strawberry.field(description="Requests answered 4xx.")
+    def client_errors(self) -> BigInt:
+        return BigInt(self.measures.client_errors)
+
+    @strawberry.field(description="Requests answered 5xx.")
+    def server_errors(self) -> BigInt:
+        return BigInt(self.measures.server_errors)
+
+    @strawberry.field(
         description="2xx responses / all responses x 100 (percent); null without requests."
     )
-    error_rate: Decimal | None = strawberry.field(
-        description="failed / requests x 100 (percent); null without requests."
-    )
-    input_tokens: BigInt
-    output_tokens: BigInt
-    total_tokens: BigInt = strawberry.field(description="Input + output tokens.")
-    provider_cost: Decimal = strawberry.field(description="USD paid to providers.")
-    markup: Decimal = strawberry.field(description="USD markup on the provider cost.")
-    fixed_fees: Decimal = strawberry.field(description="USD of per-request fixed fees.")
-    customer_cost: Decimal = strawberry.field(
-        description="USD charged: provider cost + markup + fixed fees (usage only)."
-    )
-    average_cost_per_request: Decimal | None = strawberry.field(
+    def success_rate(self) -> Decimal | None:
+        return self.measures.success_rate_percent()
+
+    @strawberry.field(description="failed / requests x 100 (percent); null without requests.")
+    def error_rate(self) -> Decimal | None:
+        return self.measures.error_rate_percent()
+
+    @strawberry.field
+    def input_tokens(self) -> BigInt:
+        return BigInt(self.measures.input_tokens)
+
+    @strawberry.field
+    def output_tokens(self) -> BigInt:
+        return BigInt(self.measures.output_tokens)
+
+    @strawberry.field(description="Input + output tokens.")
+    def total_tokens(self) -> BigInt:
+        return BigInt(self.measures.total_tokens)
+
+    @strawberry.field(description="USD paid to providers.")
+    def provider_cost(self) -> Decimal:
+        return usd(self.measures.provider_cost_nanos)
+
+    @strawberry.field(description="USD markup on the provider cost.")
+    def markup(self) -> Decimal:
+        return usd(self.measures.markup_nanos)
+
+    @strawberry.field(description="USD of per-request fixed fees.")
+    def fixed_fees(self) -> Decimal:
+        return usd(self.measures.fixed_fee_nanos)
+
+    @strawberry.field(description="USD charged: provider cost + markup + fixed fees (usage only).")
+    def customer_cost(self) -> Decimal:
+        return usd(self.measures.customer_cost_nanos)
+
+    @strawberry.field(
         description="customerCost / requests in USD, rounded half-even to 9 decimals."
     )
-    average_latency_ms: Decimal | None = strawberry.field(
-        description="Mean latency in milliseconds, rounded half-even to 9 decimals."
-    )
-    unpriced_requests: BigInt = strawberry.field(
+    def average_cost_per_request(self) -> Decimal | None:
+        average_cost = self.measures.average_cost_nanos()
+        return None if average_cost is None else usd(average_cost)
+
+    @strawberry.field(description="Mean latency in milliseconds, rounded half-even to 9 decimals.")
+    def average_latency_ms(self) -> Decimal | None:
+        return self.measures.average_latency_ms()
+
+    @strawberry.field(
         description="Requests with no catalog price yet (counted at cost 0 until repriced)."
     )
+    def unpriced_requests(self) -> BigInt:
+        return BigInt(self.measures.unpriced)
 
     @classmethod
     def from_measures(cls, measures: UsageMeasures) -> CostSummary:
-        average_cost = measures.average_cost_nanos()
-        return cls(
-            requests=BigInt(measures.requests),
-            successful=BigInt(measures.successful),
-            failed=BigInt(measures.failed),
-            client_errors=BigInt(measures.client_errors),
-            server_errors=BigInt(measures.server_errors),
-            success_rate=measures.success_rate_percent(),
-            error_rate=measures.error_rate_percent(),
-            input_tokens=BigInt(measures.input_tokens),
-            output_tokens=BigInt(measures.output_tokens),
-            total_tokens=BigInt(measures.total_tokens),
-            provider_cost=usd(measures.provider_cost_nanos),
-            markup=usd(measures.markup_nanos),
-            fixed_fees=usd(measures.fixed_fee_nanos),
-            customer_cost=usd(measures.customer_cost_nanos),
-            average_cost_per_request=None if average_cost is None else usd(average_cost),
-            average_latency_ms=measures.average_latency_ms(),
-            unpriced_requests=BigInt(measures.unpriced),
-        )
+        return cls(measures=measures)

@@ -1,0 +1,146 @@
+"""Report delivery through the alert outbox (alerts/outbox.py), like alerts.
+
+Targets: the webhook and email targets of the organization's enabled, organization-wide
+alert rules (rules tied to one API key are left out: a key's owner is not necessarily
+entitled to the team's figures). Each distinct target gets one message, enqueued in the
+transaction that stores the report, and sent by the alert worker with its retries and
+HMAC signature. The webhook document carries the key figures and the whole report (HTML and
+CSV); the email is a plain-text summary naming where to download both.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import orjson
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from alerts.message import DeliveryTarget, OutboundMessage, one_line
+from alerts.outbox import enqueue_message
+from exports.usage import SUMMARY_COLUMNS, summary_cells
+from graph.relay import encode_global_id
+from models.database import Params, dialect_of
+from reports.builder import ReportData, group_label
+from reports.html import usd_text
+
+TOP_IN_EMAIL = 3
+
+
+def report_paths(report_id: int) -> tuple[str, str]:
+    """The HTML and CSV download paths of a stored report (GET with a bearer token)."""
+    global_id = encode_global_id("Report", report_id)
+    return f"/reports/{global_id}.html", f"/reports/{global_id}.csv"
+
+
+async def report_targets(conn: BaseDBAsyncClient, organization_id: int) -> list[DeliveryTarget]:
+    """The distinct targets of the organization's enabled organization-wide alert rules."""
+    params = Params(dialect_of(conn))
+    rows = await conn.execute_query_dict(
+        "SELECT webhook_url, webhook_secret, email FROM alert_rule "
+        f"WHERE organization_id = {params.add(organization_id)} "
+        f"AND enabled = {params.add(True)} AND api_key_id IS NULL "
+        "AND (webhook_url IS NOT NULL OR email IS NOT NULL) ORDER BY id",
+        params.values,
+    )
+    targets: dict[tuple[str, str], DeliveryTarget] = {}
+    for row in rows:
+        if row["webhook_url"] and row["webhook_secret"]:
+            target = DeliveryTarget.webhook(row["webhook_url"], row["webhook_secret"])
+            targets.setdefault((target.channel.value, target.address), target)
+        if row["email"]:
+            target = DeliveryTarget.email(row["email"])
+            targets.setdefault((target.channel.value, target.address), target)
+    return list(targets.values())
+
+
+def report_message(
+    report_id: int, data: ReportData, organization_id: int, html: str, csv: str
+) -> OutboundMessage:
+    """The report as an outbound message (X-Aize-Event-Id: the report's global id)."""
+    global_id = encode_global_id("Report", report_id)
+    html_path, csv_path = report_paths(report_id)
+    tz = data.timezone
+    document = {
+        "type": "report",
+        "id": global_id,
+        "kind": data.kind.value,
+        "title": data.title,
+        "organization": {
+            "id": encode_global_id("Organization", organization_id),
+            "slug": data.organization_slug,
+            "name": data.organization_name,
+        },
+        "periodStart": data.period.start.astimezone(tz).isoformat(),
+        "periodEnd": data.period.end.astimezone(tz).isoformat(),
+        "timezone": tz.key,
+        "totals": dict(
+            zip((c.name for c in SUMMARY_COLUMNS), summary_cells(data.totals), strict=True)
+        ),
+        "htmlPath": html_path,
+        "csvPath": csv_path,
+        "html": html,
+        "csv": csv,
+        "generatedAt": data.generated_at.isoformat(),
+    }
+    return OutboundMessage(
+        message_id=global_id,
+        subject=f"[Aize] {data.title}: {one_line(data.organization_name)}",
+        json_body=orjson.dumps(document).decode(),
+        text_body=_text_body(data, html_path, csv_path),
+    )
+
+
+def _text_body(data: ReportData, html_path: str, csv_path: str) -> str:
+    tz = data.timezone
+    totals, previous = data.totals, data.previous
+    error_rate = totals.error_rate_percent()
+    lines = [
+        f"{data.title} for {data.organization_name}",
+        f"Period: {data.period.start.astimezone(tz).isoformat()} to "
+        f"{data.period.end.astimezone(tz).isoformat()} ({tz.key})",
+        "",
+        f"Requests: {totals.requests:,} (previous period {previous.requests:,})",
+        f"Error rate: {'n/a' if error_rate is None else format(error_rate, 'f') + '%'}",
+        f"Tokens: {totals.total_tokens:,}",
+        f"Customer cost: {usd_text(totals.customer_cost_nanos)} "
+        f"(previous period {usd_text(previous.customer_cost_nanos)})",
+    ]
+    budget = data.budget
+    if budget.budget_nanos is not None:
+        used = "" if budget.percent_used is None else f" ({budget.percent_used}%)"
+        lines.append(
+            f"Billing period spend: {usd_text(budget.spend_nanos)} of "
+            f"{usd_text(budget.budget_nanos)}{used}"
+        )
+    if data.top_models:
+        lines += ["", "Top models by cost:"]
+        lines += [
+            f"  {one_line(group_label(data, g))}: {usd_text(g.totals.customer_cost_nanos)}"
+            for g in data.top_models[:TOP_IN_EMAIL]
+        ]
+    lines += [
+        "",
+        "The full report (HTML with charts, and CSV) is available to Admins and Owners:",
+        f"  GET {html_path}",
+        f"  GET {csv_path}",
+        "with an 'Authorization: Bearer <token>' header, or in Organization.reports.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+async def enqueue_report_delivery(
+    conn: BaseDBAsyncClient,
+    report_id: int,
+    data: ReportData,
+    organization_id: int,
+    html: str,
+    csv: str,
+    now: datetime,
+) -> int:
+    """Enqueue the report for every target, in the caller's transaction; returns how many
+    deliveries were written (0 when the organization has no targets)."""
+    targets = await report_targets(conn, organization_id)
+    if not targets:
+        return 0
+    message = report_message(report_id, data, organization_id, html, csv)
+    return await enqueue_message(conn, organization_id, targets, message, now)
