@@ -3,7 +3,9 @@ within the stated bound for histogram percentiles."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from bench.dashboard_queries import DashboardAnswer, LogRow
 
@@ -11,7 +13,7 @@ _SHOWN = 5
 
 
 def _mapping_differences(
-    name: str, service: dict[object, object], reference: dict[object, object]
+    name: str, service: Mapping[Any, object], reference: Mapping[Any, object]
 ) -> list[str]:
     problems = [
         f"{name}[{key}]: service {service.get(key)!r}, raw SQL {reference.get(key)!r}"
@@ -30,11 +32,9 @@ def percentile_within_bound(service_ms: int, exact_ms: int, bound: Decimal) -> b
 
 def dashboard_differences(service: DashboardAnswer, reference: DashboardAnswer) -> list[str]:
     """Every way the service's dashboard differs from the reference (empty: they agree)."""
-    problems = _mapping_differences("totals", dict(service.totals), dict(reference.totals))
-    problems += _mapping_differences("trend", dict(service.trend), dict(reference.trend))
-    problems += _mapping_differences(
-        "trend buckets", dict(service.trend_totals), dict(reference.trend_totals)
-    )
+    problems = _mapping_differences("totals", service.totals, reference.totals)
+    problems += _mapping_differences("trend", service.trend, reference.trend)
+    problems += _mapping_differences("trend buckets", service.trend_totals, reference.trend_totals)
     if service.top_keys != reference.top_keys:
         problems.append(
             f"top keys: service {service.top_keys[:3]}..., raw SQL {reference.top_keys[:3]}..."

@@ -65,7 +65,18 @@ class HttpConnection:
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
     async def send(self, request: bytes) -> Response:
-        """Send pre-built request bytes and read the whole response."""
+        """Send pre-built request bytes and read the whole response. A kept-alive
+        connection the server closed while idle is reopened once, as browsers do."""
+        reused = self._writer is not None
+        try:
+            return await self._send_once(request)
+        except (ConnectionError, asyncio.IncompleteReadError) as error:
+            closed_while_idle = isinstance(error, ConnectionError) or not error.partial
+            if not (reused and closed_while_idle):
+                raise
+        return await self._send_once(request)
+
+    async def _send_once(self, request: bytes) -> Response:
         reader, writer = await self._connect()
         try:
             writer.write(request)
@@ -108,7 +119,7 @@ def _parse_head(head: bytes) -> tuple[int, int, bool, bool]:
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    parts = []
+    parts: list[bytes] = []
     while True:
         size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
         if size == 0:

@@ -30,6 +30,8 @@ import httpx
 import orjson
 
 from auth.tokens import issue_token
+from bench import process_cpu
+from bench.process_cpu import load_average
 from models.access_token import Scope
 from models.api_key import ApiKey
 from models.database import apply_migrations, close_database, init_database
@@ -60,6 +62,49 @@ CREATE TABLE bench_copy_reference (
     ingested_at timestamptz
 )
 """
+
+
+@dataclass(slots=True)
+class CpuUsage:
+    """CPU seconds the service (uvicorn and its workers) and the PostgreSQL backends of the
+    bench database used between start() and stop(); None where /proc is not available."""
+
+    database: str
+    service_pid: int
+    service_seconds: float | None = None
+    postgres_seconds: float = 0.0
+    _service_before: float = 0.0
+    _backends_before: dict[int, float] | None = None
+
+    async def start(self) -> None:
+        # Backends' CPU is readable only for the scratch database on this machine's server.
+        if not process_cpu.available() or os.environ.get("AIZE_BENCH_DATABASE_URL"):
+            return
+        self._service_before = sum(map(process_cpu.cpu_seconds, self._service()))
+        self._backends_before = await self._backends()
+
+    async def stop(self) -> None:
+        if self._backends_before is None:
+            return
+        self.service_seconds = (
+            sum(map(process_cpu.cpu_seconds, self._service())) - self._service_before
+        )
+        after = await self._backends()
+        # A backend that appeared during the run counts from zero.
+        self.postgres_seconds = sum(
+            seconds - self._backends_before.get(pid, 0.0) for pid, seconds in after.items()
+        )
+
+    def _service(self) -> list[int]:
+        return process_cpu.process_tree(self.service_pid)
+
+    async def _backends(self) -> dict[int, float]:
+        admin = await asyncpg.connect(ADMIN_URL)
+        try:
+            pids = await process_cpu.backend_pids(admin, self.database)
+        finally:
+            await admin.close()
+        return {pid: process_cpu.cpu_seconds(pid) for pid in pids}
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +335,12 @@ async def run(args: argparse.Namespace) -> None:
         ]
         process, url = await start_service(database_url, args.workers)
         try:
+            usage = CpuUsage(database_url.rsplit("/", 1)[1], process.pid)
+            await usage.start()
+            load_before = load_average()
             ingest_seconds = await post_all(url, org.token, bodies, args.clients)
+            await usage.stop()
+            load_after = load_average()
         finally:
             process.terminate()
             await process.wait()
@@ -307,6 +357,12 @@ async def run(args: argparse.Namespace) -> None:
     print(f"bulk endpoint (end to end): {ingest_rate:,.0f} records/s ({ingest_seconds:.2f} s)")
     print(f"raw COPY into a bare table: {copy_rate:,.0f} records/s ({copy_seconds:.2f} s)")
     print(f"ratio bulk/COPY: {ingest_rate / copy_rate:.1%}")
+    if usage.service_seconds is not None:
+        print(
+            f"CPU per record: service {usage.service_seconds * 1e6 / len(records):.1f} us, "
+            f"PostgreSQL {usage.postgres_seconds * 1e6 / len(records):.1f} us  "
+            f"(load average {load_before:.1f} -> {load_after:.1f})"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,24 +13,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
+from tortoise.transactions import in_transaction
 
 from bench.datagen import DataPlan, OrgSpec, generate_rows, plan_directory
 from ingestion.log_row import LOG_COLUMNS
 from ingestion.rollup_sql import rebuild_statements
 from ingestion.rollups import ROLLUP_ORDER
 from models.api_key import ApiKey
-from models.database import apply_migrations, close_database, init_database
+from models.database import apply_migrations, close_database, connection, init_database
 from models.member import Member, Role
 from models.organization import Organization
+from models.request_log_partitions import (
+    MonthPartition,
+    add_month_partition,
+    add_months,
+    month_partitions,
+    month_start,
+)
 from settings import Settings
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-_COPY_ROWS = 100_000
+_COPY_ROWS = 50_000
+COPY_PROCESSES = 2
 _META_DDL = (
     "CREATE TABLE IF NOT EXISTS bench_meta (rows bigint, seed integer, days integer, "
     "data_end timestamptz, big_organization_id integer, loaded_seconds double precision)"
@@ -108,65 +119,109 @@ async def existing_load(database_url: str, plan: DataPlan) -> LoadedData | None:
     )
 
 
-async def store_directory(settings: Settings, orgs: list[OrgSpec]) -> None:
-    """Create the organizations, members and keys; fills in their ids."""
-    await init_database(settings)
-    try:
-        for spec in orgs:
-            org = await Organization.create(
-                name=spec.name,
-                slug=spec.slug,
-                timezone=spec.timezone,
-                markup_bps=spec.markup_bps,
-                fixed_fee_nanos=spec.fixed_fee_nanos,
-                wallet_balance_nanos=10**18,
+async def add_partitions(plan: DataPlan) -> None:
+    """request_log's monthly partitions for every month of the plan (PostgreSQL), as the
+    maintenance job keeps them ahead of time in production; Tortoise must be initialized."""
+    conn = connection()
+    rows = await conn.execute_query_dict(
+        "SELECT relkind::text AS kind FROM pg_class WHERE oid = 'request_log'::regclass"
+    )
+    if rows[0]["kind"] != "p":
+        return
+    existing = {p.name for p in await month_partitions(conn)}
+    month = month_start(plan.start)
+    while month < plan.end:
+        partition = MonthPartition.of(month)
+        if partition.name not in existing:
+            async with in_transaction() as transaction:
+                await add_month_partition(transaction, partition)
+        month = add_months(month, 1)
+
+
+async def store_directory(orgs: list[OrgSpec]) -> None:
+    """Create the organizations, members and keys (Tortoise must be initialized); fills in
+    their ids."""
+    for spec in orgs:
+        org = await Organization.create(
+            name=spec.name,
+            slug=spec.slug,
+            timezone=spec.timezone,
+            markup_bps=spec.markup_bps,
+            fixed_fee_nanos=spec.fixed_fee_nanos,
+            wallet_balance_nanos=10**18,
+        )
+        spec.organization_id = org.id
+        members = [
+            Member(
+                organization=org,
+                name=f"{spec.name} person {i}",
+                email=f"p{i}@{spec.slug}.example.com",
+                role=Role.OWNER if i == 0 else Role.ADMIN if i == 1 else Role.MEMBER,
             )
-            spec.organization_id = org.id
-            members = [
-                Member(
-                    organization=org,
-                    name=f"{spec.name} person {i}",
-                    email=f"p{i}@{spec.slug}.example.com",
-                    role=Role.OWNER if i == 0 else Role.ADMIN if i == 1 else Role.MEMBER,
-                )
-                for i in range(spec.members)
-            ]
-            await Member.bulk_create(members)
-            stored = await Member.filter(organization_id=org.id).order_by("id")
-            spec.member_ids = [m.id for m in stored]
-            keys = [
-                ApiKey(
-                    organization=org,
-                    owner_id=None if k.owner is None else spec.member_ids[k.owner],
-                    label=f"{spec.slug} key {k.index}",
-                    prefix=f"sk-{spec.index:02d}-{k.index:04d}",
-                )
-                for k in spec.keys
-            ]
-            await ApiKey.bulk_create(keys)
-            stored_keys = await ApiKey.filter(organization_id=org.id).order_by("id")
-            spec.key_ids = [k.id for k in stored_keys]
-    finally:
-        await close_database()
+            for i in range(spec.members)
+        ]
+        await Member.bulk_create(members)
+        stored = await Member.filter(organization_id=org.id).order_by("id")
+        spec.member_ids = [m.id for m in stored]
+        keys = [
+            ApiKey(
+                organization=org,
+                owner_id=None if k.owner is None else spec.member_ids[k.owner],
+                label=f"{spec.slug} key {k.index}",
+                prefix=f"sk-{spec.index:02d}-{k.index:04d}",
+            )
+            for k in spec.keys
+        ]
+        await ApiKey.bulk_create(keys)
+        stored_keys = await ApiKey.filter(organization_id=org.id).order_by("id")
+        spec.key_ids = [k.id for k in stored_keys]
 
 
-async def copy_logs(conn: asyncpg.Connection, plan: DataPlan, orgs: list[OrgSpec]) -> int:
-    """COPY every generated row into request_log; returns the count."""
-    # The generator only uses ids it just stored: skip the per-row foreign-key triggers.
-    await conn.execute("SET session_replication_role = replica")
+async def copy_logs(database_url: str, plan: DataPlan, orgs: list[OrgSpec]) -> int:
+    """COPY every generated row into request_log from `COPY_PROCESSES` processes (each
+    generates and sends its share of the days: generation is the slow part); returns the
+    number of rows."""
+    context = multiprocessing.get_context("spawn")
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(COPY_PROCESSES, mp_context=context) as pool:
+        counts = await asyncio.gather(
+            *(
+                loop.run_in_executor(
+                    pool,
+                    _copy_days,
+                    database_url,
+                    plan,
+                    orgs,
+                    list(range(worker, plan.days, COPY_PROCESSES)),
+                )
+                for worker in range(COPY_PROCESSES)
+            )
+        )
+    return sum(counts)
+
+
+def _copy_days(database_url: str, plan: DataPlan, orgs: list[OrgSpec], days: list[int]) -> int:
+    return asyncio.run(copy_days(database_url, plan, orgs, days))
+
+
+async def copy_days(database_url: str, plan: DataPlan, orgs: list[OrgSpec], days: list[int]) -> int:
+    """COPY the rows of `days` into request_log on one connection; returns the count."""
+    conn = await asyncpg.connect(_asyncpg_url(database_url), server_settings=_BULK_SETTINGS)
     columns = [*LOG_COLUMNS, "ingested_at"]
     batch: list[tuple[object, ...]] = []
     total = 0
-    for row in generate_rows(plan, orgs, datetime.now(UTC)):
-        batch.append(row)
-        if len(batch) == _COPY_ROWS:
+    try:
+        for row in generate_rows(plan, orgs, datetime.now(UTC), days):
+            batch.append(row)
+            if len(batch) == _COPY_ROWS:
+                await conn.copy_records_to_table("request_log", records=batch, columns=columns)
+                total += len(batch)
+                batch = []
+        if batch:
             await conn.copy_records_to_table("request_log", records=batch, columns=columns)
             total += len(batch)
-            batch = []
-    if batch:
-        await conn.copy_records_to_table("request_log", records=batch, columns=columns)
-        total += len(batch)
-    await conn.execute("SET session_replication_role = origin")
+    finally:
+        await conn.close()
     return total
 
 
@@ -199,7 +254,9 @@ async def rebuild_rollups(database_url: str) -> None:
                 for row in constraints
             ],
         )
-        await conns[0].execute(f"ANALYZE {tables}")
+        # Sets the visibility map too, as autovacuum does for days no longer written, so
+        # reads of closed periods are index-only scans.
+        await conns[0].execute(f"VACUUM (ANALYZE) {tables}")
     finally:
         for conn in conns:
             await conn.close()
@@ -226,11 +283,16 @@ async def load(database_url: str, plan: DataPlan, *, log: bool = True) -> Loaded
     settings = Settings.from_env({"AIZE_DATABASE_URL": database_url})
     await apply_migrations(settings)
     orgs = plan_directory(plan)
-    await store_directory(settings, orgs)
+    await init_database(settings)
+    try:
+        await add_partitions(plan)
+        await store_directory(orgs)
+    finally:
+        await close_database()
     step(f"directory stored: {len(orgs)} organizations")
+    count = await copy_logs(database_url, plan, orgs)
     conn = await asyncpg.connect(_asyncpg_url(database_url), server_settings=_BULK_SETTINGS)
     try:
-        count = await copy_logs(conn, plan, orgs)
         step(f"{count:,} request logs copied")
         await conn.execute("ANALYZE request_log")
         await rebuild_rollups(database_url)

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from cli import commands, prices
 from cli.alerts import add_alerts_parser, alerts_command
 from cli.export import add_export_parser, export_command
+from cli.maintain import add_maintain_parser, maintain_command
 from cli.report import add_report_parser, report_command
 from models.database import DatabaseConfigError
 from settings import Settings, SettingsError
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     prices.add_price_parsers(sub)
     add_alerts_parser(sub)
     add_export_parser(sub)
+    add_maintain_parser(sub)
     add_report_parser(sub)
     return parser
 
@@ -145,6 +147,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "reprice": prices.reprice_command,
         "alerts": alerts_command,
         "export": export_command,
+        "maintain": maintain_command,
         "report": report_command,
     }
     result = asyncio.run(commands.with_database(settings, handlers[args.command], args))

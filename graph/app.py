@@ -35,6 +35,8 @@ from graph.ingest_endpoint import bulk_ingest
 from graph.rate_limiter import TokenRateLimiter
 from graph.schema import schema
 from graph.security_headers import SecurityHeaders, ide_csp
+from ingestion.gc_tuning import tune_for_bulk_ingest
+from maintenance.runner import start_maintenance
 from models.database import (
     close_database,
     connection,
@@ -173,6 +175,11 @@ def create_app(
                 statement_timeout_ms=server_statement_timeout_ms(settings),
             )
         stop_reports = start_report_scheduler(settings)
+        # request_log partitions ahead of time, retention, old request ids: now and hourly.
+        stop_maintenance = start_maintenance(settings) if manage_database else None
+        if manage_database:
+            # A serving process: collect garbage rarely enough for bulk ingest.
+            tune_for_bulk_ingest()
         # Checks usage rules and sends alert deliveries (AIZE_ALERT_WORKER; off in tests).
         alert_worker = AlertWorker(settings) if settings.alert_worker else None
         if alert_worker is not None:
@@ -183,6 +190,8 @@ def create_app(
             if alert_worker is not None:
                 await alert_worker.stop()
             await stop_reports()
+            if stop_maintenance is not None:
+                await stop_maintenance()
             if manage_database:
                 await close_database()
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+import traceback
 
 import asyncpg
 import orjson
@@ -56,6 +57,8 @@ _NETWORK_ERRNOS = frozenset(
         errno.EADDRNOTAVAIL,
     }
 )
+# Where a plain OSError means the connection failed: it was raised inside the driver.
+_DRIVER_MODULES = ("asyncpg.",)
 # asyncpg's own messages when a pooled connection or the pool is gone.
 _CLOSED_MESSAGES = ("connection is closed", "pool is closing", "pool is closed")
 
@@ -87,9 +90,21 @@ def _is_unavailability(exc: BaseException) -> bool:
     if isinstance(exc, ConnectionError | socket.gaierror):
         return True
     if isinstance(exc, OSError):
-        # asyncio reports failing to reach every address of a host as one plain OSError.
-        return exc.errno in _NETWORK_ERRNOS or "Connect call failed" in str(exc)
+        # asyncio reports failing to reach every address of a host as one plain OSError; a
+        # missing Unix socket (server down) is a FileNotFoundError raised inside asyncpg.
+        return (
+            exc.errno in _NETWORK_ERRNOS
+            or "Connect call failed" in str(exc)
+            or _raised_in_driver(exc)
+        )
     return False
+
+
+def _raised_in_driver(exc: BaseException) -> bool:
+    return any(
+        str(frame.f_globals.get("__name__", "")).startswith(_DRIVER_MODULES)
+        for frame, _ in traceback.walk_tb(exc.__traceback__)
+    )
 
 
 def unavailable_body() -> dict[str, dict[str, str]]:

@@ -8,7 +8,9 @@ from typing import Any
 from uuid import UUID
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each of these 21 fields through object.__setattr__,
+# about a microsecond per record at gateway volume.
+@dataclass(slots=True)
 class PricedRecord:
     request_id: UUID
     organization_id: int

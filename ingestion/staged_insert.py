@@ -1,12 +1,18 @@
-"""PostgreSQL fast path: COPY a batch into a staging table, insert from there, roll up in SQL.
+"""PostgreSQL fast path: COPY a batch into a staging table, claim its request ids, insert the
+new logs from there and roll them up in SQL.
 
 Binary COPY is the cheapest way to hand PostgreSQL thousands of rows; the staging table is a
 per-connection temporary table emptied at every commit (ON COMMIT DELETE ROWS), so a batch
-always starts from an empty one. From it, one `INSERT ... SELECT ... ON CONFLICT (request_id)
-DO NOTHING RETURNING` stores the new logs (in request-id order, like the portable path, so
-concurrent batches meet on the unique index in one order), and each rollup table (usage rollups,
-cubes and latency histograms) gets one `INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO
-UPDATE` computed from the new rows only (ingestion/rollup_sql.py).
+always starts from an empty one. From it:
+
+1. one statement claims the batch's request ids (`INSERT INTO request_id_seen ... ORDER BY
+   request_id ON CONFLICT DO NOTHING RETURNING`, in request-id order like the portable path,
+   so concurrent batches meet on the same ids in one order and cannot deadlock; a concurrent
+   batch holding one of the ids makes it wait for that commit, then skip the id) and deletes
+   from the staging table the rows whose ids were already stored, returning only those;
+2. one round trip stores the new logs (`INSERT INTO request_log SELECT ...`: no conflict
+   check, the claim already did it) and runs every rollup upsert (usage rollups, cubes and
+   latency histograms, `ingestion/rollup_sql.py`) computed from the new rows only.
 """
 
 from __future__ import annotations
@@ -48,35 +54,39 @@ CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (
 ) ON COMMIT DELETE ROWS
 """
 _COLUMN_LIST = ", ".join(LOG_COLUMNS)
+# Claims the ids and, in the same statement (one snapshot, one round trip), drops from the
+# staging table the rows whose ids another batch stored first; returns only those ids, so
+# the usual answer (no duplicates) is empty.
+_CLAIM = (
+    "WITH claimed AS ("
+    "INSERT INTO request_id_seen (request_id, organization_id, timestamp) "
+    f"SELECT request_id, organization_id, timestamp FROM {_STAGING} ORDER BY request_id "
+    "ON CONFLICT (request_id) DO NOTHING RETURNING request_id), "
+    f"dropped AS (DELETE FROM {_STAGING} AS s "
+    "WHERE NOT EXISTS (SELECT 1 FROM claimed c WHERE c.request_id = s.request_id) "
+    "RETURNING s.request_id) "
+    "SELECT request_id FROM dropped"
+)
 _INSERT_LOGS = (
     f"INSERT INTO request_log ({_COLUMN_LIST}, ingested_at) "
-    f"SELECT {_COLUMN_LIST}, now() FROM {_STAGING} ORDER BY request_id "
-    "ON CONFLICT (request_id) DO NOTHING RETURNING request_id"
+    f"SELECT {_COLUMN_LIST}, now() FROM {_STAGING}"
 )
-# A join on unnest() is hashed; "= ANY($1)" would compare every row with every duplicate.
-_DROP_DUPLICATES = (
-    f"DELETE FROM {_STAGING} AS s USING unnest($1::uuid[]) AS d(request_id) "
-    "WHERE s.request_id = d.request_id"
-)
-# Every rollup family and grain, computed in SQL from the new rows (one definition, shared
-# with the benchmark's bulk rebuild); one script, one round trip.
-_ROLLUP_SCRIPT = rollup_script(_STAGING)
+# The new logs, then every rollup family and grain computed in SQL from them (one definition,
+# shared with the benchmark's bulk rebuild): one script, one round trip, because rollup rows
+# stay locked until commit and every round trip inside that part makes concurrent batches
+# of the organization wait longer.
+_WRITE_SCRIPT = ";\n".join((_INSERT_LOGS, rollup_script(_STAGING)))
 
 
 async def insert_staged(conn: BaseDBAsyncClient, records: Sequence[PricedRecord]) -> set[UUID]:
-    """Store the records (unique request ids, sorted) and roll up the new ones; returns the
-    request ids that were new. Runs inside the caller's transaction on PostgreSQL."""
+    """Store the records (unique request ids, sorted) whose ids are new, and roll them up;
+    returns the request ids that were new. Runs inside the caller's transaction."""
     async with conn.acquire_connection() as raw:
         await raw.execute(_CREATE_STAGING)
         await raw.copy_records_to_table(
             _STAGING, records=[log_row(r) for r in records], columns=LOG_COLUMNS
         )
-        inserted = {row[0] for row in await raw.fetch(_INSERT_LOGS)}
-        if not inserted:
-            return inserted
-        if len(inserted) < len(records):
-            # Rows another batch stored first must not be rolled up a second time.
-            duplicates = [r.request_id for r in records if r.request_id not in inserted]
-            await raw.execute(_DROP_DUPLICATES, duplicates)
-        await raw.execute(_ROLLUP_SCRIPT)
-    return inserted
+        duplicates = {row[0] for row in await raw.fetch(_CLAIM)}
+        if len(duplicates) < len(records):
+            await raw.execute(_WRITE_SCRIPT)
+    return {r.request_id for r in records} - duplicates

@@ -1,11 +1,13 @@
 """Write priced records: raw log, rollups, wallet and spend counters in ONE transaction.
 
-The request id is unique, and `INSERT ... ON CONFLICT DO NOTHING RETURNING` tells which
-records are new; only those touch rollups, wallet and spend. A concurrent batch carrying the
-same id waits on the unique index and then skips it, so nothing is ever counted twice.
+Each record first claims its request id in `request_id_seen` (the service-wide unique key:
+`INSERT ... ON CONFLICT DO NOTHING RETURNING` tells which ids are new); only the records
+whose ids were new are written to request_log and touch rollups, wallet and spend. A
+concurrent batch carrying the same id waits on that key until the first commits, then skips
+it, so nothing is ever counted twice; a rolled-back batch releases its claims with the rest.
 
-PostgreSQL takes the staged COPY path (ingestion/staged_insert.py); SQLite inserts with
-multi-row VALUES and folds rollups in Python. Both produce identical rows.
+PostgreSQL takes the staged COPY path (ingestion/staged_insert.py); SQLite claims and inserts
+with multi-row VALUES and folds rollups in Python. Both produce identical rows.
 """
 
 from __future__ import annotations
@@ -63,18 +65,16 @@ async def _write_once(ordered: list[PricedRecord], after_write: AfterWrite | Non
     result = WriteResult()
     async with in_transaction() as conn:
         if dialect_of(conn) is Dialect.POSTGRES:
-            inserted_ids = await insert_staged(conn, ordered)
+            claimed = await insert_staged(conn, ordered)
         else:
-            inserted_ids = set()
+            claimed = set()
             for start in range(0, len(ordered), _ROWS_PER_STATEMENT):
-                inserted_ids |= await _insert_values(
-                    conn, ordered[start : start + _ROWS_PER_STATEMENT]
-                )
+                claimed |= await _claim_values(conn, ordered[start : start + _ROWS_PER_STATEMENT])
         for record in ordered:
-            (result.inserted if record.request_id in inserted_ids else result.duplicates).append(
-                record
-            )
+            (result.inserted if record.request_id in claimed else result.duplicates).append(record)
         if dialect_of(conn) is Dialect.SQLITE:
+            for start in range(0, len(result.inserted), _ROWS_PER_STATEMENT):
+                await _insert_values(conn, result.inserted[start : start + _ROWS_PER_STATEMENT])
             await apply_rollups(conn, result.inserted)
         if result.inserted:
             await deduct_wallets(conn, result.inserted)
@@ -84,17 +84,31 @@ async def _write_once(ordered: list[PricedRecord], after_write: AfterWrite | Non
     return result
 
 
-async def _insert_values(conn: BaseDBAsyncClient, records: Sequence[PricedRecord]) -> set[UUID]:
+async def _claim_values(conn: BaseDBAsyncClient, records: Sequence[PricedRecord]) -> set[UUID]:
+    """Claim the records' request ids; returns the ones that were not stored before."""
+    params = Params(dialect_of(conn))
+    rows = ", ".join(
+        # SQLite keeps the request id as text.
+        f"({params.add(str(r.request_id))}, {params.add(r.organization_id)}, "
+        f"{params.add(r.timestamp)})"
+        for r in records
+    )
+    returned = await conn.execute_query_dict(
+        f"INSERT INTO request_id_seen (request_id, organization_id, timestamp) VALUES {rows} "
+        "ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
+        params.values,
+    )
+    return {UUID(str(row["request_id"])) for row in returned}
+
+
+async def _insert_values(conn: BaseDBAsyncClient, records: Sequence[PricedRecord]) -> None:
     params = Params(dialect_of(conn))
     now = datetime.now(UTC)
     rows = []
     for r in records:
-        # SQLite keeps the request id as text.
         cells = (str(r.request_id), *log_row(r)[1:], now)
         rows.append("(" + ", ".join(params.add(c) for c in cells) + ")")
-    sql = (
-        f"INSERT INTO request_log ({', '.join(LOG_COLUMNS)}, ingested_at) "
-        f"VALUES {', '.join(rows)} ON CONFLICT (request_id) DO NOTHING RETURNING request_id"
+    await conn.execute_query(
+        f"INSERT INTO request_log ({', '.join(LOG_COLUMNS)}, ingested_at) VALUES {', '.join(rows)}",
+        params.values,
     )
-    returned = await conn.execute_query_dict(sql, params.values)
-    return {UUID(str(row["request_id"])) for row in returned}

@@ -102,10 +102,12 @@ class RequestLog(Model):
 
 
 class RequestIdSeen(Model):
-    """A request id stored once; claimed by ingest in the transaction that stores the log.
+    """A stored request id, claimed by ingest in the transaction that stores the log.
 
-    Entries older than the late-arrival window (plus a margin) are pruned by maintenance:
-    a record that old is rejected by validation before it could be claimed again.
+    Entries older than the late-arrival window (plus a margin) are pruned by maintenance: a
+    record that old is rejected by validation before it could be claimed again. (No semicolon
+    in the first line: it becomes the table comment, and SQLite's migration runner splits
+    statements on semicolons.)
     """
 
     request_id = fields.UUIDField(primary_key=True)

@@ -61,11 +61,12 @@ class MonthPartition:
 async def is_partitioned(conn: BaseDBAsyncClient) -> bool:
     """True when request_log is a partitioned table (PostgreSQL after migration 0006)."""
     rows = await conn.execute_query_dict(
-        "SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "SELECT c.relkind = 'p' AS partitioned FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = current_schema() AND c.relname = $1",
         [PARENT],
     )
-    return bool(rows) and rows[0]["relkind"] == "p"
+    return bool(rows) and bool(rows[0]["partitioned"])
 
 
 async def month_partitions(conn: BaseDBAsyncClient) -> list[MonthPartition]:

@@ -75,8 +75,10 @@ async def read_histograms(
     grains = [Grain(grain.upper()) for grain in family.grains]
     by_grain = slices_by_grain(decompose(log_filter.time_range, grains))
     params = Params(current_dialect())
+    # Without conditions beyond the scope, every request read matches.
+    filtered = bool(filtered_columns(scope, log_filter))
     branches = [
-        _branch_sql(grain, slices, family, scope, log_filter, dimension, params)
+        _branch_sql(grain, slices, family, scope, log_filter, dimension, filtered, params)
         for grain, slices in by_grain.items()
         if slices
     ]
@@ -84,7 +86,14 @@ async def read_histograms(
     scanned = 0
     if not branches:
         return HistogramRead({}, 0)
-    for row in await fetch_all(" UNION ALL ".join(branches), params):
+    keys = "d0, bucket" if dimension else "bucket"
+    sql = (
+        f"SELECT {keys}, CAST(SUM(matched) AS BIGINT) AS matched, "
+        "CAST(SUM(latency_sum) AS BIGINT) AS latency_sum, "
+        f"CAST(SUM(scanned) AS BIGINT) AS scanned FROM ({' UNION ALL '.join(branches)}) "
+        f"AS branches GROUP BY {keys}"
+    )
+    for row in await fetch_all(sql, params):
         scanned += int(row["scanned"] or 0)
         matched = int(row["matched"] or 0)
         if matched == 0:
@@ -104,18 +113,23 @@ def _branch_sql(
     scope: Scope,
     log_filter: LogFilter,
     dimension: UsageDimension | None,
+    filtered: bool,
     params: Params,
 ) -> str:
     raw = grain is Grain.RAW
-    # Placeholders are numbered in text order: SELECT first, then WHERE.
-    matches = " AND ".join(scoped_conditions(scope, log_filter, params, time_column=None))
-    matches_again = " AND ".join(scoped_conditions(scope, log_filter, params, time_column=None))
     requests, latency = ("1", "latency_ms") if raw else ("requests", "latency_ms_sum")
+    matched, matched_latency = f"SUM({requests})", f"SUM({latency})"
+    if filtered:
+        # Placeholders are numbered in text order: SELECT first, then WHERE.
+        matches = " AND ".join(scoped_conditions(scope, log_filter, params, time_column=None))
+        matched = f"SUM(CASE WHEN {matches} THEN {requests} ELSE 0 END)"
+        matches = " AND ".join(scoped_conditions(scope, log_filter, params, time_column=None))
+        matched_latency = f"SUM(CASE WHEN {matches} THEN {latency} ELSE 0 END)"
     columns = [
         f"{dimension.raw_expression() if raw else dimension.column} AS d0" if dimension else "",
         f"{latency_bucket_sql('latency_ms') if raw else 'latency_bucket'} AS bucket",
-        f"SUM(CASE WHEN {matches} THEN {requests} ELSE 0 END) AS matched",
-        f"SUM(CASE WHEN {matches_again} THEN {latency} ELSE 0 END) AS latency_sum",
+        f"{matched} AS matched",
+        f"{matched_latency} AS latency_sum",
         f"SUM({requests}) AS scanned",
     ]
     time_column = "timestamp" if raw else "bucket_start"

@@ -7,7 +7,7 @@ decimals rounded half-even only at the ninth decimal place, never floats.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -61,7 +61,20 @@ class UsageMeasures:
         self.latency_ms_sum += other.latency_ms_sum
 
     def copy(self) -> UsageMeasures:
-        return replace(self)
+        return UsageMeasures(
+            self.requests,
+            self.successful,
+            self.client_errors,
+            self.server_errors,
+            self.unpriced,
+            self.input_tokens,
+            self.output_tokens,
+            self.provider_cost_nanos,
+            self.markup_nanos,
+            self.fixed_fee_nanos,
+            self.customer_cost_nanos,
+            self.latency_ms_sum,
+        )
 
     @property
     def total_tokens(self) -> int:

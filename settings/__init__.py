@@ -65,6 +65,10 @@ class Settings:
     log_level: str = "info"
     db_pool_max: int = 10
     late_arrival_days: int = 35
+    # Growth: raw logs older than this many whole months are dropped (0 = keep forever), and
+    # how often `serve` runs maintenance; docs/readme/growth.md.
+    raw_retention_months: int = 0
+    maintenance_interval_seconds: float = 3600.0
     bulk_max_records: int = 10_000
     bulk_max_bytes: int = 16 * 1024 * 1024
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
@@ -120,6 +124,10 @@ class Settings:
             log_level=log_level,
             db_pool_max=_int(source, "AIZE_DB_POOL_MAX", 10, minimum=1),
             late_arrival_days=_int(source, "AIZE_LATE_ARRIVAL_DAYS", 35, minimum=1),
+            raw_retention_months=_int(source, "AIZE_RAW_RETENTION_MONTHS", 0, minimum=0),
+            maintenance_interval_seconds=_seconds(
+                source, "AIZE_MAINTENANCE_INTERVAL_SECONDS", 3600.0
+            ),
             bulk_max_records=_int(source, "AIZE_BULK_MAX_RECORDS", 10_000, minimum=1),
             bulk_max_bytes=_int(source, "AIZE_BULK_MAX_BYTES", 16 * 1024 * 1024, minimum=1024),
             cors_origins=origins,

@@ -87,6 +87,7 @@ _TABLES = (
     "latency_hist_day",
     "latency_hist_model_status_day",
     "request_log",
+    "request_id_seen",
     "access_token",
     "api_key",
     "member",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -68,6 +69,14 @@ def _wrapped(cause: BaseException) -> RuntimeError:
 )
 def test_connection_level_failures_mean_the_database_is_unavailable(exc: BaseException) -> None:
     assert is_database_unavailable(exc)
+
+
+async def test_a_missing_unix_socket_is_unavailability(tmp_path: Path) -> None:
+    # What asyncpg raises when the server is down and its socket file is gone.
+    with pytest.raises(FileNotFoundError) as raised:
+        await asyncpg.connect(host=str(tmp_path), port=5432, user="aize")
+
+    assert is_database_unavailable(raised.value)
 
 
 @pytest.mark.parametrize(

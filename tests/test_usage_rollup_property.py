@@ -1,17 +1,21 @@
 """Property: totals, DAY/HOUR trend buckets and breakdowns read from the rollups equal a plain
-scan of the raw records, to the last nano-dollar and token.
+scan of the raw records, to the last nano-dollar and token; every rollup table (the full
+rollup, each cube, each latency histogram) holds exactly the aggregate of the records; and the
+latency histograms read over a range hold exactly the records' latency buckets.
 
 Random logs land around DST changes (Europe/Berlin, America/New_York) and in the half- and
 three-quarter-hour zones Asia/Kolkata (+05:30) and Asia/Kathmandu (+05:45); ranges have
 arbitrary second-precision edges, so every grain (DAY, HOUR, QUARTER) and the raw edges are
 exercised. The expected values are computed here, in plain Python over the records written,
 and trend buckets are matched by their local clock reading, independently of the bucketing
-code under test.
+code under test. The breakdown dimension sets make the reader use every usage family: the
+model cube (totals, trends, MODEL), the model-and-status cube (STATUS_CODE), the key and
+member cubes and the full rollup (MODEL with MEMBER, and ENDPOINT...).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,7 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingestion.records import PricedRecord
+from models.latency_rollup import LATENCY_BY_MODEL_STATUS, LATENCY_TOTAL, latency_bucket
 from models.member import Role
+from resolvers.latency_histogram import read_histograms
 from resolvers.periods import TimeRange
 from resolvers.scope import LogFilter, Scope
 from resolvers.time_slices import Granularity
@@ -31,6 +37,7 @@ from resolvers.usage_dimensions import UsageDimension
 from resolvers.usage_measures import UsageMeasures
 from settings import Settings
 from tests.factories import make_key, make_member, make_org, make_record, store
+from tests.rollup_snapshots import expected_snapshot, snapshot
 
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu")
 # DST changes: Berlin spring/autumn 2024, New York spring/autumn 2024 (UTC instants).
@@ -220,3 +227,24 @@ async def test_rollup_reads_equal_a_scan_of_the_raw_records(
         in_range, lambda r: tuple(dimension_value(r, d) for d in scenario.dimensions)
     )
     assert {g.key: g.totals for g in groups} == expected_groups
+
+    stored = {
+        table: {key: values for key, values in rows.items() if key[0] == org.id}
+        for table, rows in (await snapshot()).items()
+    }
+    assert stored == expected_snapshot(records)
+
+    histograms = await read_histograms(scope, log_filter, LATENCY_TOTAL)
+    assert histograms.scanned == len(in_range)
+    assert {k: h.counts for k, h in histograms.groups.items()} == (
+        {(): dict(Counter(latency_bucket(r.latency_ms) for r in in_range))} if in_range else {}
+    )
+    by_model = await read_histograms(
+        scope, log_filter, LATENCY_BY_MODEL_STATUS, UsageDimension.MODEL
+    )
+    expected_by_model: dict[tuple[str], Counter[int]] = defaultdict(Counter)
+    for record in in_range:
+        expected_by_model[(record.model,)][latency_bucket(record.latency_ms)] += 1
+    assert {k: h.counts for k, h in by_model.groups.items()} == {
+        k: dict(v) for k, v in expected_by_model.items()
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from strawberry.extensions import SchemaExtension
 
 from graph.extensions.alias_limit import AliasLimit
+from graph.extensions.document_cache import DocumentCache
 from graph.extensions.error_codes import ErrorCodes
 from graph.extensions.nul_characters import NulCharacters
 from graph.extensions.query_cost import QueryCostLimit
@@ -17,6 +18,7 @@ from graph.extensions.request_timeout import RequestTimeout
 # in this order and unwind in reverse, which the order relies on:
 # - ErrorCodes first, so it codes the errors every other extension produced;
 # - RateLimit before QueryCostLimit, so the actual cost is measured before the refund;
+# - DocumentCache after every extension that sets parse options or adds validation rules;
 # - RequestTimeout last, so its deadline wraps execution only.
 SCHEMA_EXTENSIONS: list[type[SchemaExtension]] = [
     ErrorCodes,
@@ -26,6 +28,7 @@ SCHEMA_EXTENSIONS: list[type[SchemaExtension]] = [
     AliasLimit,
     NulCharacters,
     QueryCostLimit,
+    DocumentCache,
     RequestTimeout,
 ]
 

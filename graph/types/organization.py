@@ -127,7 +127,9 @@ class OrganizationType(Node):
         first: int | None = 50,
         after: str | None = None,
     ) -> RequestLogConnection:
-        return await resolve_request_logs(info.context.scope, self.model, filter, first, after)
+        return await resolve_request_logs(
+            info.context.scope, self.model, filter, first, after, info
+        )
 
     @strawberry.field(description=REPORTS_DESCRIPTION, extensions=require(IsAdminOrOwner))
     async def reports(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from decimal import Decimal
 from typing import cast
@@ -15,6 +16,8 @@ from graph.scalars import usd
 from graph.types.api_key import ApiKeyType
 from graph.types.member import MemberType
 from graph.types.node import Node
+from models.api_key import ApiKey
+from models.member import Member
 from models.request_log import RequestLog
 
 
@@ -48,18 +51,44 @@ class RequestLogType(Node):
     pk: strawberry.Private[int]
     api_key_pk: strawberry.Private[int]
     member_pk: strawberry.Private[int | None]
+    # Filled when the page loaded every row's key and member up front (the logs table asks
+    # for them on every row): the fields then answer without awaiting, which on a page of
+    # 50 saves a hundred asynchronous resolutions.
+    preloaded: strawberry.Private[bool] = False
+    preloaded_key: strawberry.Private[ApiKey | None] = None
+    preloaded_member: strawberry.Private[Member | None] = None
 
-    @strawberry.field(description="The key used (its label is what the logs table shows).")
-    async def api_key(self, info: Info) -> ApiKeyType | None:
+    @strawberry.field(
+        description="The key used (its label is what the logs table shows).",
+        graphql_type=ApiKeyType | None,
+    )
+    def api_key(self, info: Info) -> ApiKeyType | Awaitable[ApiKeyType | None] | None:
+        if self.preloaded:
+            return ApiKeyType.from_model(self.preloaded_key) if self.preloaded_key else None
+        return self._load_api_key(info)
+
+    @strawberry.field(
+        description="Who made the request (for team keys).", graphql_type=MemberType | None
+    )
+    def member(self, info: Info) -> MemberType | Awaitable[MemberType | None] | None:
+        if self.member_pk is None:
+            return None
+        if self.preloaded:
+            return MemberType.from_model(self.preloaded_member) if self.preloaded_member else None
+        return self._load_member(info, self.member_pk)
+
+    async def _load_api_key(self, info: Info) -> ApiKeyType | None:
         key = await info.context.loaders.api_key_by_id.load(self.api_key_pk)
         return ApiKeyType.from_model(key) if key else None
 
-    @strawberry.field(description="Who made the request (for team keys).")
-    async def member(self, info: Info) -> MemberType | None:
-        if self.member_pk is None:
-            return None
-        member = await info.context.loaders.member_by_id.load(self.member_pk)
+    async def _load_member(self, info: Info, member_pk: int) -> MemberType | None:
+        member = await info.context.loaders.member_by_id.load(member_pk)
         return MemberType.from_model(member) if member else None
+
+    def with_preloaded(self, key: ApiKey | None, member: Member | None) -> RequestLogType:
+        """This log with its key and member already loaded (None: not visible or none)."""
+        self.preloaded, self.preloaded_key, self.preloaded_member = True, key, member
+        return self
 
     @classmethod
     def from_model(cls, log: RequestLog, *, show_bodies: bool) -> RequestLogType:

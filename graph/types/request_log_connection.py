@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from typing import TypeAlias
 
+from strawberry.types.nodes import SelectedField, Selection
+
+from graph.context import Info
 from graph.inputs.filters import UsageFilter, to_log_filter
 from graph.types.connection import Connection, connection_from_page
 from graph.types.request_log import RequestLogType
+from models.api_key import ApiKey
+from models.member import Member
 from models.organization import Organization
 from models.request_log import RequestLog
 from resolvers.log_pages import count_request_logs, request_log_page
@@ -28,16 +35,58 @@ async def resolve_request_logs(
     usage_filter: UsageFilter | None,
     first: int | None,
     after: str | None,
+    info: Info | None = None,
 ) -> RequestLogConnection:
-    """One page of the viewer's logs in `org`; bodies only if the org keeps them."""
+    """One page of the viewer's logs in `org`; bodies only if the org keeps them. With
+    `info`, the keys and members the selection asks for are loaded for the whole page at
+    once (one statement each, as the dataloaders would)."""
     page_request = PageRequest.parse(first, after)
     log_filter = to_log_filter(usage_filter, org)
     page = await request_log_page(scope, log_filter, page_request)
+    keys, members = await _preload(info, page.rows)
 
     def to_node(log: RequestLog) -> RequestLogType:
-        return RequestLogType.from_model(log, show_bodies=org.log_bodies)
+        node = RequestLogType.from_model(log, show_bodies=org.log_bodies)
+        if keys is None or members is None:
+            return node
+        member = None if log.member_id is None else members.get(log.member_id)
+        return node.with_preloaded(keys.get(log.api_key_id), member)
 
     async def count_rows() -> int:
         return await count_request_logs(scope, log_filter)
 
     return connection_from_page(page, to_node, count_rows)
+
+
+async def _preload(
+    info: Info | None, logs: list[RequestLog]
+) -> tuple[dict[int, ApiKey | None] | None, dict[int, Member | None] | None]:
+    """The page's keys and members when the selection asks for both, else (None, None)."""
+    if info is None or not logs or not {"apiKey", "member"} <= node_fields(info):
+        return None, None
+    loaders = info.context.loaders
+    key_ids = sorted({log.api_key_id for log in logs})
+    member_ids = sorted({log.member_id for log in logs if log.member_id is not None})
+    keys, members = await asyncio.gather(
+        loaders.api_key_by_id.load_many(key_ids), loaders.member_by_id.load_many(member_ids)
+    )
+    return dict(zip(key_ids, keys, strict=True)), dict(zip(member_ids, members, strict=True))
+
+
+def node_fields(info: Info) -> set[str]:
+    """Names of the fields selected on `edges { node { ... } }` (fragments included)."""
+    names: set[str] = set()
+
+    def walk(selections: Sequence[Selection], path: tuple[str, ...]) -> None:
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                if path == ("edges", "node"):
+                    names.add(selection.name)
+                elif len(path) < 2:
+                    walk(selection.selections, (*path, selection.name))
+            else:
+                walk(selection.selections, path)
+
+    for field in info.selected_fields:
+        walk(field.selections, ())
+    return names

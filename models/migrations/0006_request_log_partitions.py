@@ -161,7 +161,9 @@ async def _partition_on_postgres(conn: BaseDBAsyncClient, now: datetime) -> None
         await conn.execute_script(statement)
     await add_default_partition(conn)
     current = month_start(now)
-    first = min(month_start(earliest), add_months(current, -1)) if earliest else current
+    first = add_months(current, -1)
+    if earliest is not None:
+        first = min(first, month_start(earliest))
     month = first
     while month <= add_months(current, 2):
         await add_month_partition(conn, MonthPartition.of(month))
@@ -211,8 +213,8 @@ class Migration(migrations.Migration):
                 "indexes": [Index(fields=["timestamp"], name="request_id_seen_ts")],
                 "pk_attr": "request_id",
                 "table_description": (
-                    "A request id stored once; claimed by ingest in the transaction that "
-                    "stores the log."
+                    "A stored request id, claimed by ingest in the transaction that stores "
+                    "the log."
                 ),
             },
             bases=["Model"],

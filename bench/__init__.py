@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (bench/README.md, docs/PERFORMANCE.md)."""

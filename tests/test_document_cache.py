@@ -1,0 +1,79 @@
+"""graph.extensions.document_cache: each query text is parsed and checked by the standard
+rules once, while the request-specific limits still apply to every request."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import httpx
+import pytest
+
+from graph.app import create_app
+from graph.extensions import document_cache
+from models.member import Role
+from settings import Settings
+from tests.factories import gql, make_member, make_org, make_token
+
+NESTED = "{ organization { usage { totals { requests } } } }"
+
+
+async def _owner_token() -> str:
+    org = await make_org()
+    return await make_token(await make_member(org, Role.OWNER))
+
+
+def _client(settings: Settings) -> httpx.AsyncClient:
+    app = create_app(settings, manage_database=False)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
+async def test_a_repeated_query_is_parsed_once_and_answers_the_same(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await _owner_token()
+    query = "{ organization { name timezone } } # document cache"
+    first = await gql(client, token, query)
+    parses: list[str] = []
+    monkeypatch.setattr("strawberry.schema.schema.parse", lambda *a, **k: parses.append("parsed"))
+
+    second = await gql(client, token, query)
+
+    assert first.errors is None and second.data == first.data
+    assert parses == []
+
+
+async def test_an_invalid_query_is_refused_every_time(client: httpx.AsyncClient) -> None:
+    token = await _owner_token()
+    for _ in range(2):
+        result = await gql(client, token, "{ organization { noSuchField } }")
+        assert result.data is None
+        assert result.error_codes == ["BAD_USER_INPUT"]
+
+
+async def test_the_request_specific_limits_still_apply_to_a_cached_document(db: Settings) -> None:
+    token = await _owner_token()
+    strict = dataclasses.replace(db, max_query_depth=3)
+    async with _client(db) as lenient_client, _client(strict) as strict_client:
+        accepted = await gql(lenient_client, token, NESTED)
+        refused = await gql(strict_client, token, NESTED)
+        accepted_again = await gql(lenient_client, token, NESTED)
+
+    assert accepted.errors is None and accepted_again.errors is None
+    assert refused.error_codes == ["QUERY_TOO_COMPLEX"]
+
+
+async def test_the_token_limit_is_part_of_what_is_cached(db: Settings) -> None:
+    token = await _owner_token()
+    query = "{ organization { name slug timezone tier } }"
+    tight = dataclasses.replace(db, max_query_tokens=100)
+    async with _client(db) as normal_client, _client(tight) as tight_client:
+        assert (await gql(normal_client, token, query)).errors is None
+        assert (await gql(tight_client, token, query + " " * 10 + "#" * 5)).errors is None
+        padded = "{ organization { " + "name " * 120 + "} }"
+        assert (await gql(normal_client, token, padded)).errors is None
+        assert (await gql(tight_client, token, padded)).error_codes == ["QUERY_TOO_COMPLEX"]
+
+
+def test_the_cache_is_bounded() -> None:
+    assert document_cache.MAX_DOCUMENTS == 256
+    assert len(document_cache._documents) <= document_cache.MAX_DOCUMENTS
