@@ -17,18 +17,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import statistics
 import time
 from typing import Any
 
 import asyncpg
 import httpx
+import orjson
 
 from bench.dashboard_bench import prepare
 from graph.app import create_app
 from models.database import POSTGRES_SERVER_SETTINGS, close_database, init_database
 from settings import Settings
 
+# Besides the dashboard: questions the cubes cannot answer (the full rollup, the raw rows).
+WIDER_QUERY = """
+query Wider($filter: UsageFilter!) {
+  organization {
+    usage(filter: $filter) {
+      breakdown(by: [ENDPOINT]) { endpoint totals { requests } }
+      errors { failedRequests byStatusCode { statusCode count } }
+    }
+  }
+}
+"""
 _PRIMING_RUNS = 5
 _TIMED_RUNS = 15
 
@@ -87,7 +100,13 @@ async def run(args: argparse.Namespace) -> None:
     setup = await prepare(args.rows, args.seed, args.database_url)
     url = "postgresql://" + setup.database_url.split("://", 1)[1]
     big = setup.loaded.big_organization_id
-    statements = await dashboard_statements(setup.database_url, setup.token, setup.dashboard_body)
+    wider = orjson.dumps(
+        {"query": WIDER_QUERY, "variables": {"filter": setup.window.usage_filter()}}
+    )
+    statements = [
+        *await dashboard_statements(setup.database_url, setup.token, setup.dashboard_body),
+        *await dashboard_statements(setup.database_url, setup.token, wider),
+    ]
     admin = await asyncpg.connect(url)
     smallest = await admin.fetchval(
         "SELECT organization_id FROM request_log GROUP BY 1 ORDER BY count(*) LIMIT 1"
@@ -102,7 +121,14 @@ async def run(args: argparse.Namespace) -> None:
     )
     print(f"{'statement':44s} {'service':>9s} {'jit on':>9s} {'generic':>9s} {'defaults':>9s}")
     for sql, values in statements:
-        row = [f"{sql[:42]:44s}"]
+        tables = sorted(set(re.findall(r"FROM (usage_\w+|latency_\w+|request_log)", sql)))
+        dimensions = (
+            "by " + ", ".join(sorted(set(re.findall(r"(\w+) AS d0", sql))))
+            if " AS d0" in sql
+            else "total"
+        )
+        table = next((t for t in tables if t != "request_log"), "request_log")
+        row = [f"{table + ' ' + dimensions:44s}"]
         for settings, prime in variants:
             conn = await asyncpg.connect(url, server_settings=settings)
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 from resolvers.usage_measures import UsageMeasures, fixed_point, growth_percent, percent, ratio
@@ -62,3 +63,15 @@ def test_measures_add_in_place() -> None:
 
     assert total == UsageMeasures(requests=3, input_tokens=5, output_tokens=4)
     assert total.total_tokens == 9
+
+
+def test_add_and_copy_carry_every_measure() -> None:
+    names = [f.name for f in dataclasses.fields(UsageMeasures)]
+    first = UsageMeasures(*range(1, len(names) + 1))
+    second = UsageMeasures(*(100 * n for n in range(1, len(names) + 1)))
+
+    copied = first.copy()
+    first.add(second)
+
+    assert copied == UsageMeasures(*range(1, len(names) + 1)) and copied is not first
+    assert [getattr(first, n) for n in names] == [101 * n for n in range(1, len(names) + 1)]

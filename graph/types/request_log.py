@@ -54,8 +54,9 @@ class RequestLogType(Node):
     # Filled when the page loaded every row's key and member up front (the logs table asks
     # for them on every row): the fields then answer without awaiting, which on a page of
     # 50 saves a hundred asynchronous resolutions.
-    preloaded: strawberry.Private[bool] = False
+    key_preloaded: strawberry.Private[bool] = False
     preloaded_key: strawberry.Private[ApiKey | None] = None
+    member_preloaded: strawberry.Private[bool] = False
     preloaded_member: strawberry.Private[Member | None] = None
 
     @strawberry.field(
@@ -63,7 +64,7 @@ class RequestLogType(Node):
         graphql_type=ApiKeyType | None,
     )
     def api_key(self, info: Info) -> ApiKeyType | Awaitable[ApiKeyType | None] | None:
-        if self.preloaded:
+        if self.key_preloaded:
             return ApiKeyType.from_model(self.preloaded_key) if self.preloaded_key else None
         return self._load_api_key(info)
 
@@ -73,7 +74,7 @@ class RequestLogType(Node):
     def member(self, info: Info) -> MemberType | Awaitable[MemberType | None] | None:
         if self.member_pk is None:
             return None
-        if self.preloaded:
+        if self.member_preloaded:
             return MemberType.from_model(self.preloaded_member) if self.preloaded_member else None
         return self._load_member(info, self.member_pk)
 
@@ -85,10 +86,13 @@ class RequestLogType(Node):
         member = await info.context.loaders.member_by_id.load(member_pk)
         return MemberType.from_model(member) if member else None
 
-    def with_preloaded(self, key: ApiKey | None, member: Member | None) -> RequestLogType:
-        """This log with its key and member already loaded (None: not visible or none)."""
-        self.preloaded, self.preloaded_key, self.preloaded_member = True, key, member
-        return self
+    def preload_key(self, key: ApiKey | None) -> None:
+        """Set the log's key, already loaded (None: not visible to the viewer)."""
+        self.key_preloaded, self.preloaded_key = True, key
+
+    def preload_member(self, member: Member | None) -> None:
+        """Set the log's member, already loaded (None: not visible to the viewer)."""
+        self.member_preloaded, self.preloaded_member = True, member
 
     @classmethod
     def from_model(cls, log: RequestLog, *, show_bodies: bool) -> RequestLogType:

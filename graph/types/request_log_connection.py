@@ -47,10 +47,11 @@ async def resolve_request_logs(
 
     def to_node(log: RequestLog) -> RequestLogType:
         node = RequestLogType.from_model(log, show_bodies=org.log_bodies)
-        if keys is None or members is None:
-            return node
-        member = None if log.member_id is None else members.get(log.member_id)
-        return node.with_preloaded(keys.get(log.api_key_id), member)
+        if keys is not None:
+            node.preload_key(keys.get(log.api_key_id))
+        if members is not None and log.member_id is not None:
+            node.preload_member(members.get(log.member_id))
+        return node
 
     async def count_rows() -> int:
         return await count_request_logs(scope, log_filter)
@@ -61,16 +62,25 @@ async def resolve_request_logs(
 async def _preload(
     info: Info | None, logs: list[RequestLog]
 ) -> tuple[dict[int, ApiKey | None] | None, dict[int, Member | None] | None]:
-    """The page's keys and members when the selection asks for both, else (None, None)."""
-    if info is None or not logs or not {"apiKey", "member"} <= node_fields(info):
+    """The page's keys and members, each when the selection asks for it (else None)."""
+    wanted = node_fields(info) if info is not None and logs else set()
+    if not wanted & {"apiKey", "member"}:
         return None, None
+    assert info is not None
     loaders = info.context.loaders
-    key_ids = sorted({log.api_key_id for log in logs})
-    member_ids = sorted({log.member_id for log in logs if log.member_id is not None})
+    key_ids = sorted({log.api_key_id for log in logs}) if "apiKey" in wanted else []
+    member_ids = (
+        sorted({log.member_id for log in logs if log.member_id is not None})
+        if "member" in wanted
+        else []
+    )
     keys, members = await asyncio.gather(
         loaders.api_key_by_id.load_many(key_ids), loaders.member_by_id.load_many(member_ids)
     )
-    return dict(zip(key_ids, keys, strict=True)), dict(zip(member_ids, members, strict=True))
+    return (
+        dict(zip(key_ids, keys, strict=True)) if "apiKey" in wanted else None,
+        dict(zip(member_ids, members, strict=True)) if "member" in wanted else None,
+    )
 
 
 def node_fields(info: Info) -> set[str]:
