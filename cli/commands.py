@@ -106,7 +106,8 @@ async def create_org_command(args: argparse.Namespace) -> str:
     return f"created organization {org.slug} (id {org.id})"
 
 
-async def _find_org(ref: str) -> Organization:
+async def find_org(ref: str) -> Organization:
+    """The organization by slug or numeric id, or CommandError naming the reference."""
     org = await (
         Organization.get_or_none(id=int(ref))
         if ref.isdigit()
@@ -118,7 +119,7 @@ async def _find_org(ref: str) -> Organization:
 
 
 async def add_member_command(args: argparse.Namespace) -> str:
-    org = await _find_org(args.org)
+    org = await find_org(args.org)
     if "@" not in args.email:
         raise CommandError(f"{args.email!r} is not an email address")
     if await Member.filter(organization_id=org.id, email=args.email).exists():
@@ -131,7 +132,7 @@ async def add_member_command(args: argparse.Namespace) -> str:
 
 
 async def create_token_command(args: argparse.Namespace) -> str:
-    org = await _find_org(args.org)
+    org = await find_org(args.org)
     member: Member | None = None
     if args.member:
         ref = args.member

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
-from cli.commands import CommandError, _find_org
+from cli.commands import CommandError, find_org
 from exports.formats import ExportFormat, Row, RowEncoder
 from exports.request_logs import request_log_export
 from graph.errors import BadUserInputError
@@ -94,7 +94,7 @@ def _pairs(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 async def export_command(args: argparse.Namespace) -> str | None:
     """Write the export; returns a one-line summary when writing to a file."""
-    org = await _find_org(args.org)
+    org = await find_org(args.org)
     scope = Scope.for_organization(org.id)
     export_format = ExportFormat(args.format)
     accepted = TREND_PARAMETERS | BREAKDOWN_PARAMETERS

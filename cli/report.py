@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.commands import CommandError, _find_org
+from cli.commands import CommandError, find_org
 from models.report import ReportKind
 from reports.periods import period_containing, previous_period, report_period
 from reports.producer import produce_report
@@ -45,7 +45,7 @@ def _day(text: str) -> date:
 
 async def report_command(args: argparse.Namespace) -> str:
     """Produce the report; returns what happened, one line per file written."""
-    org = await _find_org(args.org)
+    org = await find_org(args.org)
     kind = ReportKind(args.period.upper())
     tz = ZoneInfo(org.timezone)
     now = datetime.now(UTC)

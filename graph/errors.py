@@ -35,10 +35,6 @@ class CodedError(GraphQLError):
         super().__init__(message, nodes=nodes, extensions={"code": self.code.value, **details})
 
 
-class ForbiddenGraphQLError(CodedError):
-    code = ErrorCode.FORBIDDEN
-
-
 class BadUserInputError(CodedError):
     code = ErrorCode.BAD_USER_INPUT
 
