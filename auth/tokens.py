@@ -89,7 +89,9 @@ async def authenticate(authorization: str | None) -> Viewer:
     """Resolve the caller from an Authorization header; raises TokenError (for a 401)."""
     token = bearer_token(authorization)
     digest = hash_token(token)
-    record = await AccessToken.get_or_none(token_hash=digest).select_related("member")
+    record = await AccessToken.get_or_none(token_hash=digest).select_related(
+        "member", "organization"
+    )
     # The lookup is by hash; comparing again in constant time keeps timing flat anyway.
     if record is None or not hmac.compare_digest(record.token_hash, digest):
         raise TokenError("unknown token")
@@ -106,6 +108,7 @@ async def authenticate(authorization: str | None) -> Viewer:
         member_id=member.id if member else None,
         role=member.role if member else None,
         scopes=record.scope_set(),
+        organization=record.organization,
     )
 
 

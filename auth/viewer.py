@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from models.access_token import Scope
 from models.member import Role
+from models.organization import Organization
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +17,9 @@ class Viewer:
     member_id: int | None
     role: Role | None
     scopes: frozenset[Scope]
+    # The organization's row, read with the token in the same statement: most requests
+    # start at `organization`, and this saves them a round trip.
+    organization: Organization | None = field(default=None, compare=False, repr=False)
 
     @property
     def can_read(self) -> bool:

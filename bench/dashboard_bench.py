@@ -35,6 +35,7 @@ import orjson
 from bench.answer_checks import dashboard_differences, log_page_differences
 from bench.dashboard_queries import (
     DASHBOARD_QUERY,
+    DASHBOARD_QUERY_OBJECTS,
     LOG_PAGE_QUERY,
     DashboardAnswer,
     LogRow,
@@ -185,6 +186,7 @@ class BenchSetup:
     window: Window
     token: str
     dashboard_body: bytes
+    dashboard_objects_body: bytes
     cursor: KeysetCursor | None = None
     page_body: bytes = b""
 
@@ -196,9 +198,9 @@ class BenchSetup:
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    async def requests(self, base_url: str) -> tuple[bytes, bytes]:
-        """The dashboard and page-2 log requests as HTTP bytes (page 1 is fetched once for
-        its cursor)."""
+    async def requests(self, base_url: str) -> tuple[bytes, bytes, bytes]:
+        """The dashboard, page-2 log and object-shaped dashboard requests as HTTP bytes
+        (page 1 is fetched once for its cursor)."""
         http = HttpConnection(base_url)
         first = graphql_body(LOG_PAGE_QUERY, {"filter": self.window.log_filter()})
         response = await http.send(http.request_bytes("/graphql", first, self.auth))
@@ -212,6 +214,7 @@ class BenchSetup:
         requests = (
             http.request_bytes("/graphql", self.dashboard_body, self.auth),
             http.request_bytes("/graphql", self.page_body, self.auth),
+            http.request_bytes("/graphql", self.dashboard_objects_body, self.auth),
         )
         await http.close()
         return requests
@@ -227,8 +230,14 @@ async def prepare(
     org = loaded.big_organization_id
     window = Window.last_30_days(loaded.data_end, await big_org_timezone(loaded.database_url, org))
     token = await owner_token(loaded.database_url, org)
-    body = graphql_body(DASHBOARD_QUERY, {"filter": window.usage_filter()})
-    return BenchSetup(loaded, window, token, body)
+    variables = {"filter": window.usage_filter()}
+    return BenchSetup(
+        loaded,
+        window,
+        token,
+        graphql_body(DASHBOARD_QUERY, variables),
+        graphql_body(DASHBOARD_QUERY_OBJECTS, variables),
+    )
 
 
 async def _checked(http: HttpConnection, request: bytes, what: str) -> bytes:
@@ -243,10 +252,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     setup = await prepare(args.rows, args.seed, args.database_url, reload=args.reload)
     org, window = setup.loaded.big_organization_id, setup.window
     async with running_service(setup.database_url, workers=args.workers) as base_url:
-        dashboard_request, page_request = await setup.requests(base_url)
+        dashboard_request, page_request, objects_request = await setup.requests(base_url)
         http = HttpConnection(base_url)
         dashboard_timing, dashboard_raw = await time_runs(
             lambda: _checked(http, dashboard_request, "dashboard"), args.runs, args.warmup
+        )
+        objects_timing, objects_raw = await time_runs(
+            lambda: _checked(http, objects_request, "dashboard (objects)"), args.runs, args.warmup
         )
         page_timing, page_raw = await time_runs(
             lambda: _checked(http, page_request, "log page"), args.runs, args.warmup
@@ -261,9 +273,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 page_request,
             )
     assert isinstance(dashboard_raw, bytes) and isinstance(page_raw, bytes)
+    assert isinstance(objects_raw, bytes)
     assert setup.cursor is not None
     cursor = (setup.cursor.timestamp, setup.cursor.id)
     service_dashboard = parse_dashboard(graphql_data(dashboard_raw), window.timezone)
+    service_objects = parse_dashboard(graphql_data(objects_raw), window.timezone)
     service_page, _ = parse_log_page(graphql_data(page_raw))
 
     conn = await asyncpg.connect(
@@ -297,6 +311,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "dashboard": asdict(dashboard_timing),
         "dashboard_raw_sql": asdict(ref_timing),
         "dashboard_ratio": ref_timing.median_ms / dashboard_timing.median_ms,
+        "dashboard_objects": asdict(objects_timing),
         "log_page": asdict(page_timing),
         "log_page_raw_sql": asdict(ref_page_timing),
         "statements": counts,
@@ -304,13 +319,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "percentiles_service": service_dashboard.percentiles,
         "percentiles_exact": ref_dashboard.percentiles,
         "dashboard_differences": dashboard_differences(service_dashboard, ref_dashboard),
+        "dashboard_objects_differences": dashboard_differences(service_objects, ref_dashboard),
         "log_page_differences": log_page_differences(service_page, ref_page),
         "load_test": None if load_result is None else load_result.as_dict(),
         "disk_mib": {
             name: round(size / 2**20, 1) for name, size in await disk_usage(setup.database_url)
         },
     }
-    _print_report(report, dashboard_timing, ref_timing, page_timing, ref_page_timing)
+    _print_report(
+        report, dashboard_timing, objects_timing, ref_timing, page_timing, ref_page_timing
+    )
     if load_result is not None:
         print(load_result.summary())
     if args.drop and args.database_url is None:
@@ -321,6 +339,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 def _print_report(
     report: dict[str, Any],
     dashboard: Timing,
+    objects: Timing,
     reference: Timing,
     page: Timing,
     reference_page: Timing,
@@ -330,6 +349,7 @@ def _print_report(
         f"({report['timezone']}); service workers: {report['workers']}"
     )
     print(f"dashboard, service over HTTP : {dashboard}")
+    print(f"  same, trend as objects     : {objects}")
     print(f"dashboard, raw SQL reference : {reference}")
     print(f"  ratio raw SQL / service    : {report['dashboard_ratio']:.1f}x")
     print(f"log page, service over HTTP  : {page}")
@@ -342,6 +362,7 @@ def _print_report(
     )
     for label, problems in (
         ("dashboard", report["dashboard_differences"]),
+        ("dashboard (objects)", report["dashboard_objects_differences"]),
         ("log page", report["log_page_differences"]),
     ):
         if problems:

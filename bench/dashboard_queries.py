@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-DASHBOARD_QUERY = """
+_DASHBOARD = """
 query Dashboard($filter: UsageFilter!) {
   organization {
     usage(filter: $filter) {
@@ -23,8 +23,7 @@ query Dashboard($filter: UsageFilter!) {
         providerCost markup fixedFees customerCost averageLatencyMs
       }
       trend(granularity: DAY, splitBy: MODEL, limit: 12) {
-        buckets { start totals { requests customerCost } }
-        series { model buckets { start totals { requests customerCost } } }
+        TREND
       }
       breakdown(by: [API_KEY], orderBy: {field: COST, direction: DESC}, limit: 20) {
         apiKey { label }
@@ -35,6 +34,18 @@ query Dashboard($filter: UsageFilter!) {
   }
 }
 """
+# The trend as a chart takes it: parallel arrays per series (TrendColumns).
+DASHBOARD_QUERY = _DASHBOARD.replace(
+    "TREND",
+    "columns { start requests customerCost } "
+    "series { model columns { start requests customerCost } }",
+)
+# The same answer with one object per bucket (TrendBucket): 12 x 30 objects.
+DASHBOARD_QUERY_OBJECTS = _DASHBOARD.replace(
+    "TREND",
+    "buckets { start totals { requests customerCost } } "
+    "series { model buckets { start totals { requests customerCost } } }",
+)
 LOG_PAGE_QUERY = """
 query LogPage($filter: UsageFilter!, $after: String) {
   organization {
@@ -123,18 +134,13 @@ def parse_dashboard(data: dict[str, Any], timezone: str) -> DashboardAnswer:
     }
     trend: dict[tuple[str, str], tuple[int, Decimal]] = {}
     for series in usage["trend"]["series"]:
-        for bucket in series["buckets"]:
-            requests = int(bucket["totals"]["requests"])
+        for start, requests, cost in _buckets(series):
             if requests:
-                day = _local_date(bucket["start"], tz)
-                trend[(day, series["model"])] = (
-                    requests,
-                    Decimal(bucket["totals"]["customerCost"]),
-                )
+                trend[(_local_date(start, tz), series["model"])] = (requests, cost)
     trend_totals = {
-        _local_date(b["start"], tz): int(b["totals"]["requests"])
-        for b in usage["trend"]["buckets"]
-        if int(b["totals"]["requests"])
+        _local_date(start, tz): requests
+        for start, requests, _ in _buckets(usage["trend"])
+        if requests
     }
     top_keys = [
         (
@@ -155,6 +161,22 @@ def parse_dashboard(data: dict[str, Any], timezone: str) -> DashboardAnswer:
         latency_method=str(latency["method"]),
         max_relative_error=Decimal(latency["maxRelativeError"]),
     )
+
+
+def _buckets(line: dict[str, Any]) -> list[tuple[str, int, Decimal]]:
+    """(start, requests, customer cost) per bucket, from either trend shape."""
+    if "columns" in line:
+        columns = line["columns"]
+        return [
+            (start, int(requests), Decimal(cost))
+            for start, requests, cost in zip(
+                columns["start"], columns["requests"], columns["customerCost"], strict=True
+            )
+        ]
+    return [
+        (b["start"], int(b["totals"]["requests"]), Decimal(b["totals"]["customerCost"]))
+        for b in line["buckets"]
+    ]
 
 
 def parse_log_page(data: dict[str, Any]) -> tuple[list[LogRow], str | None]:

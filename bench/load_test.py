@@ -195,7 +195,7 @@ async def _main(args: argparse.Namespace) -> None:
     async with running_service(
         setup.database_url, workers=args.workers, pool_max=args.pool_max
     ) as base_url:
-        dashboard_request, page_request = await setup.requests(base_url)
+        dashboard_request, page_request, _ = await setup.requests(base_url)
         # Warm every worker's pool and caches before the clock starts.
         await run_load(
             base_url,

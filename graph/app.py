@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
+
 # strawberry's own HTTP layer (cross_web) raises these; we render them as coded JSON.
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
@@ -77,6 +79,10 @@ def bad_request(reason: str, status_code: int = 400) -> JSONResponse:
 class AizeGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request, response: Response | None) -> Context:  # type: ignore[override]
         return Context(request=request, response=response, viewer=request.state.viewer)
+
+    def encode_json(self, data: object) -> bytes:
+        # orjson: a dashboard answer is ~40 kB; the stdlib encoder took ~1 ms of it.
+        return orjson.dumps(data)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from graph.context import Info
+from graph.execution import AizeExecutor
 from graph.extensions import SCHEMA_EXTENSIONS
 from graph.mutations.alert_rules import AlertRuleMutations
 from graph.mutations.alerts import AlertMutations
@@ -44,7 +45,9 @@ class Query:
         extensions=require(CanRead),
     )
     async def organization(self, info: Info) -> OrganizationType:
-        org = await Organization.get(id=info.context.scope.organization_id)
+        org = info.context.viewer.organization
+        if org is None or org.id != info.context.scope.organization_id:
+            org = await Organization.get(id=info.context.scope.organization_id)
         return OrganizationType.from_model(org)
 
     @strawberry.field(
@@ -96,4 +99,5 @@ schema = AizeSchema(
     # Error codes, query limits, rate limit, timeout: see graph/extensions/__init__.py.
     extensions=SCHEMA_EXTENSIONS,
     config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
+    execution_context_class=AizeExecutor,
 )

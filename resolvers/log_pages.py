@@ -1,23 +1,117 @@
 """Request log pages: newest first, keyset-paginated, through the scope.
 
-A page is two statements: the keyset query picks the page's ids from the index that leads
-with the organization (ORDER BY timestamp DESC, id DESC, LIMIT size + 1), then the rows are
-loaded by primary key. The count of all matching rows is a separate query, run only when a
-client asks for it.
+A page is one statement: the keyset query (ORDER BY timestamp DESC, id DESC, LIMIT size + 1,
+on an index that leads with the organization) returns the page's rows with every column
+the API shows, read into plain `LogRecord`s (no ORM objects: a page of 50 built through the
+ORM cost more than the query itself). The time range in the same statement lets PostgreSQL
+prune the monthly partitions. The count of all matching rows is a separate query, run only
+when a client asks for it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+
 from models.database import Dialect, Params, current_dialect, fetch_all, parse_db_datetime
-from models.request_log import RequestLog
 from resolvers.pagination import KeysetCursor, Page, PageRequest, build_page, keyset_older_than
 from resolvers.scope import LogFilter, Scope, scoped_conditions
+
+# What a page reads of each log (request_log's columns the API shows).
+PAGE_COLUMNS = (
+    "id",
+    "request_id",
+    "api_key_id",
+    "member_id",
+    "timestamp",
+    "model",
+    "provider_model",
+    "endpoint",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "provider_cost_nanos",
+    "markup_nanos",
+    "fixed_fee_nanos",
+    "customer_cost_nanos",
+    "priced",
+    "latency_ms",
+    "status_code",
+    "error_message",
+    "metadata",
+    "request_body",
+    "response_body",
+)
+
+
+@dataclass(slots=True)
+class LogRecord:
+    """One request log as a page reads it (the columns of `PAGE_COLUMNS`)."""
+
+    id: int
+    request_id: UUID
+    api_key_id: int
+    member_id: int | None
+    timestamp: datetime  # aware, UTC
+    model: str
+    provider_model: str
+    endpoint: str
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    provider_cost_nanos: int
+    markup_nanos: int
+    fixed_fee_nanos: int
+    customer_cost_nanos: int
+    priced: bool
+    latency_ms: int
+    status_code: int
+    error_message: str | None
+    metadata: Any
+    request_body: str | None
+    response_body: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> LogRecord:
+        """From a row as either driver returns it (SQLite: text uuid, timestamp and JSON,
+        integer booleans; PostgreSQL through asyncpg: jsonb as text)."""
+        metadata = row["metadata"]
+        return cls(
+            id=int(row["id"]),
+            request_id=row["request_id"]
+            if isinstance(row["request_id"], UUID)
+            else UUID(str(row["request_id"])),
+            api_key_id=row["api_key_id"],
+            member_id=row["member_id"],
+            timestamp=parse_db_datetime(row["timestamp"]),
+            model=row["model"],
+            provider_model=row["provider_model"],
+            endpoint=row["endpoint"],
+            input_tokens=row["input_tokens"],
+            output_tokens=row["output_tokens"],
+            total_tokens=row["total_tokens"],
+            provider_cost_nanos=row["provider_cost_nanos"],
+            markup_nanos=row["markup_nanos"],
+            fixed_fee_nanos=row["fixed_fee_nanos"],
+            customer_cost_nanos=row["customer_cost_nanos"],
+            priced=bool(row["priced"]),
+            latency_ms=row["latency_ms"],
+            status_code=row["status_code"],
+            error_message=row["error_message"],
+            metadata=orjson.loads(metadata) if isinstance(metadata, str | bytes) else metadata,
+            request_body=row["request_body"],
+            response_body=row["response_body"],
+        )
 
 
 def page_query(
     scope: Scope, log_filter: LogFilter, request: PageRequest, dialect: Dialect
 ) -> tuple[str, Params]:
-    """The keyset SQL selecting one page's (id, timestamp), plus its parameters.
+    """The keyset SQL selecting one page's rows (PAGE_COLUMNS), plus its parameters.
 
     Raises ForbiddenError when the filter reaches outside the scope.
     """
@@ -26,7 +120,7 @@ def page_query(
     if request.after is not None:
         conditions.append(keyset_older_than(request.after, params))
     sql = (
-        "SELECT id, timestamp FROM request_log WHERE "
+        f"SELECT {', '.join(PAGE_COLUMNS)} FROM request_log WHERE "
         + " AND ".join(conditions)
         + f" ORDER BY timestamp DESC, id DESC LIMIT {params.add(request.size + 1)}"
     )
@@ -35,22 +129,12 @@ def page_query(
 
 async def request_log_page(
     scope: Scope, log_filter: LogFilter, request: PageRequest
-) -> Page[RequestLog]:
+) -> Page[LogRecord]:
     """One page of the viewer's request logs matching the filter, newest first."""
     sql, params = page_query(scope, log_filter, request, current_dialect())
-    positions = [
-        KeysetCursor(timestamp=parse_db_datetime(row["timestamp"]), id=int(row["id"]))
-        for row in await fetch_all(sql, params)
-    ]
-    position_by_id = {p.id: p for p in positions}
-    by_id: dict[int, RequestLog] = {}
-    if positions:
-        # Loaded through the same scope the keyset query used, never by bare id.
-        loaded = await scope.logs().filter(id__in=list(position_by_id))
-        by_id = {log.id: log for log in loaded}
-    rows = [by_id[p.id] for p in positions if p.id in by_id]
+    rows = [LogRecord.from_row(row) for row in await fetch_all(sql, params)]
     # The cursor keeps the timestamp exactly as the keyset query compared it.
-    return build_page(rows, request, lambda log: position_by_id[log.id])
+    return build_page(rows, request, lambda log: KeysetCursor(log.timestamp, log.id))
 
 
 async def count_request_logs(scope: Scope, log_filter: LogFilter) -> int:

@@ -21,6 +21,7 @@ from bench.answer_checks import (
 )
 from bench.dashboard_queries import (
     DASHBOARD_QUERY,
+    DASHBOARD_QUERY_OBJECTS,
     LOG_PAGE_QUERY,
     Window,
     parse_dashboard,
@@ -97,6 +98,10 @@ async def test_the_service_answers_the_dashboard_and_log_page_as_raw_sql_does(
     organization_id, window, token = await _load(db)
     data = await _graphql(client, token, DASHBOARD_QUERY, filter=window.usage_filter())
     service = parse_dashboard(data, window.timezone)
+    objects = parse_dashboard(
+        await _graphql(client, token, DASHBOARD_QUERY_OBJECTS, filter=window.usage_filter()),
+        window.timezone,
+    )
     first_page, end_cursor = parse_log_page(
         await _graphql(client, token, LOG_PAGE_QUERY, filter=window.log_filter())
     )
@@ -124,6 +129,7 @@ async def test_the_service_answers_the_dashboard_and_log_page_as_raw_sql_does(
     assert len(service.top_keys) == 20 and len(first_page) > 0
     assert service.latency_method == "EXACT"
     assert dashboard_differences(service, reference) == []
+    assert objects == service  # the trend's columns and its bucket objects agree
     assert log_page_differences(first_page, reference_first) == []
     assert log_page_differences(page, reference_page) == []
     assert approximate.latency_method == "APPROXIMATE"

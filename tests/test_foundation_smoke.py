@@ -26,5 +26,5 @@ async def test_query_counter_sees_each_statement(client: httpx.AsyncClient) -> N
     with count_queries() as queries:
         result = await gql(client, token, "{ organization { name members { name } } }")
     assert result.errors is None
-    # token lookup (+ last_used update), organization, members
-    assert queries.count == 4
+    # token lookup with its organization (+ last_used update), members
+    assert queries.count == 3

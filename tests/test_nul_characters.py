@@ -69,3 +69,13 @@ async def test_strings_without_nul_characters_pass(client: httpx.AsyncClient) ->
 
     assert result.errors is None
     assert result.data == {"depositFunds": {"note": "paid in full \u00e9\u4e2d"}}
+
+
+def test_only_a_query_that_could_spell_a_nul_has_its_literals_visited() -> None:
+    from graph.extensions.document_cache import _has_hooks
+    from graph.extensions.nul_characters import nul_rule
+
+    assert not _has_hooks(nul_rule({}, "{ viewer { role } }"))
+    assert _has_hooks(nul_rule({}, '{ viewer(note: "a\\u0000") { role } }'))
+    assert _has_hooks(nul_rule({}, '{ viewer(note: "a\x00") { role } }'))
+    assert _has_hooks(nul_rule({}, None))

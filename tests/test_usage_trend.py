@@ -367,3 +367,62 @@ async def test_series_member_filter_by_id_applies_to_the_split(client: httpx.Asy
 
     assert len(trend["series"]) == 1
     assert trend["series"][0]["member"]["name"] == other.name
+
+
+COLUMNS = """
+query Columns($filter: UsageFilter, $splitBy: UsageDimension) {
+  organization { usage(filter: $filter) {
+    trend(granularity: DAY, splitBy: $splitBy) {
+      buckets { start end totals { requests failed inputTokens totalTokens customerCost
+                                   averageCostPerRequest averageLatencyMs errorRate } }
+      columns { start end requests failed inputTokens totalTokens customerCost
+                averageCostPerRequest averageLatencyMs errorRate }
+      series {
+        model
+        buckets { start totals { requests customerCost } }
+        columns { start requests customerCost }
+      }
+    }
+  } }
+}
+"""
+
+
+async def test_columns_are_the_buckets_as_parallel_arrays(client: httpx.AsyncClient) -> None:
+    org = await make_org(timezone="Asia/Kolkata")
+    owner = await make_member(org, Role.OWNER)
+    key = await make_key(org, owner)
+    await store(
+        make_record(org, key, owner, datetime(2024, 5, 1, 12, tzinfo=UTC), model="gpt-4"),
+        make_record(
+            org, key, owner, datetime(2024, 5, 1, 13, tzinfo=UTC), model="claude", status_code=500
+        ),
+        make_record(org, key, owner, datetime(2024, 5, 3, 2, tzinfo=UTC), model="claude"),
+    )
+    filter = {"from": "2024-05-01T00:00:00+05:30", "to": "2024-05-04T00:00:00+05:30"}
+    result = await gql(client, await make_token(owner), COLUMNS, filter=filter, splitBy="MODEL")
+    trend = _data(result)
+
+    columns = trend["columns"]
+    assert columns["start"] == [
+        "2024-05-01T00:00:00+05:30",
+        "2024-05-02T00:00:00+05:30",
+        "2024-05-03T00:00:00+05:30",
+    ]
+    assert columns["requests"] == [2, 0, 1]
+    assert columns["averageLatencyMs"][1] is None and columns["errorRate"][1] is None
+    assert columns["errorRate"][0] == "50"
+    for name in columns:
+        if name in ("start", "end"):
+            assert [b[name] for b in trend["buckets"]] == columns[name]
+        else:
+            assert [b["totals"][name] for b in trend["buckets"]] == columns[name]
+    by_model = {s["model"]: s for s in trend["series"]}
+    assert set(by_model) == {"gpt-4", "claude"}
+    for series in by_model.values():
+        assert series["columns"]["start"] == columns["start"]
+        assert series["columns"]["requests"] == [b["totals"]["requests"] for b in series["buckets"]]
+        assert series["columns"]["customerCost"] == [
+            b["totals"]["customerCost"] for b in series["buckets"]
+        ]
+    assert by_model["claude"]["columns"]["requests"] == [1, 0, 1]

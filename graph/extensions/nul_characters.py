@@ -23,25 +23,33 @@ MESSAGE = "strings may not contain NUL characters (\\u0000)"
 
 class NulCharacters(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
-        rule = nul_rule(self.execution_context.variables)
+        execution = self.execution_context
+        rule = nul_rule(execution.variables, execution.query)
         self.execution_context.validation_rules = (*self.execution_context.validation_rules, rule)
         yield
 
 
-def nul_rule(variables: Mapping[str, Any] | None) -> type[ValidationRule]:
-    """A validation rule reporting each string literal, and each variable, holding a NUL."""
+def nul_rule(variables: Mapping[str, Any] | None, query: str | None = None) -> type[ValidationRule]:
+    """A validation rule reporting each string literal, and each variable, holding a NUL.
 
-    class NoNulRule(ValidationRule):
+    Given the query text, literals are only visited when the text could spell a NUL (a raw
+    one, or a `\\u` escape): the usual query has neither, and its rule then does all its
+    work when constructed, with no document visit (graph.extensions.document_cache)."""
+
+    class NoNulVariables(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
             for name, value in (variables or {}).items():
                 if contains_nul(value):
                     self.report_error(BadUserInputError(f"Variable '${name}': {MESSAGE}."))
 
+    class NoNulRule(NoNulVariables):
         def enter_string_value(self, node: StringValueNode, *_args: object) -> None:
             if NUL in node.value:
                 self.report_error(BadUserInputError(f"{MESSAGE[0].upper()}{MESSAGE[1:]}.", node))
 
+    if query is not None and NUL not in query and "\\u" not in query:
+        return NoNulVariables
     return NoNulRule
 
 

@@ -19,6 +19,7 @@ from graph.types.node import Node
 from models.api_key import ApiKey
 from models.member import Member
 from models.request_log import RequestLog
+from resolvers.log_pages import LogRecord
 
 
 @strawberry.type(name="RequestLog", description="One gateway call, priced.")
@@ -31,10 +32,24 @@ class RequestLogType(Node):
     input_tokens: int
     output_tokens: int
     total_tokens: int
-    provider_cost: Decimal = strawberry.field(description="USD paid to the provider.")
-    markup: Decimal = strawberry.field(description="USD markup on the provider cost.")
-    fixed_fee: Decimal = strawberry.field(description="USD per-request fee.")
-    customer_cost: Decimal = strawberry.field(description="USD charged: provider+markup+fee.")
+
+    # Money is computed when selected: a page of 50 shows one or two amounts per row.
+    @strawberry.field(description="USD paid to the provider.")
+    def provider_cost(self) -> Decimal:
+        return usd(self.provider_cost_nanos)
+
+    @strawberry.field(description="USD markup on the provider cost.")
+    def markup(self) -> Decimal:
+        return usd(self.markup_nanos)
+
+    @strawberry.field(description="USD per-request fee.")
+    def fixed_fee(self) -> Decimal:
+        return usd(self.fixed_fee_nanos)
+
+    @strawberry.field(description="USD charged: provider+markup+fee.")
+    def customer_cost(self) -> Decimal:
+        return usd(self.customer_cost_nanos)
+
     priced: bool = strawberry.field(
         description="False while no catalog price existed for the model (cost shown as 0)."
     )
@@ -49,6 +64,10 @@ class RequestLogType(Node):
         description="Only when the organization has enabled body logging."
     )
     pk: strawberry.Private[int]
+    provider_cost_nanos: strawberry.Private[int]
+    markup_nanos: strawberry.Private[int]
+    fixed_fee_nanos: strawberry.Private[int]
+    customer_cost_nanos: strawberry.Private[int]
     api_key_pk: strawberry.Private[int]
     member_pk: strawberry.Private[int | None]
     # Filled when the page loaded every row's key and member up front (the logs table asks
@@ -95,7 +114,7 @@ class RequestLogType(Node):
         self.member_preloaded, self.preloaded_member = True, member
 
     @classmethod
-    def from_model(cls, log: RequestLog, *, show_bodies: bool) -> RequestLogType:
+    def from_model(cls, log: RequestLog | LogRecord, *, show_bodies: bool) -> RequestLogType:
         return cls(
             id=strawberry.ID(encode_global_id("RequestLog", log.id)),
             request_id=strawberry.ID(str(log.request_id)),
@@ -106,10 +125,10 @@ class RequestLogType(Node):
             input_tokens=log.input_tokens,
             output_tokens=log.output_tokens,
             total_tokens=log.total_tokens,
-            provider_cost=usd(log.provider_cost_nanos),
-            markup=usd(log.markup_nanos),
-            fixed_fee=usd(log.fixed_fee_nanos),
-            customer_cost=usd(log.customer_cost_nanos),
+            provider_cost_nanos=log.provider_cost_nanos,
+            markup_nanos=log.markup_nanos,
+            fixed_fee_nanos=log.fixed_fee_nanos,
+            customer_cost_nanos=log.customer_cost_nanos,
             priced=log.priced,
             latency_ms=log.latency_ms,
             status_code=log.status_code,

@@ -15,8 +15,7 @@ from graph.types.request_log import RequestLogType
 from models.api_key import ApiKey
 from models.member import Member
 from models.organization import Organization
-from models.request_log import RequestLog
-from resolvers.log_pages import count_request_logs, request_log_page
+from resolvers.log_pages import LogRecord, count_request_logs, request_log_page
 from resolvers.pagination import PageRequest
 from resolvers.scope import Scope
 
@@ -45,7 +44,7 @@ async def resolve_request_logs(
     page = await request_log_page(scope, log_filter, page_request)
     keys, members = await _preload(info, page.rows)
 
-    def to_node(log: RequestLog) -> RequestLogType:
+    def to_node(log: LogRecord) -> RequestLogType:
         node = RequestLogType.from_model(log, show_bodies=org.log_bodies)
         if keys is not None:
             node.preload_key(keys.get(log.api_key_id))
@@ -60,7 +59,7 @@ async def resolve_request_logs(
 
 
 async def _preload(
-    info: Info | None, logs: list[RequestLog]
+    info: Info | None, logs: list[LogRecord]
 ) -> tuple[dict[int, ApiKey | None] | None, dict[int, Member | None] | None]:
     """The page's keys and members, each when the selection asks for it (else None)."""
     wanted = node_fields(info) if info is not None and logs else set()

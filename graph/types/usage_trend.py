@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import strawberry
 
+from graph.scalars import BigInt, usd
 from graph.types.cost_summary import CostSummary
 from graph.types.usage_breakdown import UsageGroupType
 from graph.types.usage_enums import TrendGranularityEnum
 from graph.types.usage_group import dimension_values
 from resolvers.time_slices import Granularity
 from resolvers.usage import Trend, TrendBucket
+from resolvers.usage_measures import UsageMeasures
 
 
 @strawberry.type(
@@ -37,33 +42,155 @@ class TrendBucketType:
         )
 
 
+T = TypeVar("T")
+
+
+@strawberry.type(
+    name="TrendColumns",
+    description=(
+        "The same buckets as parallel arrays, entry i of every array belonging to bucket i "
+        "(the shape chart libraries take). Each metric means what the CostSummary field of the "
+        "same name means, over that bucket's part of the report's range; a 30-day chart with "
+        "12 series costs a few dozen fields instead of thousands."
+    ),
+)
+class TrendColumns:
+    buckets: strawberry.Private[list[TrendBucket]]
+    tz: strawberry.Private[ZoneInfo]
+
+    def _each(self, metric: Callable[[UsageMeasures], T]) -> list[T]:
+        return [metric(bucket.totals) for bucket in self.buckets]
+
+    @strawberry.field(description="Each bucket's start (see TrendBucket.start).")
+    def start(self) -> list[datetime]:
+        return [bucket.start.astimezone(self.tz) for bucket in self.buckets]
+
+    @strawberry.field(description="Each bucket's end.")
+    def end(self) -> list[datetime]:
+        return [bucket.end.astimezone(self.tz) for bucket in self.buckets]
+
+    @strawberry.field
+    def requests(self) -> list[BigInt]:
+        return self._each(lambda m: BigInt(m.requests))
+
+    @strawberry.field
+    def successful(self) -> list[BigInt]:
+        return self._each(lambda m: BigInt(m.successful))
+
+    @strawberry.field
+    def failed(self) -> list[BigInt]:
+        return self._each(lambda m: BigInt(m.failed))
+
+    @strawberry.field
+    def client_errors(self) -> list[BigInt]:
+        return self._each(lambda m: BigInt(m.client_errors))
+
+    @strawberry.field
+    def server_errors(self) -> list[BigInt]:
+        return self._each(lambda m: BigInt(m.server_errors))
+
+    @strawberry.field
+    def input_tokens(self) -> list[BigInt]:
+        return self._each(lambda m: BigInt(m.input_tokens))
+
+    @strawberry.field
+    def output_tokens(self) -> list[BigInt]:
+        return self._each(lambda m: BigInt(m.output_tokens))
+
+    @strawberry.field
+    def total_tokens(self) -> list[BigInt]:
+        return self._each(lambda m: BigInt(m.total_tokens))
+
+    @strawberry.field
+    def unpriced_requests(self) -> list[BigInt]:
+        return self._each(lambda m: BigInt(m.unpriced))
+
+    @strawberry.field
+    def provider_cost(self) -> list[Decimal]:
+        return self._each(lambda m: usd(m.provider_cost_nanos))
+
+    @strawberry.field
+    def markup(self) -> list[Decimal]:
+        return self._each(lambda m: usd(m.markup_nanos))
+
+    @strawberry.field
+    def fixed_fees(self) -> list[Decimal]:
+        return self._each(lambda m: usd(m.fixed_fee_nanos))
+
+    @strawberry.field
+    def customer_cost(self) -> list[Decimal]:
+        return self._each(lambda m: usd(m.customer_cost_nanos))
+
+    @strawberry.field(description="Null entries for buckets without requests.")
+    def average_cost_per_request(self) -> list[Decimal | None]:
+        return self._each(_average_cost)
+
+    @strawberry.field(description="Null entries for buckets without requests.")
+    def average_latency_ms(self) -> list[Decimal | None]:
+        return self._each(lambda m: m.average_latency_ms())
+
+    @strawberry.field(description="Percent; null entries for buckets without requests.")
+    def success_rate(self) -> list[Decimal | None]:
+        return self._each(lambda m: m.success_rate_percent())
+
+    @strawberry.field(description="Percent; null entries for buckets without requests.")
+    def error_rate(self) -> list[Decimal | None]:
+        return self._each(lambda m: m.error_rate_percent())
+
+
+def _average_cost(measures: UsageMeasures) -> Decimal | None:
+    nanos = measures.average_cost_nanos()
+    return None if nanos is None else usd(nanos)
+
+
 @strawberry.type(
     name="TrendSeries",
     description="One group's line on the chart: its values, totals and every bucket.",
 )
 class TrendSeriesType(UsageGroupType):
-    buckets: list[TrendBucketType]
+    bucket_data: strawberry.Private[list[TrendBucket]]
+    tz: strawberry.Private[ZoneInfo]
+
+    @strawberry.field(description="The group's value in every bucket of the trend.")
+    def buckets(self) -> list[TrendBucketType]:
+        return [TrendBucketType.from_bucket(b, self.tz) for b in self.bucket_data]
+
+    @strawberry.field(description="The group's buckets as parallel arrays.")
+    def columns(self) -> TrendColumns:
+        return TrendColumns(buckets=self.bucket_data, tz=self.tz)
 
 
 @strawberry.type(name="UsageTrend", description="Usage over time in local calendar buckets.")
 class UsageTrend:
     granularity: TrendGranularityEnum  # type: ignore[valid-type]
     timezone: str = strawberry.field(description="IANA zone the buckets follow.")
-    buckets: list[TrendBucketType] = strawberry.field(description="All requests, per bucket.")
+    bucket_data: strawberry.Private[list[TrendBucket]]
+    tz: strawberry.Private[ZoneInfo]
+
+    @strawberry.field(description="All requests, per bucket.")
+    def buckets(self) -> list[TrendBucketType]:
+        return [TrendBucketType.from_bucket(b, self.tz) for b in self.bucket_data]
+
     series: list[TrendSeriesType] = strawberry.field(
         description="With `splitBy`: one series per group, top `limit` by customer cost."
     )
+
+    @strawberry.field(description="All requests, per bucket, as parallel arrays.")
+    def columns(self) -> TrendColumns:
+        return TrendColumns(buckets=self.bucket_data, tz=self.tz)
 
     @classmethod
     def from_trend(cls, trend: Trend, tz: ZoneInfo) -> UsageTrend:
         return cls(
             granularity=Granularity(trend.granularity),
             timezone=tz.key,
-            buckets=[TrendBucketType.from_bucket(b, tz) for b in trend.buckets],
+            bucket_data=trend.buckets,
+            tz=tz,
             series=[
                 TrendSeriesType(
                     totals=CostSummary.from_measures(s.group.totals),
-                    buckets=[TrendBucketType.from_bucket(b, tz) for b in s.buckets],
+                    bucket_data=s.buckets,
+                    tz=tz,
                     **dimension_values(s.group.dimensions, s.group.key),
                 )
                 for s in trend.series
