@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import lru_cache
 
 
+# Cached: a page of logs names the same few keys and members row after row.
+@lru_cache(maxsize=8192)
 def encode_global_id(type_name: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 

@@ -16,8 +16,6 @@ from graph.scalars import usd
 from graph.types.api_key import ApiKeyType
 from graph.types.member import MemberType
 from graph.types.node import Node
-from models.api_key import ApiKey
-from models.member import Member
 from models.request_log import RequestLog
 from resolvers.log_pages import LogRecord
 
@@ -74,9 +72,9 @@ class RequestLogType(Node):
     # for them on every row): the fields then answer without awaiting, which on a page of
     # 50 saves a hundred asynchronous resolutions.
     key_preloaded: strawberry.Private[bool] = False
-    preloaded_key: strawberry.Private[ApiKey | None] = None
+    preloaded_key: strawberry.Private[ApiKeyType | None] = None
     member_preloaded: strawberry.Private[bool] = False
-    preloaded_member: strawberry.Private[Member | None] = None
+    preloaded_member: strawberry.Private[MemberType | None] = None
 
     @strawberry.field(
         description="The key used (its label is what the logs table shows).",
@@ -84,7 +82,7 @@ class RequestLogType(Node):
     )
     def api_key(self, info: Info) -> ApiKeyType | Awaitable[ApiKeyType | None] | None:
         if self.key_preloaded:
-            return ApiKeyType.from_model(self.preloaded_key) if self.preloaded_key else None
+            return self.preloaded_key
         return self._load_api_key(info)
 
     @strawberry.field(
@@ -94,7 +92,7 @@ class RequestLogType(Node):
         if self.member_pk is None:
             return None
         if self.member_preloaded:
-            return MemberType.from_model(self.preloaded_member) if self.preloaded_member else None
+            return self.preloaded_member
         return self._load_member(info, self.member_pk)
 
     async def _load_api_key(self, info: Info) -> ApiKeyType | None:
@@ -105,12 +103,14 @@ class RequestLogType(Node):
         member = await info.context.loaders.member_by_id.load(member_pk)
         return MemberType.from_model(member) if member else None
 
-    def preload_key(self, key: ApiKey | None) -> None:
-        """Set the log's key, already loaded (None: not visible to the viewer)."""
+    def preload_key(self, key: ApiKeyType | None) -> None:
+        """Set the log's key, already loaded (None: not visible to the viewer); rows of
+        one page share one object per key."""
         self.key_preloaded, self.preloaded_key = True, key
 
-    def preload_member(self, member: Member | None) -> None:
-        """Set the log's member, already loaded (None: not visible to the viewer)."""
+    def preload_member(self, member: MemberType | None) -> None:
+        """Set the log's member, already loaded (None: not visible to the viewer); rows of
+        one page share one object per member."""
         self.member_preloaded, self.preloaded_member = True, member
 
     @classmethod

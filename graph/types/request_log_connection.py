@@ -10,10 +10,10 @@ from strawberry.types.nodes import SelectedField, Selection
 
 from graph.context import Info
 from graph.inputs.filters import UsageFilter, to_log_filter
+from graph.types.api_key import ApiKeyType
 from graph.types.connection import Connection, connection_from_page
+from graph.types.member import MemberType
 from graph.types.request_log import RequestLogType
-from models.api_key import ApiKey
-from models.member import Member
 from models.organization import Organization
 from resolvers.log_pages import LogRecord, count_request_logs, request_log_page
 from resolvers.pagination import PageRequest
@@ -60,7 +60,7 @@ async def resolve_request_logs(
 
 async def _preload(
     info: Info | None, logs: list[LogRecord]
-) -> tuple[dict[int, ApiKey | None] | None, dict[int, Member | None] | None]:
+) -> tuple[dict[int, ApiKeyType | None] | None, dict[int, MemberType | None] | None]:
     """The page's keys and members, each when the selection asks for it (else None)."""
     wanted = node_fields(info) if info is not None and logs else set()
     if not wanted & {"apiKey", "member"}:
@@ -77,8 +77,18 @@ async def _preload(
         loaders.api_key_by_id.load_many(key_ids), loaders.member_by_id.load_many(member_ids)
     )
     return (
-        dict(zip(key_ids, keys, strict=True)) if "apiKey" in wanted else None,
-        dict(zip(member_ids, members, strict=True)) if "member" in wanted else None,
+        {
+            pk: ApiKeyType.from_model(key) if key else None
+            for pk, key in zip(key_ids, keys, strict=True)
+        }
+        if "apiKey" in wanted
+        else None,
+        {
+            pk: MemberType.from_model(member) if member else None
+            for pk, member in zip(member_ids, members, strict=True)
+        }
+        if "member" in wanted
+        else None,
     )
 
 
