@@ -32,11 +32,19 @@ import orjson
 from auth.tokens import issue_token
 from bench import process_cpu
 from bench.process_cpu import load_average
+from graph.relay import decode_global_id_of
+from ingestion.gc_tuning import tune_for_bulk_ingest
+from ingestion.json_lines import parse_json_lines
+from ingestion.log_row import log_row
+from ingestion.pricing import RecordPricer
+from ingestion.staged_insert import INSERT_LOGS, WRITE_SCRIPT, stage_and_claim
+from ingestion.validation import KeyInfo, OrgDirectory, ValidationRules, validate_record
 from models.access_token import Scope
 from models.api_key import ApiKey
 from models.database import apply_migrations, close_database, init_database
 from models.member import Member, Role
 from models.organization import Organization
+from pricing.catalog import load_default_catalog
 from pricing.money import usd_to_nanos
 from settings import Settings
 
@@ -50,6 +58,9 @@ MODELS = [
 ]
 ENDPOINTS = ["/v1/chat/completions", "/v1/embeddings", "/v1/responses"]
 STATUSES = [200] * 95 + [429, 429, 500, 503, 400]
+ORDERS = ("arrival", "shuffled")
+MARKUP_BPS = 2500  # the bench organization's terms: 25% markup, $0.001 per request
+FIXED_FEE_NANOS = usd_to_nanos("0.001")
 # The bare reference table: request_log's columns and types, no index, no constraint.
 REFERENCE_DDL = """
 CREATE TABLE bench_copy_reference (
@@ -121,6 +132,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure, in this process and one connection, the CPU per record of "
+        "parse + validate + price alone and of the staged SQL write without and with rollups",
+    )
+    parser.add_argument(
+        "--order",
+        choices=ORDERS,
+        default="arrival",
+        help="arrival: records sorted by timestamp, as a gateway serves and flushes them; "
+        "shuffled: timestamps in random order over the two hours (worst case for rollups)",
+    )
     return parser.parse_args(argv)
 
 
@@ -149,8 +173,8 @@ async def create_bench_org(settings: Settings) -> BenchOrg:
         org = await Organization.create(
             name="Bench Org",
             slug=f"bench-{uuid.uuid4().hex[:6]}",
-            markup_bps=2500,
-            fixed_fee_nanos=usd_to_nanos("0.001"),
+            markup_bps=MARKUP_BPS,
+            fixed_fee_nanos=FIXED_FEE_NANOS,
             wallet_balance_nanos=usd_to_nanos("1000000"),
         )
         keys: list[tuple[int, str, int | None]] = []
@@ -173,8 +197,9 @@ async def create_bench_org(settings: Settings) -> BenchOrg:
         await close_database()
 
 
-def generate(org: BenchOrg, count: int, seed: int) -> list[dict[str, Any]]:
-    """Gateway records spread over the last two hours."""
+def generate(org: BenchOrg, count: int, seed: int, order: str) -> list[dict[str, Any]]:
+    """Gateway records spread over the last two hours; with order "arrival" sorted by
+    timestamp (a gateway flushes what it served, oldest first), else in random order."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
     records = []
@@ -199,6 +224,9 @@ def generate(org: BenchOrg, count: int, seed: int) -> list[dict[str, Any]]:
                 "metadata": {"temperature": 0.7, "max_tokens": 1024, "stream": rng.random() < 0.4},
             }
         )
+    if order == "arrival":
+        # Same offset for every record: the ISO strings sort like the instants.
+        records.sort(key=lambda r: str(r["timestamp"]))
     return records
 
 
@@ -312,6 +340,83 @@ async def copy_reference(database_url: str, records: list[dict[str, Any]], org: 
     return elapsed
 
 
+@dataclass(slots=True)
+class Floor:
+    """CPU seconds (whole run) of the parts of ingest measured alone; see measure_floor."""
+
+    service: float  # parse + validate + price in this process
+    sql_log_only: float  # backend: COPY to staging + claim + INSERT INTO request_log
+    sql_with_rollups: float  # backend: the same + the 18 rollup upserts
+
+
+async def measure_floor(
+    database_url: str, bodies: list[bytes], org: BenchOrg, settings: Settings
+) -> Floor:
+    """The floor under the bulk endpoint's CPU per record, measured (not product code):
+    the service's parse + validate + price of every body, in this process; then the staged
+    SQL write of the same records under fresh request ids, one batch per transaction on one
+    connection, once storing only the raw log and once with every rollup (what ingest runs,
+    minus wallet, spend counters and spend control)."""
+    tune_for_bulk_ingest()  # as the service does after start-up
+    directory = OrgDirectory(
+        keys_by_id={key_id: KeyInfo(key_id, owner) for key_id, _, owner in org.keys},
+        keys_by_prefix={prefix: [KeyInfo(key_id, owner)] for key_id, prefix, owner in org.keys},
+        member_ids=frozenset(owner for _, _, owner in org.keys if owner is not None),
+    )
+    rules = ValidationRules.at(
+        datetime.now(UTC), settings.late_arrival_days, False, decode_global_id_of
+    )
+    pricer = RecordPricer(load_default_catalog(), org.organization_id, 2500, usd_to_nanos("0.001"))
+    started = time.process_time()
+    batches = []
+    for body in bodies:
+        parsed, broken = parse_json_lines(body, settings.bulk_max_records)
+        batches.append([pricer.price(validate_record(s.fields, directory, rules)) for s in parsed])
+        if broken:
+            raise RuntimeError(f"bench body has broken lines: {broken[:1]}")
+    service = time.process_time() - started
+    conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        backend = await conn.fetchval("SELECT pg_backend_pid()")
+        seconds = []
+        for script in (INSERT_LOGS, WRITE_SCRIPT):
+            before = process_cpu.cpu_seconds(backend)
+            for batch in batches:
+                for record in batch:
+                    record.request_id = uuid.uuid4()
+                rows = [log_row(r) for r in sorted(batch, key=lambda r: r.request_id.int)]
+                async with conn.transaction():
+                    await stage_and_claim(conn, rows)
+                    await conn.execute(script)
+            seconds.append(process_cpu.cpu_seconds(backend) - before)
+    finally:
+        await conn.close()
+    return Floor(service, *seconds)
+
+
+def print_floor(floor: Floor, records: int, copy_rate: float) -> None:
+    cpus = os.cpu_count() or 1
+    per_record = {
+        "service: parse + validate + price": floor.service,
+        "PostgreSQL: COPY to staging + claim + INSERT request_log": floor.sql_log_only,
+        "PostgreSQL: the same + 18 rollup upserts": floor.sql_with_rollups,
+    }
+    print("floor (one process, one connection, CPU per record):")
+    for name, seconds in per_record.items():
+        print(f"  {name}: {seconds * 1e6 / records:.1f} us")
+    budget = cpus / (0.2 * copy_rate)
+    print(f"  20% of the COPY rate on {cpus} cores leaves {budget * 1e6:.1f} us of CPU per record")
+    for label, sql in (
+        ("raw log only", floor.sql_log_only),
+        ("with rollups", floor.sql_with_rollups),
+    ):
+        ceiling = records * cpus / (floor.service + sql)
+        print(
+            f"  CPU-bound ceiling, {label}: {ceiling:,.0f} records/s "
+            f"({ceiling / copy_rate:.1%} of COPY)"
+        )
+
+
 async def stored_count(database_url: str, organization_id: int) -> int:
     conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
     try:
@@ -328,7 +433,7 @@ async def run(args: argparse.Namespace) -> None:
         settings = Settings.from_env({"AIZE_DATABASE_URL": database_url})
         await apply_migrations(settings)
         org = await create_bench_org(settings)
-        records = generate(org, args.records, args.seed)
+        records = generate(org, args.records, args.seed, args.order)
         bodies = [
             b"\n".join(orjson.dumps(r) for r in records[i : i + args.batch])
             for i in range(0, len(records), args.batch)
@@ -347,12 +452,13 @@ async def run(args: argparse.Namespace) -> None:
         stored = await stored_count(database_url, org.organization_id)
         if stored != len(records):
             raise RuntimeError(f"expected {len(records)} stored logs, found {stored}")
+        floor = await measure_floor(database_url, bodies, org, settings) if args.floor else None
         copy_seconds = await copy_reference(database_url, records, org)
     ingest_rate = len(records) / ingest_seconds
     copy_rate = len(records) / copy_seconds
     print(
         f"records: {len(records)}  batch: {args.batch}  clients: {args.clients}  "
-        f"workers: {args.workers}  cpus: {os.cpu_count()}"
+        f"workers: {args.workers}  order: {args.order}  cpus: {os.cpu_count()}"
     )
     print(f"bulk endpoint (end to end): {ingest_rate:,.0f} records/s ({ingest_seconds:.2f} s)")
     print(f"raw COPY into a bare table: {copy_rate:,.0f} records/s ({copy_seconds:.2f} s)")
@@ -363,6 +469,8 @@ async def run(args: argparse.Namespace) -> None:
             f"PostgreSQL {usage.postgres_seconds * 1e6 / len(records):.1f} us  "
             f"(load average {load_before:.1f} -> {load_after:.1f})"
         )
+    if floor is not None:
+        print_floor(floor, len(records), copy_rate)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -92,21 +92,36 @@ def spend_per_counter(
     records: Sequence[PricedRecord], billing: dict[int, tuple[ZoneInfo, int]]
 ) -> dict[tuple[int, int, datetime], list[int]]:
     """[customer cost nano-USD, requests] per (organization, key or 0, period start UTC)."""
-    counters: dict[tuple[int, int, datetime], list[int]] = defaultdict(lambda: [0, 0])
-    # Periods are a month long: remember the ones seen instead of recomputing per record.
+    per_key: dict[tuple[int, int, datetime], list[int]] = {}
+    # Periods are a month long: remember the ones seen instead of recomputing per record,
+    # and try the last one first (a batch's records are mostly in one period).
     known: dict[int, list[TimeRange]] = defaultdict(list)
+    last_org, last = 0, None
     for record in records:
-        org_id = record.organization_id
-        period = next((p for p in known[org_id] if p.start <= record.timestamp < p.end), None)
-        if period is None:
-            tz, anchor_day = billing[org_id]
-            period = billing_period(record.timestamp, tz, anchor_day)
-            known[org_id].append(period)
-        for key_id in (0, record.api_key_id):
-            counter = counters[(org_id, key_id, period.start)]
+        org_id, at = record.organization_id, record.timestamp
+        if last is None or org_id != last_org or not last.start <= at < last.end:
+            last_org, last = org_id, _period_of(known[org_id], at, billing[org_id])
+        counter = per_key.get((org_id, record.api_key_id, last.start))
+        if counter is None:
+            per_key[(org_id, record.api_key_id, last.start)] = [record.customer_cost_nanos, 1]
+        else:
             counter[0] += record.customer_cost_nanos
             counter[1] += 1
+    counters: dict[tuple[int, int, datetime], list[int]] = defaultdict(lambda: [0, 0])
+    for (org_id, key_id, start), (spend, count) in per_key.items():
+        for counter_key in ((org_id, 0, start), (org_id, key_id, start)):
+            counters[counter_key][0] += spend
+            counters[counter_key][1] += count
     return counters
+
+
+def _period_of(known: list[TimeRange], at: datetime, billing: tuple[ZoneInfo, int]) -> TimeRange:
+    """The billing period containing `at`: one of `known`, else computed and added to it."""
+    period = next((p for p in known if p.start <= at < p.end), None)
+    if period is None:
+        period = billing_period(at, *billing)
+        known.append(period)
+    return period
 
 
 async def billing_settings(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from ingestion.catalog_store import load_catalog
 from ingestion.directory import load_directory, load_org_terms
-from ingestion.pricing import price_record
+from ingestion.pricing import RecordPricer
 from ingestion.records import PricedRecord
 from ingestion.spend_control import after_write
 from ingestion.submission import IngestOutcome, Rejection, Submitted
@@ -47,6 +47,7 @@ async def ingest_batch(
         rules = ValidationRules.at(
             now or datetime.now(UTC), late_arrival_days, terms.log_bodies, decode_id
         )
+        pricer = RecordPricer(catalog, organization_id, terms.markup_bps, terms.fixed_fee_nanos)
         priced: list[PricedRecord] = []
         for index, item in enumerate(batch):
             if index % _YIELD_EVERY == _YIELD_EVERY - 1:
@@ -58,11 +59,7 @@ async def ingest_batch(
             except InvalidRecord as exc:
                 outcome.rejected.append(Rejection(item.position, item.line, exc.field, exc.reason))
                 continue
-            priced.append(
-                price_record(
-                    valid, organization_id, catalog, terms.markup_bps, terms.fixed_fee_nanos
-                )
-            )
+            priced.append(pricer.price(valid))
         written = await write_records(priced, after_write=after_write)
         outcome.accepted = len(written.inserted)
         outcome.duplicates = len(written.duplicates)

@@ -13,14 +13,22 @@ Rules (documented in docs/readme/ingest.md):
 
 from __future__ import annotations
 
-from datetime import datetime
+from bisect import bisect_right
+from datetime import UTC, datetime
 
 from ingestion.records import PricedRecord
 from ingestion.validation import ValidRecord
 from pricing.catalog import ModelPrice, PriceCatalog
-from pricing.cost import CostBreakdown, customer_cost, provider_cost_nanos
+from pricing.cost import (
+    BASIS_POINTS_PER_WHOLE,
+    TOKENS_PER_PRICE_UNIT,
+    CostBreakdown,
+    customer_cost,
+    provider_cost_nanos,
+)
 
-_UNPRICED = CostBreakdown(0, 0, 0, 0)
+_BEGINNING = datetime.min.replace(tzinfo=UTC)
+_END = datetime.max.replace(tzinfo=UTC)
 
 
 def catalog_price(
@@ -57,49 +65,108 @@ def request_cost(
     return customer_cost(provider_cost, markup_bps, fee)
 
 
-def price_record(
-    record: ValidRecord,
-    organization_id: int,
-    catalog: PriceCatalog,
-    markup_bps: int,
-    fixed_fee_nanos: int,
-) -> PricedRecord:
-    """The record with its costs (nano-USD); unpriced records carry zeros and priced=False."""
-    price = (
-        None
-        if record.provider_cost_nanos is not None
-        else catalog_price(catalog, record.provider_model, record.model, record.timestamp)
-    )
-    cost = request_cost(
-        input_tokens=record.input_tokens,
-        output_tokens=record.output_tokens,
-        status_code=record.status_code,
-        price=price,
-        provider_cost=record.provider_cost_nanos,
-        markup_bps=markup_bps,
-        fixed_fee_nanos=fixed_fee_nanos,
-    )
-    amounts = cost or _UNPRICED
-    return PricedRecord(
-        request_id=record.request_id,
-        organization_id=organization_id,
-        api_key_id=record.api_key_id,
-        member_id=record.member_id,
-        timestamp=record.timestamp,
-        model=record.model,
-        provider_model=record.provider_model,
-        endpoint=record.endpoint,
-        input_tokens=record.input_tokens,
-        output_tokens=record.output_tokens,
-        provider_cost_nanos=amounts.provider_cost_nanos,
-        markup_nanos=amounts.markup_nanos,
-        fixed_fee_nanos=amounts.fixed_fee_nanos,
-        customer_cost_nanos=amounts.customer_cost_nanos,
-        priced=cost is not None,
-        latency_ms=record.latency_ms,
-        status_code=record.status_code,
-        error_message=record.error_message,
-        metadata=record.metadata,
-        request_body=record.request_body,
-        response_body=record.response_body,
-    )
+class RecordPricer:
+    """Prices one batch's validated records for one organization, by the rules above.
+
+    Same results as `catalog_price` + `request_cost`, at a fraction of the cost per record: a
+    batch names a handful of (provider model, alias) pairs and its timestamps fall in one
+    or two price versions, so the catalog answer is kept per pair together with the span of
+    time over which it holds, and the arithmetic (whose inputs validation and the catalog
+    already guarantee to be non-negative ints) runs inline.
+    """
+
+    __slots__ = ("_fee", "_markup_bps", "_organization_id", "_spans", "_versions")
+
+    def __init__(
+        self, catalog: PriceCatalog, organization_id: int, markup_bps: int, fixed_fee_nanos: int
+    ) -> None:
+        if markup_bps < 0 or fixed_fee_nanos < 0:
+            raise ValueError("markup and fee must not be negative")
+        self._organization_id = organization_id
+        self._markup_bps = markup_bps
+        self._fee = fixed_fee_nanos
+        versions: dict[str, list[ModelPrice]] = {}
+        for price in catalog.entries():  # sorted by (model, effective_from)
+            versions.setdefault(price.model.casefold(), []).append(price)
+        self._versions = {
+            model: ([p.effective_from for p in prices], prices)
+            for model, prices in versions.items()
+        }
+        # (provider model, alias) -> (from, until, price in effect over [from, until))
+        self._spans: dict[tuple[str, str], tuple[datetime, datetime, ModelPrice | None]] = {}
+
+    def price(self, record: ValidRecord) -> PricedRecord:
+        """The record with its costs (nano-USD); unpriced records carry zeros, priced=False."""
+        provider = record.provider_cost_nanos
+        if provider is None:
+            price = self._catalog_price(record.provider_model, record.model, record.timestamp)
+            if price is not None:
+                provider = _half_even_div(
+                    record.input_tokens * price.input_per_million_nanos
+                    + record.output_tokens * price.output_per_million_nanos,
+                    TOKENS_PER_PRICE_UNIT,
+                )
+        if provider is None:
+            markup = fee = customer = 0
+            provider = 0
+            priced = False
+        else:
+            markup = _half_even_div(provider * self._markup_bps, BASIS_POINTS_PER_WHOLE)
+            fee = self._fee if 200 <= record.status_code < 300 else 0
+            customer = provider + markup + fee
+            priced = True
+        return PricedRecord(
+            record.request_id,
+            self._organization_id,
+            record.api_key_id,
+            record.member_id,
+            record.timestamp,
+            record.model,
+            record.provider_model,
+            record.endpoint,
+            record.input_tokens,
+            record.output_tokens,
+            provider,
+            markup,
+            fee,
+            customer,
+            priced,
+            record.latency_ms,
+            record.status_code,
+            record.error_message,
+            record.metadata,
+            record.request_body,
+            record.response_body,
+        )
+
+    def _catalog_price(self, provider_model: str, model: str, at: datetime) -> ModelPrice | None:
+        """`catalog_price(catalog, provider_model, model, at)`, remembered per pair with
+        the span of time it holds for."""
+        span = self._spans.get((provider_model, model))
+        if span is not None and span[0] <= at < span[1]:
+            return span[2]
+        price, start, end = self._version(provider_model, at)
+        if price is None:
+            price, alias_start, alias_end = self._version(model, at)
+            start, end = max(start, alias_start), min(end, alias_end)
+        self._spans[(provider_model, model)] = (start, end, price)
+        return price
+
+    def _version(self, model: str, at: datetime) -> tuple[ModelPrice | None, datetime, datetime]:
+        """The model's version in effect at `at` (as `PriceCatalog.price_for`) and the span
+        [start, end) between its neighbouring versions' start instants."""
+        starts, prices = self._versions.get(model.casefold(), ((), ()))
+        index = bisect_right(starts, at)
+        start = starts[index - 1] if index else _BEGINNING
+        end = starts[index] if index < len(starts) else _END
+        return (prices[index - 1] if index else None), start, end
+
+
+def _half_even_div(numerator: int, denominator: int) -> int:
+    """`pricing.money.round_half_even_div` for a non-negative numerator and a positive
+    denominator, without its argument checks (the pricer's inputs are validated ints)."""
+    quotient, remainder = divmod(numerator, denominator)
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and quotient & 1):
+        quotient += 1
+    return quotient

@@ -2,10 +2,11 @@
 Python, for every family and grain.
 
 Two uses, one definition:
-- `rollup_script(source)`: ingest's staged path folds a batch of new raw rows (the staging
-  table) into every rollup table with `INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO
-  UPDATE`, in `ROLLUP_ORDER` and key order (text sorted byte-wise, like Python's str order)
-  so both paths lock rollup rows in one order;
+- `rollup_script(source)`: ingest's staged path sums a batch of new raw rows (the staging
+  table) into two small batch aggregates, then folds those into every rollup table with
+  `INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE`, in `ROLLUP_ORDER` and key
+  order (text sorted byte-wise, like Python's str order) so both paths lock rollup rows in
+  one order;
 - `rebuild_statements()`: a bulk load (the benchmark) builds every table from scratch: the
   full rollup's and each latency family's finest grain from `request_log`, every other table
   from a finer or wider one (sums of sums), which reads far fewer rows than scanning the
@@ -15,8 +16,19 @@ Two uses, one definition:
 from __future__ import annotations
 
 from ingestion.rollups import ROLLUP_ORDER
-from models.latency_rollup import LATENCY_FAMILIES, latency_bucket_sql
-from models.rollup import GRAIN_WIDTHS, USAGE_FAMILIES, USAGE_FULL, RollupFamily
+from models.latency_rollup import (
+    LATENCY_BY_MODEL_STATUS,
+    LATENCY_FAMILIES,
+    LATENCY_MEASURES,
+    latency_bucket_sql,
+)
+from models.rollup import (
+    DIMENSION_COLUMNS,
+    GRAIN_WIDTHS,
+    USAGE_FAMILIES,
+    USAGE_FULL,
+    RollupFamily,
+)
 
 _EPOCH = "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
 _INTERVALS = {"quarter": "15 minutes", "hour": "1 hour", "day": "1 day"}
@@ -95,10 +107,17 @@ def rollup_from_raw_sql(
 
 
 def rollup_from_rollup_sql(
-    family: RollupFamily, grain: str, source_family: RollupFamily, source_grain: str
+    family: RollupFamily,
+    grain: str,
+    source_family: RollupFamily,
+    source_grain: str,
+    *,
+    upsert: bool = False,
 ) -> str:
-    """INSERT building `family` at `grain` from an (empty target and a) finer or wider
-    rollup table: its dimensions must include the family's, its grain be no coarser."""
+    """INSERT adding `source_family`'s table at `source_grain` (a finer or wider rollup:
+    its dimensions must include the family's, its grain be no coarser) into `family`'s
+    table at `grain`; with `upsert`, existing rows are incremented (else the target is
+    expected empty)."""
     missing = set(family.dimensions) - set(source_family.dimensions)
     if missing or GRAIN_WIDTHS[source_grain] > GRAIN_WIDTHS[grain]:
         raise ValueError(f"{family.table(grain)} cannot be built from {source_family.name}")
@@ -108,14 +127,59 @@ def rollup_from_rollup_sql(
         *family.dimensions,
     ]
     values = [f"sum({m})" for m in family.measures]
-    return _insert(family, grain, keys, values, source_family.table(source_grain), upsert=False)
+    return _insert(family, grain, keys, values, source_family.table(source_grain), upsert=upsert)
+
+
+# A batch's new rows summed once per quarter and every usage dimension, and per hour, model,
+# status and latency bucket: each rollup table is a projection of one of these, so the
+# batch's raw rows are read (and their latency buckets computed) twice instead of once per
+# table. Temporary tables of the ingest connection, emptied at commit like the staging table.
+BATCH_USAGE = RollupFamily("ingest_batch_usage", DIMENSION_COLUMNS, grains=("quarter",))
+BATCH_LATENCY = RollupFamily(
+    "ingest_batch_latency", LATENCY_BY_MODEL_STATUS.dimensions, LATENCY_MEASURES, ("hour",)
+)
+_COLUMN_TYPES = {
+    "organization_id": "integer",
+    "bucket_start": "timestamptz",
+    "api_key_id": "integer",
+    "member_id": "integer",
+    "model": "varchar(100)",
+    "provider_model": "varchar(100)",
+    "endpoint": "varchar(200)",
+    "status_code": "smallint",
+    "latency_bucket": "smallint",
+}
+
+
+def create_batch_tables_sql() -> str:
+    """CREATE TEMPORARY TABLE IF NOT EXISTS for the batch aggregates (ON COMMIT DELETE ROWS)."""
+    statements = []
+    for family in (BATCH_USAGE, BATCH_LATENCY):
+        columns = [f"{c} {_COLUMN_TYPES[c]} NOT NULL" for c in family.key_columns]
+        columns += [f"{m} bigint NOT NULL" for m in family.measures]
+        statements.append(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {family.table(family.grains[0])} "
+            f"({', '.join(columns)}) ON COMMIT DELETE ROWS"
+        )
+    return ";\n".join(statements)
 
 
 def rollup_script(source: str) -> str:
     """Every rollup upsert for the rows of `source`, in ROLLUP_ORDER, as one script (one
     round trip: rollup rows stay locked until commit, so round trips inside the locked part
-    of a transaction make concurrent batches wait longer)."""
-    return ";\n".join(rollup_from_raw_sql(f, g, source) for f, g in ROLLUP_ORDER)
+    of a transaction make concurrent batches wait longer). `source` is summed into the
+    batch aggregates first (`create_batch_tables_sql()` must have run on the connection);
+    every table is upserted from one of them."""
+    statements = [
+        rollup_from_raw_sql(BATCH_USAGE, "quarter", source, upsert=False),
+        rollup_from_raw_sql(BATCH_LATENCY, "hour", source, upsert=False),
+    ]
+    for family, grain in ROLLUP_ORDER:
+        batch = BATCH_LATENCY if family in LATENCY_FAMILIES else BATCH_USAGE
+        statements.append(
+            rollup_from_rollup_sql(family, grain, batch, batch.grains[0], upsert=True)
+        )
+    return ";\n".join(statements)
 
 
 def rebuild_statements(raw: str = "request_log") -> list[list[str]]:

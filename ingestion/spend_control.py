@@ -52,15 +52,21 @@ async def after_write(conn: BaseDBAsyncClient, inserted: list[PricedRecord]) -> 
     now = datetime.now(UTC)
     orgs = await lock_organizations(conn, sorted({r.organization_id for r in inserted}))
     touched: dict[int, set[tuple[int, datetime]]] = defaultdict(set)
-    # A batch spans one or two periods per organization: find each once, not per record.
+    # A batch spans one or two periods per organization: find each once, not per record,
+    # trying the last one first.
     periods: dict[int, list[TimeRange]] = defaultdict(list)
+    last_org, last = 0, None
+    keys_in: set[tuple[int, int, datetime]] = set()
     for record in inserted:
         org_id, at = record.organization_id, record.timestamp
-        period = next((p for p in periods[org_id] if p.contains(at)), None)
-        if period is None:
-            period = orgs[org_id].period(at)
-            periods[org_id].append(period)
-        touched[org_id].update({(0, period.start), (record.api_key_id, period.start)})
+        if last is None or org_id != last_org or not last.start <= at < last.end:
+            last_org, last = org_id, next((p for p in periods[org_id] if p.contains(at)), None)
+            if last is None:
+                last = orgs[org_id].period(at)
+                periods[org_id].append(last)
+        keys_in.add((org_id, record.api_key_id, last.start))
+    for org_id, key_id, start in keys_in:
+        touched[org_id].update({(0, start), (key_id, start)})
     drafts: list[AlertDraft] = []
     for org_id in sorted(touched):
         org = orgs[org_id]

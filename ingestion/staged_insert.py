@@ -11,8 +11,9 @@ always starts from an empty one. From it:
    batch holding one of the ids makes it wait for that commit, then skip the id) and deletes
    from the staging table the rows whose ids were already stored, returning only those;
 2. one round trip stores the new logs (`INSERT INTO request_log SELECT ...`: no conflict
-   check, the claim already did it) and runs every rollup upsert (usage rollups, cubes and
-   latency histograms, `ingestion/rollup_sql.py`) computed from the new rows only.
+   check, the claim already did it), sums them into two batch aggregates (temporary tables
+   like the staging one) and runs every rollup upsert (usage rollups, cubes and latency
+   histograms, `ingestion/rollup_sql.py`) from those, so from the new rows only.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
+from asyncpg import Connection
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from ingestion.log_row import LOG_COLUMNS, log_row
 from ingestion.records import PricedRecord
-from ingestion.rollup_sql import rollup_script
+from ingestion.rollup_sql import create_batch_tables_sql, rollup_script
 
 _STAGING = "ingest_staging"
 _CREATE_STAGING = f"""
@@ -53,6 +55,8 @@ CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (
     response_body text
 ) ON COMMIT DELETE ROWS
 """
+# The staging table and the batch aggregates the rollups are computed from, in one round trip.
+_CREATE_TABLES = ";\n".join((_CREATE_STAGING, create_batch_tables_sql()))
 _COLUMN_LIST = ", ".join(LOG_COLUMNS)
 # Claims the ids and, in the same statement (one snapshot, one round trip), drops from the
 # staging table the rows whose ids another batch stored first; returns only those ids, so
@@ -67,26 +71,32 @@ _CLAIM = (
     "RETURNING s.request_id) "
     "SELECT request_id FROM dropped"
 )
-_INSERT_LOGS = (
+INSERT_LOGS = (
     f"INSERT INTO request_log ({_COLUMN_LIST}, ingested_at) "
     f"SELECT {_COLUMN_LIST}, now() FROM {_STAGING}"
 )
-# The new logs, then every rollup family and grain computed in SQL from them (one definition,
-# shared with the benchmark's bulk rebuild): one script, one round trip, because rollup rows
+# The new logs, then every rollup family and grain computed in SQL from them
+# (ingestion/rollup_sql.py): one script, one round trip, because rollup rows
 # stay locked until commit and every round trip inside that part makes concurrent batches
 # of the organization wait longer.
-_WRITE_SCRIPT = ";\n".join((_INSERT_LOGS, rollup_script(_STAGING)))
+WRITE_SCRIPT = ";\n".join((INSERT_LOGS, rollup_script(_STAGING)))
 
 
 async def insert_staged(conn: BaseDBAsyncClient, records: Sequence[PricedRecord]) -> set[UUID]:
     """Store the records (unique request ids, sorted) whose ids are new, and roll them up;
-    returns the request ids that were new. Runs inside the caller's transaction."""
+    returns the request ids that were stored before (usually none). Runs inside the
+    caller's transaction."""
     async with conn.acquire_connection() as raw:
-        await raw.execute(_CREATE_STAGING)
-        await raw.copy_records_to_table(
-            _STAGING, records=[log_row(r) for r in records], columns=LOG_COLUMNS
-        )
-        duplicates = {row[0] for row in await raw.fetch(_CLAIM)}
+        duplicates = await stage_and_claim(raw, [log_row(r) for r in records])
         if len(duplicates) < len(records):
-            await raw.execute(_WRITE_SCRIPT)
-    return {r.request_id for r in records} - duplicates
+            await raw.execute(WRITE_SCRIPT)
+    return duplicates
+
+
+async def stage_and_claim(raw: Connection, rows: Sequence[tuple[object, ...]]) -> set[UUID]:
+    """COPY the rows (LOG_COLUMNS, unique request ids, sorted) into the staging table and
+    claim their ids; returns the ids stored before, whose rows left the staging table.
+    Then `WRITE_SCRIPT` (or, to measure the raw log alone, `INSERT_LOGS`) stores the rest."""
+    await raw.execute(_CREATE_TABLES)
+    await raw.copy_records_to_table(_STAGING, records=rows, columns=LOG_COLUMNS)
+    return {row[0] for row in await raw.fetch(_CLAIM)}

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, which adds up
+# over a bulk body's thousands of lines.
+@dataclass(slots=True)
 class Submitted:
     """One record as received, before validation.
 

@@ -48,13 +48,16 @@ async def write_records(
     if not records:
         return WriteResult()
     # One order for every batch: concurrent batches then lock shared rows in the same order.
-    unique: dict[UUID, PricedRecord] = {}
+    # Keyed and sorted by the id's integer value: the order of its bytes (PostgreSQL's uuid
+    # order), and ints hash and compare in C, UUID objects through Python methods.
+    unique: dict[int, PricedRecord] = {}
     repeated: list[PricedRecord] = []
-    for record in sorted(records, key=lambda r: r.request_id.bytes):
-        if record.request_id in unique:
+    for record in sorted(records, key=_id_value):
+        value = record.request_id.int
+        if value in unique:
             repeated.append(record)
         else:
-            unique[record.request_id] = record
+            unique[value] = record
     ordered = list(unique.values())
     result = await with_rollback_retry(lambda: _write_once(ordered, after_write), "ingest batch")
     result.duplicates.extend(repeated)
@@ -65,13 +68,21 @@ async def _write_once(ordered: list[PricedRecord], after_write: AfterWrite | Non
     result = WriteResult()
     async with in_transaction() as conn:
         if dialect_of(conn) is Dialect.POSTGRES:
-            claimed = await insert_staged(conn, ordered)
+            stored_before = await insert_staged(conn, ordered)
+            if stored_before:
+                for record in ordered:
+                    new = record.request_id not in stored_before
+                    (result.inserted if new else result.duplicates).append(record)
+            else:
+                result.inserted = list(ordered)
         else:
             claimed = set()
             for start in range(0, len(ordered), _ROWS_PER_STATEMENT):
                 claimed |= await _claim_values(conn, ordered[start : start + _ROWS_PER_STATEMENT])
-        for record in ordered:
-            (result.inserted if record.request_id in claimed else result.duplicates).append(record)
+            for record in ordered:
+                (result.inserted if record.request_id in claimed else result.duplicates).append(
+                    record
+                )
         if dialect_of(conn) is Dialect.SQLITE:
             for start in range(0, len(result.inserted), _ROWS_PER_STATEMENT):
                 await _insert_values(conn, result.inserted[start : start + _ROWS_PER_STATEMENT])
@@ -82,6 +93,10 @@ async def _write_once(ordered: list[PricedRecord], after_write: AfterWrite | Non
         if after_write is not None:
             await after_write(conn, result.inserted)
     return result
+
+
+def _id_value(record: PricedRecord) -> int:
+    return record.request_id.int
 
 
 async def _claim_values(conn: BaseDBAsyncClient, records: Sequence[PricedRecord]) -> set[UUID]:
