@@ -124,13 +124,14 @@ def sort_groups(
     )
 
 
-def _metric(totals: UsageMeasures, field: BreakdownField) -> Fraction:
+def _metric(totals: UsageMeasures, field: BreakdownField) -> int | Fraction:
+    # Sums compare as ints (a breakdown sorts hundreds of groups); ratios as exact fractions.
     if field is BreakdownField.COST:
-        return Fraction(totals.customer_cost_nanos)
+        return totals.customer_cost_nanos
     if field is BreakdownField.REQUESTS:
-        return Fraction(totals.requests)
+        return totals.requests
     if field is BreakdownField.TOKENS:
-        return Fraction(totals.total_tokens)
+        return totals.total_tokens
     if totals.requests == 0:
         return Fraction(0)
     if field is BreakdownField.AVERAGE_LATENCY:
