@@ -3,6 +3,7 @@ and the same errors (message, path, locations) as graphql-core's full path."""
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 import pytest
@@ -20,9 +21,16 @@ class Never(BasePermission):
         return False
 
 
+@strawberry.enum
+class Colour(Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
 @strawberry.type
 class Item:
     name: str
+    colour: Colour
     maybe: str | None
     tags: list[str]
     scores: list[int | None]
@@ -51,8 +59,15 @@ class Item:
 
 
 ITEMS = [
-    Item(name="a", maybe=None, tags=["x", "y"], scores=[1, None], broken_list=[1, None]),  # type: ignore[list-item]
-    Item(name="b", maybe="m", tags=[], scores=[], broken_list=[]),
+    Item(
+        name="a",
+        colour=Colour.RED,
+        maybe=None,
+        tags=["x", "y"],
+        scores=[1, None],
+        broken_list=[1, None],  # type: ignore[list-item]
+    ),
+    Item(name="b", colour=Colour.BLUE, maybe="m", tags=[], scores=[], broken_list=[]),
 ]
 
 
@@ -126,3 +141,26 @@ def test_no_field_guarded_by_a_permission_takes_the_short_path() -> None:
                 assert (type_name, field_name) not in leaves
     assert ("CostSummary", "customerCost") in leaves
     assert ("TrendColumns", "customerCost") in leaves
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # aliases, the same field twice, __typename, an enum
+        "{ items { first: name second: name __typename colour name } }",
+        # fragments, inline fragments, directives
+        "fragment F on Item { shout tags } "
+        "query { items { ...F ... on Item { maybe } name @include(if: false) "
+        "colour @skip(if: false) } }",
+        # the answer keeps the selection's order when plain and other fields interleave
+        "{ items { withArgument(times: 1) name fails maybe secret shout } }",
+    ],
+)
+async def test_selections_answer_exactly_as_graphql_core_does(query: str) -> None:
+    fast_result, plain_result = await _both(query)
+    assert _errors(fast_result) == _errors(plain_result)
+    assert fast_result.data == plain_result.data
+    if fast_result.data is not None:
+        assert [list(item) for item in fast_result.data["items"]] == [
+            list(item) for item in plain_result.data["items"]
+        ]
