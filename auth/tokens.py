@@ -8,10 +8,18 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from typing import TypeVar
+
+from tortoise.models import Model
 
 from auth.viewer import Viewer
 from models.access_token import AccessToken, Scope
+from models.database import Params, current_dialect, fetch_all
 from models.member import Member
+from models.organization import Organization
+
+ModelT = TypeVar("ModelT", bound=Model)
 
 TOKEN_PREFIX = "aize_"
 _TOKEN_RE = re.compile(r"^aize_[A-Za-z0-9_-]{40}$")
@@ -89,15 +97,13 @@ async def authenticate(authorization: str | None) -> Viewer:
     """Resolve the caller from an Authorization header; raises TokenError (for a 401)."""
     token = bearer_token(authorization)
     digest = hash_token(token)
-    record = await AccessToken.get_or_none(token_hash=digest).select_related(
-        "member", "organization"
-    )
+    found = await _token_with_member_and_organization(digest)
     # The lookup is by hash; comparing again in constant time keeps timing flat anyway.
-    if record is None or not hmac.compare_digest(record.token_hash, digest):
+    if found is None or not hmac.compare_digest(found[0].token_hash, digest):
         raise TokenError("unknown token")
+    record, member, organization = found
     if record.revoked_at is not None:
         raise TokenError("revoked token")
-    member: Member | None = record.member
     now = datetime.now(UTC)
     last_used = record.last_used_at
     if last_used is None or (now - last_used).total_seconds() > _LAST_USED_RESOLUTION_SECONDS:
@@ -108,8 +114,55 @@ async def authenticate(authorization: str | None) -> Viewer:
         member_id=member.id if member else None,
         role=member.role if member else None,
         scopes=record.scope_set(),
-        organization=record.organization,
+        organization=organization,
     )
+
+
+@cache
+def _model_columns(model: type[Model]) -> tuple[str, ...]:
+    """The columns the ORM reads a `model` row from (what `_init_from_db` expects)."""
+    meta = model._meta
+    fields = (*meta.db_native_fields, *meta.db_default_fields, *meta.db_complex_fields)
+    return tuple(sorted(column for column, _, _ in fields))
+
+
+_JOINED = (("t", AccessToken), ("m", Member), ("o", Organization))
+
+
+@cache
+def _token_sql() -> str:
+    """The token, its member and its organization in one statement, each column prefixed by
+    its table's alias (built once: the ORM's query builder cost ~1 ms of CPU per request)."""
+    columns = ", ".join(
+        f'{alias}."{column}" AS "{alias}_{column}"'
+        for alias, model in _JOINED
+        for column in _model_columns(model)
+    )
+    return (
+        f"SELECT {columns} FROM access_token AS t "
+        "JOIN organization AS o ON o.id = t.organization_id "
+        "LEFT JOIN member AS m ON m.id = t.member_id "
+        "WHERE t.token_hash = {digest}"
+    )
+
+
+async def _token_with_member_and_organization(
+    digest: str,
+) -> tuple[AccessToken, Member | None, Organization] | None:
+    params = Params(current_dialect())
+    rows = await fetch_all(_token_sql().format(digest=params.add(digest)), params)
+    if not rows:
+        return None
+    row = rows[0]
+
+    def part(alias: str, model: type[ModelT]) -> ModelT:
+        prefix = f"{alias}_"
+        return model._init_from_db(
+            **{column: row[prefix + column] for column in _model_columns(model)}
+        )
+
+    member = part("m", Member) if row["t_member_id"] is not None else None
+    return part("t", AccessToken), member, part("o", Organization)
 
 
 async def revoke_token(prefix_or_id: str, organization_id: int | None = None) -> AccessToken:
