@@ -9,17 +9,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import TypeVar
-
-from tortoise.models import Model
 
 from auth.viewer import Viewer
 from models.access_token import AccessToken, Scope
-from models.database import Params, current_dialect, fetch_all
+from models.database import Params, current_dialect, fetch_all, model_columns, model_from_row
 from models.member import Member
 from models.organization import Organization
-
-ModelT = TypeVar("ModelT", bound=Model)
 
 TOKEN_PREFIX = "aize_"
 _TOKEN_RE = re.compile(r"^aize_[A-Za-z0-9_-]{40}$")
@@ -118,14 +113,6 @@ async def authenticate(authorization: str | None) -> Viewer:
     )
 
 
-@cache
-def _model_columns(model: type[Model]) -> tuple[str, ...]:
-    """The columns the ORM reads a `model` row from (what `_init_from_db` expects)."""
-    meta = model._meta
-    fields = (*meta.db_native_fields, *meta.db_default_fields, *meta.db_complex_fields)
-    return tuple(sorted(column for column, _, _ in fields))
-
-
 _JOINED = (("t", AccessToken), ("m", Member), ("o", Organization))
 
 
@@ -136,7 +123,7 @@ def _token_sql() -> str:
     columns = ", ".join(
         f'{alias}."{column}" AS "{alias}_{column}"'
         for alias, model in _JOINED
-        for column in _model_columns(model)
+        for column in model_columns(model)
     )
     return (
         f"SELECT {columns} FROM access_token AS t "
@@ -154,15 +141,8 @@ async def _token_with_member_and_organization(
     if not rows:
         return None
     row = rows[0]
-
-    def part(alias: str, model: type[ModelT]) -> ModelT:
-        prefix = f"{alias}_"
-        return model._init_from_db(
-            **{column: row[prefix + column] for column in _model_columns(model)}
-        )
-
-    member = part("m", Member) if row["t_member_id"] is not None else None
-    return part("t", AccessToken), member, part("o", Organization)
+    member = model_from_row(Member, row, "m_") if row["t_member_id"] is not None else None
+    return model_from_row(AccessToken, row, "t_"), member, model_from_row(Organization, row, "o_")
 
 
 async def revoke_token(prefix_or_id: str, organization_id: int | None = None) -> AccessToken:

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.models import Model
 
 from models import MODEL_MODULES
 from settings import Settings
+
+ModelT = TypeVar("ModelT", bound=Model)
 
 log = logging.getLogger("aize.database")
 
@@ -192,3 +196,27 @@ async def fetch_all(
     """Run a read query; rows as dicts."""
     client = conn or connection()
     return list(await client.execute_query_dict(sql, params.values))
+
+
+@cache
+def model_columns(model: type[Model]) -> tuple[str, ...]:
+    """The columns the ORM builds a `model` instance from (what `model_from_row` needs)."""
+    meta = model._meta
+    fields = (*meta.db_native_fields, *meta.db_default_fields, *meta.db_complex_fields)
+    return tuple(sorted(column for column, _, _ in fields))
+
+
+def model_from_row(model: type[ModelT], row: Mapping[str, Any], prefix: str = "") -> ModelT:
+    """A `model` instance from a row holding its `model_columns` (each named `prefix` +
+    column), converted as the ORM converts its own rows."""
+    return model._init_from_db(**{column: row[prefix + column] for column in model_columns(model)})
+
+
+async def load_models(
+    model: type[ModelT], conditions: Sequence[str], params: Params
+) -> list[ModelT]:
+    """The `model` rows matching every condition, with one prebuilt statement (the ORM's query
+    builder costs a term object per value of an IN list, ~1 ms for a page's keys)."""
+    columns = ", ".join(f'"{column}"' for column in model_columns(model))
+    sql = f'SELECT {columns} FROM "{model._meta.db_table}" WHERE ' + " AND ".join(conditions)
+    return [model_from_row(model, row) for row in await fetch_all(sql, params)]
