@@ -5,31 +5,9 @@ from __future__ import annotations
 import orjson
 
 from ingestion.records import PricedRecord
+from models.request_log import LOG_COLUMNS
 
-LOG_COLUMNS = (
-    "request_id",
-    "organization_id",
-    "api_key_id",
-    "member_id",
-    "timestamp",
-    "model",
-    "provider_model",
-    "endpoint",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "provider_cost_nanos",
-    "markup_nanos",
-    "fixed_fee_nanos",
-    "customer_cost_nanos",
-    "priced",
-    "latency_ms",
-    "status_code",
-    "error_message",
-    "metadata",
-    "request_body",
-    "response_body",
-)
+__all__ = ["LOG_COLUMNS", "log_row"]
 
 
 def log_row(record: PricedRecord) -> tuple[object, ...]:

@@ -17,6 +17,33 @@ from tortoise import fields
 from tortoise.indexes import Index, PartialIndex
 from tortoise.models import Model
 
+# request_log's columns as ingest writes them (every one but `id` and `ingested_at`), in the
+# order ingest's rows and COPY use.
+LOG_COLUMNS = (
+    "request_id",
+    "organization_id",
+    "api_key_id",
+    "member_id",
+    "timestamp",
+    "model",
+    "provider_model",
+    "endpoint",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "provider_cost_nanos",
+    "markup_nanos",
+    "fixed_fee_nanos",
+    "customer_cost_nanos",
+    "priced",
+    "latency_ms",
+    "status_code",
+    "error_message",
+    "metadata",
+    "request_body",
+    "response_body",
+)
+
 if TYPE_CHECKING:
     from models.api_key import ApiKey
     from models.member import Member

@@ -18,34 +18,12 @@ from uuid import UUID
 import orjson
 
 from models.database import Dialect, Params, current_dialect, fetch_all, parse_db_datetime
+from models.request_log import LOG_COLUMNS
 from resolvers.pagination import KeysetCursor, Page, PageRequest, build_page, keyset_older_than
 from resolvers.scope import LogFilter, Scope, scoped_conditions
 
-# What a page reads of each log (request_log's columns the API shows).
-PAGE_COLUMNS = (
-    "id",
-    "request_id",
-    "api_key_id",
-    "member_id",
-    "timestamp",
-    "model",
-    "provider_model",
-    "endpoint",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "provider_cost_nanos",
-    "markup_nanos",
-    "fixed_fee_nanos",
-    "customer_cost_nanos",
-    "priced",
-    "latency_ms",
-    "status_code",
-    "error_message",
-    "metadata",
-    "request_body",
-    "response_body",
-)
+# What a page reads of each log: its id and every column ingest writes.
+PAGE_COLUMNS = ("id", *LOG_COLUMNS)
 
 
 @dataclass(slots=True)
