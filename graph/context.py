@@ -26,7 +26,7 @@ class Context:
     cost: CostReport = field(init=False, default_factory=CostReport)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(lambda: self.scope)
+        self.loaders = Loaders(lambda: self.scope, self.viewer.organization)
 
     @cached_property
     def scope(self) -> Scope:

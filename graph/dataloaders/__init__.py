@@ -9,14 +9,19 @@ from graph.dataloaders.alert_delivery import DeliveriesByEventIdLoader
 from graph.dataloaders.api_key import ApiKeyByIdLoader
 from graph.dataloaders.member import MemberByIdLoader
 from graph.dataloaders.usage import UsageBySubjectLoader
+from models.organization import Organization
 from resolvers.scope import Scope
 
 
 class Loaders:
     """Lazily builds each loader on first use, inside the request's event loop."""
 
-    def __init__(self, scope: Callable[[], Scope]) -> None:
+    def __init__(
+        self, scope: Callable[[], Scope], organization: Organization | None = None
+    ) -> None:
         self._scope = scope
+        # The viewer's organization as authentication read it, if it did.
+        self._organization = organization
 
     @cached_property
     def api_key_by_id(self) -> ApiKeyByIdLoader:
@@ -32,4 +37,7 @@ class Loaders:
 
     @cached_property
     def usage_by_subject(self) -> UsageBySubjectLoader:
-        return UsageBySubjectLoader(self._scope())
+        loader = UsageBySubjectLoader(self._scope())
+        if self._organization is not None:
+            loader.prime_organization(self._organization)
+        return loader
