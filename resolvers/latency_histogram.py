@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from models.database import Params, current_dialect, fetch_all
+from models.database import Params, current_dialect, fetch_rows
 from models.latency_rollup import LATENCY_FAMILIES, bucket_value_ms, latency_bucket_sql
 from models.rollup import RollupFamily
 from resolvers.rollup_choice import filtered_columns, smallest_family
@@ -93,7 +93,7 @@ async def read_histograms(
         f"CAST(SUM(scanned) AS BIGINT) AS scanned FROM ({' UNION ALL '.join(branches)}) "
         f"AS branches GROUP BY {keys}"
     )
-    for row in await fetch_all(sql, params):
+    for row in await fetch_rows(sql, params):
         scanned += int(row["scanned"] or 0)
         matched = int(row["matched"] or 0)
         if matched == 0:

@@ -10,6 +10,7 @@ when a client asks for it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,14 @@ from uuid import UUID
 
 import orjson
 
-from models.database import Dialect, Params, current_dialect, fetch_all, parse_db_datetime
+from models.database import (
+    Dialect,
+    Params,
+    current_dialect,
+    fetch_all,
+    fetch_rows,
+    parse_db_datetime,
+)
 from models.request_log import LOG_COLUMNS
 from resolvers.pagination import KeysetCursor, Page, PageRequest, build_page, keyset_older_than
 from resolvers.scope import LogFilter, Scope, scoped_conditions
@@ -54,7 +62,7 @@ class LogRecord:
     response_body: str | None
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> LogRecord:
+    def from_row(cls, row: Mapping[str, Any]) -> LogRecord:
         """From a row as either driver returns it (SQLite: text uuid, timestamp and JSON,
         integer booleans; PostgreSQL through asyncpg: jsonb as text)."""
         metadata = row["metadata"]
@@ -110,7 +118,7 @@ async def request_log_page(
 ) -> Page[LogRecord]:
     """One page of the viewer's request logs matching the filter, newest first."""
     sql, params = page_query(scope, log_filter, request, current_dialect())
-    rows = [LogRecord.from_row(row) for row in await fetch_all(sql, params)]
+    rows = [LogRecord.from_row(row) for row in await fetch_rows(sql, params)]
     # The cursor keeps the timestamp exactly as the keyset query compared it.
     return build_page(rows, request, lambda log: KeysetCursor(log.timestamp, log.id))
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
 
-from models.database import Dialect, Params, current_dialect, fetch_all
+from models.database import Dialect, Params, current_dialect, fetch_rows
 from models.rollup import MEASURE_COLUMNS, USAGE_FAMILIES, USAGE_FULL, RollupFamily
 from resolvers.errors import BadInputError
 from resolvers.periods import TimeRange
@@ -123,7 +123,7 @@ async def read_usage(
     sql = f"SELECT {keys}, {sums} FROM ({inner}) AS branches GROUP BY {keys}"
     by_tag = {_TAGS[branch.grain]: branch for branch in branches}
     set_windows = {number: windows for windows, number in window_sets.items()}
-    for row in await fetch_all(sql, params):
+    for row in await fetch_rows(sql, params):
         tag, slot = int(row["grain"]), int(row["slot"])
         covering = set_windows[slot] if tag == _MERGED else _interval_of(by_tag[tag], slot).windows
         key: GroupKey = tuple(

@@ -7,6 +7,7 @@ decimals rounded half-even only at the ninth decimal place, never floats.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -36,7 +37,7 @@ class UsageMeasures:
     latency_ms_sum: int = 0
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> UsageMeasures:
+    def from_row(cls, row: Mapping[str, Any]) -> UsageMeasures:
         """Measures from a SQL row carrying every MEASURE_COLUMNS column.
 
         PostgreSQL returns SUM(bigint) as Decimal; int() keeps everything an exact int.
