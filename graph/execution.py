@@ -40,7 +40,7 @@ from strawberry.types.field import StrawberryField
 
 # Where strawberry keeps a GraphQL field's own definition (GraphQLCoreConverter.DEFINITION_BACKREF).
 _DEFINITION = "strawberry-definition"
-# Not set: the attribute lookup found nothing (fall back to graphql-core for its error).
+# "Let graphql-core decide": a value the short path does not complete (an error to report).
 _MISSING = object()
 
 
