@@ -20,11 +20,11 @@ from ingestion.records import PricedRecord
 from ingestion.validation import ValidRecord
 from pricing.catalog import ModelPrice, PriceCatalog
 from pricing.cost import (
-    BASIS_POINTS_PER_WHOLE,
-    TOKENS_PER_PRICE_UNIT,
     CostBreakdown,
     customer_cost,
+    markup_of,
     provider_cost_nanos,
+    provider_cost_of,
 )
 
 _BEGINNING = datetime.min.replace(tzinfo=UTC)
@@ -61,8 +61,12 @@ def request_cost(
             price.input_per_million_nanos,
             price.output_per_million_nanos,
         )
-    fee = fixed_fee_nanos if 200 <= status_code < 300 else 0
-    return customer_cost(provider_cost, markup_bps, fee)
+    return customer_cost(provider_cost, markup_bps, fee_for(status_code, fixed_fee_nanos))
+
+
+def fee_for(status_code: int, fixed_fee_nanos: int) -> int:
+    """The organization's fixed fee applies to successful (2xx) requests only."""
+    return fixed_fee_nanos if 200 <= status_code < 300 else 0
 
 
 class RecordPricer:
@@ -71,8 +75,8 @@ class RecordPricer:
     Same results as `catalog_price` + `request_cost`, at a fraction of the cost per record: a
     batch names a handful of (provider model, alias) pairs and its timestamps fall in one
     or two price versions, so the catalog answer is kept per pair together with the span of
-    time over which it holds, and the arithmetic (whose inputs validation and the catalog
-    already guarantee to be non-negative ints) runs inline.
+    time over which it holds, and the arithmetic uses `pricing.cost`'s unchecked forms
+    (validation and the catalog already guarantee non-negative ints).
     """
 
     __slots__ = ("_fee", "_markup_bps", "_organization_id", "_spans", "_versions")
@@ -101,18 +105,19 @@ class RecordPricer:
         if provider is None:
             price = self._catalog_price(record.provider_model, record.model, record.timestamp)
             if price is not None:
-                provider = _half_even_div(
-                    record.input_tokens * price.input_per_million_nanos
-                    + record.output_tokens * price.output_per_million_nanos,
-                    TOKENS_PER_PRICE_UNIT,
+                provider = provider_cost_of(
+                    record.input_tokens,
+                    record.output_tokens,
+                    price.input_per_million_nanos,
+                    price.output_per_million_nanos,
                 )
         if provider is None:
             markup = fee = customer = 0
             provider = 0
             priced = False
         else:
-            markup = _half_even_div(provider * self._markup_bps, BASIS_POINTS_PER_WHOLE)
-            fee = self._fee if 200 <= record.status_code < 300 else 0
+            markup = markup_of(provider, self._markup_bps)
+            fee = fee_for(record.status_code, self._fee)
             customer = provider + markup + fee
             priced = True
         return PricedRecord(
@@ -160,13 +165,3 @@ class RecordPricer:
         start = starts[index - 1] if index else _BEGINNING
         end = starts[index] if index < len(starts) else _END
         return (prices[index - 1] if index else None), start, end
-
-
-def _half_even_div(numerator: int, denominator: int) -> int:
-    """`pricing.money.round_half_even_div` for a non-negative numerator and a positive
-    denominator, without its argument checks (the pricer's inputs are validated ints)."""
-    quotient, remainder = divmod(numerator, denominator)
-    twice = 2 * remainder
-    if twice > denominator or (twice == denominator and quotient & 1):
-        quotient += 1
-    return quotient

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pricing.money import round_half_even_div, to_scaled_int
+from pricing.money import half_even_div_positive, to_scaled_int
 
 __all__ = [
     "BASIS_POINTS_PER_WHOLE",
@@ -53,12 +53,24 @@ def provider_cost_nanos(
     Raises ``ValueError`` for negative token counts or prices, ``TypeError`` for
     non-int arguments.
     """
-    tokens_in = _non_negative_int("input_tokens", input_tokens)
-    tokens_out = _non_negative_int("output_tokens", output_tokens)
-    price_in = _non_negative_int("input_price_per_million_nanos", input_price_per_million_nanos)
-    price_out = _non_negative_int("output_price_per_million_nanos", output_price_per_million_nanos)
-    numerator = tokens_in * price_in + tokens_out * price_out
-    return round_half_even_div(numerator, TOKENS_PER_PRICE_UNIT)
+    return provider_cost_of(
+        _non_negative_int("input_tokens", input_tokens),
+        _non_negative_int("output_tokens", output_tokens),
+        _non_negative_int("input_price_per_million_nanos", input_price_per_million_nanos),
+        _non_negative_int("output_price_per_million_nanos", output_price_per_million_nanos),
+    )
+
+
+def provider_cost_of(input_tokens: int, output_tokens: int, price_in: int, price_out: int) -> int:
+    """`provider_cost_nanos` for arguments already known to be non-negative ints."""
+    numerator = input_tokens * price_in + output_tokens * price_out
+    return half_even_div_positive(numerator, TOKENS_PER_PRICE_UNIT)
+
+
+def markup_of(provider_cost_nanos: int, markup_basis_points: int) -> int:
+    """The markup in nano-USD (provider x bps / 10_000, half to even), for non-negative
+    ints already checked (see `customer_cost`)."""
+    return half_even_div_positive(provider_cost_nanos * markup_basis_points, BASIS_POINTS_PER_WHOLE)
 
 
 def customer_cost(
@@ -73,7 +85,7 @@ def customer_cost(
     provider = _non_negative_int("provider_cost_nanos", provider_cost_nanos)
     bps = _non_negative_int("markup_basis_points", markup_basis_points)
     fee = _non_negative_int("fixed_fee_nanos", fixed_fee_nanos)
-    markup = round_half_even_div(provider * bps, BASIS_POINTS_PER_WHOLE)
+    markup = markup_of(provider, bps)
     return CostBreakdown(
         provider_cost_nanos=provider,
         markup_nanos=markup,

@@ -163,6 +163,13 @@ def round_half_even_div(numerator: int, denominator: int) -> int:
         raise ZeroDivisionError("round_half_even_div: denominator is zero")
     if denominator < 0:
         numerator, denominator = -numerator, -denominator
+    return half_even_div_positive(numerator, denominator)
+
+
+def half_even_div_positive(numerator: int, denominator: int) -> int:
+    """`round_half_even_div` without its checks, for callers whose ints are already
+    validated and whose denominator is positive (ingest prices thousands of records per
+    batch; the checks cost more than the arithmetic)."""
     # divmod floors, so 0 <= remainder < denominator even for negative numerators.
     quotient, remainder = divmod(numerator, denominator)
     twice = 2 * remainder
