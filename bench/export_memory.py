@@ -35,7 +35,8 @@ import httpx
 import orjson
 
 from auth.tokens import issue_token
-from bench.ingest_bench import free_port, scratch_database
+from bench.ingest_bench import scratch_database
+from bench.service import start_service
 from ingestion.records import PricedRecord
 from ingestion.writer import write_records
 from models.api_key import ApiKey
@@ -159,24 +160,8 @@ def _record(
 @asynccontextmanager
 async def service(database_url: str) -> AsyncIterator[tuple[int, str]]:
     """The real app under uvicorn (one worker); yields its pid and base URL."""
-    port = free_port()
-    env = {**os.environ, "AIZE_DATABASE_URL": database_url, "AIZE_LOG_LEVEL": "warning"}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "uvicorn", "--factory", "graph.app:app_from_env",
-        "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
-        env=env,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    process, url = await start_service(database_url)
     try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(300):
-                try:
-                    if (await client.get(f"{url}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("the service did not start")
         yield process.pid, url
     finally:
         process.terminate()

@@ -15,8 +15,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -32,6 +30,7 @@ import orjson
 from auth.tokens import issue_token
 from bench import process_cpu
 from bench.process_cpu import load_average
+from bench.service import start_service
 from graph.relay import decode_global_id_of
 from ingestion.gc_tuning import tune_for_bulk_ingest
 from ingestion.json_lines import parse_json_lines
@@ -228,47 +227,6 @@ def generate(org: BenchOrg, count: int, seed: int, order: str) -> list[dict[str,
         # Same offset for every record: the ISO strings sort like the instants.
         records.sort(key=lambda r: str(r["timestamp"]))
     return records
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-async def start_service(database_url: str, workers: int) -> tuple[asyncio.subprocess.Process, str]:
-    port = free_port()
-    env = {**os.environ, "AIZE_DATABASE_URL": database_url, "AIZE_LOG_LEVEL": "warning"}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "graph.app:app_from_env",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as client:
-        for _ in range(200):
-            try:
-                if (await client.get(f"{url}/healthz")).status_code == 200:
-                    return process, url
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    process.terminate()
-    await process.wait()
-    raise RuntimeError("the service did not start")
 
 
 async def post_all(url: str, token: str, bodies: list[bytes], clients: int) -> float:

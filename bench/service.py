@@ -43,17 +43,38 @@ async def owner_token(database_url: str, organization_id: int) -> str:
 async def running_service(
     database_url: str, workers: int = 1, pool_max: int = 10
 ) -> AsyncIterator[str]:
-    """Start `uvicorn --factory graph.app:app_from_env` and yield its base URL; stops it
-    (and waits for it) on exit."""
+    """Start the service for reading benchmarks (no alert worker, no rate limit) and yield
+    its base URL; stops it (and waits for it) on exit."""
+    process, url = await start_service(
+        database_url,
+        workers,
+        {
+            "AIZE_ALERT_WORKER": "false",
+            "AIZE_DB_POOL_MAX": str(pool_max),
+            "AIZE_RATE_LIMIT_CAPACITY": _UNLIMITED,
+            "AIZE_RATE_LIMIT_REFILL_PER_SECOND": _UNLIMITED,
+        },
+    )
+    try:
+        yield url
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await process.wait()
+
+
+async def start_service(
+    database_url: str, workers: int = 1, settings: dict[str, str] | None = None
+) -> tuple[asyncio.subprocess.Process, str]:
+    """Start `uvicorn --factory graph.app:app_from_env` on a free port with `settings` added
+    to the environment; returns the process (the caller stops it) and its base URL once
+    /healthz answers."""
     port = free_port()
     env = {
         **os.environ,
         "AIZE_DATABASE_URL": database_url,
         "AIZE_LOG_LEVEL": "warning",
-        "AIZE_ALERT_WORKER": "false",
-        "AIZE_DB_POOL_MAX": str(pool_max),
-        "AIZE_RATE_LIMIT_CAPACITY": _UNLIMITED,
-        "AIZE_RATE_LIMIT_REFILL_PER_SECOND": _UNLIMITED,
+        **(settings or {}),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -75,11 +96,12 @@ async def running_service(
     url = f"http://127.0.0.1:{port}"
     try:
         await _wait_healthy(url, process)
-        yield url
-    finally:
+    except BaseException:
         if process.returncode is None:
             process.terminate()
         await process.wait()
+        raise
+    return process, url
 
 
 async def _wait_healthy(url: str, process: asyncio.subprocess.Process) -> None:
