@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from models.api_key import ApiKey
 from models.database import Params, current_dialect, load_models
-from resolvers.scope import Scope
+from resolvers.scope import Scope, in_list
 
 
 async def api_keys_by_ids(scope: Scope, ids: Sequence[int]) -> dict[int, ApiKey]:
@@ -15,7 +15,7 @@ async def api_keys_by_ids(scope: Scope, ids: Sequence[int]) -> dict[int, ApiKey]
     params = Params(current_dialect())
     conditions = [
         *scope.api_key_conditions(params, include_team_keys=True),
-        f"id IN ({params.add_list(tuple(ids))})" if ids else "1 = 0",
+        in_list("id", tuple(ids), params),
     ]
     return {key.id: key for key in await load_models(ApiKey, conditions, params)}
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from models.database import Params, current_dialect, load_models
 from models.member import Member
-from resolvers.scope import Scope
+from resolvers.scope import Scope, in_list
 
 
 async def members_by_ids(scope: Scope, ids: Sequence[int]) -> dict[int, Member]:
@@ -15,7 +15,7 @@ async def members_by_ids(scope: Scope, ids: Sequence[int]) -> dict[int, Member]:
     params = Params(current_dialect())
     conditions = [
         *scope.member_conditions(params),
-        f"id IN ({params.add_list(tuple(ids))})" if ids else "1 = 0",
+        in_list("id", tuple(ids), params),
     ]
     return {member.id: member for member in await load_models(Member, conditions, params)}
 

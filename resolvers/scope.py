@@ -175,15 +175,15 @@ def scoped_conditions(
 def _list_conditions(log_filter: LogFilter, params: Params, prefix: str) -> list[str]:
     conditions: list[str] = []
     if log_filter.models is not None:
-        conditions.append(_in(f"{prefix}model", log_filter.models, params))
+        conditions.append(in_list(f"{prefix}model", log_filter.models, params))
     if log_filter.api_key_ids is not None:
-        conditions.append(_in(f"{prefix}api_key_id", log_filter.api_key_ids, params))
+        conditions.append(in_list(f"{prefix}api_key_id", log_filter.api_key_ids, params))
     if log_filter.member_ids is not None:
-        conditions.append(_in(f"{prefix}member_id", log_filter.member_ids, params))
+        conditions.append(in_list(f"{prefix}member_id", log_filter.member_ids, params))
     if log_filter.status_codes is not None:
-        conditions.append(_in(f"{prefix}status_code", log_filter.status_codes, params))
+        conditions.append(in_list(f"{prefix}status_code", log_filter.status_codes, params))
     if log_filter.endpoints is not None:
-        conditions.append(_in(f"{prefix}endpoint", log_filter.endpoints, params))
+        conditions.append(in_list(f"{prefix}endpoint", log_filter.endpoints, params))
     if log_filter.status_classes is not None:
         column = f"{prefix}status_code"
         ranges = [
@@ -194,8 +194,9 @@ def _list_conditions(log_filter: LogFilter, params: Params, prefix: str) -> list
     return conditions
 
 
-def _in(column: str, values: tuple[object, ...], params: Params) -> str:
-    # An empty list is an explicit "none of these": it matches nothing rather than everything.
+def in_list(column: str, values: tuple[object, ...], params: Params) -> str:
+    """`column IN (...)` for the values. An empty tuple is an explicit "none of these": it
+    matches no row rather than every row."""
     if not values:
         return "1 = 0"
     return f"{column} IN ({params.add_list(values)})"
