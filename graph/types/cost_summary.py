@@ -85,8 +85,7 @@ class CostSummary:
         description="customerCost / requests in USD, rounded half-even to 9 decimals."
     )
     def average_cost_per_request(self) -> Decimal | None:
-        average_cost = self.measures.average_cost_nanos()
-        return None if average_cost is None else usd(average_cost)
+        return average_cost_usd(self.measures)
 
     @strawberry.field(description="Mean latency in milliseconds, rounded half-even to 9 decimals.")
     def average_latency_ms(self) -> Decimal | None:
@@ -101,3 +100,9 @@ class CostSummary:
     @classmethod
     def from_measures(cls, measures: UsageMeasures) -> CostSummary:
         return cls(measures=measures)
+
+
+def average_cost_usd(measures: UsageMeasures) -> Decimal | None:
+    """customerCost / requests in USD (rounded half-even to the nano); None without requests."""
+    nanos = measures.average_cost_nanos()
+    return None if nanos is None else usd(nanos)

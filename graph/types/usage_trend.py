@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import strawberry
 
 from graph.scalars import BigInt, usd
-from graph.types.cost_summary import CostSummary
+from graph.types.cost_summary import CostSummary, average_cost_usd
 from graph.types.usage_breakdown import UsageGroupType
 from graph.types.usage_enums import TrendGranularityEnum
 from graph.types.usage_group import dimension_values
@@ -123,7 +123,7 @@ class TrendColumns:
 
     @strawberry.field(description="Null entries for buckets without requests.")
     def average_cost_per_request(self) -> list[Decimal | None]:
-        return self._each(_average_cost)
+        return self._each(average_cost_usd)
 
     @strawberry.field(description="Null entries for buckets without requests.")
     def average_latency_ms(self) -> list[Decimal | None]:
@@ -136,11 +136,6 @@ class TrendColumns:
     @strawberry.field(description="Percent; null entries for buckets without requests.")
     def error_rate(self) -> list[Decimal | None]:
         return self._each(lambda m: m.error_rate_percent())
-
-
-def _average_cost(measures: UsageMeasures) -> Decimal | None:
-    nanos = measures.average_cost_nanos()
-    return None if nanos is None else usd(nanos)
 
 
 @strawberry.type(
