@@ -12,7 +12,7 @@ from functools import cache
 
 from auth.viewer import Viewer
 from models.access_token import AccessToken, Scope
-from models.database import Params, current_dialect, fetch_all, model_columns, model_from_row
+from models.database import Params, current_dialect, fetch_rows, model_columns, model_from_row
 from models.member import Member
 from models.organization import Organization
 
@@ -137,7 +137,7 @@ async def _token_with_member_and_organization(
     digest: str,
 ) -> tuple[AccessToken, Member | None, Organization] | None:
     params = Params(current_dialect())
-    rows = await fetch_all(_token_sql().format(digest=params.add(digest)), params)
+    rows = await fetch_rows(_token_sql().format(digest=params.add(digest)), params)
     if not rows:
         return None
     row = rows[0]

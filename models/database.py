@@ -232,4 +232,4 @@ async def load_models(
     builder costs a term object per value of an IN list, ~1 ms for a page's keys)."""
     columns = ", ".join(f'"{column}"' for column in model_columns(model))
     sql = f'SELECT {columns} FROM "{model._meta.db_table}" WHERE ' + " AND ".join(conditions)
-    return [model_from_row(model, row) for row in await fetch_all(sql, params)]
+    return [model_from_row(model, row) for row in await fetch_rows(sql, params)]
