@@ -145,6 +145,35 @@ def fragments_of(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     }
 
 
+class FragmentMeasure:
+    """A number measured over a document's selection sets (nesting depth, aliases...), in
+    which each fragment is measured once however often it is spread, and a fragment cycle
+    or an unknown fragment counts 0 (graphql-core's own rules report those). Subclasses
+    define `selection_set` and call `fragment` for spreads."""
+
+    def __init__(self, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
+        self.fragments = fragments
+        self.memo: dict[str, int] = {}
+        self.active: set[str] = set()
+
+    def selection_set(self, selection_set: SelectionSetNode | None) -> int:
+        raise NotImplementedError
+
+    def fragment(self, name: str) -> int:
+        if name in self.memo:
+            return self.memo[name]
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self.active:
+            return 0
+        self.active.add(name)
+        try:
+            measured = self.selection_set(fragment.selection_set)
+        finally:
+            self.active.discard(name)
+        self.memo[name] = measured
+        return measured
+
+
 def operations_of(document: DocumentNode) -> list[OperationDefinitionNode]:
     return [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
 

@@ -9,11 +9,10 @@ when the expanded query would be exponentially large.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from graphql import (
     FieldNode,
-    FragmentDefinitionNode,
     FragmentSpreadNode,
     InlineFragmentNode,
     SelectionSetNode,
@@ -24,7 +23,7 @@ from strawberry.extensions import SchemaExtension
 
 from graph.errors import QueryTooComplexError
 from graph.extensions.request_state import query_limits
-from graph.limits import fragments_of, operations_of
+from graph.limits import FragmentMeasure, fragments_of, operations_of
 
 
 class AliasLimit(SchemaExtension):
@@ -58,11 +57,8 @@ def alias_rule(max_aliases: int) -> type[ValidationRule]:
     return MaxAliasesRule
 
 
-class _AliasCount:
-    def __init__(self, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
-        self.fragments = fragments
-        self.memo: dict[str, int] = {}
-        self.active: set[str] = set()
+class _AliasCount(FragmentMeasure):
+    """Aliased fields, fragments counted once per spread."""
 
     def selection_set(self, selection_set: SelectionSetNode | None) -> int:
         if selection_set is None:
@@ -76,17 +72,3 @@ class _AliasCount:
             elif isinstance(selection, FragmentSpreadNode):
                 total += self.fragment(selection.name.value)
         return total
-
-    def fragment(self, name: str) -> int:
-        if name in self.memo:
-            return self.memo[name]
-        fragment = self.fragments.get(name)
-        if fragment is None or name in self.active:
-            return 0  # unknown or cyclic: graphql-core's own rules report those
-        self.active.add(name)
-        try:
-            count = self.selection_set(fragment.selection_set)
-        finally:
-            self.active.discard(name)
-        self.memo[name] = count
-        return count

@@ -8,11 +8,10 @@ query nests `ofType` deeper than any data query, and its size is bounded by the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from graphql import (
     FieldNode,
-    FragmentDefinitionNode,
     FragmentSpreadNode,
     InlineFragmentNode,
     SelectionSetNode,
@@ -23,7 +22,7 @@ from strawberry.extensions import SchemaExtension
 
 from graph.errors import QueryTooComplexError
 from graph.extensions.request_state import query_limits
-from graph.limits import fragments_of, operations_of
+from graph.limits import FragmentMeasure, fragments_of, operations_of
 
 
 class QueryDepthLimit(SchemaExtension):
@@ -57,13 +56,8 @@ def depth_rule(max_depth: int) -> type[ValidationRule]:
     return MaxDepthRule
 
 
-class _DepthMeasure:
-    def __init__(self, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
-        self.fragments = fragments
-        # Each fragment is measured once however often it is spread; cycles count 0
-        # (graphql-core's NoFragmentCycles rule reports them).
-        self.memo: dict[str, int] = {}
-        self.active: set[str] = set()
+class _DepthMeasure(FragmentMeasure):
+    """The deepest chain of fields (introspection fields not counted)."""
 
     def selection_set(self, selection_set: SelectionSetNode | None) -> int:
         if selection_set is None:
@@ -82,17 +76,3 @@ class _DepthMeasure:
                 continue
             deepest = max(deepest, depth)
         return deepest
-
-    def fragment(self, name: str) -> int:
-        if name in self.memo:
-            return self.memo[name]
-        fragment = self.fragments.get(name)
-        if fragment is None or name in self.active:
-            return 0
-        self.active.add(name)
-        try:
-            depth = self.selection_set(fragment.selection_set)
-        finally:
-            self.active.discard(name)
-        self.memo[name] = depth
-        return depth
