@@ -136,7 +136,7 @@ async def _read(subject: Subject, windows: list[TimeRange]) -> list[UsageMeasure
         timezone=subject.timezone,
         api_key_ids=None if subject.api_key_id is None else (subject.api_key_id,),
     )
-    results = await read_usage(scope, log_filter, [decompose(w) for w in windows])
+    results = await read_usage(scope, log_filter, [decompose(w, signed=True) for w in windows])
     measured = []
     for groups in results:
         total = UsageMeasures()

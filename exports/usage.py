@@ -186,7 +186,9 @@ async def breakdown_groups(
     require_breakdown_access(scope, "Cost breakdowns")
     if limit is not None:
         check_limit(limit)
-    [by_group] = await read_usage(scope, log_filter, [decompose(log_filter.time_range)], dimensions)
+    [by_group] = await read_usage(
+        scope, log_filter, [decompose(log_filter.time_range, signed=True)], dimensions
+    )
     groups = [UsageGroup(dimensions, key, totals) for key, totals in by_group.items()]
     ordered = sort_groups(groups, order_by, direction)
     return ordered if limit is None else ordered[:limit]

@@ -89,6 +89,6 @@ async def current_spend(scope: Scope, org: Organization, now: datetime) -> Curre
     tz = ZoneInfo(org.timezone)
     period = billing_period(now, tz, org.billing_anchor_day)
     log_filter = LogFilter(time_range=period, timezone=tz)
-    [by_group] = await read_usage(scope, log_filter, [decompose(period)])
+    [by_group] = await read_usage(scope, log_filter, [decompose(period, signed=True)])
     budget = org.monthly_budget_nanos if scope.sees_team else None
     return CurrentSpend(period, tz, by_group.get((), UsageMeasures()), budget)

@@ -2,10 +2,12 @@
 
 One SQL statement reads the histogram of a filter's range: the whole UTC days (and hours,
 where the family keeps them) from a `latency_hist*` family's tables, the edges from `request_log`
-(bucketing each raw latency with the same integer formula). Each row reports two counts:
-the requests matching the whole filter, and every request of the organization in the
-range (what an exact computation would have to scan), so the caller can decide between the
-exact method and the histogram from the same read.
+(bucketing each raw latency with the same integer formula). The range is decomposed signed
+(`decompose(..., signed=True)`): a New York month reads whole UTC days, minus the hours before
+its first local midnight and plus those after its last, subtracted rows counting negatively.
+Each row reports two counts: the requests matching the whole filter, and every request of the
+organization in the range (what an exact computation would have to scan), so the caller can
+decide between the exact method and the histogram from the same read.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from dataclasses import dataclass, field
 
 from models.database import Params, current_dialect, fetch_rows
 from models.latency_rollup import LATENCY_FAMILIES, bucket_value_ms, latency_bucket_sql
-from models.rollup import RollupFamily
+from models.rollup import GRAIN_WIDTHS, RollupFamily
 from resolvers.rollup_choice import filtered_columns, smallest_family
+from resolvers.rollup_reader import in_time_ranges
 from resolvers.scope import LogFilter, Scope, scoped_conditions
-from resolvers.time_slices import Grain, TimeSlice, decompose, slices_by_grain
+from resolvers.time_slices import Grain, TimeSlice, decompose
 from resolvers.usage_dimensions import GroupKey, UsageDimension, normalize_group_value
 
 
@@ -73,14 +76,16 @@ async def read_histograms(
     """The latency histograms of the filter's range per group of `dimension` (key `()`
     when ungrouped), in one SQL statement."""
     grains = [Grain(grain.upper()) for grain in family.grains]
-    by_grain = slices_by_grain(decompose(log_filter.time_range, grains))
+    # One branch per grain and sign: a signed slice's rows are subtracted.
+    pieces: dict[tuple[Grain, int], list[TimeSlice]] = {}
+    for piece in decompose(log_filter.time_range, grains, signed=True):
+        pieces.setdefault((piece.grain, piece.sign), []).append(piece)
     params = Params(current_dialect())
     # Without conditions beyond the scope, every request read matches.
     filtered = bool(filtered_columns(scope, log_filter))
     branches = [
-        _branch_sql(grain, slices, family, scope, log_filter, dimension, filtered, params)
-        for grain, slices in by_grain.items()
-        if slices
+        _branch_sql(grain, sign, slices, family, scope, log_filter, dimension, filtered, params)
+        for (grain, sign), slices in pieces.items()
     ]
     groups: dict[GroupKey, Histogram] = defaultdict(Histogram)
     scanned = 0
@@ -108,6 +113,7 @@ async def read_histograms(
 
 def _branch_sql(
     grain: Grain,
+    sign: int,
     slices: list[TimeSlice],
     family: RollupFamily,
     scope: Scope,
@@ -118,30 +124,26 @@ def _branch_sql(
 ) -> str:
     raw = grain is Grain.RAW
     requests, latency = ("1", "latency_ms") if raw else ("requests", "latency_ms_sum")
-    matched, matched_latency = f"SUM({requests})", f"SUM({latency})"
+    if sign < 0:
+        requests, latency = f"-{requests}", f"-{latency}"
+    matched, matched_latency = requests, latency
     if filtered:
         # Placeholders are numbered in text order: SELECT first, then WHERE.
         matches = " AND ".join(scoped_conditions(scope, log_filter, params, time_column=None))
-        matched = f"SUM(CASE WHEN {matches} THEN {requests} ELSE 0 END)"
+        matched = f"CASE WHEN {matches} THEN {requests} ELSE 0 END"
         matches = " AND ".join(scoped_conditions(scope, log_filter, params, time_column=None))
-        matched_latency = f"SUM(CASE WHEN {matches} THEN {latency} ELSE 0 END)"
+        matched_latency = f"CASE WHEN {matches} THEN {latency} ELSE 0 END"
     columns = [
         f"{dimension.raw_expression() if raw else dimension.column} AS d0" if dimension else "",
         f"{latency_bucket_sql('latency_ms') if raw else 'latency_bucket'} AS bucket",
         f"{matched} AS matched",
         f"{matched_latency} AS latency_sum",
-        f"SUM({requests}) AS scanned",
+        f"{requests} AS scanned",
     ]
     time_column = "timestamp" if raw else "bucket_start"
     where = scoped_conditions(scope, None, params)
-    ranges = [
-        f"({time_column} >= {params.add(s.start)} AND {time_column} < {params.add(s.end)})"
-        for s in slices
-    ]
-    where.append("(" + " OR ".join(ranges) + ")")
+    step = None if raw else GRAIN_WIDTHS[grain.value.lower()]
+    where.append(in_time_ranges(time_column, [(s.start, s.end) for s in slices], params, step))
     table = "request_log" if raw else family.table(grain.value.lower())
-    group_by = "1, 2" if dimension else "1"
-    return (
-        f"SELECT {', '.join(c for c in columns if c)} FROM {table} "
-        f"WHERE {' AND '.join(where)} GROUP BY {group_by}"
-    )
+    # Rows, not sums: the outer GROUP BY sums every branch in one aggregation.
+    return f"SELECT {', '.join(c for c in columns if c)} FROM {table} WHERE {' AND '.join(where)}"

@@ -6,31 +6,36 @@ sub-quarter RAW edges read from `request_log`. The family is the smallest one ha
 dimension the question groups or filters on (`resolvers.rollup_choice`): a tenant-wide
 total reads the (model, status_code) cube, a breakdown by key the key cube, anything
 touching provider model or endpoint the full rollup. The statement is a UNION ALL with one
-branch per grain in use; each branch tags its rows with a slot that says which windows they
-belong to:
+branch per grain in use, each branch's rows (rollup rows, or raw rows as one request each)
+tagged with a slot that says which windows they belong to, and one outer GROUP BY:
 
 - a slot from a CASE over the grain's elementary intervals (the pieces between every window
   boundary) when there are few of them: the number of the set of windows covering the
-  interval, the same numbering in every branch, so an outer GROUP BY merges the branches
-  and returns one row per window set and group; or
+  interval, the same numbering in every branch. When every branch is slotted so, the
+  statement returns one row per window and group: a slot that is one window counts there,
+  and otherwise a VALUES list maps the slot to its windows and signs; or
 - the rollup bucket's start as Unix seconds when there are many (long HOUR trends), mapped
   to the windows in Python by binary search, so the SQL stays short.
 
 Windows may overlap (a comparison reads this period and the previous one together): a row
-counts once in every window that covers it. All sums are Python ints (cast to BIGINT in
-SQL: PostgreSQL's SUM of a BIGINT is a NUMERIC, several times slower to decode).
+counts once in every window that covers it. A window's signed slices (`decompose(...,
+signed=True)`) are subtracted: a row covered by one is taken away from that window's sums.
+All sums are Python ints (cast to BIGINT in SQL: PostgreSQL's SUM of a BIGINT is a NUMERIC,
+several times slower to decode).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from operator import itemgetter
+from typing import Any
 
-from models.database import Dialect, Params, current_dialect, fetch_rows
-from models.rollup import MEASURE_COLUMNS, USAGE_FAMILIES, USAGE_FULL, RollupFamily
+from models.database import Dialect, Params, current_dialect, fetch_rows, to_utc
+from models.rollup import GRAIN_WIDTHS, MEASURE_COLUMNS, USAGE_FAMILIES, USAGE_FULL, RollupFamily
 from resolvers.errors import BadInputError
 from resolvers.periods import TimeRange
 from resolvers.rollup_choice import filtered_columns, smallest_family
@@ -47,35 +52,55 @@ _MERGED = -1
 # Up to this many elementary intervals a grain's slot is a CASE index; beyond it, the
 # bucket start (a CASE with hundreds of arms would be evaluated for every row).
 _MAX_CASE_ARMS = 64
+# Up to this many bucket starts, a grain's scattered runs are read as a list (see _in_intervals).
+_MAX_LISTED_BUCKETS = 2_000
 # Both drivers cap bound parameters near 32767; refuse clearly well before that.
 _MAX_PARAMETERS = 30_000
 
-# What each rollup measure column sums, computed from raw request_log rows.
+# What one raw request_log row adds to each rollup measure column.
 _RAW_MEASURES: dict[str, str] = {
-    "requests": "COUNT(*)",
-    "successful": "SUM(CASE WHEN status_code >= 200 AND status_code < 300 THEN 1 ELSE 0 END)",
-    "client_errors": "SUM(CASE WHEN status_code >= 400 AND status_code < 500 THEN 1 ELSE 0 END)",
-    "server_errors": "SUM(CASE WHEN status_code >= 500 AND status_code < 600 THEN 1 ELSE 0 END)",
-    "unpriced": "SUM(CASE WHEN priced THEN 0 ELSE 1 END)",
-    "input_tokens": "SUM(input_tokens)",
-    "output_tokens": "SUM(output_tokens)",
-    "provider_cost_nanos": "SUM(provider_cost_nanos)",
-    "markup_nanos": "SUM(markup_nanos)",
-    "fixed_fee_nanos": "SUM(fixed_fee_nanos)",
-    "customer_cost_nanos": "SUM(customer_cost_nanos)",
-    "latency_ms_sum": "SUM(latency_ms)",
+    "requests": "1",
+    "successful": "CASE WHEN status_code >= 200 AND status_code < 300 THEN 1 ELSE 0 END",
+    "client_errors": "CASE WHEN status_code >= 400 AND status_code < 500 THEN 1 ELSE 0 END",
+    "server_errors": "CASE WHEN status_code >= 500 AND status_code < 600 THEN 1 ELSE 0 END",
+    "unpriced": "CASE WHEN priced THEN 0 ELSE 1 END",
+    "input_tokens": "input_tokens",
+    "output_tokens": "output_tokens",
+    "provider_cost_nanos": "provider_cost_nanos",
+    "markup_nanos": "markup_nanos",
+    "fixed_fee_nanos": "fixed_fee_nanos",
+    "customer_cost_nanos": "customer_cost_nanos",
+    "latency_ms_sum": "latency_ms",
 }
 
 UsageByGroup = dict[GroupKey, UsageMeasures]
+# A result row's sums in UsageMeasures field order; CAST(SUM(...) AS BIGINT) gives ints.
+_measures = itemgetter(*MEASURE_COLUMNS)
+
+
+# (window index, +1 or -1): a window adds or subtracts the rows of a piece of time.
+_Cover = tuple[tuple[int, int], ...]
 
 
 @dataclass(frozen=True, slots=True)
 class _Interval:
-    """A piece of one grain's time, aligned to that grain, and the windows covering it."""
+    """A piece of one grain's time, aligned to that grain, and the windows covering it
+    with their signs."""
 
     start: datetime
     end: datetime
-    windows: tuple[int, ...]
+    windows: _Cover
+
+
+@dataclass(frozen=True, slots=True)
+class _Slots:
+    """The slot value of each window set (cover) in the CASE branches. `direct` when every
+    branch is a CASE branch and every cover is one window: the slot is that window, and
+    with `signed` a second CASE column gives each row's sign."""
+
+    numbers: dict[_Cover, int]
+    direct: bool = False
+    signed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +132,10 @@ async def read_usage(
     if not branches:
         return results
     family = usage_family(scope, log_filter, dimensions)
-    window_sets = _window_sets(branches)
+    slots = _slots(branches)
     params = Params(current_dialect())
     inner = " UNION ALL ".join(
-        _branch_sql(branch, family, scope, log_filter, dimensions, window_sets, params)
+        _branch_sql(branch, family, scope, log_filter, dimensions, slots, params)
         for branch in branches
     )
     if len(params.values) > _MAX_PARAMETERS:
@@ -118,29 +143,82 @@ async def read_usage(
             "this question needs too many time buckets; use a coarser granularity or a "
             "shorter range"
         )
-    keys = ", ".join(["grain", "slot", *(f"d{i}" for i in range(len(dimensions)))])
-    sums = ", ".join(f"CAST(SUM({m}) AS BIGINT) AS {m}" for m in MEASURE_COLUMNS)
-    sql = f"SELECT {keys}, {sums} FROM ({inner}) AS branches GROUP BY {keys}"
+    groups = [f"d{i}" for i in range(len(dimensions))]
+    if all(branch.by_case for branch in branches):
+        for row in await fetch_rows(_by_window_sql(inner, groups, slots), params):
+            key: GroupKey = tuple(
+                normalize_group_value(d, row[f"d{i}"]) for i, d in enumerate(dimensions)
+            )
+            results[row["win"]][key] = UsageMeasures(*_measures(row))
+    else:
+        keys = ", ".join(["grain", "slot", *groups])
+        sums = ", ".join(f"CAST(SUM({m}) AS BIGINT) AS {m}" for m in MEASURE_COLUMNS)
+        sql = f"SELECT {keys}, {sums} FROM ({inner}) AS branches GROUP BY {keys}"
+        _add_by_slot(await fetch_rows(sql, params), branches, slots, dimensions, results)
+    for result in results:
+        # A group whose subtracted rows cancel its added ones had no requests in the window.
+        for key in [k for k, m in result.items() if m.requests == 0]:
+            del result[key]
+    return results
+
+
+def _by_window_sql(inner: str, groups: list[str], slots: _Slots) -> str:
+    """Sums per window and group, every branch being a CASE branch. With direct slots the
+    slot is the window (and `sign` the row's sign); otherwise a VALUES list maps each slot
+    to its windows and signs, so a row covered by several windows counts in each."""
+    by_group = "".join(f", {g}" for g in groups)
+    if slots.direct:
+        weight = "sign * " if slots.signed else ""
+        sums = ", ".join(f"CAST(SUM({weight}{m}) AS BIGINT) AS {m}" for m in MEASURE_COLUMNS)
+        return (
+            f"SELECT slot AS win{by_group}, {sums} FROM ({inner}) AS branches "
+            f"GROUP BY slot{by_group}"
+        )
+    mapping = ", ".join(
+        f"({number}, {window}, {sign})"
+        for cover, number in slots.numbers.items()
+        for window, sign in cover
+    )
+    sums = ", ".join(f"CAST(SUM(w.column3 * b.{m}) AS BIGINT) AS {m}" for m in MEASURE_COLUMNS)
+    return (
+        f"SELECT w.column2 AS win{''.join(f', b.{g} AS {g}' for g in groups)}, {sums} "
+        f"FROM ({inner}) AS b JOIN (VALUES {mapping}) AS w ON w.column1 = b.slot "
+        f"GROUP BY w.column2{''.join(', b.' + g for g in groups)}"
+    )
+
+
+def _add_by_slot(
+    rows: Sequence[Mapping[str, Any]],
+    branches: list[_Branch],
+    slots: _Slots,
+    dimensions: Sequence[UsageDimension],
+    results: list[UsageByGroup],
+) -> None:
+    """Add rows keyed by (grain, slot) into the windows covering them (a slot is a window
+    set, or a bucket start to look up in its branch)."""
     by_tag = {_TAGS[branch.grain]: branch for branch in branches}
-    set_windows = {number: windows for windows, number in window_sets.items()}
-    for row in await fetch_rows(sql, params):
+    set_windows = {number: windows for windows, number in slots.numbers.items()}
+    for row in rows:
         tag, slot = int(row["grain"]), int(row["slot"])
         covering = set_windows[slot] if tag == _MERGED else _interval_of(by_tag[tag], slot).windows
         key: GroupKey = tuple(
             normalize_group_value(d, row[f"d{i}"]) for i, d in enumerate(dimensions)
         )
-        measures = UsageMeasures.from_row(row)
-        for position, window in enumerate(covering):
+        measures = UsageMeasures(*_measures(row))
+        taken = False
+        for window, sign in covering:
             current = results[window].get(key)
             if current is None:
-                # The first window takes the row's own object; later ones need a copy.
-                results[window][key] = measures if position == 0 else measures.copy()
-            else:
+                if sign > 0 and not taken:
+                    # The first window adding the row takes its own object; others add it
+                    # into their own.
+                    results[window][key], taken = measures, True
+                    continue
+                current = results[window][key] = UsageMeasures()
+            if sign > 0:
                 current.add(measures)
-    for result in results:
-        for key in [k for k, m in result.items() if m.requests == 0]:
-            del result[key]
-    return results
+            else:
+                current.subtract(measures)
 
 
 def usage_family(
@@ -151,14 +229,21 @@ def usage_family(
     return smallest_family(USAGE_FAMILIES, columns) or USAGE_FULL
 
 
-def _window_sets(branches: list[_Branch]) -> dict[tuple[int, ...], int]:
-    """A number for each distinct set of windows covering an interval of a CASE branch."""
-    numbers: dict[tuple[int, ...], int] = {}
-    for branch in branches:
-        if branch.by_case:
-            for interval in branch.intervals:
-                numbers.setdefault(interval.windows, len(numbers))
-    return numbers
+def _slots(branches: list[_Branch]) -> _Slots:
+    """Slot values for the covers of the CASE branches' intervals."""
+    covers = [
+        interval.windows for branch in branches if branch.by_case for interval in branch.intervals
+    ]
+    if all(branch.by_case for branch in branches) and all(len(cover) == 1 for cover in covers):
+        return _Slots(
+            {cover: cover[0][0] for cover in covers},
+            direct=True,
+            signed=any(cover[0][1] < 0 for cover in covers),
+        )
+    numbers: dict[_Cover, int] = {}
+    for cover in covers:
+        numbers.setdefault(cover, len(numbers))
+    return _Slots(numbers)
 
 
 def _branches(windows: Sequence[Sequence[TimeSlice]]) -> list[_Branch]:
@@ -176,21 +261,21 @@ def _branches(windows: Sequence[Sequence[TimeSlice]]) -> list[_Branch]:
 
 def _elementary_intervals(slices: list[tuple[TimeSlice, int]]) -> list[_Interval]:
     """Split the slices at every boundary into disjoint pieces, each with the windows
-    covering it; adjacent pieces covered by the same windows are merged."""
+    (and signs) covering it; adjacent pieces covered alike are merged."""
     points = sorted({s.start for s, _ in slices} | {s.end for s, _ in slices})
     ordered = sorted(slices, key=lambda item: item[0].start)
-    active: list[tuple[datetime, int]] = []
+    active: list[tuple[datetime, int, int]] = []
     next_slice = 0
     intervals: list[_Interval] = []
     for low, high in pairwise(points):
         while next_slice < len(ordered) and ordered[next_slice][0].start <= low:
             time_slice, window = ordered[next_slice]
-            active.append((time_slice.end, window))
+            active.append((time_slice.end, window, time_slice.sign))
             next_slice += 1
-        active = [(end, window) for end, window in active if end > low]
+        active = [item for item in active if item[0] > low]
         if not active:
             continue
-        covering = tuple(sorted({window for _, window in active}))
+        covering = tuple(sorted({(window, sign) for _, window, sign in active}))
         last = intervals[-1] if intervals else None
         if last is not None and last.end == low and last.windows == covering:
             intervals[-1] = _Interval(last.start, high, covering)
@@ -205,23 +290,27 @@ def _branch_sql(
     scope: Scope,
     log_filter: LogFilter,
     dimensions: Sequence[UsageDimension],
-    window_sets: dict[tuple[int, ...], int],
+    slots: _Slots,
     params: Params,
 ) -> str:
     raw = branch.grain is Grain.RAW
     time_column = "timestamp" if raw else "bucket_start"
     # Placeholders are numbered in text order, so SELECT parameters are added first.
+    intervals = branch.intervals
     if branch.by_case:
         tag = _MERGED
-        slot = _case_slot(time_column, branch.intervals, window_sets, params)
+        slot = _case(time_column, intervals, [slots.numbers[i.windows] for i in intervals], params)
     else:
         tag = _TAGS[branch.grain]
         slot = _epoch(time_column, params.dialect)
     columns = [f"{tag} AS grain", f"{slot} AS slot"]
+    if slots.signed:
+        sign = _case(time_column, intervals, [i.windows[0][1] for i in intervals], params)
+        columns.append(f"{sign} AS sign")
     for i, dimension in enumerate(dimensions):
         columns.append(f"{dimension.raw_expression() if raw else dimension.column} AS d{i}")
     for column in MEASURE_COLUMNS:
-        columns.append(f"{_RAW_MEASURES[column] if raw else f'SUM({column})'} AS {column}")
+        columns.append(f"{_RAW_MEASURES[column]} AS {column}" if raw else column)
     if raw:
         # The hull of the raw pieces bounds the index range scan on (organization, time).
         hull = TimeRange(branch.intervals[0].start, branch.intervals[-1].end)
@@ -230,31 +319,23 @@ def _branch_sql(
         )
     else:
         conditions = scoped_conditions(scope, log_filter, params, time_column=None)
-    conditions.append(_in_intervals(time_column, branch.intervals, params))
-    group_by = ", ".join(str(position) for position in range(1, len(dimensions) + 3))
+    step = None if raw else GRAIN_WIDTHS[branch.grain.value.lower()]
+    conditions.append(_in_intervals(time_column, branch.intervals, params, step))
     table = "request_log" if raw else family.table(branch.grain.value.lower())
-    return (
-        f"SELECT {', '.join(columns)} FROM {table} "
-        f"WHERE {' AND '.join(conditions)} GROUP BY {group_by}"
-    )
+    # No GROUP BY here: the outer one sums every branch's rows in a single aggregation
+    # (summing per branch first, then again over NUMERIC partial sums, cost twice as much).
+    return f"SELECT {', '.join(columns)} FROM {table} WHERE {' AND '.join(conditions)}"
 
 
-def _case_slot(
-    column: str,
-    intervals: list[_Interval],
-    window_sets: dict[tuple[int, ...], int],
-    params: Params,
-) -> str:
-    """The window set of the interval a row falls in (rows are already limited to the
-    union of the intervals)."""
-    last = window_sets[intervals[-1].windows]
+def _case(column: str, intervals: list[_Interval], values: list[int], params: Params) -> str:
+    """values[i] for a row in intervals[i] (rows are already limited to their union)."""
     if len(intervals) == 1:
-        return str(last)
+        return str(values[0])
     arms = [
-        f"WHEN {column} < {params.add(interval.end)} THEN {window_sets[interval.windows]}"
-        for interval in intervals[:-1]
+        f"WHEN {column} < {params.add(interval.end)} THEN {value}"
+        for interval, value in zip(intervals[:-1], values, strict=False)
     ]
-    return f"CASE {' '.join(arms)} ELSE {last} END"
+    return f"CASE {' '.join(arms)} ELSE {values[-1]} END"
 
 
 def _epoch(column: str, dialect: Dialect) -> str:
@@ -264,18 +345,49 @@ def _epoch(column: str, dialect: Dialect) -> str:
     return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
 
 
-def _in_intervals(column: str, intervals: list[_Interval], params: Params) -> str:
+def _in_intervals(
+    column: str, intervals: list[_Interval], params: Params, step: timedelta | None
+) -> str:
+    return in_time_ranges(column, [(i.start, i.end) for i in intervals], params, step)
+
+
+def in_time_ranges(
+    column: str,
+    ranges: Sequence[tuple[datetime, datetime]],
+    params: Params,
+    step: timedelta | None = None,
+) -> str:
+    """SQL condition: `column` in the union of the sorted, disjoint [start, end) ranges.
+
+    `step` is a rollup grain's width (the ranges are aligned to it): on PostgreSQL, several
+    runs of a few rollup buckets each (a trend's edge hours) are read as a list of bucket
+    starts, which an index-only scan probes directly (an OR of ranges becomes a bitmap scan
+    of the table). Otherwise several ranges are preceded by their hull, which bounds the
+    index range scan (an OR of ranges alone is applied as a filter to every row of the
+    organization)."""
     merged: list[tuple[datetime, datetime]] = []
-    for interval in intervals:
-        if merged and merged[-1][1] == interval.start:
-            merged[-1] = (merged[-1][0], interval.end)
+    for start, end in ranges:
+        if merged and merged[-1][1] == start:
+            merged[-1] = (merged[-1][0], end)
         else:
-            merged.append((interval.start, interval.end))
-    ranges = [
+            merged.append((start, end))
+    if len(merged) > 1 and step is not None and params.dialect is Dialect.POSTGRES:
+        starts = [
+            start + step * index for start, end in merged for index in range((end - start) // step)
+        ]
+        if len(starts) <= _MAX_LISTED_BUCKETS:
+            return f"{column} = ANY({params.add([to_utc(start) for start in starts])})"
+    # Placeholders are numbered in text order: the hull's first.
+    hull = (
+        f"{column} >= {params.add(merged[0][0])} AND {column} < {params.add(merged[-1][1])} AND "
+        if len(merged) > 1
+        else ""
+    )
+    conditions = [
         f"({column} >= {params.add(start)} AND {column} < {params.add(end)})"
         for start, end in merged
     ]
-    return "(" + " OR ".join(ranges) + ")"
+    return f"({hull}({' OR '.join(conditions)}))"
 
 
 def _interval_of(branch: _Branch, slot: int) -> _Interval:

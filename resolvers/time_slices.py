@@ -5,6 +5,11 @@ IANA zone. Rollup tables are keyed by UTC bucket start at DAY, HOUR and QUARTER
 (15 minute) grains, so every local bucket (or range) is split into the fewest aligned
 rollup slices plus RAW slices for sub-quarter edges. All returned instants are UTC.
 
+A signed decomposition (`decompose(..., signed=True)`) may also subtract: a New York day
+[05:00, 05:00) UTC is read as the UTC day, minus its first five hours, plus the next day's
+first five, 11 rollup buckets instead of 24. Readers add slices of sign +1 and subtract
+slices of sign -1; the sums stay exact because every grain holds the same requests.
+
 Bucket boundaries are the instants at which the local clock reads a whole unit
 (hh:00 for HOUR, 00:00 for DAY, Monday 00:00 for WEEK, the 1st 00:00 for MONTH). When
 a DST gap skips such a reading, the boundary is the first instant after the gap. When
@@ -19,6 +24,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from resolvers.periods import TimeRange, require_aware, resolve_wall_time
@@ -30,10 +37,9 @@ __all__ = [
     "TimeSlice",
     "bucket_end",
     "bucket_floor",
+    "bucket_spans",
     "bucket_starts",
     "decompose",
-    "decompose_buckets",
-    "slices_by_grain",
 ]
 
 
@@ -82,7 +88,8 @@ _WALL_MARGIN = timedelta(days=2)
 
 @dataclass(frozen=True, slots=True)
 class TimeSlice:
-    """A half-open UTC interval [start, end) to read from one grain.
+    """A half-open UTC interval [start, end) to read from one grain, added (sign +1) or
+    subtracted (sign -1, only in signed decompositions).
 
     For DAY/HOUR/QUARTER both ends are aligned to that grain, so the slice is a run of
     whole rollup buckets whose (UTC) bucket start lies in [start, end).
@@ -91,6 +98,7 @@ class TimeSlice:
     grain: Grain
     start: datetime
     end: datetime
+    sign: int = 1
 
     @property
     def duration(self) -> timedelta:
@@ -197,6 +205,20 @@ def bucket_starts(
     Raises ValueError naming the granularity and the count when more than `max_buckets`
     buckets would be produced.
     """
+    return [
+        start for start, _ in bucket_spans(time_range, granularity, tz, max_buckets=max_buckets)
+    ]
+
+
+def bucket_spans(
+    time_range: TimeRange,
+    granularity: Granularity,
+    tz: ZoneInfo,
+    *,
+    max_buckets: int = 10_000,
+) -> list[tuple[datetime, datetime]]:
+    """`bucket_starts` with each bucket's end (the next one's start), from one pass over
+    the local calendar."""
     # Refuse absurd requests before doing per-bucket zone arithmetic; the bound uses the
     # shortest nominal unit, so it is only approximate and checked with headroom.
     estimate = time_range.duration // _SHORTEST_NOMINAL[granularity] + 1
@@ -205,10 +227,11 @@ def bucket_starts(
     boundaries = _boundaries(time_range.start, time_range.end, granularity, tz)
     first = bisect_right(boundaries, time_range.start) - 1
     stop = bisect_left(boundaries, time_range.end)
-    starts = boundaries[first:stop]
-    if len(starts) > max_buckets:
-        raise _too_many_buckets(granularity, str(len(starts)), max_buckets)
-    return starts
+    if stop - first > max_buckets:
+        raise _too_many_buckets(granularity, str(stop - first), max_buckets)
+    # The boundaries reach past the range's end (by _WALL_MARGIN), so the last bucket's end
+    # is among them.
+    return list(pairwise(boundaries[first : stop + 1]))
 
 
 def _floor_to(instant: datetime, length: timedelta) -> datetime:
@@ -240,7 +263,9 @@ def _cover(start: datetime, end: datetime, grains: Sequence[Grain]) -> list[Time
     ]
 
 
-def decompose(time_range: TimeRange, grains: Sequence[Grain] = DEFAULT_GRAINS) -> list[TimeSlice]:
+def decompose(
+    time_range: TimeRange, grains: Sequence[Grain] = DEFAULT_GRAINS, *, signed: bool = False
+) -> list[TimeSlice]:
     """Split `time_range` into the fewest UTC slices, each read from one grain, in order.
 
     The slices cover [start, end) exactly without overlap: whole UTC days in the middle,
@@ -248,49 +273,61 @@ def decompose(time_range: TimeRange, grains: Sequence[Grain] = DEFAULT_GRAINS) -
     sub-quarter edges; adjacent pieces of one grain are merged into a single slice, so
     there are at most 7 slices. Grains missing from `grains` are never used (RAW is
     always available and need not be listed). All instants are UTC.
+
+    With `signed`, the result may instead be the whole UTC days between the day boundaries
+    nearest to each end, with the edges between those boundaries and the range's ends
+    added (sign +1) or subtracted (sign -1), whichever reads fewer rollup buckets: at any
+    instant the signs of the slices holding it sum to 1 inside the range and 0 outside.
     """
+    start, end = time_range.start.astimezone(UTC), time_range.end.astimezone(UTC)
+    return list(_decompose(start, end, frozenset(grains), signed))
+
+
+# A trend asks for the same whole buckets request after request (only the range's ends move).
+@lru_cache(maxsize=4096)
+def _decompose(
+    start: datetime, end: datetime, grains: frozenset[Grain], signed: bool
+) -> tuple[TimeSlice, ...]:
     usable = sorted(
-        {grain for grain in grains if grain is not Grain.RAW},
+        (grain for grain in grains if grain is not Grain.RAW),
         key=lambda grain: _GRAIN_LENGTH[grain],
         reverse=True,
     )
-    return _cover(time_range.start, time_range.end, usable)
+    plain = _cover(start, end, usable)
+    if not signed or not usable or usable[0] is not Grain.DAY:
+        return tuple(plain)
+    day, finer = _GRAIN_LENGTH[Grain.DAY], usable[1:]
+    first, last = _nearest(start, day), _nearest(end, day)
+    if last <= first:
+        return tuple(plain)
+    pieces = [
+        *_signed_edge(start, first, finer),
+        TimeSlice(Grain.DAY, first, last),
+        *_signed_edge(last, end, finer),
+    ]
+    return tuple(pieces if _cost(pieces) < _cost(plain) else plain)
 
 
-def decompose_buckets(
-    time_range: TimeRange,
-    bucket_starts: list[datetime],
-    granularity: Granularity,
-    tz: ZoneInfo,
-    grains: Sequence[Grain] = DEFAULT_GRAINS,
-) -> list[tuple[datetime, list[TimeSlice]]]:
-    """Return, per local bucket start (UTC), the decomposition of bucket ∩ `time_range`.
-
-    `bucket_starts` must be starts of `granularity` buckets in `tz` (as produced by
-    `bucket_starts`); otherwise ValueError. Buckets that do not intersect the range get
-    an empty list. Starts are returned in UTC in the order given.
-    """
-    if not bucket_starts:
-        return []
-    starts = [require_aware(start, "bucket start") for start in bucket_starts]
-    boundaries = _boundaries(min(starts), max(starts), granularity, tz)
-    result: list[tuple[datetime, list[TimeSlice]]] = []
-    for start in starts:
-        index = bisect_left(boundaries, start)
-        if index == len(boundaries) or boundaries[index] != start:
-            raise ValueError(
-                f"{start.isoformat()} is not the start of a {granularity.name} bucket in {tz}"
-            )
-        low = max(start, time_range.start)
-        high = min(boundaries[index + 1], time_range.end)
-        slices = decompose(TimeRange(low, high), grains) if low < high else []
-        result.append((start, slices))
-    return result
+def _nearest(instant: datetime, length: timedelta) -> datetime:
+    """The `length`-aligned instant nearest to `instant` (the earlier one on a tie)."""
+    floor = _floor_to(instant, length)
+    return floor if instant - floor <= length / 2 else floor + length
 
 
-def slices_by_grain(slices: Iterable[TimeSlice]) -> dict[Grain, list[TimeSlice]]:
-    """Group slices by grain, keeping their order; every Grain is a key (maybe empty)."""
-    grouped: dict[Grain, list[TimeSlice]] = {grain: [] for grain in Grain}
-    for time_slice in slices:
-        grouped[time_slice.grain].append(time_slice)
-    return grouped
+def _signed_edge(low: datetime, high: datetime, grains: Sequence[Grain]) -> list[TimeSlice]:
+    """[low, high) with sign +1, or [high, low) with sign -1 when high is before low."""
+    if low <= high:
+        return _cover(low, high, grains)
+    return [
+        TimeSlice(piece.grain, piece.start, piece.end, -1) for piece in _cover(high, low, grains)
+    ]
+
+
+def _cost(slices: Iterable[TimeSlice]) -> int:
+    """Rollup buckets read; a started RAW minute counts as one bucket (a busy tenant's
+    minute holds more raw rows than a rollup bucket holds groups)."""
+    total = 0
+    for piece in slices:
+        length = _GRAIN_LENGTH.get(piece.grain, timedelta(minutes=1))
+        total += -(-piece.duration // length)
+    return total

@@ -14,15 +14,10 @@ from enum import Enum
 from fractions import Fraction
 
 from resolvers.errors import BadInputError
+from resolvers.periods import TimeRange
 from resolvers.rollup_reader import read_usage
 from resolvers.scope import LogFilter, Scope
-from resolvers.time_slices import (
-    Granularity,
-    bucket_end,
-    bucket_starts,
-    decompose,
-    decompose_buckets,
-)
+from resolvers.time_slices import Granularity, bucket_spans, decompose
 from resolvers.usage_dimensions import GroupKey, UsageDimension, require_breakdown_access
 from resolvers.usage_measures import UsageMeasures
 
@@ -84,7 +79,9 @@ class Trend:
 
 async def usage_totals(scope: Scope, log_filter: LogFilter) -> UsageMeasures:
     """Sums over the filter's whole range (money in nano-USD, latency in ms)."""
-    [by_group] = await read_usage(scope, log_filter, [decompose(log_filter.time_range)])
+    [by_group] = await read_usage(
+        scope, log_filter, [decompose(log_filter.time_range, signed=True)]
+    )
     return by_group.get((), UsageMeasures())
 
 
@@ -106,7 +103,9 @@ async def usage_breakdown(
     (ties by the group values, ascending). ForbiddenError for Members."""
     require_breakdown_access(scope, "Cost breakdowns")
     check_limit(limit)
-    [by_group] = await read_usage(scope, log_filter, [decompose(log_filter.time_range)], dimensions)
+    [by_group] = await read_usage(
+        scope, log_filter, [decompose(log_filter.time_range, signed=True)], dimensions
+    )
     groups = [UsageGroup(dimensions, key, totals) for key, totals in by_group.items()]
     return sort_groups(groups, order_by, direction)[:limit]
 
@@ -158,13 +157,17 @@ async def usage_trend(
         check_limit(limit)
     time_range, tz = log_filter.time_range, log_filter.timezone
     try:
-        starts = bucket_starts(time_range, granularity, tz, max_buckets=MAX_TREND_BUCKETS)
+        spans = bucket_spans(time_range, granularity, tz, max_buckets=MAX_TREND_BUCKETS)
     except ValueError as error:
         raise BadInputError(f"granularity: {error}") from None
-    per_bucket = decompose_buckets(time_range, starts, granularity, tz)
-    ends = [*starts[1:], bucket_end(starts[-1], granularity, tz)]
+    # Every bucket overlaps the range; its totals count the overlap only.
+    windows = [
+        decompose(TimeRange(max(start, time_range.start), min(end, time_range.end)), signed=True)
+        for start, end in spans
+    ]
+    starts, ends = [start for start, _ in spans], [end for _, end in spans]
     dimensions = (split_by,) if split_by is not None else ()
-    results = await read_usage(scope, log_filter, [slices for _, slices in per_bucket], dimensions)
+    results = await read_usage(scope, log_filter, windows, dimensions)
     buckets = [
         TrendBucket(start, end, _sum(by_group.values()))
         for start, end, by_group in zip(starts, ends, results, strict=True)

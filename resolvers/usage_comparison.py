@@ -88,7 +88,7 @@ async def usage_comparison(scope: Scope, log_filter: LogFilter, now: datetime) -
     window = comparison_window(log_filter.time_range, now)
     earlier = (window.previous(), week_earlier(window), month_earlier(window, log_filter.timezone))
     ranges = (window, *earlier)
-    results = await read_usage(scope, log_filter, [decompose(r) for r in ranges])
+    results = await read_usage(scope, log_filter, [decompose(r, signed=True) for r in ranges])
     current, *previous = (r.get((), UsageMeasures()) for r in results)
     comparisons = [
         PeriodComparison(window, earlier_range, current, totals)

@@ -61,21 +61,20 @@ class UsageMeasures:
         self.customer_cost_nanos += other.customer_cost_nanos
         self.latency_ms_sum += other.latency_ms_sum
 
-    def copy(self) -> UsageMeasures:
-        return UsageMeasures(
-            self.requests,
-            self.successful,
-            self.client_errors,
-            self.server_errors,
-            self.unpriced,
-            self.input_tokens,
-            self.output_tokens,
-            self.provider_cost_nanos,
-            self.markup_nanos,
-            self.fixed_fee_nanos,
-            self.customer_cost_nanos,
-            self.latency_ms_sum,
-        )
+    def subtract(self, other: UsageMeasures) -> None:
+        """Take `other` out of these sums, in place (a signed slice's rows)."""
+        self.requests -= other.requests
+        self.successful -= other.successful
+        self.client_errors -= other.client_errors
+        self.server_errors -= other.server_errors
+        self.unpriced -= other.unpriced
+        self.input_tokens -= other.input_tokens
+        self.output_tokens -= other.output_tokens
+        self.provider_cost_nanos -= other.provider_cost_nanos
+        self.markup_nanos -= other.markup_nanos
+        self.fixed_fee_nanos -= other.fixed_fee_nanos
+        self.customer_cost_nanos -= other.customer_cost_nanos
+        self.latency_ms_sum -= other.latency_ms_sum
 
     @property
     def total_tokens(self) -> int:

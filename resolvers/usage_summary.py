@@ -50,7 +50,10 @@ async def usage_by_subject(
         else replace(log_filter, member_ids=requested)
     )
     [by_group] = await read_usage(
-        scope, narrowed, [decompose(log_filter.time_range)], (subject, UsageDimension.MODEL)
+        scope,
+        narrowed,
+        [decompose(log_filter.time_range, signed=True)],
+        (subject, UsageDimension.MODEL),
     )
     for (subject_id, model), totals in by_group.items():
         entry = usage[int(subject_id)]

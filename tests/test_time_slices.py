@@ -13,10 +13,9 @@ from resolvers.time_slices import (
     TimeSlice,
     bucket_end,
     bucket_floor,
+    bucket_spans,
     bucket_starts,
     decompose,
-    decompose_buckets,
-    slices_by_grain,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -371,61 +370,57 @@ def test_decompose_with_no_grains_reads_everything_raw() -> None:
     assert decompose(time_range, ()) == [TimeSlice(Grain.RAW, time_range.start, time_range.end)]
 
 
-def test_decompose_buckets_gives_empty_lists_for_buckets_outside_the_range() -> None:
-    tz = ZoneInfo("UTC")
-    time_range = TimeRange(utc(2024, 1, 2, 6), utc(2024, 1, 2, 18))
-    starts = [utc(2024, 1, 1), utc(2024, 1, 2), utc(2024, 1, 3)]
-    assert decompose_buckets(time_range, starts, Granularity.DAY, tz) == [
-        (utc(2024, 1, 1), []),
-        (utc(2024, 1, 2), [TimeSlice(Grain.HOUR, utc(2024, 1, 2, 6), utc(2024, 1, 2, 18))]),
-        (utc(2024, 1, 3), []),
+def test_signed_decompose_reads_a_new_york_day_as_the_utc_day_minus_and_plus_five_hours() -> None:
+    # 2024-01-15 in New York (UTC-5) is [05:00, 05:00) UTC: 24 hours unsigned, 11 buckets signed.
+    time_range = TimeRange(utc(2024, 1, 15, 5), utc(2024, 1, 16, 5))
+    assert decompose(time_range, signed=True) == [
+        TimeSlice(Grain.HOUR, utc(2024, 1, 15), utc(2024, 1, 15, 5), -1),
+        TimeSlice(Grain.DAY, utc(2024, 1, 15), utc(2024, 1, 16)),
+        TimeSlice(Grain.HOUR, utc(2024, 1, 16), utc(2024, 1, 16, 5)),
+    ]
+    assert decompose(time_range) == [TimeSlice(Grain.HOUR, time_range.start, time_range.end)]
+
+
+def test_signed_decompose_adds_a_kolkata_evening_before_the_utc_day() -> None:
+    time_range = TimeRange(utc(2024, 1, 14, 18, 30), utc(2024, 1, 15, 18, 30))
+    assert decompose(time_range, signed=True) == [
+        TimeSlice(Grain.QUARTER, utc(2024, 1, 14, 18, 30), utc(2024, 1, 14, 19)),
+        TimeSlice(Grain.HOUR, utc(2024, 1, 14, 19), utc(2024, 1, 15)),
+        TimeSlice(Grain.DAY, utc(2024, 1, 15), utc(2024, 1, 16)),
+        TimeSlice(Grain.QUARTER, utc(2024, 1, 15, 18, 30), utc(2024, 1, 15, 19), -1),
+        TimeSlice(Grain.HOUR, utc(2024, 1, 15, 19), utc(2024, 1, 16), -1),
     ]
 
 
-def test_decompose_buckets_clips_edge_buckets_to_the_range() -> None:
+def test_signed_decompose_keeps_the_plain_cover_when_it_is_not_cheaper() -> None:
+    short = TimeRange(utc(2024, 1, 15, 23), utc(2024, 1, 16, 1))
+    aligned = TimeRange(utc(2024, 1, 15), utc(2024, 1, 18))
+    # Noon to noon: 24 hours plain, 1 day and 2 x 12 hours signed.
+    noon_to_noon = TimeRange(utc(2024, 1, 15, 12), utc(2024, 1, 16, 12))
+    for time_range in (short, aligned, noon_to_noon):
+        assert decompose(time_range, signed=True) == decompose(time_range)
+    # Without the DAY grain there is nothing to subtract from.
+    new_york_day = TimeRange(utc(2024, 1, 15, 5), utc(2024, 1, 16, 5))
+    assert decompose(new_york_day, (Grain.HOUR,), signed=True) == decompose(
+        new_york_day, (Grain.HOUR,)
+    )
+
+
+def test_bucket_spans_are_whole_kolkata_days_overlapping_the_range() -> None:
     time_range = TimeRange(utc(2024, 1, 15, 6, 10), utc(2024, 1, 16, 20))
-    starts = bucket_starts(time_range, Granularity.DAY, KOLKATA)
-    assert decompose_buckets(time_range, starts, Granularity.DAY, KOLKATA) == [
-        (
-            utc(2024, 1, 14, 18, 30),
-            [
-                TimeSlice(Grain.RAW, utc(2024, 1, 15, 6, 10), utc(2024, 1, 15, 6, 15)),
-                TimeSlice(Grain.QUARTER, utc(2024, 1, 15, 6, 15), utc(2024, 1, 15, 7)),
-                TimeSlice(Grain.HOUR, utc(2024, 1, 15, 7), utc(2024, 1, 15, 18)),
-                TimeSlice(Grain.QUARTER, utc(2024, 1, 15, 18), utc(2024, 1, 15, 18, 30)),
-            ],
-        ),
-        (
-            utc(2024, 1, 15, 18, 30),
-            [
-                TimeSlice(Grain.QUARTER, utc(2024, 1, 15, 18, 30), utc(2024, 1, 15, 19)),
-                TimeSlice(Grain.HOUR, utc(2024, 1, 15, 19), utc(2024, 1, 16, 18)),
-                TimeSlice(Grain.QUARTER, utc(2024, 1, 16, 18), utc(2024, 1, 16, 18, 30)),
-            ],
-        ),
-        (
-            utc(2024, 1, 16, 18, 30),
-            [
-                TimeSlice(Grain.QUARTER, utc(2024, 1, 16, 18, 30), utc(2024, 1, 16, 19)),
-                TimeSlice(Grain.HOUR, utc(2024, 1, 16, 19), utc(2024, 1, 16, 20)),
-            ],
-        ),
+    assert bucket_spans(time_range, Granularity.DAY, KOLKATA) == [
+        (utc(2024, 1, 14, 18, 30), utc(2024, 1, 15, 18, 30)),
+        (utc(2024, 1, 15, 18, 30), utc(2024, 1, 16, 18, 30)),
+        (utc(2024, 1, 16, 18, 30), utc(2024, 1, 17, 18, 30)),
     ]
 
 
-def test_decompose_buckets_rejects_a_start_that_is_not_a_bucket_start() -> None:
-    time_range = TimeRange(utc(2024, 1, 1), utc(2024, 1, 2))
-    with pytest.raises(ValueError, match="not the start of a DAY bucket in Asia/Kolkata"):
-        decompose_buckets(time_range, [utc(2024, 1, 1)], Granularity.DAY, KOLKATA)
-
-
-def test_slices_by_grain_groups_in_order_with_every_grain_present() -> None:
-    slices = decompose(TimeRange(utc(2024, 1, 1, 0, 7, 13), utc(2024, 1, 31, 5, 52, 1)))
-    grouped = slices_by_grain(slices)
-    assert list(grouped) == list(Grain)
-    assert [s.start for s in grouped[Grain.HOUR]] == [utc(2024, 1, 1, 1), utc(2024, 1, 31)]
-    assert len(grouped[Grain.DAY]) == 1
-    assert slices_by_grain([]) == {grain: [] for grain in Grain}
+def test_bucket_spans_refuse_too_many_buckets() -> None:
+    time_range = TimeRange(utc(2024, 1, 1), utc(2024, 1, 11))
+    # Berlin's days start an hour before UTC's: 11 of them overlap ten UTC days.
+    with pytest.raises(ValueError, match="DAY granularity would produce 11 buckets"):
+        bucket_spans(time_range, Granularity.DAY, BERLIN, max_buckets=10)
+    assert len(bucket_spans(time_range, Granularity.DAY, ZoneInfo("UTC"), max_buckets=10)) == 10
 
 
 # --- properties --------------------------------------------------------------------------
@@ -487,6 +482,44 @@ def test_decompose_covers_the_range_exactly_with_merged_aligned_pieces(
                 assert first + length > piece.end
 
 
+def signed_coverage(slices: list[TimeSlice], instant: datetime) -> int:
+    return sum(piece.sign for piece in slices if piece.start <= instant < piece.end)
+
+
+def cost(slices: list[TimeSlice]) -> int:
+    """Rollup buckets read, a started raw minute counting as one."""
+    length = {**GRAIN_LENGTH, Grain.RAW: timedelta(minutes=1)}
+    return sum(-(-piece.duration // length[piece.grain]) for piece in slices)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    time_range=utc_ranges(max_seconds=90 * 86400),
+    grains=st.sets(st.sampled_from([Grain.DAY, Grain.HOUR, Grain.QUARTER])),
+    probes=st.lists(st.integers(-2 * 86400, 92 * 86400), min_size=1, max_size=20),
+)
+def test_signed_decompose_counts_every_instant_of_the_range_once_and_nothing_else(
+    time_range: TimeRange, grains: set[Grain], probes: list[int]
+) -> None:
+    signed = decompose(time_range, tuple(grains), signed=True)
+    plain = decompose(time_range, tuple(grains))
+    assert cost(signed) <= cost(plain)
+    assert {piece.grain for piece in signed} <= grains | {Grain.RAW}
+    assert {piece.sign for piece in signed} <= {1, -1}
+    # Every slice boundary, either side of it, and random instants around the range.
+    instants = {time_range.start, time_range.end}
+    for piece in signed:
+        assert piece.start < piece.end
+        if piece.grain is not Grain.RAW:
+            assert is_aligned(piece.start, piece.grain) and is_aligned(piece.end, piece.grain)
+        instants.update((piece.start, piece.end))
+    instants.update(time_range.start + timedelta(seconds=probe) for probe in probes)
+    for instant in list(instants):
+        instants.add(instant - timedelta(microseconds=1))
+    for instant in instants:
+        assert signed_coverage(signed, instant) == (1 if time_range.contains(instant) else 0)
+
+
 GRANULARITY_SPANS = {
     Granularity.HOUR: 4 * 86400,
     Granularity.DAY: 70 * 86400,
@@ -510,22 +543,27 @@ def zoned_cases(draw: st.DrawFn) -> tuple[ZoneInfo, Granularity, TimeRange]:
 
 @settings(max_examples=200, deadline=None)
 @given(case=zoned_cases())
-def test_decompose_buckets_partitions_the_range_into_local_calendar_buckets(
+def test_bucket_spans_partition_the_range_into_local_calendar_buckets(
     case: tuple[ZoneInfo, Granularity, TimeRange],
 ) -> None:
     tz, granularity, time_range = case
-    starts = bucket_starts(time_range, granularity, tz)
+    spans = bucket_spans(time_range, granularity, tz)
+    starts = [start for start, _ in spans]
     ends = [*starts[1:], bucket_end(starts[-1], granularity, tz)]
+    assert starts == bucket_starts(time_range, granularity, tz)
+    assert [end for _, end in spans] == ends
     assert starts[0] == bucket_floor(time_range.start, granularity, tz)
     assert starts[0] <= time_range.start
     assert ends[-1] >= time_range.end > starts[-1]
 
-    decomposed = decompose_buckets(time_range, starts, granularity, tz)
-    assert [start for start, _ in decomposed] == starts
-    for (start, slices), end in zip(decomposed, ends, strict=True):
+    decomposed = []
+    for start, end in spans:
         assert start < end
-        assert slices, "every returned bucket overlaps the range"
-        assert_exact_cover(slices, max(start, time_range.start), min(end, time_range.end))
+        low, high = max(start, time_range.start), min(end, time_range.end)
+        assert low < high, "every bucket overlaps the range"
+        slices = decompose(TimeRange(low, high))
+        assert_exact_cover(slices, low, high)
+        decomposed.append(slices)
         shortest, longest = BUCKET_LENGTH_BOUNDS[granularity]
         assert shortest <= end - start <= longest
         assert bucket_floor(start, granularity, tz) == start
@@ -547,7 +585,7 @@ def test_decompose_buckets_partitions_the_range_into_local_calendar_buckets(
             if granularity is Granularity.MONTH:
                 assert local_start.day == 1
                 assert (local_start.year, local_start.month) == (local_last.year, local_last.month)
-    every_slice = [piece for _, slices in decomposed for piece in slices]
+    every_slice = [piece for slices in decomposed for piece in slices]
     assert_exact_cover(every_slice, time_range.start, time_range.end)
 
 

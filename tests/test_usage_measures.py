@@ -65,13 +65,14 @@ def test_measures_add_in_place() -> None:
     assert total.total_tokens == 9
 
 
-def test_add_and_copy_carry_every_measure() -> None:
+def test_add_and_subtract_carry_every_measure() -> None:
     names = [f.name for f in dataclasses.fields(UsageMeasures)]
     first = UsageMeasures(*range(1, len(names) + 1))
     second = UsageMeasures(*(100 * n for n in range(1, len(names) + 1)))
 
-    copied = first.copy()
     first.add(second)
-
-    assert copied == UsageMeasures(*range(1, len(names) + 1)) and copied is not first
     assert [getattr(first, n) for n in names] == [101 * n for n in range(1, len(names) + 1)]
+
+    first.subtract(second)
+    first.subtract(second)
+    assert [getattr(first, n) for n in names] == [-99 * n for n in range(1, len(names) + 1)]

@@ -47,15 +47,19 @@ def _windows() -> list[TimeRange]:
     ]
 
 
-async def test_overlapping_windows_each_count_every_request_once(db: Settings) -> None:
+@pytest.mark.parametrize("signed", [False, True])
+async def test_overlapping_windows_each_count_every_request_once(
+    db: Settings, signed: bool
+) -> None:
     scope, stamps = await _org_with_hourly_logs()
     windows = _windows()
     log_filter = LogFilter(time_range=windows[2], timezone=ZoneInfo("UTC"))
+    slices = [decompose(w, signed=signed) for w in windows]
+    # The signed reading subtracts somewhere (the first window's first three hours).
+    assert any(piece.sign < 0 for window in slices for piece in window) is signed
 
     with count_queries() as queries:
-        results = await read_usage(
-            scope, log_filter, [decompose(w) for w in windows], (UsageDimension.MODEL,)
-        )
+        results = await read_usage(scope, log_filter, slices, (UsageDimension.MODEL,))
 
     assert queries.count == 1
     for window, by_model in zip(windows, results, strict=True):
@@ -73,7 +77,7 @@ async def test_windows_read_alike_by_slot_index_and_by_bucket_start(
     db: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scope, _ = await _org_with_hourly_logs()
-    windows = [decompose(w) for w in _windows()]
+    windows = [decompose(w, signed=True) for w in _windows()]
     log_filter = LogFilter(time_range=_windows()[2], timezone=ZoneInfo("UTC"))
 
     by_index = await read_usage(scope, log_filter, windows)
