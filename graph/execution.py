@@ -1,5 +1,5 @@
-"""The GraphQL executor: strawberry's, with a short path for plain scalar fields (and plain
-lists of scalars).
+"""The GraphQL executor: strawberry's, with a short path for plain fields: scalars, enums and
+objects, and plain lists of them.
 
 A dashboard answer holds about 1,700 fields and a log page about 600; almost all are scalars
 read straight off a Python object (`requests`, `customerCost`, `statusCode`...). graphql-core
@@ -13,15 +13,22 @@ extension or permission, e.g. `CostSummary.customerCost`), the result is the sam
 graphql-core's: the attribute or the method's value, coerced by the type. Anything unusual
 (a null for a non-null field, an exception, a value the type refuses, a field middleware)
 takes graphql-core's own path, so errors, paths and locations stay exactly as they were.
+
+Object fields read the same way (`edges`, `node`, `totals`, `pageInfo`) skip the resolve info,
+the resolver wrapper and the value completion too: their selection is collected as
+graphql-core collects it and executed here. Every check that could send such a field back to
+graphql-core (null, list shape, `is_type_of`) runs before any of its sub-fields does; once
+they run, an error is handled where graphql-core handles it (`handle_field_error` for the
+field or list item), so nulls propagate to the same place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from operator import attrgetter
-from typing import Any, cast
+from typing import Any
 
 from graphql import (
     GraphQLEnumType,
@@ -33,8 +40,9 @@ from graphql import (
     GraphQLSchema,
     Undefined,
 )
-from graphql.execution.collect_fields import GroupedFieldSet
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path
+from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
@@ -78,15 +86,34 @@ class PlainLeaf:
         return completed
 
 
+@dataclass(frozen=True, slots=True)
+class PlainObject:
+    """An object-typed field, or a list of objects, read off its source the same way."""
+
+    read: Callable[[Any], Any]
+    type: GraphQLObjectType
+    # The field's whole type, and the list's item type (None for a single object): where an
+    # error is handled, as graphql-core handles it.
+    return_type: GraphQLOutputType
+    item_type: GraphQLOutputType | None
+    nullable: bool
+    item_nullable: bool | None
+
+
 def _coerce(type_: GraphQLScalarType | GraphQLEnumType, value: Any) -> Any:
     coerced = type_.coerce_output_value(value)
     return _MISSING if coerced is Undefined or coerced is None else coerced
 
 
-@cache
 def plain_leaves(schema: GraphQLSchema) -> dict[tuple[str, str], PlainLeaf]:
     """Every plain scalar/enum field of the schema's object types, by (type, field) name."""
-    leaves: dict[tuple[str, str], PlainLeaf] = {}
+    return {key: f for key, f in plain_fields(schema).items() if isinstance(f, PlainLeaf)}
+
+
+@cache
+def plain_fields(schema: GraphQLSchema) -> dict[tuple[str, str], PlainLeaf | PlainObject]:
+    """Every plain field of the schema's object types, by (type, field) name."""
+    leaves: dict[tuple[str, str], PlainLeaf | PlainObject] = {}
     for type_name, named in schema.type_map.items():
         if not isinstance(named, GraphQLObjectType) or type_name.startswith("__"):
             continue
@@ -96,11 +123,16 @@ def plain_leaves(schema: GraphQLSchema) -> dict[tuple[str, str], PlainLeaf]:
             if read is None:
                 continue
             nullable, inner = _nullable(field.type)
-            item_nullable = None
+            item_nullable, item_type = None, None
             if isinstance(inner, GraphQLList):
-                item_nullable, inner = _nullable(inner.of_type)
+                item_type = inner.of_type
+                item_nullable, inner = _nullable(item_type)
             if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
                 leaves[(type_name, field_name)] = PlainLeaf(read, inner, nullable, item_nullable)
+            elif isinstance(inner, GraphQLObjectType):
+                leaves[(type_name, field_name)] = PlainObject(
+                    read, inner, field.type, item_type, nullable, item_nullable
+                )
     return leaves
 
 
@@ -132,7 +164,7 @@ def _reader(field: StrawberryField) -> Callable[[Any], Any] | None:
 
 
 class AizeExecutor(StrawberryGraphQLCoreExecutionContext):
-    """strawberry's executor; plain scalar fields are read and coerced directly."""
+    """strawberry's executor; plain fields are read, coerced and completed directly."""
 
     def execute_fields(
         self,
@@ -142,54 +174,202 @@ class AizeExecutor(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> AwaitableOrValue[dict[str, Any]]:
-        """The object's fields: plain ones completed here, the rest by graphql-core, the
-        answer keeping the selection's order."""
+        """graphql-core's execute_fields, field by field in the selection's order, with plain
+        fields completed here and every other field by graphql-core's execute_field."""
         manager = self.middleware_manager
         if manager is not None and manager.middlewares:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        leaves = plain_leaves(self.schema)
+        fields = plain_fields(self.schema)
         type_name = parent_type.name
-        done: dict[str, Any] = {}
-        rest: GroupedFieldSet | None = None
-        for response_name, field_details_list in grouped_field_set.items():
-            leaf = leaves.get((type_name, field_details_list[0].node.name.value))
-            completed = _MISSING
-            if leaf is not None:
-                try:
-                    completed = leaf.complete(source_value)
-                except Exception:
-                    # graphql-core's path runs it again and reports the error, located.
-                    completed = _MISSING
-            if completed is _MISSING:
-                if rest is None:
-                    rest = {}
-                rest[response_name] = field_details_list
-            else:
-                done[response_name] = completed
-        if rest is None:
-            return done
-        others = super().execute_fields(parent_type, source_value, path, rest, position_context)
-        order = tuple(grouped_field_set)
-        if self.is_awaitable(others):
+        results: dict[str, Any] = {}
+        pending: list[str] = []
+        try:
+            for response_name, field_details_list in grouped_field_set.items():
+                plain = fields.get((type_name, field_details_list[0].node.name.value))
+                completed = _MISSING
+                if isinstance(plain, PlainLeaf):
+                    try:
+                        completed = plain.complete(source_value)
+                    except Exception:
+                        # graphql-core's path runs it again and reports the error, located.
+                        completed = _MISSING
+                elif plain is not None:
+                    completed = self._complete_object_field(
+                        plain,
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        Path(path, response_name, type_name),
+                        position_context,
+                    )
+                if completed is _MISSING:
+                    completed = self.execute_field(
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        Path(path, response_name, type_name),
+                        position_context,
+                    )
+                    if completed is Undefined:
+                        continue
+                results[response_name] = completed
+                if self.is_awaitable(completed):
+                    pending.append(response_name)
+        except Exception:
+            if pending:
+                self.settle_in_background([results[name] for name in pending])
+            raise
+        if not pending:
+            return results
 
-            async def merged() -> dict[str, Any]:
-                return _in_order(order, done, await cast(Awaitable[dict[str, Any]], others))
+        async def get_results() -> dict[str, Any]:
+            values = await gather_with_cancel(*(results[name] for name in pending))
+            results.update(zip(pending, values, strict=True))
+            return results
 
-            return merged()
-        return _in_order(order, done, cast(dict[str, Any], others))
+        return get_results()
 
+    def _complete_object_field(
+        self,
+        plain: PlainObject,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """A plain object field's completed value (maybe awaitable), or _MISSING to let
+        graphql-core complete it (decided before any sub-field runs)."""
+        if any(details.node.directives for details in field_details_list):
+            return _MISSING  # @include/@skip are already applied; @defer/@stream are not ours
+        try:
+            value = plain.read(source)
+        except Exception:
+            return _MISSING
+        if self.is_awaitable(value):
+            # A method that had to load its answer (a log's key not preloaded): completed by
+            # graphql-core, as it completes any resolver's awaitable.
+            nodes = [details.node for details in field_details_list]
+            field_def = parent_type.fields[nodes[0].name.value]
+            info = self.build_resolve_info(field_def, nodes, parent_type, path)
+            return self.complete_awaitable_value(
+                plain.return_type, field_details_list, info, path, value, position_context
+            )
+        if value is None:
+            return None if plain.nullable else _MISSING
+        item_type = plain.item_type
+        if item_type is None:
+            if not self._is_object_of(plain.type, value):
+                return _MISSING
+            return self._guarded(
+                plain.return_type,
+                field_details_list,
+                path,
+                partial(
+                    self._object, plain.type, field_details_list, path, value, position_context
+                ),
+            )
+        if not isinstance(value, list | tuple):
+            return _MISSING
+        for item in value:
+            if item is None:
+                if not plain.item_nullable:
+                    return _MISSING
+            elif not self._is_object_of(plain.type, item):
+                return _MISSING
 
-def _in_order(
-    order: tuple[str, ...], done: dict[str, Any], others: dict[str, Any]
-) -> dict[str, Any]:
-    """Both parts of an object's answer as one dict, in the selection's order (graphql-core
-    leaves out a field it found undefined: so does this)."""
-    if not done:
-        return others
-    return {
-        key: done[key] if key in done else others[key]
-        for key in order
-        if key in done or key in others
-    }
+        def items() -> AwaitableOrValue[list[Any]]:
+            completed: list[Any] = []
+            waiting: list[int] = []
+            try:
+                for index, item in enumerate(value):
+                    if item is None:
+                        completed.append(None)
+                        continue
+                    item_path = path.add_key(index, None)
+                    result = self._guarded(
+                        item_type,
+                        field_details_list,
+                        item_path,
+                        partial(
+                            self._object,
+                            plain.type,
+                            field_details_list,
+                            item_path,
+                            item,
+                            position_context,
+                        ),
+                    )
+                    if self.is_awaitable(result):
+                        waiting.append(index)
+                    completed.append(result)
+            except Exception:
+                if waiting:
+                    self.settle_in_background([completed[index] for index in waiting])
+                raise
+            if not waiting:
+                return completed
+
+            async def gathered() -> list[Any]:
+                values = await gather_with_cancel(*(completed[index] for index in waiting))
+                for index, item_value in zip(waiting, values, strict=True):
+                    completed[index] = item_value
+                return completed
+
+            return gathered()
+
+        return self._guarded(plain.return_type, field_details_list, path, items)
+
+    def _guarded(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        complete: Callable[[], AwaitableOrValue[Any]],
+    ) -> AwaitableOrValue[Any]:
+        """complete(), an error in it handled as graphql-core handles a field's or a list
+        item's error: null where the type allows it, raised to the parent otherwise."""
+        try:
+            result = complete()
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        if not self.is_awaitable(result):
+            return result
+
+        async def awaited() -> Any:
+            try:
+                return await result
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, return_type, field_details_list, path)
+                return None
+
+        return awaited()
+
+    def _object(
+        self,
+        type_: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """graphql-core's collect_and_execute_subfields for an already checked value."""
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(type_, field_details_list)
+        return self.execute_collected_subfields(
+            type_, value, path, grouped_field_set, new_defer_usages, position_context
+        )
+
+    @staticmethod
+    def _is_object_of(type_: GraphQLObjectType, value: Any) -> bool:
+        """Whether `value` passes the type's is_type_of (strawberry's ignores the resolve
+        info); False for anything unusual, which graphql-core then decides."""
+        if type_.is_type_of is None:
+            return True
+        try:
+            answer = type_.is_type_of(value, None)  # type: ignore[arg-type]
+        except Exception:
+            return False
+        return answer is True

@@ -41,7 +41,9 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
         if pk not in logs:
             return None
         org = await Organization.get(id=scope.organization_id)
-        return RequestLogType.from_model(logs[pk], show_bodies=org.log_bodies)
+        return RequestLogType.from_model(
+            logs[pk], show_bodies=org.log_bodies, loaders=info.context.loaders
+        )
     if type_name == "Report":
         record = await report_record_by_id(scope, pk)
         return ReportType.from_record(record) if record else None

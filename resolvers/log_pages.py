@@ -4,13 +4,15 @@ A page is one statement: the keyset query (ORDER BY timestamp DESC, id DESC, LIM
 on an index that leads with the organization) returns the page's rows with every column
 the API shows, read into plain `LogRecord`s (no ORM objects: a page of 50 built through the
 ORM cost more than the query itself). The time range in the same statement lets PostgreSQL
-prune the monthly partitions. The count of all matching rows is a separate query, run only
-when a client asks for it.
+prune the monthly partitions. When the caller shows each log's key or member, the same
+statement joins them, limited by the scope as `api_keys_by_ids` and `members_by_ids` limit
+them (a key or member the viewer may not see comes back as None). The count of all matching
+rows is a separate query, run only when a client asks for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,20 +20,35 @@ from uuid import UUID
 
 import orjson
 
+from models.api_key import ApiKey
 from models.database import (
     Dialect,
+    ModelT,
     Params,
     current_dialect,
     fetch_all,
     fetch_rows,
+    model_columns,
+    model_from_row,
     parse_db_datetime,
 )
+from models.member import Member
 from models.request_log import LOG_COLUMNS
 from resolvers.pagination import KeysetCursor, Page, PageRequest, build_page, keyset_older_than
 from resolvers.scope import LogFilter, Scope, scoped_conditions
 
 # What a page reads of each log: its id and every column ingest writes.
 PAGE_COLUMNS = ("id", *LOG_COLUMNS)
+
+
+@dataclass(slots=True)
+class LogPage:
+    """A page of logs and, when asked for, the keys and members its rows use (by id; None
+    for one the viewer may not see)."""
+
+    page: Page[LogRecord]
+    api_keys: dict[int, ApiKey | None] | None = None
+    members: dict[int, Member | None] | None = None
 
 
 @dataclass(slots=True)
@@ -95,9 +112,16 @@ class LogRecord:
 
 
 def page_query(
-    scope: Scope, log_filter: LogFilter, request: PageRequest, dialect: Dialect
+    scope: Scope,
+    log_filter: LogFilter,
+    request: PageRequest,
+    dialect: Dialect,
+    *,
+    with_keys: bool = False,
+    with_members: bool = False,
 ) -> tuple[str, Params]:
-    """The keyset SQL selecting one page's rows (PAGE_COLUMNS), plus its parameters.
+    """The keyset SQL selecting one page's rows (PAGE_COLUMNS, then each key's and member's
+    columns prefixed `k_` and `m_` when asked for), plus its parameters.
 
     Raises ForbiddenError when the filter reaches outside the scope.
     """
@@ -110,17 +134,69 @@ def page_query(
         + " AND ".join(conditions)
         + f" ORDER BY timestamp DESC, id DESC LIMIT {params.add(request.size + 1)}"
     )
-    return sql, params
+    if not (with_keys or with_members):
+        return sql, params
+    # The page first (its plan unchanged), then at most a key and a member per row.
+    columns = [f"p.{column}" for column in PAGE_COLUMNS]
+    joins = []
+    if with_keys:
+        columns += [f'k."{c}" AS "k_{c}"' for c in model_columns(ApiKey)]
+        on = scope.api_key_conditions(params, include_team_keys=True, table="k")
+        joins.append(f"LEFT JOIN api_key AS k ON k.id = p.api_key_id AND {' AND '.join(on)}")
+    if with_members:
+        columns += [f'm."{c}" AS "m_{c}"' for c in model_columns(Member)]
+        on = scope.member_conditions(params, table="m")
+        joins.append(f"LEFT JOIN member AS m ON m.id = p.member_id AND {' AND '.join(on)}")
+    joined = (
+        f"SELECT {', '.join(columns)} FROM ({sql}) AS p {' '.join(joins)} "
+        "ORDER BY p.timestamp DESC, p.id DESC"
+    )
+    return joined, params
 
 
 async def request_log_page(
-    scope: Scope, log_filter: LogFilter, request: PageRequest
-) -> Page[LogRecord]:
-    """One page of the viewer's request logs matching the filter, newest first."""
-    sql, params = page_query(scope, log_filter, request, current_dialect())
-    rows = [LogRecord.from_row(row) for row in await fetch_rows(sql, params)]
+    scope: Scope,
+    log_filter: LogFilter,
+    request: PageRequest,
+    *,
+    with_keys: bool = False,
+    with_members: bool = False,
+) -> LogPage:
+    """One page of the viewer's request logs matching the filter, newest first, with its
+    rows' keys and members when asked for."""
+    sql, params = page_query(
+        scope,
+        log_filter,
+        request,
+        current_dialect(),
+        with_keys=with_keys,
+        with_members=with_members,
+    )
+    rows = await fetch_rows(sql, params)
+    logs = [LogRecord.from_row(row) for row in rows]
     # The cursor keeps the timestamp exactly as the keyset query compared it.
-    return build_page(rows, request, lambda log: KeysetCursor(log.timestamp, log.id))
+    page = build_page(logs, request, lambda log: KeysetCursor(log.timestamp, log.id))
+    shown = rows[: len(page.rows)]
+    return LogPage(
+        page,
+        _joined(ApiKey, shown, "api_key_id", "k_") if with_keys else None,
+        _joined(Member, shown, "member_id", "m_") if with_members else None,
+    )
+
+
+def _joined(
+    model: type[ModelT], rows: Sequence[Mapping[str, Any]], reference: str, prefix: str
+) -> dict[int, ModelT | None]:
+    """One `model` per id the rows refer to, from its joined columns (None when the join
+    found none the scope allows)."""
+    found: dict[int, ModelT | None] = {}
+    for row in rows:
+        pk = row[reference]
+        if pk is not None and pk not in found:
+            found[pk] = (
+                model_from_row(model, row, prefix) if row[prefix + "id"] is not None else None
+            )
+    return found
 
 
 async def count_request_logs(scope: Scope, log_filter: LogFilter) -> int:

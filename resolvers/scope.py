@@ -94,20 +94,26 @@ class Scope:
             return query.filter(Q(owner_id=self.member_id) | Q(owner_id__isnull=True))
         return query.filter(owner_id=self.member_id)
 
-    def api_key_conditions(self, params: Params, *, include_team_keys: bool = False) -> list[str]:
+    def api_key_conditions(
+        self, params: Params, *, include_team_keys: bool = False, table: str = ""
+    ) -> list[str]:
         """`api_keys()` as SQL conditions on `api_key` (to AND together), for reads that
-        skip the ORM's query builder."""
-        conditions = [f"organization_id = {params.add(self.organization_id)}"]
+        skip the ORM's query builder; columns qualified by `table` (an alias) if given."""
+        column = f"{table}." if table else ""
+        conditions = [f"{column}organization_id = {params.add(self.organization_id)}"]
         if self.member_id is not None:
-            owner = f"owner_id = {params.add(self.member_id)}"
-            conditions.append(f"({owner} OR owner_id IS NULL)" if include_team_keys else owner)
+            owner = f"{column}owner_id = {params.add(self.member_id)}"
+            if include_team_keys:
+                owner = f"({owner} OR {column}owner_id IS NULL)"
+            conditions.append(owner)
         return conditions
 
-    def member_conditions(self, params: Params) -> list[str]:
+    def member_conditions(self, params: Params, *, table: str = "") -> list[str]:
         """`members()` as SQL conditions on `member` (to AND together)."""
-        conditions = [f"organization_id = {params.add(self.organization_id)}"]
+        column = f"{table}." if table else ""
+        conditions = [f"{column}organization_id = {params.add(self.organization_id)}"]
         if self.member_id is not None:
-            conditions.append(f"id = {params.add(self.member_id)}")
+            conditions.append(f"{column}id = {params.add(self.member_id)}")
         return conditions
 
     def require_team(self, what: str) -> None:

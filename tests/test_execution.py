@@ -1,8 +1,9 @@
-"""graph.execution.AizeExecutor: plain scalar fields take a short path with the same answers
-and the same errors (message, path, locations) as graphql-core's full path."""
+"""graph.execution.AizeExecutor: plain scalar and object fields take a short path with the same
+answers and the same errors (message, path, locations, order) as graphql-core's full path."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from enum import Enum
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 import strawberry
 from strawberry.permission import BasePermission, PermissionExtension
 
-from graph.execution import AizeExecutor, plain_leaves
+from graph.execution import AizeExecutor, PlainObject, plain_fields, plain_leaves
 from graph.schema import schema as aize_schema
 
 
@@ -25,6 +26,41 @@ class Never(BasePermission):
 class Colour(Enum):
     RED = "red"
     BLUE = "blue"
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Person(Named):
+    age: int
+
+
+@strawberry.type
+class Detail:
+    label: str
+
+    @strawberry.field
+    async def later(self) -> str:
+        return self.label + "!"
+
+    @strawberry.field
+    async def later_fails(self) -> str:
+        raise ValueError("later, no")
+
+    @strawberry.field
+    def must(self) -> str:
+        return None  # type: ignore[return-value]
+
+    @strawberry.field
+    def may_fail(self) -> str | None:
+        raise ValueError("may fail")
+
+
+def _details() -> list[Detail]:
+    return [Detail(label="d1"), Detail(label="d2")]
 
 
 @strawberry.type
@@ -56,6 +92,39 @@ class Item:
     secret: str = strawberry.field(
         default="secret", extensions=[PermissionExtension([Never()], use_directives=False)]
     )
+    detail: Detail = strawberry.field(default_factory=lambda: Detail(label="one"))
+    maybe_detail: Detail | None = None
+    details: list[Detail] = strawberry.field(default_factory=_details)
+    sparse_details: list[Detail | None] = strawberry.field(
+        default_factory=lambda: [Detail(label="s"), None]
+    )
+    broken_details: list[Detail] = strawberry.field(
+        default_factory=lambda: [Detail(label="b"), None]  # type: ignore[list-item]
+    )
+    person: Person = strawberry.field(default_factory=lambda: Person(name="p", age=3))
+    # The wrong object for its type: is_type_of refuses it on graphql-core's path.
+    impostor: Person = strawberry.field(
+        default_factory=lambda: Detail(label="x")  # type: ignore[arg-type, return-value]
+    )
+
+    @strawberry.field
+    def computed_detail(self) -> Detail:
+        return Detail(label=self.name * 2)
+
+    @strawberry.field
+    def failing_detail(self) -> Detail | None:
+        raise ValueError("no detail")
+
+    # Like a log's apiKey: at hand for some sources, loaded for others.
+    @strawberry.field(graphql_type=Detail | None)
+    def sometimes_later(self) -> Detail | Awaitable[Detail] | None:
+        if self.name == "a":
+            return Detail(label="now")
+
+        async def load() -> Detail:
+            return Detail(label="loaded")
+
+        return load()
 
 
 ITEMS = [
@@ -67,7 +136,15 @@ ITEMS = [
         scores=[1, None],
         broken_list=[1, None],  # type: ignore[list-item]
     ),
-    Item(name="b", colour=Colour.BLUE, maybe="m", tags=[], scores=[], broken_list=[]),
+    Item(
+        name="b",
+        colour=Colour.BLUE,
+        maybe="m",
+        tags=[],
+        scores=[],
+        broken_list=[],
+        maybe_detail=Detail(label="mb"),
+    ),
 ]
 
 
@@ -113,6 +190,17 @@ async def test_plain_fields_answer_as_graphql_core_does() -> None:
         "{ items { name wrongNull } }",
         "{ items { name brokenList } }",
         "{ items { name secret } }",
+        # object fields: errors inside them, nulls propagating out of them
+        "{ items { name detail { label mayFail } } }",
+        "{ items { name maybeDetail { label must } } }",
+        "{ items { name detail { label must } } }",
+        "{ items { name details { label laterFails } } }",
+        "{ items { name sparseDetails { label later mayFail } } }",
+        "{ items { name brokenDetails { label } } }",
+        "{ items { name failingDetail { label } } }",
+        "{ items { name impostor { name age } } }",
+        # several errors, in the order graphql-core reports them
+        "{ items { fails maybeDetail { must } detail { mayFail later } secret } }",
     ],
 )
 async def test_errors_are_the_same_message_path_and_location(query: str) -> None:
@@ -120,6 +208,46 @@ async def test_errors_are_the_same_message_path_and_location(query: str) -> None
     assert fast_result.errors
     assert _errors(fast_result) == _errors(plain_result)
     assert fast_result.data == plain_result.data
+
+
+async def test_plain_object_fields_answer_as_graphql_core_does() -> None:
+    query = (
+        "{ items { detail { label later } maybeDetail { label } details { label later } "
+        "sparseDetails { label } computedDetail { label } person { name age __typename } "
+        "... on Item { d: detail { ... on Detail { label } } } sometimesLater { label later } "
+        "} }"
+    )
+    fast_result, plain_result = await _both(query)
+    assert fast_result.errors is None
+    assert fast_result.data == plain_result.data
+    assert fast_result.data["items"][1] == {
+        "detail": {"label": "one", "later": "one!"},
+        "maybeDetail": {"label": "mb"},
+        "details": [{"label": "d1", "later": "d1!"}, {"label": "d2", "later": "d2!"}],
+        "sparseDetails": [{"label": "s"}, None],
+        "computedDetail": {"label": "bb"},
+        "person": {"name": "p", "age": 3, "__typename": "Person"},
+        "d": {"label": "one"},
+        "sometimesLater": {"label": "loaded", "later": "loaded!"},
+    }
+    assert fast_result.data["items"][0]["sometimesLater"] == {"label": "now", "later": "now!"}
+
+
+async def test_plain_object_fields_need_no_resolve_info(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[str] = []
+    original = AizeExecutor.build_resolve_info
+
+    def counting(self: AizeExecutor, field_def: Any, *args: Any) -> Any:
+        built.append(args[1].name + "." + args[0][0].name.value)
+        return original(self, field_def, *args)
+
+    monkeypatch.setattr(AizeExecutor, "build_resolve_info", counting)
+    result = await fast.execute("{ items { detail { label later } details { label } } }")
+
+    assert result.errors is None
+    # Only the asynchronous resolver needs graphql-core's whole path: once per Detail.
+    assert sorted(set(built)) == ["Detail.later"]
+    assert len(built) == 2
 
 
 def test_only_plain_fields_take_the_short_path() -> None:
@@ -130,6 +258,12 @@ def test_only_plain_fields_take_the_short_path() -> None:
     assert ("Item", "withArgument") not in leaves
     assert ("Item", "secret") not in leaves
     assert ("Query", "items") not in leaves
+    objects = plain_fields(fast._schema)
+    assert isinstance(objects[("Item", "detail")], PlainObject)
+    assert isinstance(objects[("Item", "sparseDetails")], PlainObject)
+    assert isinstance(objects[("Item", "computedDetail")], PlainObject)
+    # A resolver taking the info (or arguments) is not plain.
+    assert ("Query", "items") in objects  # a method of the root: plain too
 
 
 def test_no_field_guarded_by_a_permission_takes_the_short_path() -> None:

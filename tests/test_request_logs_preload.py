@@ -1,5 +1,5 @@
-"""A log page loads the keys and members its selection asks for in one statement each, up
-front, whether the fields are selected directly or through fragments."""
+"""A log page reads the keys and members its selection asks for in the page's own statement,
+whether the fields are selected directly or through fragments."""
 
 from __future__ import annotations
 
@@ -43,8 +43,18 @@ async def _page_owner() -> tuple[str, dict[str, tuple[str, str | None]]]:
     return await make_token(owner), expected
 
 
+def _reads(statements: list[str]) -> tuple[int, int, int, int]:
+    """Statements reading keys and members on their own, and page statements joining them."""
+    return (
+        len([s for s in statements if 'FROM "api_key"' in s]),
+        len([s for s in statements if 'FROM "member"' in s]),
+        len([s for s in statements if "FROM request_log" in s and "JOIN api_key" in s]),
+        len([s for s in statements if "FROM request_log" in s and "JOIN member" in s]),
+    )
+
+
 @pytest.mark.parametrize(
-    ("fields", "key_reads", "member_reads"),
+    ("fields", "key_joins", "member_joins"),
     [
         ("requestId apiKey { label } member { name }", 1, 1),
         ("requestId apiKey { label }", 1, 0),
@@ -53,7 +63,7 @@ async def _page_owner() -> tuple[str, dict[str, tuple[str, str | None]]]:
     ],
 )
 async def test_a_page_reads_only_the_keys_and_members_it_shows(
-    client: httpx.AsyncClient, fields: str, key_reads: int, member_reads: int
+    client: httpx.AsyncClient, fields: str, key_joins: int, member_joins: int
 ) -> None:
     token, expected = await _page_owner()
 
@@ -68,8 +78,7 @@ async def test_a_page_reads_only_the_keys_and_members_it_shows(
             assert edge["node"]["apiKey"] == {"label": label}
         if "member" in fields:
             assert edge["node"]["member"] == (None if name is None else {"name": name})
-    assert len([s for s in queries.statements if 'FROM "api_key"' in s]) == key_reads
-    assert len([s for s in queries.statements if 'FROM "member"' in s]) == member_reads
+    assert _reads(queries.statements) == (0, 0, key_joins, member_joins)
 
 
 async def test_fields_selected_through_a_fragment_are_preloaded_too(
@@ -91,5 +100,35 @@ async def test_fields_selected_through_a_fragment_are_preloaded_too(
     assert {
         n["requestId"]: (n["apiKey"]["label"], n["member"] and n["member"]["name"]) for n in nodes
     } == expected
-    assert len([s for s in queries.statements if 'FROM "api_key"' in s]) == 1
-    assert len([s for s in queries.statements if 'FROM "member"' in s]) == 1
+    assert _reads(queries.statements) == (0, 0, 1, 1)
+
+
+@pytest.mark.parametrize(("role", "sees_other_key"), [(Role.MEMBER, False), (Role.ADMIN, True)])
+async def test_keys_and_members_read_with_the_page_stay_within_the_viewers_scope(
+    client: httpx.AsyncClient, role: Role, sees_other_key: bool
+) -> None:
+    org = await make_org()
+    viewer = await make_member(org, role)
+    colleague = await make_member(org, Role.MEMBER)
+    team_key = await make_key(org, None, label="team")
+    colleagues_key = await make_key(org, colleague, label="colleague's")
+    now = datetime.now(UTC)
+    await store(
+        make_record(org, team_key, viewer, now - timedelta(minutes=1)),
+        # The viewer's request through a colleague's personal key: a Member may not see it.
+        make_record(org, colleagues_key, viewer, now - timedelta(minutes=2)),
+    )
+
+    result = await gql(
+        client, await make_token(viewer), PAGE.format(fields="apiKey { label } member { name }")
+    )
+
+    assert result.errors is None, result.errors
+    nodes = [e["node"] for e in result.data["organization"]["requestLogs"]["edges"]]  # type: ignore[index]
+    assert nodes == [
+        {"apiKey": {"label": "team"}, "member": {"name": viewer.name}},
+        {
+            "apiKey": {"label": "colleague's"} if sees_other_key else None,
+            "member": {"name": viewer.name},
+        },
+    ]

@@ -10,7 +10,7 @@ from typing import cast
 import strawberry
 from strawberry.scalars import JSON
 
-from graph.context import Info
+from graph.dataloaders import Loaders
 from graph.relay import encode_global_id
 from graph.scalars import usd
 from graph.types.api_key import ApiKeyType
@@ -68,6 +68,8 @@ class RequestLogType(Node):
     customer_cost_nanos: strawberry.Private[int]
     api_key_pk: strawberry.Private[int]
     member_pk: strawberry.Private[int | None]
+    # This request's loaders, for a key or member not preloaded.
+    loaders: strawberry.Private[Loaders]
     # Filled when the page loaded every row's key and member up front (the logs table asks
     # for them on every row): the fields then answer without awaiting, which on a page of
     # 50 saves a hundred asynchronous resolutions.
@@ -80,27 +82,28 @@ class RequestLogType(Node):
         description="The key used (its label is what the logs table shows).",
         graphql_type=ApiKeyType | None,
     )
-    def api_key(self, info: Info) -> ApiKeyType | Awaitable[ApiKeyType | None] | None:
+    def api_key(self) -> ApiKeyType | Awaitable[ApiKeyType | None] | None:
+        # No info parameter: a preloaded key is then a plain field (graph.execution).
         if self.key_preloaded:
             return self.preloaded_key
-        return self._load_api_key(info)
+        return self._load_api_key()
 
     @strawberry.field(
         description="Who made the request (for team keys).", graphql_type=MemberType | None
     )
-    def member(self, info: Info) -> MemberType | Awaitable[MemberType | None] | None:
+    def member(self) -> MemberType | Awaitable[MemberType | None] | None:
         if self.member_pk is None:
             return None
         if self.member_preloaded:
             return self.preloaded_member
-        return self._load_member(info, self.member_pk)
+        return self._load_member(self.member_pk)
 
-    async def _load_api_key(self, info: Info) -> ApiKeyType | None:
-        key = await info.context.loaders.api_key_by_id.load(self.api_key_pk)
+    async def _load_api_key(self) -> ApiKeyType | None:
+        key = await self.loaders.api_key_by_id.load(self.api_key_pk)
         return ApiKeyType.from_model(key) if key else None
 
-    async def _load_member(self, info: Info, member_pk: int) -> MemberType | None:
-        member = await info.context.loaders.member_by_id.load(member_pk)
+    async def _load_member(self, member_pk: int) -> MemberType | None:
+        member = await self.loaders.member_by_id.load(member_pk)
         return MemberType.from_model(member) if member else None
 
     def preload_key(self, key: ApiKeyType | None) -> None:
@@ -114,7 +117,9 @@ class RequestLogType(Node):
         self.member_preloaded, self.preloaded_member = True, member
 
     @classmethod
-    def from_model(cls, log: RequestLog | LogRecord, *, show_bodies: bool) -> RequestLogType:
+    def from_model(
+        cls, log: RequestLog | LogRecord, *, show_bodies: bool, loaders: Loaders
+    ) -> RequestLogType:
         return cls(
             id=strawberry.ID(encode_global_id("RequestLog", log.id)),
             request_id=strawberry.ID(str(log.request_id)),
@@ -139,4 +144,5 @@ class RequestLogType(Node):
             pk=log.id,
             api_key_pk=log.api_key_id,
             member_pk=log.member_id,
+            loaders=loaders,
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import TypeAlias
 
@@ -15,7 +14,7 @@ from graph.types.connection import Connection, connection_from_page
 from graph.types.member import MemberType
 from graph.types.request_log import RequestLogType
 from models.organization import Organization
-from resolvers.log_pages import LogRecord, count_request_logs, request_log_page
+from resolvers.log_pages import LogPage, LogRecord, count_request_logs, request_log_page
 from resolvers.pagination import PageRequest
 from resolvers.scope import Scope
 
@@ -34,18 +33,27 @@ async def resolve_request_logs(
     usage_filter: UsageFilter | None,
     first: int | None,
     after: str | None,
-    info: Info | None = None,
+    info: Info,
 ) -> RequestLogConnection:
-    """One page of the viewer's logs in `org`; bodies only if the org keeps them. With
-    `info`, the keys and members the selection asks for are loaded for the whole page at
-    once (one statement each, as the dataloaders would)."""
+    """One page of the viewer's logs in `org`; bodies only if the org keeps them. The keys
+    and members the selection asks for are read with the page, in the same statement."""
     page_request = PageRequest.parse(first, after)
     log_filter = to_log_filter(usage_filter, org)
-    page = await request_log_page(scope, log_filter, page_request)
-    keys, members = await _preload(info, page.rows)
+    wanted = node_fields(info)
+    read = await request_log_page(
+        scope,
+        log_filter,
+        page_request,
+        with_keys="apiKey" in wanted,
+        with_members="member" in wanted,
+    )
+    page = read.page
+    keys, members = _preload(read)
 
     def to_node(log: LogRecord) -> RequestLogType:
-        node = RequestLogType.from_model(log, show_bodies=org.log_bodies)
+        node = RequestLogType.from_model(
+            log, show_bodies=org.log_bodies, loaders=info.context.loaders
+        )
         if keys is not None:
             node.preload_key(keys.get(log.api_key_id))
         if members is not None and log.member_id is not None:
@@ -58,38 +66,17 @@ async def resolve_request_logs(
     return connection_from_page(page, to_node, count_rows)
 
 
-async def _preload(
-    info: Info | None, logs: list[LogRecord]
+def _preload(
+    read: LogPage,
 ) -> tuple[dict[int, ApiKeyType | None] | None, dict[int, MemberType | None] | None]:
-    """The page's keys and members, each when the selection asks for it (else None)."""
-    wanted = node_fields(info) if info is not None and logs else set()
-    if not wanted & {"apiKey", "member"}:
-        return None, None
-    assert info is not None
-    loaders = info.context.loaders
-    key_ids = sorted({log.api_key_id for log in logs}) if "apiKey" in wanted else []
-    member_ids = (
-        sorted({log.member_id for log in logs if log.member_id is not None})
-        if "member" in wanted
-        else []
-    )
-    keys, members = await asyncio.gather(
-        loaders.api_key_by_id.load_many(key_ids), loaders.member_by_id.load_many(member_ids)
-    )
-    return (
-        {
-            pk: ApiKeyType.from_model(key) if key else None
-            for pk, key in zip(key_ids, keys, strict=True)
-        }
-        if "apiKey" in wanted
-        else None,
-        {
-            pk: MemberType.from_model(member) if member else None
-            for pk, member in zip(member_ids, members, strict=True)
-        }
-        if "member" in wanted
-        else None,
-    )
+    """The page's keys and members as API objects (one per key and member, shared by the
+    rows), each when the selection asked for it (else None)."""
+    keys = members = None
+    if read.api_keys is not None:
+        keys = {pk: ApiKeyType.from_model(k) if k else None for pk, k in read.api_keys.items()}
+    if read.members is not None:
+        members = {pk: MemberType.from_model(m) if m else None for pk, m in read.members.items()}
+    return keys, members
 
 
 def node_fields(info: Info) -> set[str]:
