@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, partial
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import (
     GraphQLEnumType,
@@ -48,6 +48,8 @@ from strawberry.types.field import StrawberryField
 
 # Where strawberry keeps a GraphQL field's own definition (GraphQLCoreConverter.DEFINITION_BACKREF).
 _DEFINITION = "strawberry-definition"
+# An object's answer (a dict) or a list's.
+ResultsT = TypeVar("ResultsT", dict[str, Any], list[Any])
 # "Let graphql-core decide": a value the short path does not complete (an error to report).
 _MISSING = object()
 
@@ -218,18 +220,9 @@ class AizeExecutor(StrawberryGraphQLCoreExecutionContext):
                 if self.is_awaitable(completed):
                     pending.append(response_name)
         except Exception:
-            if pending:
-                self.settle_in_background([results[name] for name in pending])
+            self._settle(results, pending)
             raise
-        if not pending:
-            return results
-
-        async def get_results() -> dict[str, Any]:
-            values = await gather_with_cancel(*(results[name] for name in pending))
-            results.update(zip(pending, values, strict=True))
-            return results
-
-        return get_results()
+        return self._gathered(results, pending)
 
     def _complete_object_field(
         self,
@@ -306,21 +299,33 @@ class AizeExecutor(StrawberryGraphQLCoreExecutionContext):
                         waiting.append(index)
                     completed.append(result)
             except Exception:
-                if waiting:
-                    self.settle_in_background([completed[index] for index in waiting])
+                self._settle(completed, waiting)
                 raise
-            if not waiting:
-                return completed
-
-            async def gathered() -> list[Any]:
-                values = await gather_with_cancel(*(completed[index] for index in waiting))
-                for index, item_value in zip(waiting, values, strict=True):
-                    completed[index] = item_value
-                return completed
-
-            return gathered()
+            return self._gathered(completed, waiting)
 
         return self._guarded(plain.return_type, field_details_list, path, items)
+
+    def _settle(self, results: Any, pending: list[Any]) -> None:
+        """After an error: let the awaitables at `pending` (keys or indexes of `results`)
+        finish in the background, as graphql-core does."""
+        if pending:
+            self.settle_in_background([results[key] for key in pending])
+
+    @staticmethod
+    def _gathered(results: ResultsT, pending: list[Any]) -> AwaitableOrValue[ResultsT]:
+        """`results` (a dict or a list) with the awaitables at `pending` replaced by their
+        values, awaited together (gather_with_cancel, as graphql-core awaits an object's or
+        a list's)."""
+        if not pending:
+            return results
+
+        async def gathered() -> ResultsT:
+            values = await gather_with_cancel(*(results[key] for key in pending))
+            for key, value in zip(pending, values, strict=True):
+                results[key] = value
+            return results
+
+        return gathered()
 
     def _guarded(
         self,

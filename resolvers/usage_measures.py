@@ -62,19 +62,10 @@ class UsageMeasures:
         self.latency_ms_sum += other.latency_ms_sum
 
     def subtract(self, other: UsageMeasures) -> None:
-        """Take `other` out of these sums, in place (a signed slice's rows)."""
-        self.requests -= other.requests
-        self.successful -= other.successful
-        self.client_errors -= other.client_errors
-        self.server_errors -= other.server_errors
-        self.unpriced -= other.unpriced
-        self.input_tokens -= other.input_tokens
-        self.output_tokens -= other.output_tokens
-        self.provider_cost_nanos -= other.provider_cost_nanos
-        self.markup_nanos -= other.markup_nanos
-        self.fixed_fee_nanos -= other.fixed_fee_nanos
-        self.customer_cost_nanos -= other.customer_cost_nanos
-        self.latency_ms_sum -= other.latency_ms_sum
+        """Take `other` out of these sums, in place (a signed slice's rows, rare enough not
+        to need spelling out like `add`)."""
+        for column in MEASURE_COLUMNS:
+            setattr(self, column, getattr(self, column) - getattr(other, column))
 
     @property
     def total_tokens(self) -> int:
