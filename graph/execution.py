@@ -197,6 +197,9 @@ class AizeExecutor(StrawberryGraphQLCoreExecutionContext):
                     except Exception:
                         # graphql-core's path runs it again and reports the error, located.
                         completed = _MISSING
+                    if completed is not _MISSING:
+                        results[response_name] = completed  # a value, never awaitable
+                        continue
                 elif plain is not None:
                     completed = self._complete_object_field(
                         plain,
