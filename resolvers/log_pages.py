@@ -12,33 +12,87 @@ rows is a separate query, run only when a client asks for it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import orjson
 
-from models.api_key import ApiKey
+from models.api_key import KeyStatus
 from models.database import (
     Dialect,
-    ModelT,
     Params,
     current_dialect,
     fetch_all,
     fetch_rows,
-    model_columns,
-    model_from_row,
     parse_db_datetime,
 )
-from models.member import Member
+from models.member import Role
 from models.request_log import LOG_COLUMNS
 from resolvers.pagination import KeysetCursor, Page, PageRequest, build_page, keyset_older_than
 from resolvers.scope import LogFilter, Scope, scoped_conditions
 
+RecordT = TypeVar("RecordT")
+
 # What a page reads of each log: its id and every column ingest writes.
 PAGE_COLUMNS = ("id", *LOG_COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """An API key as a page shows it (the `ApiKey` attributes of the same names)."""
+
+    id: int
+    label: str
+    prefix: str
+    status: KeyStatus
+    status_reason: str | None
+    allowed_models: list[str] | None
+    created_at: datetime
+    owner_id: int | None
+    monthly_limit_nanos: int | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], prefix: str) -> KeyRecord:
+        models = row[prefix + "allowed_models"]
+        return cls(
+            id=row[prefix + "id"],
+            label=row[prefix + "label"],
+            prefix=row[prefix + "prefix"],
+            status=KeyStatus(row[prefix + "status"]),
+            status_reason=row[prefix + "status_reason"],
+            allowed_models=orjson.loads(models) if isinstance(models, str | bytes) else models,
+            created_at=parse_db_datetime(row[prefix + "created_at"]),
+            owner_id=row[prefix + "owner_id"],
+            monthly_limit_nanos=row[prefix + "monthly_limit_nanos"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    """A member as a page shows them (the `Member` attributes of the same names)."""
+
+    id: int
+    name: str
+    email: str
+    role: Role
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], prefix: str) -> MemberRecord:
+        return cls(
+            id=row[prefix + "id"],
+            name=row[prefix + "name"],
+            email=row[prefix + "email"],
+            role=Role(row[prefix + "role"]),
+            created_at=parse_db_datetime(row[prefix + "created_at"]),
+        )
+
+
+_KEY_COLUMNS = tuple(KeyRecord.__dataclass_fields__)
+_MEMBER_COLUMNS = tuple(MemberRecord.__dataclass_fields__)
 
 
 @dataclass(slots=True)
@@ -47,8 +101,8 @@ class LogPage:
     for one the viewer may not see)."""
 
     page: Page[LogRecord]
-    api_keys: dict[int, ApiKey | None] | None = None
-    members: dict[int, Member | None] | None = None
+    api_keys: dict[int, KeyRecord | None] | None = None
+    members: dict[int, MemberRecord | None] | None = None
 
 
 @dataclass(slots=True)
@@ -140,11 +194,11 @@ def page_query(
     columns = [f"p.{column}" for column in PAGE_COLUMNS]
     joins = []
     if with_keys:
-        columns += [f'k."{c}" AS "k_{c}"' for c in model_columns(ApiKey)]
+        columns += [f'k."{c}" AS "k_{c}"' for c in _KEY_COLUMNS]
         on = scope.api_key_conditions(params, include_team_keys=True, table="k")
         joins.append(f"LEFT JOIN api_key AS k ON k.id = p.api_key_id AND {' AND '.join(on)}")
     if with_members:
-        columns += [f'm."{c}" AS "m_{c}"' for c in model_columns(Member)]
+        columns += [f'm."{c}" AS "m_{c}"' for c in _MEMBER_COLUMNS]
         on = scope.member_conditions(params, table="m")
         joins.append(f"LEFT JOIN member AS m ON m.id = p.member_id AND {' AND '.join(on)}")
     joined = (
@@ -179,23 +233,24 @@ async def request_log_page(
     shown = rows[: len(page.rows)]
     return LogPage(
         page,
-        _joined(ApiKey, shown, "api_key_id", "k_") if with_keys else None,
-        _joined(Member, shown, "member_id", "m_") if with_members else None,
+        _joined(KeyRecord.from_row, shown, "api_key_id", "k_") if with_keys else None,
+        _joined(MemberRecord.from_row, shown, "member_id", "m_") if with_members else None,
     )
 
 
 def _joined(
-    model: type[ModelT], rows: Sequence[Mapping[str, Any]], reference: str, prefix: str
-) -> dict[int, ModelT | None]:
-    """One `model` per id the rows refer to, from its joined columns (None when the join
+    build: Callable[[Mapping[str, Any], str], RecordT],
+    rows: Sequence[Mapping[str, Any]],
+    reference: str,
+    prefix: str,
+) -> dict[int, RecordT | None]:
+    """One record per id the rows refer to, from its joined columns (None when the join
     found none the scope allows)."""
-    found: dict[int, ModelT | None] = {}
+    found: dict[int, RecordT | None] = {}
     for row in rows:
         pk = row[reference]
         if pk is not None and pk not in found:
-            found[pk] = (
-                model_from_row(model, row, prefix) if row[prefix + "id"] is not None else None
-            )
+            found[pk] = build(row, prefix) if row[prefix + "id"] is not None else None
     return found
 
 

@@ -4,12 +4,21 @@ whether the fields are selected directly or through fragments."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from graph.types.api_key import ApiKeyType
+from graph.types.member import MemberType
 from graph.types.request_log import RequestLogType
-from models.member import Role
+from models.api_key import ApiKey, KeyStatus
+from models.member import Member, Role
+from resolvers.log_pages import request_log_page
+from resolvers.pagination import PageRequest
+from resolvers.periods import TimeRange
+from resolvers.scope import LogFilter, Scope
+from settings import Settings
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store
 from tests.query_counter import count_queries
 
@@ -132,3 +141,39 @@ async def test_keys_and_members_read_with_the_page_stay_within_the_viewers_scope
             "member": {"name": viewer.name},
         },
     ]
+
+
+async def test_keys_and_members_read_with_the_page_equal_the_orm_objects(db: Settings) -> None:
+    org = await make_org()
+    owner = await make_member(org, Role.OWNER)
+    person = await make_member(org, Role.ADMIN)
+    keys = [
+        await make_key(
+            org,
+            person,
+            allowed_models=["gpt-4o", "claude-3-opus"],
+            status=KeyStatus.REVOKED,
+            status_reason="rotated",
+            monthly_limit_nanos=12_345_000_000,
+        ),
+        await make_key(org, None),
+    ]
+    now = datetime.now(UTC)
+    await store(
+        make_record(org, keys[0], person, now - timedelta(minutes=1)),
+        make_record(org, keys[1], None, now - timedelta(minutes=2)),
+    )
+    scope = Scope(org.id, None, owner.id, True)
+    log_filter = LogFilter(TimeRange(now - timedelta(hours=1), now), ZoneInfo("UTC"))
+
+    read = await request_log_page(
+        scope, log_filter, PageRequest.parse(10, None), with_keys=True, with_members=True
+    )
+
+    assert read.api_keys is not None and read.members is not None
+    assert {pk: ApiKeyType.from_model(k) for pk, k in read.api_keys.items() if k} == {
+        key.id: ApiKeyType.from_model(await ApiKey.get(id=key.id)) for key in keys
+    }
+    assert {pk: MemberType.from_model(m) for pk, m in read.members.items() if m} == {
+        person.id: MemberType.from_model(await Member.get(id=person.id))
+    }

@@ -17,6 +17,7 @@ from graph.types.member import MemberType
 from graph.types.node import Node
 from graph.types.usage_summary import SUBJECT_USAGE_DESCRIPTION, UsageSummary, resolve_subject_usage
 from models.api_key import ApiKey, KeyStatus
+from resolvers.log_pages import KeyRecord
 from resolvers.usage_dimensions import UsageDimension
 
 
@@ -52,7 +53,7 @@ class ApiKeyType(Node):
         return self.owner_pk is None
 
     @classmethod
-    def from_model(cls, key: ApiKey) -> ApiKeyType:
+    def from_model(cls, key: ApiKey | KeyRecord) -> ApiKeyType:
         return cls(
             id=strawberry.ID(encode_global_id("ApiKey", key.id)),
             label=key.label,

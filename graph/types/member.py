@@ -14,6 +14,7 @@ from graph.types.enums import RoleEnum
 from graph.types.node import Node
 from graph.types.usage_summary import SUBJECT_USAGE_DESCRIPTION, UsageSummary, resolve_subject_usage
 from models.member import Member, Role
+from resolvers.log_pages import MemberRecord
 from resolvers.usage_dimensions import UsageDimension
 
 
@@ -30,7 +31,7 @@ class MemberType(Node):
         return await resolve_subject_usage(info, UsageDimension.MEMBER, self.pk, filter)
 
     @classmethod
-    def from_model(cls, member: Member) -> MemberType:
+    def from_model(cls, member: Member | MemberRecord) -> MemberType:
         return cls(
             id=strawberry.ID(encode_global_id("Member", member.id)),
             name=member.name,
