@@ -322,7 +322,8 @@ async def load(database_url: str, plan: DataPlan, *, log: bool = True) -> Loaded
 async def ensure_loaded(
     plan: DataPlan, database_url: str | None = None, *, reload: bool = False
 ) -> LoadedData:
-    """The benchmark database for `plan`, loading it unless it already holds that plan."""
+    """The benchmark database for `plan`, loading it unless it already holds that plan (then
+    only its pending migrations are applied)."""
     if database_url is None:
         name = scratch_name(plan.rows, plan.seed)
         if reload:
@@ -331,6 +332,8 @@ async def ensure_loaded(
     if not reload:
         found = await existing_load(database_url, plan)
         if found is not None:
+            # The data stays; the schema follows the code (a new index, say).
+            await apply_migrations(Settings.from_env({"AIZE_DATABASE_URL": database_url}))
             return found
     return await load(database_url, plan)
 

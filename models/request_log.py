@@ -118,6 +118,9 @@ class RequestLog(Model):
             Index(
                 fields=("organization_id", "member_id", "timestamp"), name="request_log_org_mem_ts"
             ),
+            # Also request_log_failed_ts (organization_id, timestamp, id) WHERE status_code
+            # >= 300, for pages of failed requests: created by migration 0008, since a
+            # PartialIndex here can only say `column = value`.
             # Only `reprice` looks for unpriced logs, and they are rare: a partial index costs
             # an insert nothing for a priced log.
             PartialIndex(

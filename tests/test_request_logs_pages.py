@@ -17,7 +17,7 @@ from models.request_log import RequestLog
 from resolvers.log_pages import page_query
 from resolvers.pagination import KeysetCursor, PageRequest
 from resolvers.periods import TimeRange
-from resolvers.scope import LogFilter, Scope
+from resolvers.scope import LogFilter, Scope, StatusClass
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store
 from tests.query_counter import count_queries
 
@@ -289,3 +289,38 @@ async def test_next_page_query_is_served_in_order_by_the_organization_timestamp_
         # The page reads its rows' columns from the heap, in the index's order: no sort.
         assert "Index Scan Backward using request_log_org_ts" in plan
         assert "Sort" not in plan
+
+
+async def test_a_page_of_failed_requests_reads_the_failed_requests_index(db: object) -> None:
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    log_filter = LogFilter(
+        TimeRange(at - timedelta(days=30), at),
+        ZoneInfo("UTC"),
+        models=("gpt-4o-mini",),
+        status_classes=(StatusClass.CLIENT_ERROR, StatusClass.SERVER_ERROR),
+    )
+    request = PageRequest(size=50, after=KeysetCursor(at - timedelta(days=1), 10))
+    dialect = current_dialect()
+    sql, params = page_query(Scope(1, None, 1, True), log_filter, request, dialect)
+
+    if dialect is Dialect.SQLITE:
+        # SQLite keeps the index (migration 0008) but cannot prove a bound parameter's range.
+        rows = await connection().execute_query_dict(
+            "SELECT sql FROM sqlite_master WHERE name = 'request_log_failed_ts'"
+        )
+        assert "WHERE status_code >= 300" in rows[0]["sql"]
+        return
+    async with in_transaction() as conn:
+        await conn.execute_script(
+            "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; "
+            "SET LOCAL enable_sort = off"
+        )
+        failed = await conn.execute_query_dict("EXPLAIN " + sql, params.values)
+        every = LogFilter(log_filter.time_range, log_filter.timezone, models=("gpt-4o-mini",))
+        sql, params = page_query(Scope(1, None, 1, True), every, request, dialect)
+        mixed = await conn.execute_query_dict("EXPLAIN " + sql, params.values)
+    # Only failed requests: the partial index, in page order. Any status: the full one.
+    assert "Index Scan Backward using request_log_failed_ts" in " ".join(
+        str(row["QUERY PLAN"]) for row in failed
+    )
+    assert "request_log_failed_ts" not in " ".join(str(row["QUERY PLAN"]) for row in mixed)
