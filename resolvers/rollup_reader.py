@@ -52,7 +52,7 @@ _MERGED = -1
 # Up to this many elementary intervals a grain's slot is a CASE index; beyond it, the
 # bucket start (a CASE with hundreds of arms would be evaluated for every row).
 _MAX_CASE_ARMS = 64
-# Up to this many bucket starts, a grain's scattered runs are read as a list (see _in_intervals).
+# Up to this many bucket starts, a grain's scattered runs are read as a list (in_time_ranges).
 _MAX_LISTED_BUCKETS = 2_000
 # Both drivers cap bound parameters near 32767; refuse clearly well before that.
 _MAX_PARAMETERS = 30_000
@@ -320,7 +320,9 @@ def _branch_sql(
     else:
         conditions = scoped_conditions(scope, log_filter, params, time_column=None)
     step = None if raw else GRAIN_WIDTHS[branch.grain.value.lower()]
-    conditions.append(_in_intervals(time_column, branch.intervals, params, step))
+    conditions.append(
+        in_time_ranges(time_column, [(i.start, i.end) for i in branch.intervals], params, step)
+    )
     table = "request_log" if raw else family.table(branch.grain.value.lower())
     # No GROUP BY here: the outer one sums every branch's rows in a single aggregation
     # (summing per branch first, then again over NUMERIC partial sums, cost twice as much).
@@ -343,12 +345,6 @@ def _epoch(column: str, dialect: Dialect) -> str:
     if dialect is Dialect.SQLITE:
         return f"CAST(strftime('%s', {column}) AS INTEGER)"
     return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
-
-
-def _in_intervals(
-    column: str, intervals: list[_Interval], params: Params, step: timedelta | None
-) -> str:
-    return in_time_ranges(column, [(i.start, i.end) for i in intervals], params, step)
 
 
 def in_time_ranges(

@@ -7,10 +7,8 @@ decimals rounded half-even only at the ninth decimal place, never floats.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from models.rollup import MEASURE_COLUMNS
 from pricing.money import round_half_even_div
@@ -35,14 +33,6 @@ class UsageMeasures:
     fixed_fee_nanos: int = 0
     customer_cost_nanos: int = 0
     latency_ms_sum: int = 0
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> UsageMeasures:
-        """Measures from a SQL row carrying every MEASURE_COLUMNS column.
-
-        PostgreSQL returns SUM(bigint) as Decimal; int() keeps everything an exact int.
-        """
-        return cls(*(int(row[column] or 0) for column in MEASURE_COLUMNS))
 
     def add(self, other: UsageMeasures) -> None:
         """Add `other` into these sums, in place."""
