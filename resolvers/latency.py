@@ -11,7 +11,9 @@ ORDER BY + OFFSET of each group. Every request matching the filter counts, faile
 included. It scans (and sorts) the raw rows of the range, so it is used when the
 organization's requests in the range (after the member, key, endpoint and provider-model
 conditions that an index or the histograms cannot absorb) number at most
-`EXACT_SCAN_LIMIT`, or when the filter needs a dimension the histograms do not have.
+`EXACT_SCAN_LIMIT`, or when the filter needs a dimension the histograms do not have. A range
+that starts before `raw_kept_from` (raw-log retention may have dropped those months: the
+histograms keep them) is read from the histograms whatever its size, when they can answer.
 
 Approximate method (larger slices): the same nearest rank located in the latency histogram
 (models.latency_rollup); the reported value is the middle of the bucket holding that rank,
@@ -24,6 +26,7 @@ for a small one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
@@ -74,15 +77,22 @@ def nearest_rank(p: int, count: int) -> int:
 
 
 async def latency_stats(
-    scope: Scope, log_filter: LogFilter, dimension: UsageDimension | None = None
+    scope: Scope,
+    log_filter: LogFilter,
+    dimension: UsageDimension | None = None,
+    *,
+    raw_kept_from: datetime | None = None,
 ) -> dict[GroupKey, LatencyStats]:
     """Latency per group of `dimension` (key `()` when ungrouped; absent when no requests):
-    exact for small slices, from the histograms for large ones (see the module doc)."""
+    exact for small slices, from the histograms for large ones and for ranges reaching
+    before `raw_kept_from`, the first instant whose raw logs retention keeps (see the module
+    doc)."""
     family = histogram_family(scope, log_filter, dimension)
     if family is None:
         return await exact_latency_stats(scope, log_filter, dimension)
     read = await read_histograms(scope, log_filter, family, dimension)
-    if read.scanned <= EXACT_SCAN_LIMIT:
+    raw_may_be_gone = raw_kept_from is not None and log_filter.time_range.start < raw_kept_from
+    if read.scanned <= EXACT_SCAN_LIMIT and not raw_may_be_gone:
         return await exact_latency_stats(scope, log_filter, dimension)
     return {key: _from_histogram(h) for key, h in read.groups.items() if h.requests}
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from graph.app import create_app
 from maintenance.policy import request_ids_prunable_before, retention_cutoff
 from maintenance.runner import MaintenanceReport, run_maintenance, start_maintenance
 from models.database import Params, current_dialect, fetch_all
@@ -206,3 +207,49 @@ async def test_serve_runs_maintenance_at_start_and_again_after_a_failed_run() ->
     await stop()
 
     assert runs[:3] == [1, 2, 3]
+
+
+LATENCY = """
+query Latency($filter: UsageFilter) {
+  organization { usage(filter: $filter) { latency { requests p50Ms p99Ms method } } }
+}
+"""
+
+
+async def test_latency_of_a_dropped_month_comes_from_the_histograms(db: Settings) -> None:
+    org = await make_org()
+    owner = await make_member(org, Role.OWNER)
+    key = await make_key(org, owner)
+    await store(
+        *(
+            make_record(org, key, owner, _month(-15, 3, 9, minute), latency_ms=100 * minute)
+            for minute in range(1, 6)
+        )
+    )
+    token = await make_token(owner)
+    retained = dataclasses.replace(db, raw_retention_months=12)
+    window = {"from": _month(-15).isoformat(), "to": _month(-14).isoformat(), "timezone": "UTC"}
+
+    async def latency(settings: Settings) -> Any:
+        app = create_app(settings, manage_database=False)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            result = await gql(client, token, LATENCY, filter=window)
+        assert result.errors is None, result.errors
+        return result.data["organization"]["usage"]["latency"]  # type: ignore[index]
+
+    # Five requests: exact from the raw rows while they are kept.
+    assert await latency(db) == {"requests": 5, "p50Ms": 300, "p99Ms": 500, "method": "EXACT"}
+
+    await run_maintenance(retained)
+
+    # The raw month is gone; a service that keeps 12 months reads the histograms for it:
+    # the middle of each percentile's bucket, within 1/128 of the exact 300 and 500 ms.
+    assert await _raw_logs(org, _month(-15), _month(-14)) == 0
+    assert await latency(retained) == {
+        "requests": 5,
+        "p50Ms": 302,
+        "p99Ms": 502,
+        "method": "APPROXIMATE",
+    }

@@ -3,6 +3,7 @@ large slices within a stated bound), overall and per group."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import TypedDict
 
@@ -94,6 +95,8 @@ class LatencyGroup(LatencyStatsFields, DimensionValues):
 class LatencyReport(LatencyStatsFields):
     scope: strawberry.Private[Scope]
     log_filter: strawberry.Private[LogFilter]
+    # Raw logs before this may have been dropped by retention (None: all kept).
+    raw_kept_from: strawberry.Private[datetime | None]
 
     @strawberry.field(
         description=(
@@ -111,15 +114,25 @@ class LatencyReport(LatencyStatsFields):
         dimension = UsageDimension(by)
         require_breakdown_access(self.scope, "Latency per group")
         check_limit(limit)
-        stats = await latency_stats(self.scope, self.log_filter, dimension)
+        stats = await latency_stats(
+            self.scope, self.log_filter, dimension, raw_kept_from=self.raw_kept_from
+        )
         ordered = sorted(stats.items(), key=lambda item: item[0])
         ordered.sort(key=lambda item: item[1].percentile_ms(95) or 0, reverse=True)
         return [_group(dimension, key, s) for key, s in ordered[:limit]]
 
     @classmethod
-    async def load(cls, scope: Scope, log_filter: LogFilter) -> LatencyReport:
-        overall = (await latency_stats(scope, log_filter)).get((), LatencyStats())
-        return cls(scope=scope, log_filter=log_filter, **_stats_fields(overall))
+    async def load(
+        cls, scope: Scope, log_filter: LogFilter, raw_kept_from: datetime | None
+    ) -> LatencyReport:
+        stats = await latency_stats(scope, log_filter, raw_kept_from=raw_kept_from)
+        overall = stats.get((), LatencyStats())
+        return cls(
+            scope=scope,
+            log_filter=log_filter,
+            raw_kept_from=raw_kept_from,
+            **_stats_fields(overall),
+        )
 
 
 def _group(dimension: UsageDimension, key: GroupKey, stats: LatencyStats) -> LatencyGroup:

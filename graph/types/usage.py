@@ -24,6 +24,7 @@ from graph.types.usage_breakdown import UsageGroupType, UsageOrder
 from graph.types.usage_comparison import UsageComparison
 from graph.types.usage_enums import TrendGranularityEnum, UsageDimensionEnum
 from graph.types.usage_trend import UsageTrend
+from maintenance.policy import retention_cutoff
 from models.organization import Organization
 from resolvers.current_spend import current_spend
 from resolvers.error_analysis import error_analysis
@@ -38,6 +39,7 @@ from resolvers.usage import (
 )
 from resolvers.usage_comparison import usage_comparison
 from resolvers.usage_dimensions import UsageDimension, distinct_dimensions
+from settings import Settings
 
 
 @strawberry.type(
@@ -56,6 +58,8 @@ class UsageReport:
     scope: strawberry.Private[Scope]
     log_filter: strawberry.Private[LogFilter]
     now: strawberry.Private[datetime]
+    # Raw logs before this may have been dropped by retention (None: all kept).
+    raw_kept_from: strawberry.Private[datetime | None]
 
     @strawberry.field(description="Key metrics over the whole range.")
     async def totals(self) -> CostSummary:
@@ -112,7 +116,7 @@ class UsageReport:
         )
     )
     async def latency(self) -> LatencyReport:
-        return await LatencyReport.load(self.scope, self.log_filter)
+        return await LatencyReport.load(self.scope, self.log_filter, self.raw_kept_from)
 
     @strawberry.field(description="Failed requests by status code and by message pattern.")
     async def errors(self) -> UsageErrors:
@@ -136,6 +140,7 @@ async def resolve_usage(
     scope = info.context.scope
     check_filter(scope, log_filter)
     tz = log_filter.timezone
+    settings: Settings = info.context.request.app.state.settings
     return UsageReport(
         from_=log_filter.time_range.start.astimezone(tz),
         to=log_filter.time_range.end.astimezone(tz),
@@ -143,6 +148,9 @@ async def resolve_usage(
         scope=scope,
         log_filter=log_filter,
         now=loader.now,
+        raw_kept_from=retention_cutoff(
+            loader.now, settings.raw_retention_months, settings.late_arrival_days
+        ),
     )
 
 
