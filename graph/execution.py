@@ -107,11 +107,6 @@ def _coerce(type_: GraphQLScalarType | GraphQLEnumType, value: Any) -> Any:
     return _MISSING if coerced is Undefined or coerced is None else coerced
 
 
-def plain_leaves(schema: GraphQLSchema) -> dict[tuple[str, str], PlainLeaf]:
-    """Every plain scalar/enum field of the schema's object types, by (type, field) name."""
-    return {key: f for key, f in plain_fields(schema).items() if isinstance(f, PlainLeaf)}
-
-
 @cache
 def plain_fields(schema: GraphQLSchema) -> dict[tuple[str, str], PlainLeaf | PlainObject]:
     """Every plain field of the schema's object types, by (type, field) name."""
@@ -190,7 +185,7 @@ class AizeExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             for response_name, field_details_list in grouped_field_set.items():
                 plain = fields.get((type_name, field_details_list[0].node.name.value))
-                completed = _MISSING
+                completed, field_path = _MISSING, None
                 if isinstance(plain, PlainLeaf):
                     try:
                         completed = plain.complete(source_value)
@@ -201,12 +196,13 @@ class AizeExecutor(StrawberryGraphQLCoreExecutionContext):
                         results[response_name] = completed  # a value, never awaitable
                         continue
                 elif plain is not None:
+                    field_path = Path(path, response_name, type_name)
                     completed = self._complete_object_field(
                         plain,
                         parent_type,
                         source_value,
                         field_details_list,
-                        Path(path, response_name, type_name),
+                        field_path,
                         position_context,
                     )
                 if completed is _MISSING:
@@ -214,7 +210,7 @@ class AizeExecutor(StrawberryGraphQLCoreExecutionContext):
                         parent_type,
                         source_value,
                         field_details_list,
-                        Path(path, response_name, type_name),
+                        field_path or Path(path, response_name, type_name),
                         position_context,
                     )
                     if completed is Undefined:
