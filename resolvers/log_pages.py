@@ -195,11 +195,11 @@ def page_query(
     joins = []
     if with_keys:
         columns += [f'k."{c}" AS "k_{c}"' for c in _KEY_COLUMNS]
-        on = scope.api_key_conditions(params, include_team_keys=True, table="k")
+        on = scope.api_key_conditions(params, include_team_keys=True, alias="k")
         joins.append(f"LEFT JOIN api_key AS k ON k.id = p.api_key_id AND {' AND '.join(on)}")
     if with_members:
         columns += [f'm."{c}" AS "m_{c}"' for c in _MEMBER_COLUMNS]
-        on = scope.member_conditions(params, table="m")
+        on = scope.member_conditions(params, alias="m")
         joins.append(f"LEFT JOIN member AS m ON m.id = p.member_id AND {' AND '.join(on)}")
     joined = (
         f"SELECT {', '.join(columns)} FROM ({sql}) AS p {' '.join(joins)} "

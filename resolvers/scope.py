@@ -95,11 +95,11 @@ class Scope:
         return query.filter(owner_id=self.member_id)
 
     def api_key_conditions(
-        self, params: Params, *, include_team_keys: bool = False, table: str = ""
+        self, params: Params, *, include_team_keys: bool = False, alias: str = ""
     ) -> list[str]:
         """`api_keys()` as SQL conditions on `api_key` (to AND together), for reads that
-        skip the ORM's query builder; columns qualified by `table` (an alias) if given."""
-        column = f"{table}." if table else ""
+        skip the ORM's query builder; columns qualified by `alias` if given."""
+        column = f"{alias}." if alias else ""
         conditions = [f"{column}organization_id = {params.add(self.organization_id)}"]
         if self.member_id is not None:
             owner = f"{column}owner_id = {params.add(self.member_id)}"
@@ -108,9 +108,9 @@ class Scope:
             conditions.append(owner)
         return conditions
 
-    def member_conditions(self, params: Params, *, table: str = "") -> list[str]:
+    def member_conditions(self, params: Params, *, alias: str = "") -> list[str]:
         """`members()` as SQL conditions on `member` (to AND together)."""
-        column = f"{table}." if table else ""
+        column = f"{alias}." if alias else ""
         conditions = [f"{column}organization_id = {params.add(self.organization_id)}"]
         if self.member_id is not None:
             conditions.append(f"{column}id = {params.add(self.member_id)}")
