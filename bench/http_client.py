@@ -53,10 +53,13 @@ class HttpConnection:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         return self._reader, self._writer
 
-    def request_bytes(self, path: str, body: bytes, headers: dict[str, str]) -> bytes:
-        """A complete POST request for `path` (build once, send many times)."""
+    def request_bytes(
+        self, path: str, body: bytes, headers: dict[str, str], method: str = "POST"
+    ) -> bytes:
+        """A complete request for `path`, POST unless `method` says otherwise (build once,
+        send many times)."""
         lines = [
-            f"POST {path} HTTP/1.1",
+            f"{method} {path} HTTP/1.1",
             f"Host: {self.host}:{self.port}",
             "Content-Type: application/json",
             f"Content-Length: {len(body)}",

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,22 +145,45 @@ async def _client(
         await connection.close()
 
 
+def _of_client(request: bytes | Sequence[bytes], index: int) -> bytes:
+    """What client `index` sends: the request, or its turn in a list of them (one per
+    token, say)."""
+    if isinstance(request, bytes):
+        return request
+    return request[index % len(request)]
+
+
 async def run_load(
-    base_url: str, plan: LoadPlan, dashboard_request: bytes, page_request: bytes
+    base_url: str,
+    plan: LoadPlan,
+    dashboard_request: bytes | Sequence[bytes],
+    page_request: bytes | Sequence[bytes],
 ) -> LoadResult:
-    """Run the plan against the service; every request is pre-built HTTP bytes."""
+    """Run the plan against the service; every request is pre-built HTTP bytes (one for
+    every client, or a list that client i takes item i modulo its length of)."""
     loopback_address(base_url)
     if plan.clients < 1 or plan.rate <= 0 or plan.seconds <= 0:
         raise ValueError("clients, rate and seconds must be positive")
     result = LoadResult(plan)
     interval = plan.clients / plan.rate
     result.scheduled = plan.clients * int(plan.seconds / interval)
-    requests = {_KINDS[0]: dashboard_request, _KINDS[1]: page_request}
     loop = asyncio.get_running_loop()
     start = loop.time() + 0.2
     began = time.perf_counter()
     tasks = [
-        asyncio.create_task(_client(i, base_url, plan, requests, start, result))
+        asyncio.create_task(
+            _client(
+                i,
+                base_url,
+                plan,
+                {
+                    _KINDS[0]: _of_client(dashboard_request, i),
+                    _KINDS[1]: _of_client(page_request, i),
+                },
+                start,
+                result,
+            )
+        )
         for i in range(plan.clients)
     ]
     _, pending = await asyncio.wait(tasks, timeout=plan.seconds + GRACE_SECONDS)

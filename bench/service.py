@@ -1,5 +1,5 @@
 """The real service for the benchmarks: uvicorn in a subprocess on a free loopback port,
-and read tokens for the big organization's owner."""
+and read tokens for an organization's owner."""
 
 from __future__ import annotations
 
@@ -31,10 +31,19 @@ def free_port() -> int:
 
 async def owner_token(database_url: str, organization_id: int) -> str:
     """A new read token for the organization's owner."""
+    return (await owner_tokens(database_url, organization_id, 1, "dashboard bench"))[0]
+
+
+async def owner_tokens(database_url: str, organization_id: int, count: int, name: str) -> list[str]:
+    """`count` new tokens of the organization's one owner (the owner's default scopes:
+    read and export), named `name` and a number."""
     await init_database(Settings.from_env({"AIZE_DATABASE_URL": database_url}))
     try:
         owner = await Member.get(organization_id=organization_id, role=Role.OWNER)
-        return (await issue_token(organization_id, owner, "dashboard bench")).token
+        return [
+            (await issue_token(organization_id, owner, name if count == 1 else f"{name} {i}")).token
+            for i in range(count)
+        ]
     finally:
         await close_database()
 
@@ -45,7 +54,7 @@ async def running_service(
 ) -> AsyncIterator[str]:
     """Start the service for reading benchmarks (no alert worker, no rate limit) and yield
     its base URL; stops it (and waits for it) on exit."""
-    process, url = await start_service(
+    async with serving(
         database_url,
         workers,
         {
@@ -54,7 +63,15 @@ async def running_service(
             "AIZE_RATE_LIMIT_CAPACITY": _UNLIMITED,
             "AIZE_RATE_LIMIT_REFILL_PER_SECOND": _UNLIMITED,
         },
-    )
+    ) as url:
+        yield url
+
+
+@asynccontextmanager
+async def serving(database_url: str, workers: int, settings: dict[str, str]) -> AsyncIterator[str]:
+    """`start_service` with `settings` as a context: yields the base URL, stops the service
+    (and waits for it) on exit."""
+    process, url = await start_service(database_url, workers, settings)
     try:
         yield url
     finally:
