@@ -46,7 +46,11 @@ def is_out_of_range(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, asyncpg.NumericValueOutOfRangeError | OverflowError):
+        if isinstance(current, asyncpg.NumericValueOutOfRangeError):
+            return True
+        # An integer parameter beyond 64 bits ("Python int too large to convert to SQLite
+        # INTEGER", asyncpg's "value out of int64 range"); not a date's overflow.
+        if isinstance(current, OverflowError) and "int" in str(current):
             return True
         if isinstance(current, sqlite3.OperationalError) and "integer overflow" in str(current):
             return True
