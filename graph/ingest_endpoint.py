@@ -5,7 +5,9 @@ Limits (settings): AIZE_BULK_MAX_RECORDS records (default 10000) and AIZE_BULK_M
 answer `{"accepted", "duplicates", "rejected": [{position, line, field, reason}]}` is sent
 only after the accepted records are committed. When the database cannot be reached the answer
 is 503 with `Retry-After` (graph/database_errors.py): the batch may or may not have been
-committed, and resending it is safe (request ids make ingestion idempotent).
+committed, and resending it is safe (request ids make ingestion idempotent). When storing the
+batch would take a running total past 64 bits the answer is 422 OUT_OF_RANGE (nothing stored,
+a resend fails alike; ingestion/out_of_range.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from auth.tokens import TokenError, authenticate
 from graph.database_errors import is_database_unavailable, log_unavailable, unavailable_response
 from graph.relay import decode_global_id_of
 from ingestion.json_lines import TooManyRecords, parse_json_lines
+from ingestion.out_of_range import TotalsOutOfRange
 from ingestion.pipeline import ingest_batch
 from ingestion.submission import IngestOutcome
 from settings import Settings
@@ -98,6 +101,10 @@ async def bulk_ingest(request: Request) -> Response:
             decode_id=decode_global_id_of,
             rejected=broken,
         )
+    except TotalsOutOfRange as exc:
+        # Not retryable: a resend would fail the same way (ingestion/out_of_range.py).
+        log.error("bulk ingest refused for organization %s: %s", viewer.organization_id, exc)
+        return _error(422, "OUT_OF_RANGE", str(exc))
     except Exception as exc:
         if is_database_unavailable(exc):
             log_unavailable("bulk ingest", exc)

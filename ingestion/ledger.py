@@ -13,9 +13,14 @@ from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from ingestion.out_of_range import TotalsOutOfRange
 from ingestion.records import PricedRecord
 from models.database import Params, dialect_of
 from resolvers.periods import TimeRange, billing_period
+
+# The lowest balance a wallet can reach: a BIGINT's smallest value but one, so its negation
+# fits too. Only a debt of $9.2e9 reaches it; a deduction beyond raises TotalsOutOfRange.
+MIN_BALANCE_NANOS = -(2**63 - 1)
 
 
 async def deduct_wallets(
@@ -25,23 +30,31 @@ async def deduct_wallets(
     note: str | None = None,
 ) -> None:
     """Deduct the records' customer cost from each organization's wallet, with one USAGE
-    ledger entry per organization (amount negative nano-USD, request_count = records)."""
+    ledger entry per organization (amount negative nano-USD, request_count = records).
+    Raises TotalsOutOfRange when a balance would fall below MIN_BALANCE_NANOS."""
     per_org: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for record in records:
         totals = per_org[record.organization_id]
         totals[0] += record.customer_cost_nanos
         totals[1] += 1
-    now = datetime.now(UTC)
     for organization_id in sorted(per_org):
         cost, count = per_org[organization_id]
         params = Params(dialect_of(conn))
+        # The floor is checked in the statement, so the difference is never computed past
+        # it (SQLite would quietly turn it into a float).
         rows = await conn.execute_query_dict(
             f"UPDATE organization SET wallet_balance_nanos = wallet_balance_nanos - "
             f"{params.add(cost)} WHERE id = {params.add(organization_id)} "
+            f"AND wallet_balance_nanos >= {params.add(MIN_BALANCE_NANOS + cost)} "
             "RETURNING wallet_balance_nanos",
             params.values,
         )
+        if not rows:
+            raise TotalsOutOfRange()
         balance = int(rows[0]["wallet_balance_nanos"])
+        # Taken under the organization lock the UPDATE holds, like the wallet's own entries:
+        # created_at then follows the order balances changed in.
+        now = datetime.now(UTC)
         params = Params(dialect_of(conn))
         values = (organization_id, "USAGE", -cost, balance, count, note, None, now)
         await conn.execute_query(

@@ -55,11 +55,9 @@ async def ingest_batch(
                 # they wait for this event loop.
                 await asyncio.sleep(0)
             try:
-                valid = validate_record(item.fields, directory, rules)
+                priced.append(pricer.price(validate_record(item.fields, directory, rules)))
             except InvalidRecord as exc:
                 outcome.rejected.append(Rejection(item.position, item.line, exc.field, exc.reason))
-                continue
-            priced.append(pricer.price(valid))
         written = await write_records(priced, after_write=after_write)
         outcome.accepted = len(written.inserted)
         outcome.duplicates = len(written.duplicates)

@@ -7,6 +7,9 @@ Rules (documented in docs/readme/ingest.md):
   provider model first (what was actually billed, e.g. after a fallback), then by the alias.
 - Failed requests (any non-2xx status) cost what their tokens cost, but carry no fixed fee:
   the per-request fee is for a served request.
+- A request whose customer cost would exceed `MAX_REQUEST_COST_NANOS` is rejected
+  (`InvalidRecord`), naming `providerCost` when the gateway sent it, else the token count
+  that weighs more in the catalog price: beyond the bound sums of a batch could overflow.
 - No price anywhere: the record is stored with `priced=False` and every amount 0, and
   `aize-analytics reprice` prices it once the catalog has a price.
 """
@@ -17,15 +20,17 @@ from bisect import bisect_right
 from datetime import UTC, datetime
 
 from ingestion.records import PricedRecord
-from ingestion.validation import ValidRecord
+from ingestion.validation import MAX_REQUEST_COST_USD, InvalidRecord, ValidRecord
 from pricing.catalog import ModelPrice, PriceCatalog
 from pricing.cost import (
+    MAX_REQUEST_COST_NANOS,
     CostBreakdown,
     customer_cost,
     markup_of,
     provider_cost_nanos,
     provider_cost_of,
 )
+from pricing.money import format_usd
 
 _BEGINNING = datetime.min.replace(tzinfo=UTC)
 _END = datetime.max.replace(tzinfo=UTC)
@@ -100,8 +105,10 @@ class RecordPricer:
         self._spans: dict[tuple[str, str], tuple[datetime, datetime, ModelPrice | None]] = {}
 
     def price(self, record: ValidRecord) -> PricedRecord:
-        """The record with its costs (nano-USD); unpriced records carry zeros, priced=False."""
+        """The record with its costs (nano-USD); unpriced records carry zeros, priced=False.
+        Raises InvalidRecord when the customer cost exceeds MAX_REQUEST_COST_NANOS."""
         provider = record.provider_cost_nanos
+        price = None
         if provider is None:
             price = self._catalog_price(record.provider_model, record.model, record.timestamp)
             if price is not None:
@@ -120,6 +127,8 @@ class RecordPricer:
             fee = fee_for(record.status_code, self._fee)
             customer = provider + markup + fee
             priced = True
+            if customer > MAX_REQUEST_COST_NANOS:
+                raise _over_the_bound(record, price, customer)
         return PricedRecord(
             record.request_id,
             self._organization_id,
@@ -165,3 +174,18 @@ class RecordPricer:
         start = starts[index - 1] if index else _BEGINNING
         end = starts[index] if index < len(starts) else _END
         return (prices[index - 1] if index else None), start, end
+
+
+def _over_the_bound(record: ValidRecord, price: ModelPrice | None, customer: int) -> InvalidRecord:
+    """The rejection of a record whose customer cost (nano-USD) is above the bound."""
+    cost = f"costs {format_usd(customer)} USD with markup and fee"
+    limit = f"one request may cost at most {MAX_REQUEST_COST_USD}"
+    if price is None:  # the gateway's providerCost
+        return InvalidRecord("providerCost", f"{cost}; {limit}")
+    heavier = (
+        "inputTokens"
+        if record.input_tokens * price.input_per_million_nanos
+        >= record.output_tokens * price.output_per_million_nanos
+        else "outputTokens"
+    )
+    return InvalidRecord(heavier, f"{cost} at the catalog price of {price.model}; {limit}")

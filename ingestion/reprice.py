@@ -28,6 +28,7 @@ from ingestion.rollups import apply_rollups
 from ingestion.spend_control import after_write
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
 from pricing.catalog import PriceCatalog
+from pricing.cost import MAX_REQUEST_COST_NANOS
 
 _BATCH = 1000
 _COLUMNS = (
@@ -116,7 +117,8 @@ def _priced_now(
         markup_bps=terms.markup_bps,
         fixed_fee_nanos=terms.fixed_fee_nanos,
     )
-    if cost is None:
+    # Above the per-request bound it stays unpriced, as ingest would have refused it.
+    if cost is None or cost.customer_cost_nanos > MAX_REQUEST_COST_NANOS:
         return None
     priced = replace(
         stored,

@@ -16,11 +16,14 @@ from uuid import UUID
 
 import orjson
 
-from pricing.money import NANOS_PER_USD, usd_to_nanos
+from pricing.cost import MAX_REQUEST_COST_NANOS
+from pricing.money import format_usd, usd_to_nanos
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
-MAX_COUNT = 2**31 - 1  # tokens, latency: one request never comes near; keeps sums in 64 bits
-MAX_PROVIDER_COST_NANOS = 1_000_000 * NANOS_PER_USD  # $1,000,000 for one request
+# Tokens, latency: one request never comes near (the largest context windows hold 1e7
+# tokens); it fits the 32-bit columns, and a batch of 10,000 adds at most 2.1e13 to a 64-bit
+# sum (a rollup row holds 4.3e9 such requests).
+MAX_COUNT = 2**31 - 1
 _MAX_LENGTHS = {"model": 100, "providerModel": 100, "endpoint": 200}
 
 REQUIRED_FIELDS = (
@@ -47,6 +50,8 @@ OPTIONAL_FIELDS = (
 )
 ACCEPTED_FIELDS = frozenset(REQUIRED_FIELDS + OPTIONAL_FIELDS)
 _ALL_NAMES = sorted(ACCEPTED_FIELDS)
+
+MAX_REQUEST_COST_USD = f"{format_usd(MAX_REQUEST_COST_NANOS)} USD"
 
 # (global id, expected type name) -> primary key, or None when it is not such an id.
 IdDecoder = Callable[[str, str], int | None]
@@ -271,8 +276,10 @@ def _provider_cost(value: object) -> int | None:
         raise InvalidRecord("providerCost", str(exc)) from None
     if nanos < 0:
         raise InvalidRecord("providerCost", f"must not be negative, got {value}")
-    if nanos > MAX_PROVIDER_COST_NANOS:
-        raise InvalidRecord("providerCost", f"must be at most 1000000 USD, got {value}")
+    if nanos > MAX_REQUEST_COST_NANOS:
+        raise InvalidRecord(
+            "providerCost", f"must be at most {MAX_REQUEST_COST_USD} per request, got {value}"
+        )
     return nanos
 
 

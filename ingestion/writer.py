@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 
 from ingestion.ledger import add_spend, deduct_wallets
 from ingestion.log_row import LOG_COLUMNS, log_row
+from ingestion.out_of_range import TotalsOutOfRange, is_out_of_range
 from ingestion.records import PricedRecord
 from ingestion.retry import with_rollback_retry
 from ingestion.rollups import apply_rollups
@@ -44,7 +45,8 @@ async def write_records(
     records: Sequence[PricedRecord], after_write: AfterWrite | None = None
 ) -> WriteResult:
     """Store the records exactly once each; returns which were new and which duplicates
-    (a request id already stored, or repeated within the batch). Returns after commit."""
+    (a request id already stored, or repeated within the batch). Returns after commit.
+    Raises TotalsOutOfRange (nothing stored) when a running total would leave 64 bits."""
     if not records:
         return WriteResult()
     # One order for every batch: concurrent batches then lock shared rows in the same order.
@@ -59,7 +61,14 @@ async def write_records(
         else:
             unique[value] = record
     ordered = list(unique.values())
-    result = await with_rollback_retry(lambda: _write_once(ordered, after_write), "ingest batch")
+    try:
+        result = await with_rollback_retry(
+            lambda: _write_once(ordered, after_write), "ingest batch"
+        )
+    except Exception as exc:
+        if is_out_of_range(exc):
+            raise TotalsOutOfRange() from exc
+        raise
     result.duplicates.extend(repeated)
     return result
 

@@ -50,6 +50,6 @@ class WalletEntry(Model):
 
     class Meta:
         table = "wallet_entry"
-        indexes = (
-            Index(fields=("organization_id", "created_at", "id"), name="wallet_org_created"),
-        )
+        # The ledger is listed by id: ids are drawn under the organization lock, in the order
+        # the balance changed (resolvers/wallet.py).
+        indexes = (Index(fields=("organization_id", "id"), name="wallet_org_id"),)

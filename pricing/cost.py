@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pricing.money import half_even_div_positive, to_scaled_int
+from pricing.money import NANOS_PER_USD, half_even_div_positive, to_scaled_int
 
 __all__ = [
     "BASIS_POINTS_PER_WHOLE",
+    "MAX_REQUEST_COST_NANOS",
     "TOKENS_PER_PRICE_UNIT",
     "CostBreakdown",
     "basis_points_to_percent",
@@ -19,6 +20,13 @@ __all__ = [
 
 TOKENS_PER_PRICE_UNIT = 1_000_000  # list prices are quoted per million tokens
 BASIS_POINTS_PER_WHOLE = 10_000
+# The most one request may cost, provider cost and customer cost alike: $10,000, 100x the
+# priciest real LLM call (~$100: 200k tokens in, 100k out at $150/$600 per million). Every
+# sum of costs is a signed 64-bit integer of nano-USD (at most 9.22e18 = $9.2e9): a batch of
+# 10,000 such requests adds at most $1e8 (1e17 nanos, 1/92 of the range) to any sum, and a
+# counter (a day's rollup row, a month's spend, the wallet) reaches the range only after
+# $9.2e9 of spend in it. See docs/readme/ingest.md, "Bounds".
+MAX_REQUEST_COST_NANOS = 10_000 * NANOS_PER_USD
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,8 @@ Every paginated list (request logs, the wallet ledger) is ordered by (timestamp 
 id DESC) and paged with keyset cursors, never OFFSET: a cursor is the opaque position
 (timestamp, id) of the last row a client saw, and the next page is "rows strictly older".
 That stays fast on page 1,000 and never skips or repeats a row when new rows arrive.
+The wallet ledger compares only the cursor's id: its ids follow the order its balance
+changed in (resolvers/wallet.py).
 """
 
 from __future__ import annotations

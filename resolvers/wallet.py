@@ -1,8 +1,13 @@
 """The wallet as Admins and Owners read it: balance, threshold and the ledger, newest first.
 
 The wallet is team money: Members are refused (FORBIDDEN), never shown a partial answer.
-Ledger pages use the one keyset helper (`resolvers.pagination`) on (created_at, id), served
-by the index that leads with the organization.
+Ledger pages are ordered by id alone, newest first, served by the (organization_id, id)
+index: every writer (deposit, refund, ingest, reprice) inserts its entry after the UPDATE of
+the balance that locks the organization row, and holds that lock until commit, so ids are
+drawn in the order the balance changed and each entry's `balance_after_nanos` is the
+previous entry's plus its amount. `created_at` is also taken under the lock, but a clock
+may step back, so it only labels the entry. Cursors are the one keyset helper's
+(`resolvers.pagination`); only their id is compared.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from datetime import datetime
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
 from models.organization import Organization
 from models.wallet import EntryKind
-from resolvers.pagination import KeysetCursor, Page, PageRequest, build_page, keyset_older_than
+from resolvers.pagination import KeysetCursor, Page, PageRequest, build_page
 from resolvers.scope import Scope
 
 __all__ = ["LedgerEntry", "WalletSummary", "count_ledger_entries", "ledger_page", "wallet_summary"]
@@ -61,16 +66,17 @@ def wallet_summary(scope: Scope, org: Organization) -> WalletSummary:
 
 
 async def ledger_page(scope: Scope, request: PageRequest) -> Page[LedgerEntry]:
-    """One page of the ledger, newest first; ForbiddenError for Members."""
+    """One page of the ledger, newest first in the order the balance changed (by id);
+    ForbiddenError for Members."""
     scope.require_team("the wallet")
     params = Params(current_dialect())
     conditions = [f"organization_id = {params.add(scope.organization_id)}"]
     if request.after is not None:
-        conditions.append(keyset_older_than(request.after, params, time_column="created_at"))
+        conditions.append(f"id < {params.add(request.after.id)}")
     rows = await fetch_all(
         f"SELECT {_COLUMNS} FROM wallet_entry WHERE "
         + " AND ".join(conditions)
-        + f" ORDER BY created_at DESC, id DESC LIMIT {params.add(request.size + 1)}",
+        + f" ORDER BY id DESC LIMIT {params.add(request.size + 1)}",
         params,
     )
     return build_page([_entry(row) for row in rows], request, lambda e: e.position)

@@ -10,8 +10,9 @@ from uuid import uuid4
 import pytest
 
 from ingestion.pricing import RecordPricer, catalog_price, request_cost
-from ingestion.validation import ValidRecord
+from ingestion.validation import InvalidRecord, ValidRecord
 from pricing.catalog import ModelPrice, PriceCatalog
+from pricing.cost import MAX_REQUEST_COST_NANOS
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -70,11 +71,10 @@ def test_the_pricer_matches_the_pricing_rules_for_every_record(markup_bps: int, 
     # Instants in time order and then shuffled, exactly on version starts and around them.
     instants = [T0 + timedelta(days=d, microseconds=u) for d in range(-1, 25) for u in (-1, 0, 1)]
     instants += rng.sample(instants, len(instants))
-    checked = 0
+    checked = over_the_bound = 0
     for at in instants:
         for pair in PAIRS:
             record = _record(rng, at, pair)
-            priced = pricer.price(record)
             expected = request_cost(
                 input_tokens=record.input_tokens,
                 output_tokens=record.output_tokens,
@@ -84,6 +84,12 @@ def test_the_pricer_matches_the_pricing_rules_for_every_record(markup_bps: int, 
                 markup_bps=markup_bps,
                 fixed_fee_nanos=fee,
             )
+            if expected is not None and expected.customer_cost_nanos > MAX_REQUEST_COST_NANOS:
+                with pytest.raises(InvalidRecord):
+                    pricer.price(record)
+                over_the_bound += 1
+                continue
+            priced = pricer.price(record)
             amounts = (
                 priced.provider_cost_nanos,
                 priced.markup_nanos,
@@ -102,7 +108,8 @@ def test_the_pricer_matches_the_pricing_rules_for_every_record(markup_bps: int, 
                 )
             assert (priced.organization_id, priced.request_id) == (42, record.request_id)
             checked += 1
-    assert checked == len(instants) * len(PAIRS)
+    assert checked + over_the_bound == len(instants) * len(PAIRS)
+    assert over_the_bound > 0  # the random token counts reach past the bound
 
 
 def test_a_record_before_any_version_and_without_a_cost_is_unpriced() -> None:

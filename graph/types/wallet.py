@@ -71,8 +71,10 @@ class WalletType:
 
     @strawberry.field(
         description=(
-            "The ledger, newest first. `first`: 1 to 100 (default 50); `after`: the "
-            "`endCursor` of the previous page."
+            "The ledger, newest first, in the order the balance changed: an entry's "
+            "`balanceAfter` is the next listed (older) entry's `balanceAfter` plus the "
+            "entry's own `amount`. `first`: 1 to 100 (default 50); `after`: the `endCursor` "
+            "of the previous page."
         )
     )
     async def entries(
