@@ -9,8 +9,8 @@ starts a CSV with a UTF-8 byte order mark for Excel. A bearer token is required 
 without one); exporting is Admin/Owner only and needs the token's `export` scope (403 JSON
 otherwise); bad parameters answer 400 JSON naming the parameter (1 point of the budgets).
 An export is charged `export_charge` points to its token's and organization's budgets
-before it runs (429 RATE_LIMITED with `retry-after` when either cannot pay), and every
-answer after authentication carries the x-ratelimit-* headers. All of that is decided
+before it runs (429 RATE_LIMITED with `retry-after` when either cannot pay); its answers,
+400s included, carry the x-ratelimit-* headers. All of that is decided
 before the first byte is sent: once streaming has begun, a failure can only cut the
 response short (the chunked body then lacks its terminator, so clients see the transfer
 fail rather than a shorter file).
