@@ -62,7 +62,7 @@ class Budget:
     capacity: int
 
     @property
-    def describes(self) -> str:
+    def payer(self) -> str:
         """Who pays, as error messages say it."""
         if self.kind in (BudgetKind.TOKEN, BudgetKind.INGEST_TOKEN):
             return "the token"
@@ -187,13 +187,13 @@ class RateLimiter:
             if await self._hit_all(store, budgets, points):
                 after = [window.after(points) for window in windows]
                 budget, window = _tightest(budgets, after)
-                return Decision(True, window.state(), budget.describes, 0)
+                return Decision(True, window.state(), budget.payer, 0)
             # Another request took the points between reading and hitting: read again.
             windows = await self._windows(store, budgets)
         waits = [window.pays_in(points) for window in windows]
         refusing = max(range(len(budgets)), key=lambda i: waits[i])
         return Decision(
-            False, windows[refusing].state(), budgets[refusing].describes, max(waits[refusing], 1)
+            False, windows[refusing].state(), budgets[refusing].payer, max(waits[refusing], 1)
         )
 
     async def _hit_all(self, store: _Store, budgets: tuple[Budget, Budget], points: int) -> bool:
