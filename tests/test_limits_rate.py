@@ -19,6 +19,7 @@ from tests.http_clients import client_for
 from tests.probe_schema import probe_app
 from tests.rate_clock import LibraryClock, library_clock
 
+# Named here so pytest finds the imported fixture (and linters see it used).
 __all__ = ["library_clock"]
 
 # 100 points per token, 250 per organization, 1000 per ingest budget, per 50 s window.

@@ -13,6 +13,7 @@ from tests.factories import make_ingest_token, make_key, make_member, make_org, 
 from tests.ingest_support import gateway_record, post_bulk
 from tests.rate_clock import LibraryClock, library_clock
 
+# Named here so pytest finds the imported fixture (and linters see it used).
 __all__ = ["library_clock"]
 
 FROM = "2024-03-01T00:00:00Z"
