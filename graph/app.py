@@ -34,7 +34,7 @@ from graph.database_errors import (
 from graph.errors import ErrorCode
 from graph.export_routes import EXPORT_ROUTES
 from graph.ingest_endpoint import bulk_ingest
-from graph.rate_limiter import TokenRateLimiter
+from graph.rate_limiter import RateLimiter
 from graph.schema import schema
 from graph.security_headers import SecurityHeaders, ide_csp
 from ingestion.gc_tuning import tune_for_bulk_ingest
@@ -223,10 +223,8 @@ def create_app(
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.settings = settings
-    # In-process: each replica and worker keeps its own buckets (see SECURITY.md).
-    app.state.rate_limiter = TokenRateLimiter(
-        settings.rate_limit_capacity, settings.rate_limit_refill_per_second
-    )
+    # In this process's memory, or shared in Redis with AIZE_REDIS_URL (see SECURITY.md).
+    app.state.rate_limiter = RateLimiter.from_settings(settings)
     return app
 
 

@@ -50,6 +50,6 @@ class QueryTooComplexError(CodedError):
 
 
 class RateLimitedError(CodedError):
-    """The token's query budget cannot pay for this query now."""
+    """The token's or the organization's budget cannot pay for this request now."""
 
     code = ErrorCode.RATE_LIMITED

@@ -7,7 +7,10 @@
 Filters are the UsageFilter fields as query parameters (see graph/export_params.py); `bom=true`
 starts a CSV with a UTF-8 byte order mark for Excel. A bearer token is required (401 JSON
 without one); exporting is Admin/Owner only and needs the token's `export` scope (403 JSON
-otherwise); bad parameters answer 400 JSON naming the parameter. All of that is decided
+otherwise); bad parameters answer 400 JSON naming the parameter (1 point of the budgets).
+An export is charged `export_charge` points to its token's and organization's budgets
+before it runs (429 RATE_LIMITED with `retry-after` when either cannot pay); its answers,
+400s included, carry the x-ratelimit-* headers. All of that is decided
 before the first byte is sent: once streaming has begun, a failure can only cut the
 response short (the chunked body then lacks its terminator, so clients see the transfer
 fail rather than a shorter file).
@@ -30,6 +33,7 @@ from exports.formats import ExportFormat, Row, RowEncoder
 from exports.request_logs import request_log_export
 from exports.usage import UsageExport
 from graph.errors import BadUserInputError, ErrorCode
+from graph.export_charge import ExportKind, export_charge
 from graph.export_params import (
     BREAKDOWN_PARAMETERS,
     FILTER_PARAMETERS,
@@ -40,10 +44,12 @@ from graph.export_params import (
     usage_filter,
 )
 from graph.inputs.filters import to_log_filter
+from graph.rate_limit_http import Charged, charge, charge_refused
 from models.access_token import Scope as TokenScope
 from models.organization import Organization
 from resolvers.errors import BadInputError, ForbiddenError
 from resolvers.scope import LogFilter, Scope
+from settings import Settings
 
 log = logging.getLogger("aize.export")
 
@@ -85,15 +91,19 @@ async def export_request_logs(request: Request) -> Response:
         export_format = _format(request)
         params = ExportParams(request.query_params.multi_items(), FILTER_PARAMETERS | {"bom"})
         org, scope, log_filter = await _resolve(viewer, params)
+        # Nothing is read from request_log until the chunks are iterated.
         export = await request_log_export(scope, log_filter, include_bodies=org.log_bodies)
         encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
     except _REFUSALS as exc:
-        return _refusal(exc)
+        return await charge_refused(request, viewer, _refusal(exc))
+    charged = await _charge(request, viewer, ExportKind.REQUEST_LOGS, params, log_filter)
+    if isinstance(charged, Response):
+        return charged
     name = _filename("request-logs", org, log_filter, export_format)
     return StreamingResponse(
         _stream(encoder, export.chunks),
         media_type=export_format.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"', **charged.headers},
     )
 
 
@@ -106,11 +116,19 @@ async def export_usage_trend(request: Request) -> Response:
         export_format = _format(request)
         params = ExportParams(request.query_params.multi_items(), TREND_PARAMETERS | {"bom"})
         org, scope, log_filter = await _resolve(viewer, params)
+    except _REFUSALS as exc:
+        return await charge_refused(request, viewer, _refusal(exc))
+    charged = await _charge(request, viewer, ExportKind.USAGE_TREND, params, log_filter)
+    if isinstance(charged, Response):
+        return charged
+    try:
         export = await trend_export_for(scope, log_filter, params)
         encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
     except _REFUSALS as exc:
-        return _refusal(exc)
-    return _whole(encoder, export, _filename("usage-trend", org, log_filter, export_format))
+        # Parameters found wrong while building: the charge is spent (nothing refunds).
+        return _with_headers(_refusal(exc), charged)
+    name = _filename("usage-trend", org, log_filter, export_format)
+    return _with_headers(_whole(encoder, export, name), charged)
 
 
 async def export_usage_breakdown(request: Request) -> Response:
@@ -123,14 +141,40 @@ async def export_usage_breakdown(request: Request) -> Response:
         export_format = _format(request)
         params = ExportParams(request.query_params.multi_items(), BREAKDOWN_PARAMETERS | {"bom"})
         org, scope, log_filter = await _resolve(viewer, params)
+    except _REFUSALS as exc:
+        return await charge_refused(request, viewer, _refusal(exc))
+    charged = await _charge(request, viewer, ExportKind.USAGE_BREAKDOWN, params, log_filter)
+    if isinstance(charged, Response):
+        return charged
+    try:
         export = await breakdown_export_for(scope, log_filter, params)
         encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
     except _REFUSALS as exc:
-        return _refusal(exc)
-    return _whole(encoder, export, _filename("usage-breakdown", org, log_filter, export_format))
+        # Parameters found wrong while building: the charge is spent (nothing refunds).
+        return _with_headers(_refusal(exc), charged)
+    name = _filename("usage-breakdown", org, log_filter, export_format)
+    return _with_headers(_whole(encoder, export, name), charged)
 
 
 _REFUSALS = (BadUserInputError, BadInputError, ForbiddenError)
+
+
+async def _charge(
+    request: Request,
+    viewer: Viewer,
+    kind: ExportKind,
+    params: ExportParams,
+    log_filter: LogFilter,
+) -> Charged | Response:
+    """The export's charge taken from the viewer's budgets, or the 429 refusing it."""
+    settings: Settings = request.app.state.settings
+    points = export_charge(kind, params, log_filter, settings)
+    return await charge(request, viewer, points, "this export")
+
+
+def _with_headers(response: Response, charged: Charged) -> Response:
+    response.headers.update(charged.headers)
+    return response
 
 
 def _refusal(exc: Exception) -> Response:

@@ -8,6 +8,11 @@ is 503 with `Retry-After` (graph/database_errors.py): the batch may or may not h
 committed, and resending it is safe (request ids make ingestion idempotent). When storing the
 batch would take a running total past 64 bits the answer is 422 OUT_OF_RANGE (nothing stored,
 a resend fails alike; ingestion/out_of_range.py).
+
+Each batch is charged 1 point per record (valid or not) to the ingest token's and its
+organization's ingest budgets before anything is stored: when either cannot pay, the answer
+is 429 RATE_LIMITED with `retry-after` and nothing is stored; a refusal after authentication
+(415, 413) costs 1 point. Answers after authentication carry the x-ratelimit-* headers.
 """
 
 from __future__ import annotations
@@ -22,14 +27,18 @@ from starlette.responses import Response
 
 from auth.tokens import TokenError, authenticate
 from graph.database_errors import is_database_unavailable, log_unavailable, unavailable_response
+from graph.rate_limit_http import charge, charge_refused
 from graph.relay import decode_global_id_of
 from ingestion.json_lines import TooManyRecords, parse_json_lines
 from ingestion.out_of_range import TotalsOutOfRange
 from ingestion.pipeline import ingest_batch
-from ingestion.submission import IngestOutcome
+from ingestion.submission import IngestOutcome, Rejection, Submitted
 from settings import Settings
 
 log = logging.getLogger("aize.ingest")
+
+# A batch is charged to the ingest budgets (the token's and the organization's) per record.
+POINTS_PER_RECORD = 1
 
 ACCEPTED_CONTENT_TYPES = frozenset(
     {
@@ -76,26 +85,51 @@ async def bulk_ingest(request: Request) -> Response:
         return _error(403, "FORBIDDEN", "only ingest tokens can ingest request logs")
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in ACCEPTED_CONTENT_TYPES:
-        return _error(
-            415,
-            "UNSUPPORTED_MEDIA_TYPE",
-            "send JSON lines with Content-Type: application/x-ndjson",
+        return await charge_refused(
+            request,
+            viewer,
+            _error(
+                415,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "send JSON lines with Content-Type: application/x-ndjson",
+            ),
         )
     body = await _read_body(request, settings.bulk_max_bytes)
     if body is None:
-        return _error(
+        refusal = _error(
             413,
             "PAYLOAD_TOO_LARGE",
             f"a request body may be at most {settings.bulk_max_bytes} bytes",
             limit={"bytes": settings.bulk_max_bytes},
         )
+        return await charge_refused(request, viewer, refusal)
     try:
         batch, broken = parse_json_lines(body, settings.bulk_max_records)
     except TooManyRecords as exc:
-        return _error(413, "PAYLOAD_TOO_LARGE", str(exc), limit={"records": exc.limit})
+        refusal = _error(413, "PAYLOAD_TOO_LARGE", str(exc), limit={"records": exc.limit})
+        return await charge_refused(request, viewer, refusal)
+    records = len(batch) + len(broken)
+    charged = await charge(
+        request, viewer, bulk_charge(records), f"this batch of {records} records"
+    )
+    if isinstance(charged, Response):
+        return charged
+    response = await _ingest(viewer.organization_id, batch, broken, settings)
+    response.headers.update(charged.headers)
+    return response
+
+
+def bulk_charge(records: int) -> int:
+    """Points a batch costs: POINTS_PER_RECORD per record (valid or not), at least 1."""
+    return max(records * POINTS_PER_RECORD, 1)
+
+
+async def _ingest(
+    organization_id: int, batch: list[Submitted], broken: list[Rejection], settings: Settings
+) -> Response:
     try:
         outcome = await ingest_batch(
-            viewer.organization_id,
+            organization_id,
             batch,
             late_arrival_days=settings.late_arrival_days,
             decode_id=decode_global_id_of,
@@ -103,7 +137,7 @@ async def bulk_ingest(request: Request) -> Response:
         )
     except TotalsOutOfRange as exc:
         # Not retryable: a resend would fail the same way (ingestion/out_of_range.py).
-        log.error("bulk ingest refused for organization %s: %s", viewer.organization_id, exc)
+        log.error("bulk ingest refused for organization %s: %s", organization_id, exc)
         return _error(422, "OUT_OF_RANGE", str(exc))
     except Exception as exc:
         if is_database_unavailable(exc):

@@ -79,6 +79,12 @@ class Settings:
     max_query_cost: int = 10_000
     rate_limit_capacity: int = 50_000
     rate_limit_refill_per_second: int = 1_000
+    # Shared by every token and member of one organization; 4 x the token's by default.
+    rate_limit_org_capacity: int = 200_000
+    # Ingest tokens (GraphQL ingest and /ingest/bulk, 1 point per record) have their own.
+    rate_limit_ingest_capacity: int = 1_000_000
+    # Where the budgets live: None keeps them in this process; a redis:// URL shares them.
+    redis_url: str | None = field(default=None, repr=False)
     request_timeout_seconds: float = 10.0
     # Alert worker and delivery; docs/readme/alerts.md explains each one.
     alert_worker: bool = True
@@ -117,6 +123,8 @@ class Settings:
                 f"AIZE_RATE_LIMIT_CAPACITY ({capacity}) must be at least "
                 f"AIZE_MAX_QUERY_COST ({max_cost})"
             )
+        bulk_max_records = _int(source, "AIZE_BULK_MAX_RECORDS", 10_000, minimum=1)
+        rate_limits = _rate_limit_settings(source, capacity, max_cost, bulk_max_records)
         return cls(
             database_url=source.get("AIZE_DATABASE_URL") or DEFAULT_DATABASE_URL,
             host=source.get("AIZE_HOST") or "127.0.0.1",
@@ -128,7 +136,7 @@ class Settings:
             maintenance_interval_seconds=_seconds(
                 source, "AIZE_MAINTENANCE_INTERVAL_SECONDS", 3600.0
             ),
-            bulk_max_records=_int(source, "AIZE_BULK_MAX_RECORDS", 10_000, minimum=1),
+            bulk_max_records=bulk_max_records,
             bulk_max_bytes=_int(source, "AIZE_BULK_MAX_BYTES", 16 * 1024 * 1024, minimum=1024),
             cors_origins=origins,
             max_query_depth=_int(source, "AIZE_MAX_QUERY_DEPTH", 10, minimum=1),
@@ -136,14 +144,17 @@ class Settings:
             max_query_tokens=_int(source, "AIZE_MAX_QUERY_TOKENS", 2_000, minimum=100),
             max_query_cost=max_cost,
             rate_limit_capacity=capacity,
-            rate_limit_refill_per_second=_int(
-                source, "AIZE_RATE_LIMIT_REFILL_PER_SECOND", 1_000, minimum=1
-            ),
+            **rate_limits,
             request_timeout_seconds=_seconds(source, "AIZE_REQUEST_TIMEOUT_SECONDS", 10.0),
             **_alert_settings(source),
             reports_schedule=_report_kinds(source),
             reports_check_seconds=_seconds(source, "AIZE_REPORTS_CHECK_SECONDS", 300.0),
         )
+
+    @property
+    def rate_limit_window_seconds(self) -> int:
+        """The length of every budget's window: capacity / refill, in whole seconds (>= 1)."""
+        return max(round(self.rate_limit_capacity / self.rate_limit_refill_per_second), 1)
 
     @property
     def is_sqlite(self) -> bool:
@@ -155,6 +166,63 @@ class Settings:
             return None
         path = self.database_url.removeprefix("sqlite://")
         return None if path in {"", ":memory:"} else Path(path)
+
+
+class _RateLimitSettings(TypedDict):
+    rate_limit_refill_per_second: int
+    rate_limit_org_capacity: int
+    rate_limit_ingest_capacity: int
+    redis_url: str | None
+
+
+# The default organization budget, in token budgets: a few people (or dashboards) can work at
+# full speed at once, while one organization stays a bounded share of the server.
+ORG_CAPACITY_IN_TOKEN_BUDGETS = 4
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def _rate_limit_settings(
+    env: dict[str, str], capacity: int, max_cost: int, bulk_max_records: int
+) -> _RateLimitSettings:
+    """The budgets besides the token's (AIZE_RATE_LIMIT_*) and where they live (AIZE_REDIS_URL)."""
+    refill = _int(env, "AIZE_RATE_LIMIT_REFILL_PER_SECOND", 1_000, minimum=1)
+    if refill > capacity:
+        raise SettingsError(
+            f"AIZE_RATE_LIMIT_REFILL_PER_SECOND ({refill}) must be at most "
+            f"AIZE_RATE_LIMIT_CAPACITY ({capacity}): a budget's window is capacity / refill "
+            "seconds, at least 1"
+        )
+    org_capacity = _int(
+        env,
+        "AIZE_RATE_LIMIT_ORG_CAPACITY",
+        ORG_CAPACITY_IN_TOKEN_BUDGETS * capacity,
+        minimum=1,
+    )
+    if org_capacity < max_cost:
+        raise SettingsError(
+            f"AIZE_RATE_LIMIT_ORG_CAPACITY ({org_capacity}) must be at least "
+            f"AIZE_MAX_QUERY_COST ({max_cost})"
+        )
+    ingest_capacity = _int(env, "AIZE_RATE_LIMIT_INGEST_CAPACITY", 1_000_000, minimum=1)
+    # The largest bulk batch (1 point per record) and the costliest query must be affordable.
+    needed = max(bulk_max_records, max_cost)
+    if ingest_capacity < needed:
+        raise SettingsError(
+            f"AIZE_RATE_LIMIT_INGEST_CAPACITY ({ingest_capacity}) must be at least "
+            f"AIZE_BULK_MAX_RECORDS and AIZE_MAX_QUERY_COST ({needed})"
+        )
+    redis_url = env.get("AIZE_REDIS_URL", "").strip() or None
+    if redis_url is not None and not redis_url.startswith(REDIS_SCHEMES):
+        raise SettingsError(
+            "AIZE_REDIS_URL must start with redis://, rediss:// or unix://, "
+            f"got {redis_url.split('@')[-1]!r}"
+        )
+    return {
+        "rate_limit_refill_per_second": refill,
+        "rate_limit_org_capacity": org_capacity,
+        "rate_limit_ingest_capacity": ingest_capacity,
+        "redis_url": redis_url,
+    }
 
 
 class _AlertSettings(TypedDict):

@@ -287,7 +287,13 @@ async def test_fuzzed_queries_and_mutations_get_no_5xx_and_no_internal_errors(
 ) -> None:
     tenant = await _seed_tenant()
     # A budget no fuzz run can spend: RATE_LIMITED answers would hide the rest of the run.
-    roomy = dataclasses.replace(db, rate_limit_capacity=10**9, rate_limit_refill_per_second=10**9)
+    roomy = dataclasses.replace(
+        db,
+        rate_limit_capacity=10**9,
+        rate_limit_refill_per_second=10**9,
+        rate_limit_org_capacity=10**9,
+        rate_limit_ingest_capacity=10**9,
+    )
     owner = {"Authorization": f"Bearer {tenant.owner_token}"}
     ingest = {"Authorization": f"Bearer {tenant.ingest_token}"}
     loop = asyncio.get_running_loop()

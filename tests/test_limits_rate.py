@@ -1,130 +1,152 @@
-"""Per-token query budget: a leaky bucket of cost points with x-ratelimit-* headers."""
+"""Budgets per token and per organization (the `limits` library's sliding window counters),
+charged before a request runs, reported in x-ratelimit-* headers."""
 
 from __future__ import annotations
 
 import dataclasses
 
 import httpx
-import pytest
 from starlette.applications import Starlette
 
-from graph.rate_limiter import TokenRateLimiter
+from auth.viewer import Viewer
+from graph.rate_limiter import RateLimiter, RateLimits
+from graph.rate_window import BudgetState
+from models.access_token import Scope
 from models.member import Role
 from settings import Settings
-from tests.factories import make_member, make_org, make_token
+from tests.factories import make_ingest_token, make_member, make_org, make_token
 from tests.http_clients import client_for
 from tests.probe_schema import probe_app
+from tests.rate_clock import LibraryClock, library_clock
+
+# Named here so pytest finds the imported fixture (and linters see it used).
+__all__ = ["library_clock"]
+
+# 100 points per token, 250 per organization, 1000 per ingest budget, per 50 s window.
+LIMITS = RateLimits(
+    token_capacity=100, organization_capacity=250, ingest_capacity=1_000, window_seconds=50
+)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
+def reader(token_id: int, organization_id: int) -> Viewer:
+    return Viewer(token_id, organization_id, token_id, Role.OWNER, frozenset({Scope.READ}))
 
 
-def test_a_new_token_starts_with_a_full_bucket() -> None:
-    limiter = TokenRateLimiter(100, 10, clock=FakeClock())
-    state = limiter.peek(7)
-    assert (state.limit, state.remaining, state.reset_seconds) == (100, 100, 0)
+def gateway(token_id: int, organization_id: int) -> Viewer:
+    return Viewer(token_id, organization_id, None, None, frozenset({Scope.INGEST}))
 
 
-def test_a_request_takes_its_cost_and_the_bucket_refills_continuously() -> None:
-    clock = FakeClock()
-    limiter = TokenRateLimiter(100, 10, clock=clock)
+async def test_a_request_pays_its_token_and_its_organization(library_clock: LibraryClock) -> None:
+    limiter = RateLimiter(LIMITS)
 
-    decision = limiter.try_consume(7, 60)
+    decision = await limiter.charge(reader(1, 10), 60)
 
     assert decision.allowed
-    assert (decision.state.remaining, decision.state.reset_seconds) == (40, 6)
-    clock.now += 2.5
-    assert limiter.peek(7).remaining == 65
-    clock.now += 100
-    assert limiter.peek(7).remaining == 100
+    # The token (40 left) is tighter than the organization (190 left); its window ends in
+    # 50 s and what was spent in it is gone one window later.
+    assert decision.state == BudgetState(limit=100, remaining=40, reset_seconds=100)
+    assert decision.payer == "the token"
 
 
-def test_a_request_costing_more_than_is_left_is_refused_and_takes_nothing() -> None:
-    clock = FakeClock()
-    limiter = TokenRateLimiter(100, 10, clock=clock)
-    limiter.try_consume(7, 90)
+async def test_a_second_token_of_the_organization_shares_its_budget(
+    library_clock: LibraryClock,
+) -> None:
+    limiter = RateLimiter(LIMITS)
+    first, second, third = reader(1, 10), reader(2, 10), reader(3, 10)
+    assert (await limiter.charge(first, 100)).allowed
+    assert (await limiter.charge(second, 100)).allowed
 
-    refused = limiter.try_consume(7, 35)
+    refused = await limiter.charge(third, 60)
+
+    assert not refused.allowed
+    assert refused.payer == "the organization"
+    assert refused.state == BudgetState(limit=250, remaining=50, reset_seconds=100)
+    # The window ends in 50 s; 3 s later floor(200 x 47 / 50) = 188 and 188 + 60 <= 250
+    # (2 s later, 192 + 60 > 250).
+    assert refused.retry_after_seconds == 53
+    # The third token's own budget was not touched by the refusal.
+    assert (await limiter.charge(third, 50)).state.remaining == 0
+
+
+async def test_another_organization_is_unaffected_by_a_spent_one(
+    library_clock: LibraryClock,
+) -> None:
+    limiter = RateLimiter(LIMITS)
+    for token_id in range(1, 4):
+        await limiter.charge(reader(token_id, 10), 80)
+    assert not (await limiter.charge(reader(4, 10), 20)).allowed
+
+    neighbour = await limiter.charge(reader(5, 11), 100)
+
+    assert neighbour.allowed
+    assert neighbour.state == BudgetState(limit=100, remaining=0, reset_seconds=100)
+
+
+async def test_a_refused_charge_takes_nothing_and_the_budget_comes_back_over_time(
+    library_clock: LibraryClock,
+) -> None:
+    limiter = RateLimiter(LIMITS)
+    viewer = reader(1, 10)
+    await limiter.charge(viewer, 90)
+
+    refused = await limiter.charge(viewer, 35)
 
     assert not refused.allowed
     assert refused.state.remaining == 10
-    # 25 points missing at 10 points per second
-    assert refused.retry_after_seconds == 3
-    clock.now += 2.5
-    assert limiter.try_consume(7, 35).allowed
+    # The window ends in 50 s; 13.4 s later floor(90 x 36.6 / 50) = 65 and 65 + 35 = 100.
+    assert refused.retry_after_seconds == 64
+    library_clock.now += 63.3  # floor(90 x 36.7 / 50) = 66: not yet
+    assert not (await limiter.charge(viewer, 35)).allowed
+    library_clock.now += 0.1
+    allowed = await limiter.charge(viewer, 35)
+    assert allowed.allowed
+    # 65 spent in the previous window, 35 in this one, which ends in 36.6 s.
+    assert allowed.state == BudgetState(limit=100, remaining=0, reset_seconds=87)
+    library_clock.now += 100
+    assert (await limiter.peek(viewer)) == BudgetState(limit=100, remaining=100, reset_seconds=0)
 
 
-def test_tokens_have_separate_buckets() -> None:
-    limiter = TokenRateLimiter(100, 10, clock=FakeClock())
-    limiter.try_consume(1, 100)
-    assert limiter.try_consume(2, 100).allowed
-    assert not limiter.try_consume(1, 1).allowed
-
-
-def test_settling_refunds_unused_points_without_exceeding_capacity() -> None:
-    limiter = TokenRateLimiter(100, 10, clock=FakeClock())
-    limiter.try_consume(7, 50)
-    assert limiter.settle(7, charged=50, actual=20).remaining == 80
-    assert limiter.settle(7, charged=90, actual=0).remaining == 100
-
-
-def test_settling_a_costlier_than_estimated_request_can_leave_a_debt() -> None:
-    clock = FakeClock()
-    limiter = TokenRateLimiter(100, 10, clock=clock)
-    limiter.try_consume(7, 100)
-
-    state = limiter.settle(7, charged=100, actual=150)
-
-    assert (state.remaining, state.reset_seconds) == (0, 15)
-    clock.now += 5
-    assert not limiter.try_consume(7, 1).allowed
-    clock.now += 0.1
-    assert limiter.try_consume(7, 1).allowed
-
-
-def test_headers_name_limit_remaining_and_reset() -> None:
-    limiter = TokenRateLimiter(100, 10, clock=FakeClock())
-    assert limiter.try_consume(7, 15).state.headers() == {
-        "x-ratelimit-limit": "100",
-        "x-ratelimit-remaining": "85",
-        "x-ratelimit-reset": "2",
-    }
-
-
-def test_full_buckets_are_forgotten_once_many_tokens_were_seen(
-    monkeypatch: pytest.MonkeyPatch,
+async def test_refused_requests_cost_one_point_even_from_an_empty_budget(
+    library_clock: LibraryClock,
 ) -> None:
-    from graph import rate_limiter
+    limiter = RateLimiter(LIMITS)
+    viewer = reader(1, 10)
+    assert (await limiter.charge_what_fits(viewer)).remaining == 99
+    await limiter.charge(viewer, 99)
 
-    monkeypatch.setattr(rate_limiter, "_SWEEP_THRESHOLD", 2)
-    clock = FakeClock()
-    limiter = TokenRateLimiter(100, 10, clock=clock)
-    limiter.try_consume(1, 50)
-    limiter.try_consume(2, 100)
-    clock.now += 5  # token 1 is full again, token 2 is not
-
-    limiter.try_consume(3, 10)
-
-    assert limiter.peek(2).remaining == 50
-    assert limiter.tracked_tokens == 2
+    assert (await limiter.charge_what_fits(viewer)).remaining == 0
 
 
-def test_capacity_and_refill_must_be_positive() -> None:
-    with pytest.raises(ValueError):
-        TokenRateLimiter(0, 10)
-    with pytest.raises(ValueError):
-        TokenRateLimiter(10, 0)
+async def test_ingest_tokens_pay_the_ingest_budgets_not_the_dashboards_budget(
+    library_clock: LibraryClock,
+) -> None:
+    limiter = RateLimiter(LIMITS)
+    for token_id in range(1, 4):
+        await limiter.charge(reader(token_id, 10), 80)
+
+    ingest = await limiter.charge(gateway(9, 10), 1_000)
+
+    assert ingest.allowed
+    assert ingest.state == BudgetState(limit=1_000, remaining=0, reset_seconds=100)
+    # ... and a spent ingest budget leaves the readers' budgets alone.
+    assert not (await limiter.charge(gateway(8, 10), 1)).allowed
+    assert (await limiter.charge(reader(4, 10), 10)).allowed
 
 
-def _with_clock(app: Starlette, capacity: int, refill: int) -> FakeClock:
-    clock = FakeClock()
-    app.state.rate_limiter = TokenRateLimiter(capacity, refill, clock=clock)
-    return clock
+async def test_budgets_default_from_the_settings() -> None:
+    settings = Settings.from_env({})
+    assert RateLimits.from_settings(settings) == RateLimits(
+        token_capacity=50_000,
+        organization_capacity=200_000,
+        ingest_capacity=1_000_000,
+        window_seconds=50,
+    )
+    assert not RateLimiter.from_settings(settings).is_shared
+
+
+def _with_limits(app: Starlette, token: int, organization: int, window: int) -> None:
+    limits = RateLimits(token, organization, 1_000, window)
+    app.state.rate_limiter = RateLimiter(limits)
 
 
 async def _post(http: httpx.AsyncClient, token: str, query: str) -> httpx.Response:
@@ -139,50 +161,52 @@ TWENTY_TWO = "{ folder { children(first: 20) { name } } }"
 TWENTY_ONE = "{ " + " ".join(f"f{n}: folder {{ child {{ name }} }}" for n in range(7)) + " }"
 
 
-async def test_every_graphql_response_carries_the_tokens_budget(db: Settings) -> None:
+async def test_every_graphql_response_carries_the_tighter_budget(
+    db: Settings, library_clock: LibraryClock
+) -> None:
     org = await make_org()
     token = await make_token(await make_member(org, Role.OWNER))
     app = probe_app(db)
-    _with_clock(app, capacity=1_000, refill=10)
+    _with_limits(app, token=1_000, organization=4_000, window=100)
     async with client_for(app) as http:
         response = await _post(http, token, TWENTY_TWO)
     assert response.status_code == 200
     assert response.headers["x-ratelimit-limit"] == "1000"
-    assert response.headers["x-ratelimit-remaining"] == "995"
-    assert response.headers["x-ratelimit-reset"] == "1"
+    assert response.headers["x-ratelimit-remaining"] == "978"
+    assert response.headers["x-ratelimit-reset"] == "200"
 
 
-async def test_the_charge_is_settled_to_the_actual_cost(db: Settings) -> None:
+async def test_a_request_pays_what_it_requested(db: Settings, library_clock: LibraryClock) -> None:
     org = await make_org()
     token = await make_token(await make_member(org, Role.OWNER))
     app = probe_app(db)
-    _with_clock(app, capacity=1_000, refill=10)
+    _with_limits(app, token=1_000, organization=4_000, window=100)
     async with client_for(app) as http:
         response = await _post(http, token, TWENTY_TWO)
-    # 20 children asked for (22 points), 3 returned (5 points)
+    # 20 children asked for (22 points), 3 returned (5 points): the budgets give nothing back.
     assert response.json()["extensions"]["cost"] == {"requested": 22, "actual": 5, "limit": 10_000}
-    assert response.headers["x-ratelimit-remaining"] == "995"
+    assert response.headers["x-ratelimit-remaining"] == "978"
 
 
 async def test_an_exhausted_budget_answers_429_rate_limited_with_retry_after(
-    db: Settings,
+    db: Settings, library_clock: LibraryClock
 ) -> None:
     org = await make_org()
     token = await make_token(await make_member(org, Role.OWNER))
     app = probe_app(dataclasses.replace(db, max_query_cost=40))
-    clock = _with_clock(app, capacity=40, refill=10)
+    _with_limits(app, token=40, organization=160, window=4)
     async with client_for(app) as http:
         first = await _post(http, token, TWENTY_ONE)
         second = await _post(http, token, TWENTY_ONE)
-        clock.now += 0.125  # 20.25 points: not yet
+        library_clock.now += 4.1  # floor(21 x 3.9 / 4) = 20 still spent: 20 + 21 > 40
         still_early = await _post(http, token, TWENTY_ONE)
-        clock.now += 0.125  # 21.5 points
+        library_clock.now += 0.1  # floor(21 x 3.8 / 4) = 19: 19 + 21 = 40
         third = await _post(http, token, TWENTY_ONE)
 
     assert first.status_code == 200
     assert first.headers["x-ratelimit-remaining"] == "19"
     assert second.status_code == 429
-    assert second.headers["retry-after"] == "1"
+    assert second.headers["retry-after"] == "5"
     assert second.headers["x-ratelimit-remaining"] == "19"
     body = second.json()
     assert body["data"] is None
@@ -190,13 +214,13 @@ async def test_an_exhausted_budget_answers_429_rate_limited_with_retry_after(
         {
             "message": (
                 "Rate limit exceeded: this query costs 21 points and the token has 19 left; "
-                "retry in 1 s."
+                "retry in 5 s."
             ),
             "extensions": {
                 "code": "RATE_LIMITED",
                 "cost": 21,
                 "remaining": 19,
-                "retryAfterSeconds": 1,
+                "retryAfterSeconds": 5,
             },
         }
     ]
@@ -205,11 +229,13 @@ async def test_an_exhausted_budget_answers_429_rate_limited_with_retry_after(
     assert third.json()["data"]["f0"] == {"child": {"name": "root/child"}}
 
 
-async def test_a_refused_query_still_costs_one_point(db: Settings) -> None:
+async def test_a_refused_query_still_costs_one_point(
+    db: Settings, library_clock: LibraryClock
+) -> None:
     org = await make_org()
     token = await make_token(await make_member(org, Role.OWNER))
     app = probe_app(db)
-    _with_clock(app, capacity=1_000, refill=10)
+    _with_limits(app, token=1_000, organization=4_000, window=100)
     async with client_for(app) as http:
         syntax = await _post(http, token, "{ folder { ")
         invalid = await _post(http, token, "{ folder { nope } }")
@@ -217,16 +243,47 @@ async def test_a_refused_query_still_costs_one_point(db: Settings) -> None:
     assert invalid.headers["x-ratelimit-remaining"] == "998"
 
 
-async def test_budgets_are_per_token(db: Settings) -> None:
-    org = await make_org()
+async def test_tokens_of_one_organization_share_its_budget_and_others_keep_theirs(
+    db: Settings, library_clock: LibraryClock
+) -> None:
+    org, neighbour = await make_org(), await make_org()
     owner = await make_member(org, Role.OWNER)
     first_token, second_token = await make_token(owner), await make_token(owner)
+    member_token = await make_token(await make_member(org, Role.MEMBER))
+    neighbour_token = await make_token(await make_member(neighbour, Role.OWNER))
     app = probe_app(dataclasses.replace(db, max_query_cost=40))
-    _with_clock(app, capacity=40, refill=10)
+    _with_limits(app, token=40, organization=50, window=4)
     async with client_for(app) as http:
-        await _post(http, first_token, TWENTY_ONE)
-        refused = await _post(http, first_token, TWENTY_ONE)
-        other = await _post(http, second_token, TWENTY_ONE)
-    assert refused.status_code == 429
+        first = await _post(http, first_token, TWENTY_ONE)
+        second = await _post(http, second_token, TWENTY_ONE)
+        third = await _post(http, member_token, TWENTY_ONE)
+        other = await _post(http, neighbour_token, TWENTY_ONE)
+
+    assert first.status_code == 200
+    assert first.headers["x-ratelimit-remaining"] == "19"
+    # The second token's own budget holds 19 after this; the organization's 8.
+    assert second.status_code == 200
+    assert (second.headers["x-ratelimit-limit"], second.headers["x-ratelimit-remaining"]) == (
+        "50",
+        "8",
+    )
+    assert third.status_code == 429
+    assert third.json()["errors"][0]["message"] == (
+        "Rate limit exceeded: this query costs 21 points and the organization has 8 left; "
+        "retry in 6 s."
+    )
     assert other.status_code == 200
     assert other.headers["x-ratelimit-remaining"] == "19"
+
+
+async def test_ingest_tokens_graphql_requests_pay_the_ingest_budgets(
+    db: Settings, library_clock: LibraryClock
+) -> None:
+    org = await make_org()
+    token = await make_ingest_token(org)
+    app = probe_app(db)
+    _with_limits(app, token=500, organization=4_000, window=100)
+    async with client_for(app) as http:
+        response = await _post(http, token, "{ folder { nope } }")
+    assert response.headers["x-ratelimit-limit"] == "1000"
+    assert response.headers["x-ratelimit-remaining"] == "999"

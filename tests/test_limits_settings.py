@@ -15,6 +15,10 @@ def test_defaults() -> None:
     )
     assert settings.rate_limit_capacity == 50_000
     assert settings.rate_limit_refill_per_second == 1_000
+    assert settings.rate_limit_window_seconds == 50
+    assert settings.rate_limit_org_capacity == 200_000
+    assert settings.rate_limit_ingest_capacity == 1_000_000
+    assert settings.redis_url is None
     assert settings.request_timeout_seconds == 10.0
     assert settings.cors_origins == ()
 
@@ -28,6 +32,9 @@ def test_every_limit_is_read_from_the_environment() -> None:
             "AIZE_MAX_QUERY_COST": "20000",
             "AIZE_RATE_LIMIT_CAPACITY": "100000",
             "AIZE_RATE_LIMIT_REFILL_PER_SECOND": "2000",
+            "AIZE_RATE_LIMIT_ORG_CAPACITY": "300000",
+            "AIZE_RATE_LIMIT_INGEST_CAPACITY": "2000000",
+            "AIZE_REDIS_URL": "redis://127.0.0.1:6379/0",
             "AIZE_REQUEST_TIMEOUT_SECONDS": "2.5",
         }
     )
@@ -36,7 +43,28 @@ def test_every_limit_is_read_from_the_environment() -> None:
     )
     assert settings.rate_limit_capacity == 100_000
     assert settings.rate_limit_refill_per_second == 2_000
+    assert settings.rate_limit_window_seconds == 50
+    assert settings.rate_limit_org_capacity == 300_000
+    assert settings.rate_limit_ingest_capacity == 2_000_000
+    assert settings.redis_url == "redis://127.0.0.1:6379/0"
     assert settings.request_timeout_seconds == 2.5
+
+
+def test_the_organization_budget_defaults_to_four_token_budgets() -> None:
+    settings = Settings.from_env({"AIZE_RATE_LIMIT_CAPACITY": "30000"})
+    assert settings.rate_limit_org_capacity == 120_000
+
+
+def test_the_window_is_capacity_over_refill_in_whole_seconds() -> None:
+    settings = Settings.from_env(
+        {"AIZE_RATE_LIMIT_CAPACITY": "10000", "AIZE_RATE_LIMIT_REFILL_PER_SECOND": "3000"}
+    )
+    assert settings.rate_limit_window_seconds == 3
+
+
+def test_the_redis_url_is_not_shown_in_the_settings_repr() -> None:
+    settings = Settings.from_env({"AIZE_REDIS_URL": "redis://:secret@127.0.0.1:6379/0"})
+    assert "secret" not in repr(settings)
 
 
 @pytest.mark.parametrize(
@@ -56,6 +84,28 @@ def test_every_limit_is_read_from_the_environment() -> None:
         (
             {"AIZE_RATE_LIMIT_CAPACITY": "5000"},
             "AIZE_RATE_LIMIT_CAPACITY (5000) must be at least AIZE_MAX_QUERY_COST (10000)",
+        ),
+        (
+            {"AIZE_RATE_LIMIT_REFILL_PER_SECOND": "60000"},
+            "AIZE_RATE_LIMIT_REFILL_PER_SECOND (60000) must be at most AIZE_RATE_LIMIT_CAPACITY "
+            "(50000): a budget's window is capacity / refill seconds, at least 1",
+        ),
+        (
+            {"AIZE_RATE_LIMIT_ORG_CAPACITY": "9999"},
+            "AIZE_RATE_LIMIT_ORG_CAPACITY (9999) must be at least AIZE_MAX_QUERY_COST (10000)",
+        ),
+        (
+            {"AIZE_RATE_LIMIT_ORG_CAPACITY": "many"},
+            "AIZE_RATE_LIMIT_ORG_CAPACITY must be a whole number, got 'many'",
+        ),
+        (
+            {"AIZE_RATE_LIMIT_INGEST_CAPACITY": "5000", "AIZE_BULK_MAX_RECORDS": "20000"},
+            "AIZE_RATE_LIMIT_INGEST_CAPACITY (5000) must be at least AIZE_BULK_MAX_RECORDS and "
+            "AIZE_MAX_QUERY_COST (20000)",
+        ),
+        (
+            {"AIZE_REDIS_URL": "http://:secret@cache:6379"},
+            "AIZE_REDIS_URL must start with redis://, rediss:// or unix://, got 'cache:6379'",
         ),
     ],
 )

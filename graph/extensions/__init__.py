@@ -17,7 +17,7 @@ from graph.extensions.request_timeout import RequestTimeout
 # Classes, not instances: strawberry builds fresh extensions for every request. Hooks run
 # in this order and unwind in reverse, which the order relies on:
 # - ErrorCodes first, so it codes the errors every other extension produced;
-# - RateLimit before QueryCostLimit, so the actual cost is measured before the refund;
+# - RateLimit before QueryCostLimit, so the cost is requested before it is charged;
 # - DocumentCache after every extension that sets parse options or adds validation rules;
 # - RequestTimeout last, so its deadline wraps execution only.
 SCHEMA_EXTENSIONS: list[type[SchemaExtension]] = [

@@ -11,7 +11,7 @@ from strawberry.types import ExecutionContext
 
 from graph.context import Context
 from graph.limits import QueryLimits
-from graph.rate_limiter import TokenRateLimiter
+from graph.rate_limiter import RateLimiter
 from settings import Settings
 
 _DEFAULT_SETTINGS = Settings()
@@ -34,8 +34,8 @@ def query_limits(execution_context: ExecutionContext) -> QueryLimits:
     return QueryLimits.from_settings(settings_of(execution_context))
 
 
-def rate_limiter_of(execution_context: ExecutionContext) -> TokenRateLimiter | None:
+def rate_limiter_of(execution_context: ExecutionContext) -> RateLimiter | None:
     """The process's rate limiter, or None when the app has none."""
     context = aize_context(execution_context)
     limiter = getattr(context.request.app.state, "rate_limiter", None) if context else None
-    return limiter if isinstance(limiter, TokenRateLimiter) else None
+    return limiter if isinstance(limiter, RateLimiter) else None
