@@ -16,6 +16,7 @@ from uuid import UUID
 
 import orjson
 
+from ingestion.json_nesting import MAX_METADATA_DEPTH, nested_deeper_than
 from pricing.money import NANOS_PER_USD, usd_to_nanos
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -281,6 +282,10 @@ def _metadata(value: object) -> dict[str, Any] | None:
         return None
     if not isinstance(value, dict):
         raise InvalidRecord("metadata", f"must be a JSON object, got {_json_type(value)}")
+    if nested_deeper_than(value, MAX_METADATA_DEPTH):
+        raise InvalidRecord(
+            "metadata", f"must nest at most {MAX_METADATA_DEPTH} levels of objects and arrays"
+        )
     try:
         encoded = orjson.dumps(value)
     except TypeError as exc:
