@@ -19,8 +19,7 @@ from ingestion.json_nesting import nested_deeper_than
 
 MAX_REQUEST_JSON_DEPTH = 64
 TOO_DEEP = (
-    f"The request's JSON nests more than {MAX_REQUEST_JSON_DEPTH} levels of objects and "
-    "arrays."
+    f"The request's JSON nests more than {MAX_REQUEST_JSON_DEPTH} levels of objects and arrays."
 )
 
 

@@ -324,9 +324,7 @@ async def test_admins_and_owners_read_the_monthly_budget(
 async def test_every_role_reads_the_organizations_pricing_and_settings(
     client: httpx.AsyncClient, organization: Organization, role: Role
 ) -> None:
-    query = (
-        "{ organization { markupPercent fixedFee tier timezone billingAnchorDay logBodies } }"
-    )
+    query = "{ organization { markupPercent fixedFee tier timezone billingAnchorDay logBodies } }"
 
     result = await gql(client, await make_token(organization.person(role)), query)
 
