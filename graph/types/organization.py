@@ -57,8 +57,6 @@ class OrganizationType(Node):
     log_bodies: bool = strawberry.field(description="Whether request bodies are kept.")
     created_at: datetime
     pk: strawberry.Private[int]
-    # Read through `monthly_budget` below, which decides who may see it.
-    budget: strawberry.Private[Decimal | None]
     # The row this type was built from, so fields need not load the organization again.
     model: strawberry.Private[Organization]
 
@@ -71,7 +69,10 @@ class OrganizationType(Node):
     def monthly_budget(self, info: Info) -> Decimal | None:
         # Every path to an organization (organization, viewer.organization, node,
         # setMonthlyBudget) builds this type, so this one field decides for all of them.
-        return self.budget if info.context.viewer.sees_team else None
+        nanos = self.model.monthly_budget_nanos
+        if nanos is None or not info.context.viewer.sees_team:
+            return None
+        return usd(nanos)
 
     @strawberry.field(
         description="API keys: all for Admins/Owners, a Member's own keys for a Member.",
@@ -164,7 +165,6 @@ class OrganizationType(Node):
             markup_percent=basis_points_to_percent(org.markup_bps),
             fixed_fee=usd(org.fixed_fee_nanos),
             billing_anchor_day=org.billing_anchor_day,
-            budget=None if org.monthly_budget_nanos is None else usd(org.monthly_budget_nanos),
             log_bodies=org.log_bodies,
             created_at=org.created_at,
             pk=org.id,
