@@ -35,8 +35,10 @@ from graph.errors import ErrorCode
 from graph.export_routes import EXPORT_ROUTES
 from graph.ingest_endpoint import bulk_ingest
 from graph.rate_limiter import RateLimiter
+from graph.request_json import decode_request_json
 from graph.schema import schema
 from graph.security_headers import SecurityHeaders, ide_csp
+from graph.url_secrets import RefuseSecretsInUrl, install_access_log_redaction
 from ingestion.gc_tuning import tune_for_bulk_ingest
 from maintenance.runner import start_maintenance
 from models.database import (
@@ -79,6 +81,9 @@ def bad_request(reason: str, status_code: int = 400) -> JSONResponse:
 class AizeGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request, response: Response | None) -> Context:  # type: ignore[override]
         return Context(request=request, response=response, viewer=request.state.viewer)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_request_json(data)
 
     def encode_json(self, data: object) -> bytes:
         # orjson: a dashboard answer is ~40 kB; the stdlib encoder took ~1 ms of it.
@@ -201,6 +206,8 @@ def create_app(
             if manage_database:
                 await close_database()
 
+    # Whoever runs uvicorn, its access log never shows a secret sent in a URL.
+    install_access_log_redaction()
     graphql = AuthenticatedGraphQL(graphql_schema)
     middleware = [
         Middleware(SecurityHeaders, html_csp=ide_csp(graphql.graphql.graphql_ide_html)),
@@ -212,6 +219,8 @@ def create_app(
             expose_headers=[*RATE_LIMIT_HEADERS, "retry-after"],
             max_age=600,
         ),
+        # Tokens only in the Authorization header: a URL carrying one is refused (400).
+        Middleware(RefuseSecretsInUrl),
         # Innermost, so its 503s get the CORS and security headers too.
         Middleware(DatabaseUnavailableMiddleware),
     ]

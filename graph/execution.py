@@ -161,7 +161,17 @@ def _reader(field: StrawberryField) -> Callable[[Any], Any] | None:
 
 
 class AizeExecutor(StrawberryGraphQLCoreExecutionContext):
-    """strawberry's executor; plain fields are read, coerced and completed directly."""
+    """strawberry's executor; plain fields are read, coerced and completed directly.
+
+    Built with `hide_suggestions`: errors about the caller's variables (an unknown input
+    field, a wrong enum value) never suggest schema names ("Did you mean ...?")."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        """graphql-core's Executor.build, suggestions always hidden (strawberry passes no
+        such option, so it is forced here, where every execution is built)."""
+        kwargs["hide_suggestions"] = True
+        return super().build(*args, **kwargs)
 
     def execute_fields(
         self,

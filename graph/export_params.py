@@ -8,7 +8,7 @@ the same `to_log_filter`, so an export answers exactly what `Organization.usage`
 may hold several items separated by commas; present but empty, it is an empty list (which
 matches nothing, as in GraphQL). Every problem raises BadUserInputError naming the
 parameter; unknown parameters are refused rather than ignored (a typo would otherwise
-export more than was meant).
+export more than was meant), and so are values holding a NUL or an unpaired surrogate.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import strawberry
 from exports.usage import UsageExport, breakdown_export, trend_export
 from graph.errors import BadUserInputError
 from graph.inputs.filters import UsageFilter
+from graph.inputs.text import unstorable_reason
 from resolvers.periods import Period
 from resolvers.scope import LogFilter, Scope, StatusClass
 from resolvers.time_slices import Granularity
@@ -67,6 +68,11 @@ class ExportParams:
             if name not in allowed:
                 choices = ", ".join(sorted(allowed))
                 raise BadUserInputError(f"{name}: unknown parameter (accepted: {choices})")
+            reason = unstorable_reason(value)
+            if reason is not None:
+                # The database could not compare such a value (PostgreSQL refuses a NUL):
+                # refused here, before a streamed export has begun answering 200.
+                raise BadUserInputError(f"{name}: {reason}")
             self._values.setdefault(name, []).append(value)
 
     def one(self, name: str) -> str | None:

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import orjson
 
+from ingestion.json_nesting import MAX_METADATA_DEPTH, nested_deeper_than
 from pricing.cost import MAX_REQUEST_COST_NANOS
 from pricing.money import format_usd, usd_to_nanos
 
@@ -288,6 +289,10 @@ def _metadata(value: object) -> dict[str, Any] | None:
         return None
     if not isinstance(value, dict):
         raise InvalidRecord("metadata", f"must be a JSON object, got {_json_type(value)}")
+    if nested_deeper_than(value, MAX_METADATA_DEPTH):
+        raise InvalidRecord(
+            "metadata", f"must nest at most {MAX_METADATA_DEPTH} levels of objects and arrays"
+        )
     try:
         encoded = orjson.dumps(value)
     except TypeError as exc:

@@ -12,9 +12,15 @@ Where each cell is tested (Member / Admin / Owner):
 - members listing, organization.members (only themselves / yes / yes): here.
 - cost breakdowns by member, by key, team trends (no / yes / yes): tests/test_usage_*.py.
 - export data (no / yes / yes): tests/test_export_*.py, with the export issue.
+- the organization's monthly budget, organization.monthlyBudget (null, as
+  currentSpend.budget / yes / yes): here, through organization, viewer.organization and
+  node(id:).
+- the organization's pricing and settings (markupPercent, fixedFee, tier, timezone,
+  billingAnchorDay, logBodies: yes / yes / yes; a Member sees markup and fee on their own
+  logs anyway): here.
 
 Every organization below has the seed's pricing (25% markup, $0.01 fee), so each request at
-a $0.10 provider cost costs the customer exactly $0.135.
+a $0.10 provider cost costs the customer exactly $0.135, and a $2,500 monthly budget.
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ class Organization:
     people: dict[Role, Member]
     colleague: Member
     keys: dict[str, ApiKey]
+    id: int
 
     def person(self, role: Role) -> Member:
         return self.people[role]
@@ -67,7 +74,9 @@ class Organization:
 async def organization(db: object) -> Organization:
     """An Owner, an Admin, a Member and a colleague (another Member); each has a personal
     key and made two requests with it, and the colleague one more with the team key."""
-    org = await make_org(markup_bps=2500, fixed_fee_nanos=10_000_000)
+    org = await make_org(
+        markup_bps=2500, fixed_fee_nanos=10_000_000, monthly_budget_nanos=2500 * 10**9
+    )
     people = {
         role: await make_member(org, role, name=f"{role.value.title()} Person") for role in Role
     }
@@ -85,7 +94,7 @@ async def organization(db: object) -> Organization:
     ]
     records.append(make_record(org, keys["team"], colleague, now - timedelta(minutes=3)))
     await store(*records)
-    return Organization(people, colleague, keys)
+    return Organization(people, colleague, keys, org.id)
 
 
 def _gid(member: Member) -> str:
@@ -262,3 +271,71 @@ async def test_admins_and_owners_list_every_member(
         "Member Person",
         "Owner Person",
     ]
+
+
+# The monthly budget is team information: null for a Member (as currentSpend.budget) on every
+# path to the organization; Admins and Owners read it.
+
+BUDGET_PATHS = {
+    "organization": ("{ organization { monthlyBudget } }", ("organization",)),
+    "viewer.organization": (
+        "{ viewer { organization { monthlyBudget } } }",
+        ("viewer", "organization"),
+    ),
+    "node": (
+        "query N($id: ID!) { node(id: $id) { ... on Organization { monthlyBudget } } }",
+        ("node",),
+    ),
+}
+
+
+async def _monthly_budget(
+    client: httpx.AsyncClient, organization: Organization, role: Role, path: str
+) -> object:
+    query, keys = BUDGET_PATHS[path]
+    token = await make_token(organization.person(role))
+    result = await gql(client, token, query, id=encode_global_id("Organization", organization.id))
+    assert result.errors is None, result.errors
+    answer: Any = result.data
+    for key in keys:
+        answer = answer[key]
+    return answer["monthlyBudget"]
+
+
+@pytest.mark.parametrize("path", list(BUDGET_PATHS))
+async def test_a_member_reads_a_null_monthly_budget(
+    client: httpx.AsyncClient, organization: Organization, path: str
+) -> None:
+    assert await _monthly_budget(client, organization, Role.MEMBER, path) is None
+
+
+@pytest.mark.parametrize("path", list(BUDGET_PATHS))
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.OWNER])
+async def test_admins_and_owners_read_the_monthly_budget(
+    client: httpx.AsyncClient, organization: Organization, role: Role, path: str
+) -> None:
+    assert await _monthly_budget(client, organization, role, path) == "2500.00"
+
+
+# Pricing and settings: every role (a Member sees markup and fee on their own logs anyway).
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_every_role_reads_the_organizations_pricing_and_settings(
+    client: httpx.AsyncClient, organization: Organization, role: Role
+) -> None:
+    query = "{ organization { markupPercent fixedFee tier timezone billingAnchorDay logBodies } }"
+
+    result = await gql(client, await make_token(organization.person(role)), query)
+
+    assert result.errors is None
+    assert result.data == {
+        "organization": {
+            "markupPercent": "25.00",
+            "fixedFee": "0.01",
+            "tier": "TEAM",
+            "timezone": "UTC",
+            "billingAnchorDay": 1,
+            "logBodies": False,
+        }
+    }

@@ -8,6 +8,7 @@ from graph.extensions.alias_limit import AliasLimit
 from graph.extensions.document_cache import DocumentCache
 from graph.extensions.error_codes import ErrorCodes
 from graph.extensions.nul_characters import NulCharacters
+from graph.extensions.operation_name import OperationNameRequired
 from graph.extensions.query_cost import QueryCostLimit
 from graph.extensions.query_depth import QueryDepthLimit
 from graph.extensions.query_tokens import QueryTokenLimit
@@ -23,6 +24,7 @@ from graph.extensions.request_timeout import RequestTimeout
 SCHEMA_EXTENSIONS: list[type[SchemaExtension]] = [
     ErrorCodes,
     RateLimit,
+    OperationNameRequired,
     QueryTokenLimit,
     QueryDepthLimit,
     AliasLimit,

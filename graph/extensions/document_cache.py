@@ -29,10 +29,12 @@ from graphql import (
     TypeInfoVisitor,
     ValidationContext,
     specified_rules,
+    validate,
     visit,
 )
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 MAX_DOCUMENTS = 256
 _STANDARD_RULES = frozenset(specified_rules)
@@ -97,6 +99,15 @@ class DocumentCache(SchemaExtension):
         yield
 
 
+def validate_document(
+    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    """strawberry's validate_document (its two rules added to `rules`), with graphql-core's
+    `hide_suggestions`: validation errors never suggest schema names ("Did you mean ...?")."""
+    strawberry_rules = (MaybeNullValidationRule, OneOfInputValidationRule)
+    return validate(schema, document, (*rules, *strawberry_rules), hide_suggestions=True)
+
+
 def run_rules(
     schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
 ) -> list[GraphQLError]:
@@ -104,7 +115,7 @@ def run_rules(
     them (every rule constructed, then one visit), visiting only when a rule has hooks."""
     errors: list[GraphQLError] = []
     type_info = TypeInfo(schema)
-    context = ValidationContext(schema, document, type_info, errors.append)
+    context = ValidationContext(schema, document, type_info, errors.append, hide_suggestions=True)
     instances = [rule(context) for rule in rules]
     visiting = [instance for instance in instances if _has_hooks(type(instance))]
     if visiting:

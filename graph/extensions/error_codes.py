@@ -46,7 +46,9 @@ _KNOWN: dict[type[Exception], ErrorCode] = {
 STABLE_CODES = frozenset(code.value for code in ErrorCode)
 UNEXPECTED_MESSAGE = "Unexpected error."
 # graphql-core appends suggestions to unknown field/argument/type/enum messages.
-_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+# hide_suggestions keeps them out (graph/execution.py, graph/extensions/document_cache.py);
+# this catches any left, wherever in the message (input objects put them mid-sentence).
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 def coded(error: GraphQLError) -> GraphQLError:
@@ -73,8 +75,9 @@ def coded(error: GraphQLError) -> GraphQLError:
     for known, known_code in _KNOWN.items():
         if isinstance(original, known):
             return _copy(error, str(original), {"code": known_code.value})
-    if isinstance(original, GraphQLError) and original.original_error is None and code is None:
-        # Argument coercion failures from graphql-core (bad enum, bad scalar).
+    if isinstance(original, GraphQLError) and code is None and _refused_input(original):
+        # Argument and variable coercion failures from graphql-core (bad enum, bad scalar):
+        # "Variable '$amount' has invalid value: ..." wraps the scalar's own refusal.
         message = _SUGGESTION.sub("", error.message)
         return _copy(error, message, {"code": ErrorCode.BAD_USER_INPUT.value})
     if error.path is None and code is None and isinstance(original, ValueError | TypeError):
@@ -83,6 +86,13 @@ def coded(error: GraphQLError) -> GraphQLError:
         message = _SUGGESTION.sub("", error.message)
         return _copy(error, message, {"code": ErrorCode.BAD_USER_INPUT.value})
     return _unexpected(error, original)
+
+
+def _refused_input(error: GraphQLError) -> bool:
+    """Whether graphql-core reported a value it could not coerce: its own finding, or a
+    scalar's parse_value refusing the value (scalars refuse with ValueError/TypeError)."""
+    cause = error.original_error
+    return cause is None or (error.path is None and isinstance(cause, ValueError | TypeError))
 
 
 def _unexpected(error: GraphQLError, cause: BaseException) -> GraphQLError:

@@ -1,10 +1,12 @@
-"""Refuse strings containing NUL characters, in the document or in variables (BAD_USER_INPUT).
+"""Refuse strings the database cannot store, in the document or in variables (BAD_USER_INPUT).
 
-PostgreSQL text cannot hold a NUL (U+0000): a note, a key's status reason or a filter value
-carrying one would fail in the database (and be stored as is on SQLite). Every string
-argument reaches the resolvers through the document's string literals (escaped as `\\u0000`)
-or through the variables, so both are checked once here, before anything runs, on both
-backends alike. The bulk ingest endpoint checks its JSON lines itself.
+NUL characters and unpaired surrogates (graph/inputs/text.py) would fail in PostgreSQL or its
+driver: a note, a key's status reason, a filter value, an email, a model list, an ingested
+record's fields. Every string argument reaches the resolvers through the document's string
+literals or through the variables, so both are checked once here, before anything runs, on
+both backends alike. (graphql-core's lexer already refuses surrogates in literals; the rule
+checks them anyway, so that the refusal does not depend on it.) The bulk ingest endpoint
+checks its JSON lines itself; exports check their parameters (graph/export_params.py).
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from graphql import StringValueNode, ValidationContext, ValidationRule
 from strawberry.extensions import SchemaExtension
 
 from graph.errors import BadUserInputError
-
-NUL = "\x00"
-MESSAGE = "strings may not contain NUL characters (\\u0000)"
+from graph.inputs.text import (
+    could_spell_unstorable,
+    first_unstorable,
+    shown_path,
+    unstorable_reason,
+)
 
 
 class NulCharacters(SchemaExtension):
@@ -30,9 +35,10 @@ class NulCharacters(SchemaExtension):
 
 
 def nul_rule(variables: Mapping[str, Any] | None, query: str | None = None) -> type[ValidationRule]:
-    """A validation rule reporting each string literal, and each variable, holding a NUL.
+    """A validation rule reporting each string literal, and each variable, holding a NUL
+    or an unpaired surrogate (the variable's message names where inside it).
 
-    Given the query text, literals are only visited when the text could spell a NUL (a raw
+    Given the query text, literals are only visited when the text could spell one (a raw
     one, or a `\\u` escape): the usual query has neither, and its rule then does all its
     work when constructed, with no document visit (graph.extensions.document_cache)."""
 
@@ -40,25 +46,18 @@ def nul_rule(variables: Mapping[str, Any] | None, query: str | None = None) -> t
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
             for name, value in (variables or {}).items():
-                if contains_nul(value):
-                    self.report_error(BadUserInputError(f"Variable '${name}': {MESSAGE}."))
+                found = first_unstorable(value)
+                if found is not None:
+                    path, reason = found
+                    where = f" at {shown_path(path)}" if path else ""
+                    self.report_error(BadUserInputError(f"Variable '${name}'{where}: {reason}."))
 
     class NoNulRule(NoNulVariables):
         def enter_string_value(self, node: StringValueNode, *_args: object) -> None:
-            if NUL in node.value:
-                self.report_error(BadUserInputError(f"{MESSAGE[0].upper()}{MESSAGE[1:]}.", node))
+            reason = unstorable_reason(node.value)
+            if reason is not None:
+                self.report_error(BadUserInputError(f"{reason[0].upper()}{reason[1:]}.", node))
 
-    if query is not None and NUL not in query and "\\u" not in query:
+    if query is not None and not could_spell_unstorable(query):
         return NoNulVariables
     return NoNulRule
-
-
-def contains_nul(value: object) -> bool:
-    """Whether a variable's value (JSON: strings, lists, objects) holds a NUL anywhere."""
-    if isinstance(value, str):
-        return NUL in value
-    if isinstance(value, Mapping):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(contains_nul(item) for item in value)
-    return False

@@ -54,12 +54,25 @@ class OrganizationType(Node):
     markup_percent: Decimal = strawberry.field(description="Markup on provider cost, percent.")
     fixed_fee: Decimal = strawberry.field(description="USD added to every request.")
     billing_anchor_day: int = strawberry.field(description="Day of month periods start on.")
-    monthly_budget: Decimal | None = strawberry.field(description="USD; null means none.")
     log_bodies: bool = strawberry.field(description="Whether request bodies are kept.")
     created_at: datetime
     pk: strawberry.Private[int]
     # The row this type was built from, so fields need not load the organization again.
     model: strawberry.Private[Organization]
+
+    @strawberry.field(
+        description=(
+            "USD; null means none. Null for Members too: the budget is team information "
+            "(as `currentSpend.budget`)."
+        )
+    )
+    def monthly_budget(self, info: Info) -> Decimal | None:
+        # Every path to an organization (organization, viewer.organization, node,
+        # setMonthlyBudget) builds this type, so this one field decides for all of them.
+        nanos = self.model.monthly_budget_nanos
+        if nanos is None or not info.context.viewer.sees_team:
+            return None
+        return usd(nanos)
 
     @strawberry.field(
         description="API keys: all for Admins/Owners, a Member's own keys for a Member.",
@@ -152,9 +165,6 @@ class OrganizationType(Node):
             markup_percent=basis_points_to_percent(org.markup_bps),
             fixed_fee=usd(org.fixed_fee_nanos),
             billing_anchor_day=org.billing_anchor_day,
-            monthly_budget=(
-                None if org.monthly_budget_nanos is None else usd(org.monthly_budget_nanos)
-            ),
             log_bodies=org.log_bodies,
             created_at=org.created_at,
             pk=org.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from graph.context import Info
+from graph.permissions import CanRead, require
 from graph.types.enums import RoleEnum, TokenScopeEnum
 from graph.types.member import MemberType
 from graph.types.organization import OrganizationType
@@ -15,6 +16,8 @@ from models.organization import Organization
 
 @strawberry.type(name="Viewer", description="The caller: member, role, organization.")
 class ViewerType:
+    # role, scopes and member are what an ingest token may read here (role and member are
+    # null for it): enough for a gateway to check its token; everything else is FORBIDDEN.
     role: RoleEnum | None  # type: ignore[valid-type]
     scopes: list[TokenScopeEnum]  # type: ignore[valid-type]
     member_pk: strawberry.Private[int | None]
@@ -27,7 +30,10 @@ class ViewerType:
         member = await Member.get_or_none(id=self.member_pk, organization_id=self.organization_pk)
         return MemberType.from_model(member) if member else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="The caller's organization (not for ingest tokens: FORBIDDEN).",
+        extensions=require(CanRead),
+    )
     async def organization(self, info: Info) -> OrganizationType:
         return OrganizationType.from_model(await Organization.get(id=self.organization_pk))
 
