@@ -4,6 +4,7 @@ from models.access_token import AccessToken, Scope
 from models.alert import AlertEvent, AlertKind, AlertRule
 from models.alert_delivery import AlertDelivery, DeliveryChannel, DeliveryStatus
 from models.api_key import ApiKey, KeyStatus
+from models.audit import AuditEntry
 from models.member import Member, Role
 from models.organization import Organization, Tier
 from models.price import ModelPrice
@@ -27,6 +28,7 @@ MODEL_MODULES = [
     "models.latency_rollup",
     "models.spend",
     "models.report",
+    "models.audit",
 ]
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "AlertKind",
     "AlertRule",
     "ApiKey",
+    "AuditEntry",
     "DeliveryChannel",
     "DeliveryStatus",
     "EntryKind",
