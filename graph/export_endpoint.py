@@ -7,7 +7,8 @@
 Filters are the UsageFilter fields as query parameters (see graph/export_params.py); `bom=true`
 starts a CSV with a UTF-8 byte order mark for Excel. A bearer token is required (401 JSON
 without one); exporting is Admin/Owner only and needs the token's `export` scope (403 JSON
-otherwise); bad parameters answer 400 JSON naming the parameter. All of that is decided
+otherwise); bad parameters answer 400 JSON naming the parameter; a usage export not built
+within AIZE_REQUEST_TIMEOUT_SECONDS answers 400 QUERY_TOO_COMPLEX. All of that is decided
 before the first byte is sent: once streaming has begun, a failure can only cut the
 response short (the chunked body then lacks its terminator, so clients see the transfer
 fail rather than a shorter file).
@@ -30,6 +31,7 @@ from exports.formats import ExportFormat, Row, RowEncoder
 from exports.request_logs import request_log_export
 from exports.usage import UsageExport
 from graph.errors import BadUserInputError, ErrorCode
+from graph.export_deadline import ExportDeadline
 from graph.export_params import (
     BREAKDOWN_PARAMETERS,
     FILTER_PARAMETERS,
@@ -43,6 +45,7 @@ from graph.inputs.filters import to_log_filter
 from models.access_token import Scope as TokenScope
 from models.organization import Organization
 from resolvers.errors import BadInputError, ForbiddenError
+from resolvers.loop_turns import in_slices
 from resolvers.scope import LogFilter, Scope
 
 log = logging.getLogger("aize.export")
@@ -102,15 +105,20 @@ async def export_usage_trend(request: Request) -> Response:
     viewer = await authorize(request, export_scope=True)
     if isinstance(viewer, Response):
         return viewer
+    deadline = ExportDeadline.for_request(request)
     try:
         export_format = _format(request)
         params = ExportParams(request.query_params.multi_items(), TREND_PARAMETERS | {"bom"})
-        org, scope, log_filter = await _resolve(viewer, params)
-        export = await trend_export_for(scope, log_filter, params)
+        async with deadline.bound():
+            org, scope, log_filter = await _resolve(viewer, params)
+            export = await trend_export_for(scope, log_filter, params)
         encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
     except _REFUSALS as exc:
         return _refusal(exc)
-    return _whole(encoder, export, _filename("usage-trend", org, log_filter, export_format))
+    except TimeoutError:
+        return deadline.refusal()
+    name = _filename("usage-trend", org, log_filter, export_format)
+    return _whole(encoder, export, name, deadline)
 
 
 async def export_usage_breakdown(request: Request) -> Response:
@@ -119,15 +127,20 @@ async def export_usage_breakdown(request: Request) -> Response:
     viewer = await authorize(request, export_scope=True)
     if isinstance(viewer, Response):
         return viewer
+    deadline = ExportDeadline.for_request(request)
     try:
         export_format = _format(request)
         params = ExportParams(request.query_params.multi_items(), BREAKDOWN_PARAMETERS | {"bom"})
-        org, scope, log_filter = await _resolve(viewer, params)
-        export = await breakdown_export_for(scope, log_filter, params)
+        async with deadline.bound():
+            org, scope, log_filter = await _resolve(viewer, params)
+            export = await breakdown_export_for(scope, log_filter, params)
         encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
     except _REFUSALS as exc:
         return _refusal(exc)
-    return _whole(encoder, export, _filename("usage-breakdown", org, log_filter, export_format))
+    except TimeoutError:
+        return deadline.refusal()
+    name = _filename("usage-breakdown", org, log_filter, export_format)
+    return _whole(encoder, export, name, deadline)
 
 
 _REFUSALS = (BadUserInputError, BadInputError, ForbiddenError)
@@ -165,13 +178,28 @@ async def _stream(encoder: RowEncoder, chunks: AsyncIterator[list[Row]]) -> Asyn
         raise
 
 
-def _whole(encoder: RowEncoder, export: UsageExport, name: str) -> Response:
-    body = encoder.header() + encoder.encode(export.rows)
-    return Response(
-        body,
+def _whole(
+    encoder: RowEncoder, export: UsageExport, name: str, deadline: ExportDeadline
+) -> Response:
+    """The export's rows, encoded and sent a slice at a time (other requests run between
+    two slices), cut short at the deadline."""
+    return StreamingResponse(
+        _encoded(encoder, export.rows, deadline),
         media_type=encoder.format.media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+async def _encoded(
+    encoder: RowEncoder, rows: list[Row], deadline: ExportDeadline
+) -> AsyncIterator[bytes]:
+    yield encoder.header()
+    async for some_rows in in_slices(rows):
+        if deadline.passed():
+            # The status line is gone: cut the response short (the client sees it fail).
+            log.warning("export cut short after %g s", deadline.seconds)
+            raise TimeoutError(f"export longer than {deadline.seconds:g} s")
+        yield encoder.encode(some_rows)
 
 
 def _filename(
