@@ -171,7 +171,7 @@ class AizeExecutor(StrawberryGraphQLCoreExecutionContext):
     Completing a result is CPU work on the event loop: a list of objects being completed
     gives the loop a turn once YIELD_EVERY_FIELDS fields have been completed since the last
     turn (its remaining items wait in the request's SliceLine), so other requests are served
-    meanwhile and the request timeout can fire. A dashboard answer (about 1,700 fields) never yields.
+    meanwhile and the request timeout can fire. An answer smaller than that never waits.
     """
 
     # Values completed since the event loop last had a turn (fields, and list entries).
