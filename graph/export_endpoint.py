@@ -184,15 +184,17 @@ def _whole(
     """The export's rows, encoded and sent a slice at a time (other requests run between
     two slices), cut short at the deadline."""
     return StreamingResponse(
-        _encoded(encoder, export.rows, deadline),
+        encode_in_slices(encoder, export.rows, deadline),
         media_type=encoder.format.media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
-async def _encoded(
+async def encode_in_slices(
     encoder: RowEncoder, rows: list[Row], deadline: ExportDeadline
 ) -> AsyncIterator[bytes]:
+    """The header, then the rows' bytes a slice at a time (the event loop gets a turn
+    between two); TimeoutError once the deadline has passed."""
     yield encoder.header()
     async for some_rows in in_slices(rows):
         if deadline.passed():

@@ -9,12 +9,14 @@ are only bounded by the request's size (AIZE_MAX_REQUEST_BYTES), as on POST /ing
 A large text must then come as a variable; as a literal it is bounded like any string.
 
 Paths name the place: `usage.filter.models[0]` for a literal (field, argument, input
-fields, list indexes), `$records[3].model` for a variable.
+fields, list indexes), `$records[3].model` for a variable. The variables may also hold at
+most MAX_VARIABLE_VALUES values in all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -37,6 +39,9 @@ from graphql import (
 )
 from graphql.language import ExecutableDefinitionNode
 
+# Values (strings, numbers, list items, objects...) the variables may hold in all: parsing
+# them is C, but checking and coercing each is Python. 1,000 ingest records take ~25,000.
+MAX_VARIABLE_VALUES = 100_000
 # Strawberry field metadata declaring an input field that may hold a large text.
 LARGE_TEXT: dict[str, object] = {"aize_large_text": True}
 _DEFINITION = "strawberry-definition"
@@ -95,46 +100,90 @@ def _arguments(path: str, arguments: Sequence[ArgumentNode] | None) -> list[tupl
     return [(f"{path}({argument.name.value})", argument.value) for argument in arguments or ()]
 
 
-def oversized_variable(
+@dataclass(frozen=True, slots=True)
+class VariablesRefusal:
+    """Why the variables are refused: a message naming where, and the limit passed."""
+
+    message: str
+    limit: int
+
+
+# A path as a chain of (parent, key) links: formatted only when a refusal names it.
+_Path = tuple[Any, str | int] | str
+
+
+def refuse_variables(
     schema: GraphQLSchema,
     document: DocumentNode,
     variables: Mapping[str, Any],
-    limit: int,
-) -> str | None:
-    """The path of a string in `variables` over `limit` bytes (an input field
-    declared LARGE_TEXT excepted), or None. Walked with an explicit stack: variables may
-    nest deeper than Python recurses."""
+    max_string_bytes: int,
+    max_values: int = MAX_VARIABLE_VALUES,
+) -> VariablesRefusal | None:
+    """Why the operation's variables are too large, or None: a string over
+    `max_string_bytes` (an input field declared LARGE_TEXT excepted), or more than
+    `max_values` values in all. Variables the document does not declare are never read by
+    graphql-core, so they are not walked either. Walked with an explicit stack: variables
+    may nest deeper than Python recurses."""
     types: dict[str, GraphQLInputType | None] = {}
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
             for variable in definition.variable_definitions or ():
                 found = type_from_ast(schema, variable.type)
                 types[variable.variable.name.value] = found  # type: ignore[assignment]
-    stack: list[tuple[str, Any, GraphQLInputType | None]] = [
-        (f"${name}", value, types.get(name)) for name, value in variables.items()
+    stack: list[tuple[_Path, Any, GraphQLInputType | None]] = [
+        (f"${name}", value, types[name]) for name, value in variables.items() if name in types
     ]
+    large_text: dict[int, bool] = {}
+    values = 0
     while stack:
         path, value, type_ = stack.pop()
+        values += 1
+        if values > max_values:
+            return VariablesRefusal(
+                f"The variables hold more than {max_values} values; send large batches of "
+                "request logs to POST /ingest/bulk.",
+                max_values,
+            )
         if isinstance(type_, GraphQLNonNull):
             type_ = type_.of_type
         if isinstance(value, str):
-            if utf8_size_over(value, limit):
-                return path
+            if utf8_size_over(value, max_string_bytes):
+                return _string_refusal(path, max_string_bytes)
         elif isinstance(value, list):
             item_type = type_.of_type if isinstance(type_, GraphQLList) else type_
-            stack.extend((f"{path}[{i}]", item, item_type) for i, item in enumerate(value))
+            stack.extend(((path, i), item, item_type) for i, item in enumerate(value))
         elif isinstance(value, dict):
             fields = type_.fields if isinstance(type_, GraphQLInputObjectType) else None
             for key, item in value.items():
-                item_path = f"{path}.{key}"
-                if isinstance(key, str) and utf8_size_over(key, limit):
-                    return item_path
+                if isinstance(key, str) and utf8_size_over(key, max_string_bytes):
+                    return _string_refusal((path, key), max_string_bytes)
                 field = fields.get(key) if fields is not None else None
-                if field is not None and _is_large_text(field.extensions):
+                if field is None:
+                    # Unknown fields and JSON scalars: every string inside is bounded.
+                    stack.append(((path, key), item, None))
                     continue
-                # Unknown fields and JSON scalars: every string inside is bounded.
-                stack.append((item_path, item, field.type if field is not None else None))
+                exempt = large_text.get(id(field))
+                if exempt is None:
+                    exempt = large_text[id(field)] = _is_large_text(field.extensions)
+                if not exempt:
+                    stack.append(((path, key), item, field.type))
     return None
+
+
+def _string_refusal(path: _Path, limit: int) -> VariablesRefusal:
+    return VariablesRefusal(
+        f"Variable '{_format_path(path)}' is longer than {limit} bytes (AIZE_MAX_STRING_BYTES).",
+        limit,
+    )
+
+
+def _format_path(path: _Path) -> str:
+    """`$records[3].errorMessage` from its chain of links."""
+    parts: list[str] = []
+    while not isinstance(path, str):
+        path, key = path
+        parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+    return path + "".join(reversed(parts))
 
 
 def _is_large_text(extensions: Mapping[str, Any] | None) -> bool:

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from graphql import parse
 from starlette.applications import Starlette
 
 from graph.app import create_app
-from graph.input_size import oversized_variable
+from graph.input_size import VariablesRefusal, refuse_variables
 from graph.relay import encode_global_id
 from graph.schema import schema
 from models.member import Role
@@ -163,26 +164,17 @@ async def test_other_ingest_strings_are_bounded_naming_the_record(db: Settings) 
     assert await RequestLog.filter(organization_id=org.id).count() == 0
 
 
-def _ingest_document() -> Any:
-    from graphql import parse
-
-    return parse(INGEST)
-
-
 def test_strings_inside_json_metadata_and_keys_are_bounded() -> None:
-    graphql_schema = schema._schema
-    document = _ingest_document()
     long = "m" * 2000
-
     in_value = {"records": [{"metadata": {"a": [{"b": long}]}}]}
     as_key = {"records": [{"metadata": {long: 1}}]}
 
-    assert oversized_variable(graphql_schema, document, in_value, 1024) == (
-        "$records[0].metadata.a[0].b"
+    assert refuse_variables(schema._schema, parse(INGEST), in_value, 1024) == VariablesRefusal(
+        "Variable '$records[0].metadata.a[0].b' is longer than 1024 bytes (AIZE_MAX_STRING_BYTES).",
+        1024,
     )
-    assert oversized_variable(graphql_schema, document, as_key, 1024) == (
-        f"$records[0].metadata.{long}"
-    )
+    refusal = refuse_variables(schema._schema, parse(INGEST), as_key, 1024)
+    assert refusal is not None and refusal.message.startswith("Variable '$records[0].metadata.mmm")
 
 
 def test_variables_nested_deeper_than_python_recursion_are_walked() -> None:
@@ -190,11 +182,31 @@ def test_variables_nested_deeper_than_python_recursion_are_walked() -> None:
     for _ in range(5000):
         nested = {"n": nested}
 
-    found = oversized_variable(
-        schema._schema, _ingest_document(), {"records": [{"metadata": nested}]}, 1024
+    refusal = refuse_variables(
+        schema._schema, parse(INGEST), {"records": [{"metadata": nested}]}, 1024
     )
 
-    assert found is None
+    assert refusal is None
+
+
+def test_variables_holding_too_many_values_are_refused() -> None:
+    records = [{"metadata": {"v": list(range(9))}}] * 10  # 10 x (record, metadata, list, 9)
+
+    at_limit = refuse_variables(schema._schema, parse(INGEST), {"records": records}, 1024, 121)
+    over = refuse_variables(schema._schema, parse(INGEST), {"records": records}, 1024, 120)
+
+    assert at_limit is None
+    assert over == VariablesRefusal(
+        "The variables hold more than 120 values; send large batches of request logs to "
+        "POST /ingest/bulk.",
+        120,
+    )
+
+
+def test_variables_the_document_does_not_declare_are_not_walked() -> None:
+    undeclared = {"pad": ["x" * 2000] * 10}
+
+    assert refuse_variables(schema._schema, parse(INGEST), undeclared, 1024, 5) is None
 
 
 def test_the_string_and_query_limits_default_and_are_read_from_the_environment() -> None:

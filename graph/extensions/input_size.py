@@ -3,8 +3,8 @@
 The document's text is bounded by AIZE_MAX_QUERY_BYTES before the lexer reads it (the
 token limit counts tokens, not their length: one comment or literal could be megabytes).
 String literals and the strings inside variables are bounded by AIZE_MAX_STRING_BYTES,
-large-text input fields excepted (graph/input_size.py). Each refusal names the limit in
-`extensions.limit` and where the string is.
+large-text input fields excepted, and the variables' values are counted (graph/input_size.py).
+Each refusal names the limit in `extensions.limit` and where the string is.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from strawberry.extensions import SchemaExtension
 
 from graph.errors import BadUserInputError
 from graph.extensions.request_state import settings_of
-from graph.input_size import oversized_literal, oversized_variable, utf8_size_over
+from graph.input_size import oversized_literal, refuse_variables, utf8_size_over
 
 
 class InputSizeLimit(SchemaExtension):
@@ -50,10 +50,7 @@ class InputSizeLimit(SchemaExtension):
         document, variables = execution.graphql_document, execution.variables
         if document is not None and variables:
             limit = settings_of(execution).max_string_bytes
-            path = oversized_variable(execution.schema._schema, document, variables, limit)
-            if path is not None:
-                raise BadUserInputError(
-                    f"Variable '{path}' is longer than {limit} bytes (AIZE_MAX_STRING_BYTES).",
-                    limit=limit,
-                )
+            refusal = refuse_variables(execution.schema._schema, document, variables, limit)
+            if refusal is not None:
+                raise BadUserInputError(refusal.message, limit=refusal.limit)
         yield
