@@ -74,6 +74,23 @@ def _attacks() -> list[Attack]:
     literal += "{ totals { requests } } } } }"
     # 2,000 tokens of one field: the overlapping-fields rule compares them pairwise.
     widest = "{ viewer { " + "role " * 1_990 + "} }"
+    # Just under 128 KiB of document, two literals just under 64 KiB each.
+    largest = '{ organization { usage(filter: {models: ["' + "A" * 65_000 + '", "'
+    largest += "B" * 65_000 + '"]}) { totals { requests } } } }'
+    # 16 MB of variables: logged bodies, the one input exempt from the string limit (the
+    # owner is refused FORBIDDEN after the same parsing and checking as an ingest token).
+    ingest = "mutation($r: [RequestLogInput!]!) { ingestRequestLogs(records: $r) { accepted } }"
+    record = {
+        "requestId": "0",
+        "timestamp": end,
+        "model": "m",
+        "endpoint": "/",
+        "inputTokens": 1,
+        "outputTokens": 1,
+        "latencyMs": 1,
+        "statusCode": 200,
+        "requestBody": "A" * 160_000,
+    }
     return [
         Attack("10 MB string literal", _post(literal)),
         Attack(
@@ -81,6 +98,10 @@ def _attacks() -> list[Attack]:
             _post("{ viewer { role } }", {"pad": "A" * 20_000_000}),
         ),
         Attack("2,000-token document (widest accepted)", _post(widest)),
+        Attack("128 KiB document, two 64 KiB literals", _post(largest)),
+        Attack(
+            "16 MB of variables (100 records, 160 kB bodies)", _post(ingest, {"r": [record] * 100})
+        ),
         Attack("trend HOUR x MODEL x 62 days, 17 measures", _post(trend)),
         Attack("export trend.csv HOUR x MODEL x 62 days", export),
     ]

@@ -67,6 +67,10 @@ _DIMENSION_COLUMNS: dict[UsageDimension, tuple[Column, ...]] = {
 }
 
 
+# Rows built between two turns of the event loop: a row's 17 figures take ~50 µs.
+ROWS_PER_TURN = 250
+
+
 @dataclass(frozen=True, slots=True)
 class UsageExport:
     columns: tuple[Column, ...]
@@ -162,12 +166,12 @@ async def trend_export(
     dimensions = (split_by,)
     labels = await GroupLabels.load(scope, dimensions)
     rows = []
-    turns = LoopTurns()  # series x buckets rows: other requests run in between
+    turns = LoopTurns(ROWS_PER_TURN)  # series x buckets rows: other requests run in between
     for series in trend.series:
         group_cells = labels.cells(dimensions, series.group.key)
         for bucket in series.buckets:
             rows.append([*_bucket_times(bucket, tz), *group_cells, *summary_cells(bucket.totals)])
-        await turns.after(len(series.buckets))
+            await turns.after(1)
     return UsageExport(times + dimension_columns(dimensions) + SUMMARY_COLUMNS, rows)
 
 
@@ -209,7 +213,7 @@ async def breakdown_export(
     groups = await breakdown_groups(scope, log_filter, dimensions, order_by, direction, limit)
     labels = await GroupLabels.load(scope, dimensions)
     rows: list[Row] = []
-    async for some_groups in in_slices(groups):
+    async for some_groups in in_slices(groups, ROWS_PER_TURN):
         rows += [
             labels.cells(dimensions, group.key) + summary_cells(group.totals)
             for group in some_groups

@@ -342,15 +342,18 @@ class AizeExecutor(StrawberryGraphQLCoreExecutionContext):
         """resume(start) once the event loop has had a turn: other requests run meanwhile,
         and the request's timeout can cancel this one."""
 
+        # The items' awaitables run as tasks meanwhile: cancelled with this slice (by the
+        # timeout), a coroutine never started would leave its inner ones unawaited.
+        for index in waiting:
+            completed[index] = asyncio.ensure_future(completed[index])
+
         async def resumed() -> list[Any]:
             line = self.slice_line
             try:
                 await line.wait()
             except BaseException:
-                # Cancelled (the timeout): the items' awaitables will never be awaited.
                 for index in waiting:
-                    if asyncio.iscoroutine(completed[index]):
-                        completed[index].close()
+                    completed[index].cancel()
                 raise
             try:
                 self.fields_since_yield = 0

@@ -9,8 +9,7 @@ import pytest
 
 from exports.formats import Column, ExportFormat, RowEncoder
 from graph.export_deadline import ExportDeadline
-from graph.export_endpoint import encode_in_slices
-from resolvers.loop_turns import SLICE_ITEMS
+from graph.export_endpoint import ENCODED_ROWS_PER_TURN, encode_in_slices
 
 COLUMNS = (Column("n"),)
 
@@ -20,7 +19,7 @@ def _deadline(seconds_left: float) -> ExportDeadline:
 
 
 async def test_rows_are_encoded_in_slices_with_other_work_in_between() -> None:
-    rows = [[n] for n in range(3 * SLICE_ITEMS)]
+    rows = [[n] for n in range(3 * ENCODED_ROWS_PER_TURN)]
     neighbour_ran = asyncio.Event()
     asyncio.get_running_loop().call_soon(neighbour_ran.set)
     seen: list[bool] = []
@@ -30,7 +29,9 @@ async def test_rows_are_encoded_in_slices_with_other_work_in_between() -> None:
         seen.append(neighbour_ran.is_set())
         body += chunk
 
-    assert body == b"n\r\n" + b"".join(f"{n}\r\n".encode() for n in range(3 * SLICE_ITEMS))
+    assert body == b"n\r\n" + b"".join(
+        f"{n}\r\n".encode() for n in range(3 * ENCODED_ROWS_PER_TURN)
+    )
     # header, then 3 slices: the neighbour ran between the first slice and the second.
     assert seen == [False, False, True, True]
 
