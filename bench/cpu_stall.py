@@ -147,6 +147,7 @@ async def main() -> None:
     parser.add_argument("--organization-id", type=int, default=1)
     parser.add_argument("--timeout", default="3", help="AIZE_REQUEST_TIMEOUT_SECONDS")
     parser.add_argument("--source", default=None, help="run the service from this source tree")
+    parser.add_argument("--only", default="", help="run the attacks whose name contains this")
     args = parser.parse_args()
     token = await owner_token(args.database_url, args.organization_id)
     if args.source:
@@ -166,7 +167,7 @@ async def main() -> None:
         print(f"timeout {args.timeout} s; one worker; {args.database_url}")
         print("| attack | answer | attack took | other request waited (max) |")
         print("|---|---|---|---|")
-        for attack in _attacks():
+        for attack in [a for a in _attacks() if args.only in a.name]:
             print(await _run(attack, url, token), flush=True)
     finally:
         process.terminate()

@@ -113,3 +113,8 @@ async def test_a_document_over_its_share_of_the_cache_is_parsed_every_time(
 
     assert parses == ["parsed", "parsed"]
     assert all(key[1] != query for key in document_cache._documents)
+
+
+def test_the_cache_bytes_default_to_4_mib_and_are_read_from_the_environment() -> None:
+    assert Settings.from_env({}).document_cache_bytes == 4 * 1024 * 1024
+    assert Settings.from_env({"AIZE_DOCUMENT_CACHE_BYTES": "0"}).document_cache_bytes == 0
