@@ -84,7 +84,9 @@ class DocumentCache(SchemaExtension):
         yield
         document = execution.graphql_document
         if entry is None and document is not None and not execution.pre_execution_errors:
-            entry = _remember(key, document, len(query.encode("utf-8", "surrogatepass")), self)
+            size = len(query.encode("utf-8", "surrogatepass"))
+            capacity = settings_of(execution).document_cache_bytes
+            entry = _remember(key, document, size, capacity)
         self._entry = entry
 
     def on_validate(self) -> Iterator[None]:
@@ -109,11 +111,11 @@ class DocumentCache(SchemaExtension):
 
 
 def _remember(
-    key: tuple[object, ...], document: DocumentNode, size: int, extension: SchemaExtension
+    key: tuple[object, ...], document: DocumentNode, size: int, capacity: int
 ) -> _Entry | None:
-    """Cache the document (evicting the least recently used) unless its text is too big."""
+    """Cache the document (evicting the least recently used first) within `capacity` bytes
+    of query text, unless its own text (`size` bytes) takes more than its share."""
     global _cached_bytes
-    capacity = settings_of(extension.execution_context).document_cache_bytes
     if size > capacity // ENTRY_SHARE:
         return None
     entry = _documents[key] = _Entry(document, size)
