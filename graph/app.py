@@ -25,6 +25,7 @@ from strawberry.schema import BaseSchema
 
 from alerts.worker import AlertWorker
 from auth.tokens import TokenError, authenticate
+from graph.body_limit import RequestTooLarge, bounded_receive, check_declared_size
 from graph.context import Context
 from graph.database_errors import (
     RETRY_AFTER_SECONDS,
@@ -128,6 +129,13 @@ class AuthenticatedGraphQL:
         if scope["type"] != "http":
             await self.graphql(scope, receive, send)
             return
+        # Refused before authenticating or reading anything (graph/body_limit.py).
+        max_bytes = _settings(scope).max_request_bytes
+        try:
+            check_declared_size(scope, max_bytes)
+        except RequestTooLarge as exc:
+            await exc.response()(scope, receive, send)
+            return
         request = Request(scope)
         if _wants_ide(request):
             # Served here: strawberry would build a Context first, and there is no viewer.
@@ -139,7 +147,16 @@ class AuthenticatedGraphQL:
             await unauthenticated(exc.reason)(scope, receive, send)
             return
         scope.setdefault("state", {})["viewer"] = viewer
-        await self.graphql(scope, receive, send)
+        try:
+            await self.graphql(scope, bounded_receive(receive, max_bytes), send)
+        except RequestTooLarge as exc:
+            await exc.response()(scope, receive, send)
+
+
+def _settings(scope: Scope) -> Settings:
+    app = scope.get("app")
+    settings = getattr(app.state, "settings", None) if app is not None else None
+    return settings if isinstance(settings, Settings) else Settings()
 
 
 def _wants_ide(request: Request) -> bool:

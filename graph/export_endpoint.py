@@ -7,7 +7,8 @@
 Filters are the UsageFilter fields as query parameters (see graph/export_params.py); `bom=true`
 starts a CSV with a UTF-8 byte order mark for Excel. A bearer token is required (401 JSON
 without one); exporting is Admin/Owner only and needs the token's `export` scope (403 JSON
-otherwise); bad parameters answer 400 JSON naming the parameter (1 point of the budgets).
+otherwise); bad parameters answer 400 JSON naming the parameter (1 point of the budgets);
+a usage export not built within AIZE_REQUEST_TIMEOUT_SECONDS answers 400 QUERY_TOO_COMPLEX.
 An export is charged `export_charge` points to its token's and organization's budgets
 before it runs (429 RATE_LIMITED with `retry-after` when either cannot pay); its answers,
 400s included, carry the x-ratelimit-* headers. All of that is decided
@@ -34,6 +35,7 @@ from exports.request_logs import request_log_export
 from exports.usage import UsageExport
 from graph.errors import BadUserInputError, ErrorCode
 from graph.export_charge import ExportKind, export_charge
+from graph.export_deadline import ExportDeadline
 from graph.export_params import (
     BREAKDOWN_PARAMETERS,
     FILTER_PARAMETERS,
@@ -48,6 +50,7 @@ from graph.rate_limit_http import Charged, charge, charge_refused
 from models.access_token import Scope as TokenScope
 from models.organization import Organization
 from resolvers.errors import BadInputError, ForbiddenError
+from resolvers.loop_turns import in_slices
 from resolvers.scope import LogFilter, Scope
 from settings import Settings
 
@@ -112,6 +115,7 @@ async def export_usage_trend(request: Request) -> Response:
     viewer = await authorize(request, export_scope=True)
     if isinstance(viewer, Response):
         return viewer
+    deadline = ExportDeadline.for_request(request)
     try:
         export_format = _format(request)
         params = ExportParams(request.query_params.multi_items(), TREND_PARAMETERS | {"bom"})
@@ -122,13 +126,16 @@ async def export_usage_trend(request: Request) -> Response:
     if isinstance(charged, Response):
         return charged
     try:
-        export = await trend_export_for(scope, log_filter, params)
+        async with deadline.bound():
+            export = await trend_export_for(scope, log_filter, params)
         encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
     except _REFUSALS as exc:
         # Parameters found wrong while building: the charge is spent (nothing refunds).
         return _with_headers(_refusal(exc), charged)
+    except TimeoutError:
+        return _with_headers(deadline.refusal(), charged)
     name = _filename("usage-trend", org, log_filter, export_format)
-    return _with_headers(_whole(encoder, export, name), charged)
+    return _with_headers(_whole(encoder, export, name, deadline), charged)
 
 
 async def export_usage_breakdown(request: Request) -> Response:
@@ -137,6 +144,7 @@ async def export_usage_breakdown(request: Request) -> Response:
     viewer = await authorize(request, export_scope=True)
     if isinstance(viewer, Response):
         return viewer
+    deadline = ExportDeadline.for_request(request)
     try:
         export_format = _format(request)
         params = ExportParams(request.query_params.multi_items(), BREAKDOWN_PARAMETERS | {"bom"})
@@ -147,16 +155,21 @@ async def export_usage_breakdown(request: Request) -> Response:
     if isinstance(charged, Response):
         return charged
     try:
-        export = await breakdown_export_for(scope, log_filter, params)
+        async with deadline.bound():
+            export = await breakdown_export_for(scope, log_filter, params)
         encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
     except _REFUSALS as exc:
         # Parameters found wrong while building: the charge is spent (nothing refunds).
         return _with_headers(_refusal(exc), charged)
+    except TimeoutError:
+        return _with_headers(deadline.refusal(), charged)
     name = _filename("usage-breakdown", org, log_filter, export_format)
-    return _with_headers(_whole(encoder, export, name), charged)
+    return _with_headers(_whole(encoder, export, name, deadline), charged)
 
 
 _REFUSALS = (BadUserInputError, BadInputError, ForbiddenError)
+# Rows encoded between two turns of the event loop (a few milliseconds of CSV writing).
+ENCODED_ROWS_PER_TURN = 500
 
 
 async def _charge(
@@ -209,13 +222,30 @@ async def _stream(encoder: RowEncoder, chunks: AsyncIterator[list[Row]]) -> Asyn
         raise
 
 
-def _whole(encoder: RowEncoder, export: UsageExport, name: str) -> Response:
-    body = encoder.header() + encoder.encode(export.rows)
-    return Response(
-        body,
+def _whole(
+    encoder: RowEncoder, export: UsageExport, name: str, deadline: ExportDeadline
+) -> Response:
+    """The export's rows, encoded and sent a slice at a time (other requests run between
+    two slices), cut short at the deadline."""
+    return StreamingResponse(
+        encode_in_slices(encoder, export.rows, deadline),
         media_type=encoder.format.media_type,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+async def encode_in_slices(
+    encoder: RowEncoder, rows: list[Row], deadline: ExportDeadline
+) -> AsyncIterator[bytes]:
+    """The header, then the rows' bytes a slice at a time (the event loop gets a turn
+    between two); TimeoutError once the deadline has passed."""
+    yield encoder.header()
+    async for some_rows in in_slices(rows, ENCODED_ROWS_PER_TURN):
+        if deadline.passed():
+            # The status line is gone: cut the response short (the client sees it fail).
+            log.warning("export cut short after %g s", deadline.seconds)
+            raise TimeoutError(f"export longer than {deadline.seconds:g} s")
+        yield encoder.encode(some_rows)
 
 
 def _filename(

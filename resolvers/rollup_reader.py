@@ -37,6 +37,7 @@ from typing import Any
 from models.database import Dialect, Params, current_dialect, fetch_rows, to_utc
 from models.rollup import GRAIN_WIDTHS, MEASURE_COLUMNS, USAGE_FAMILIES, USAGE_FULL, RollupFamily
 from resolvers.errors import BadInputError
+from resolvers.loop_turns import in_slices
 from resolvers.periods import TimeRange
 from resolvers.rollup_choice import filtered_columns, smallest_family
 from resolvers.scope import LogFilter, Scope, scoped_conditions
@@ -144,17 +145,22 @@ async def read_usage(
             "shorter range"
         )
     groups = [f"d{i}" for i in range(len(dimensions))]
+    # Rows are many when buckets x groups are (a month of hours split by endpoint): they
+    # are read in slices, other requests running in between (resolvers.loop_turns).
     if all(branch.by_case for branch in branches):
-        for row in await fetch_rows(_by_window_sql(inner, groups, slots), params):
-            key: GroupKey = tuple(
-                normalize_group_value(d, row[f"d{i}"]) for i, d in enumerate(dimensions)
-            )
-            results[row["win"]][key] = UsageMeasures(*_measures(row))
+        rows = await fetch_rows(_by_window_sql(inner, groups, slots), params)
+        async for some_rows in in_slices(rows):
+            for row in some_rows:
+                key: GroupKey = tuple(
+                    normalize_group_value(d, row[f"d{i}"]) for i, d in enumerate(dimensions)
+                )
+                results[row["win"]][key] = UsageMeasures(*_measures(row))
     else:
         keys = ", ".join(["grain", "slot", *groups])
         sums = ", ".join(f"CAST(SUM({m}) AS BIGINT) AS {m}" for m in MEASURE_COLUMNS)
         sql = f"SELECT {keys}, {sums} FROM ({inner}) AS branches GROUP BY {keys}"
-        _add_by_slot(await fetch_rows(sql, params), branches, slots, dimensions, results)
+        async for some_rows in in_slices(await fetch_rows(sql, params)):
+            _add_by_slot(some_rows, branches, slots, dimensions, results)
     for result in results:
         # A group whose subtracted rows cancel its added ones had no requests in the window.
         for key in [k for k, m in result.items() if m.requests == 0]:

@@ -86,6 +86,11 @@ class Settings:
     # Where the budgets live: None keeps them in this process; a redis:// URL shares them.
     redis_url: str | None = field(default=None, repr=False)
     request_timeout_seconds: float = 10.0
+    # Byte limits of /graphql; docs/readme/limits.md explains each one.
+    max_request_bytes: int = 16 * 1024 * 1024
+    max_query_bytes: int = 128 * 1024
+    max_string_bytes: int = 64 * 1024
+    document_cache_bytes: int = 4 * 1024 * 1024
     # Alert worker and delivery; docs/readme/alerts.md explains each one.
     alert_worker: bool = True
     alert_poll_seconds: float = 60.0
@@ -146,6 +151,14 @@ class Settings:
             rate_limit_capacity=capacity,
             **rate_limits,
             request_timeout_seconds=_seconds(source, "AIZE_REQUEST_TIMEOUT_SECONDS", 10.0),
+            max_request_bytes=_int(
+                source, "AIZE_MAX_REQUEST_BYTES", 16 * 1024 * 1024, minimum=64 * 1024
+            ),
+            max_query_bytes=_int(source, "AIZE_MAX_QUERY_BYTES", 128 * 1024, minimum=4096),
+            max_string_bytes=_int(source, "AIZE_MAX_STRING_BYTES", 64 * 1024, minimum=1024),
+            document_cache_bytes=_int(
+                source, "AIZE_DOCUMENT_CACHE_BYTES", 4 * 1024 * 1024, minimum=0
+            ),
             **_alert_settings(source),
             reports_schedule=_report_kinds(source),
             reports_check_seconds=_seconds(source, "AIZE_REPORTS_CHECK_SECONDS", 300.0),

@@ -7,6 +7,7 @@ import dataclasses
 
 import httpx
 import pytest
+import strawberry.schema.schema as strawberry_schema
 
 from graph.app import create_app
 from graph.extensions import document_cache
@@ -77,3 +78,43 @@ async def test_the_token_limit_is_part_of_what_is_cached(db: Settings) -> None:
 def test_the_cache_is_bounded() -> None:
     assert document_cache.MAX_DOCUMENTS == 256
     assert len(document_cache._documents) <= document_cache.MAX_DOCUMENTS
+
+
+async def test_the_cache_holds_at_most_its_bytes_of_query_text(db: Settings) -> None:
+    token = await _owner_token()
+    capacity = 32 * 1024  # entries of at most 1 KiB
+    async with _client(dataclasses.replace(db, document_cache_bytes=capacity)) as http:
+        for n in range(60):
+            # Distinct 1,000-byte documents: 60 of them would take 60,000 bytes.
+            query = f"{{ viewer {{ role }} }} # {n:03d} ".ljust(1000, "x")
+            assert (await gql(http, token, query)).errors is None
+
+    assert document_cache.cached_bytes() <= capacity
+    assert document_cache.cached_bytes() == sum(e.size for e in document_cache._documents.values())
+    assert len(document_cache._documents) <= capacity // 1000
+
+
+async def test_a_document_over_its_share_of_the_cache_is_parsed_every_time(
+    db: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await _owner_token()
+    query = "{ viewer { role } } # too big for the cache ".ljust(1025, "x")
+    parses: list[str] = []
+    real_parse = strawberry_schema.parse
+
+    def counting_parse(*args: object, **kwargs: object) -> object:
+        parses.append("parsed")
+        return real_parse(*args, **kwargs)
+
+    monkeypatch.setattr("strawberry.schema.schema.parse", counting_parse)
+    async with _client(dataclasses.replace(db, document_cache_bytes=32 * 1024)) as http:
+        for _ in range(2):
+            assert (await gql(http, token, query)).errors is None
+
+    assert parses == ["parsed", "parsed"]
+    assert all(key[1] != query for key in document_cache._documents)
+
+
+def test_the_cache_bytes_default_to_4_mib_and_are_read_from_the_environment() -> None:
+    assert Settings.from_env({}).document_cache_bytes == 4 * 1024 * 1024
+    assert Settings.from_env({"AIZE_DOCUMENT_CACHE_BYTES": "0"}).document_cache_bytes == 0

@@ -7,6 +7,7 @@ from strawberry.extensions import SchemaExtension
 from graph.extensions.alias_limit import AliasLimit
 from graph.extensions.document_cache import DocumentCache
 from graph.extensions.error_codes import ErrorCodes
+from graph.extensions.input_size import InputSizeLimit
 from graph.extensions.nul_characters import NulCharacters
 from graph.extensions.operation_name import OperationNameRequired
 from graph.extensions.query_cost import QueryCostLimit
@@ -19,11 +20,13 @@ from graph.extensions.request_timeout import RequestTimeout
 # in this order and unwind in reverse, which the order relies on:
 # - ErrorCodes first, so it codes the errors every other extension produced;
 # - RateLimit before QueryCostLimit, so the cost is requested before it is charged;
+# - InputSizeLimit before the parser reads the document (and before DocumentCache);
 # - DocumentCache after every extension that sets parse options or adds validation rules;
 # - RequestTimeout last, so its deadline wraps execution only.
 SCHEMA_EXTENSIONS: list[type[SchemaExtension]] = [
     ErrorCodes,
     RateLimit,
+    InputSizeLimit,
     OperationNameRequired,
     QueryTokenLimit,
     QueryDepthLimit,

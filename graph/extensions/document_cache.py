@@ -9,7 +9,8 @@ every request; those that do their work when constructed (they walk the document
 their own memoised walkers and define no enter/leave hooks) are only constructed, without
 graphql-core's full document visit (~1.5 ms for a dashboard query). Only valid documents
 are remembered, so every error is produced afresh; the cache is bounded (least recently
-used entries go first).
+used entries go first) in entries and in bytes of query text (AIZE_DOCUMENT_CACHE_BYTES: a
+parsed document takes about three times its text); a text over 1/32 of that is not kept.
 """
 
 from __future__ import annotations
@@ -36,18 +37,30 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from graph.extensions.request_state import settings_of
+
 MAX_DOCUMENTS = 256
+# A cached text may take at most this share of the cache's bytes.
+ENTRY_SHARE = 32
 _STANDARD_RULES = frozenset(specified_rules)
 
 
 @dataclass(slots=True)
 class _Entry:
     document: DocumentNode
+    # The query text's length, counted against the cache's bytes.
+    size: int
     # Standard rule sets (as run) that found the document valid.
     valid_for: set[tuple[type[ASTValidationRule], ...]] = field(default_factory=set)
 
 
 _documents: OrderedDict[tuple[object, ...], _Entry] = OrderedDict()
+_cached_bytes = 0
+
+
+def cached_bytes() -> int:
+    """Bytes of query text the cache holds now (UTF-8 length)."""
+    return _cached_bytes
 
 
 def _key(schema: object, query: str, parse_options: Mapping[str, Any]) -> tuple[object, ...]:
@@ -73,9 +86,9 @@ class DocumentCache(SchemaExtension):
         yield
         document = execution.graphql_document
         if entry is None and document is not None and not execution.pre_execution_errors:
-            entry = _documents[key] = _Entry(document)
-            while len(_documents) > MAX_DOCUMENTS:
-                _documents.popitem(last=False)
+            size = len(query.encode("utf-8", "surrogatepass"))
+            capacity = settings_of(execution).document_cache_bytes
+            entry = _remember(key, document, size, capacity)
         self._entry = entry
 
     def on_validate(self) -> Iterator[None]:
@@ -106,6 +119,22 @@ def validate_document(
     `hide_suggestions`: validation errors never suggest schema names ("Did you mean ...?")."""
     strawberry_rules = (MaybeNullValidationRule, OneOfInputValidationRule)
     return validate(schema, document, (*rules, *strawberry_rules), hide_suggestions=True)
+
+
+def _remember(
+    key: tuple[object, ...], document: DocumentNode, size: int, capacity: int
+) -> _Entry | None:
+    """Cache the document (evicting the least recently used first) within `capacity` bytes
+    of query text, unless its own text (`size` bytes) takes more than its share."""
+    global _cached_bytes
+    if size > capacity // ENTRY_SHARE:
+        return None
+    entry = _documents[key] = _Entry(document, size)
+    _cached_bytes += size
+    while len(_documents) > MAX_DOCUMENTS or _cached_bytes > capacity:
+        _, evicted = _documents.popitem(last=False)
+        _cached_bytes -= evicted.size
+    return entry
 
 
 def run_rules(

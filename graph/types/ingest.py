@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from graph.input_size import LARGE_TEXT
 from ingestion.submission import IngestOutcome
 
 
@@ -51,10 +52,14 @@ class RequestLogInput:
         default=None, description="A JSON object: model parameters, provider details."
     )
     request_body: str | None = strawberry.field(
-        default=None, description="Stored only when the organization logs bodies."
+        default=None,
+        description="Stored only when the organization logs bodies.",
+        metadata=LARGE_TEXT,
     )
     response_body: str | None = strawberry.field(
-        default=None, description="Stored only when the organization logs bodies."
+        default=None,
+        description="Stored only when the organization logs bodies.",
+        metadata=LARGE_TEXT,
     )
 
     def as_fields(self) -> dict[str, Any]:
