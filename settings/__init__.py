@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import TypedDict
 
 DEFAULT_DATABASE_URL = "sqlite://./aize-analytics.sqlite3"
+# Most fields and list items one GraphQL response may hold, predicted before it runs;
+# docs/readme/limits.md says how the default was measured.
+DEFAULT_MAX_RESPONSE_NODES = 50_000
 
 
 class SettingsError(ValueError):
@@ -77,6 +80,7 @@ class Settings:
     max_aliases: int = 15
     max_query_tokens: int = 2_000
     max_query_cost: int = 10_000
+    max_response_nodes: int = DEFAULT_MAX_RESPONSE_NODES
     rate_limit_capacity: int = 50_000
     rate_limit_refill_per_second: int = 1_000
     request_timeout_seconds: float = 10.0
@@ -135,6 +139,9 @@ class Settings:
             max_aliases=_int(source, "AIZE_MAX_ALIASES", 15, minimum=0),
             max_query_tokens=_int(source, "AIZE_MAX_QUERY_TOKENS", 2_000, minimum=100),
             max_query_cost=max_cost,
+            max_response_nodes=_int(
+                source, "AIZE_MAX_RESPONSE_NODES", DEFAULT_MAX_RESPONSE_NODES, minimum=1
+            ),
             rate_limit_capacity=capacity,
             rate_limit_refill_per_second=_int(
                 source, "AIZE_RATE_LIMIT_REFILL_PER_SECOND", 1_000, minimum=1
