@@ -44,11 +44,27 @@ from resolvers.usage_dimensions import UsageDimension
 FAILED_STATUS_CODES = 500 - 100
 
 # The columns of a trend, each one value per bucket.
-TREND_COLUMN_FIELDS = (
-    "start end requests successful failed clientErrors serverErrors inputTokens outputTokens "
-    "totalTokens unpricedRequests providerCost markup fixedFees customerCost "
-    "averageCostPerRequest averageLatencyMs successRate errorRate"
-).split()
+TREND_COLUMN_FIELDS = [
+    "start",
+    "end",
+    "requests",
+    "successful",
+    "failed",
+    "clientErrors",
+    "serverErrors",
+    "inputTokens",
+    "outputTokens",
+    "totalTokens",
+    "unpricedRequests",
+    "providerCost",
+    "markup",
+    "fixedFees",
+    "customerCost",
+    "averageCostPerRequest",
+    "averageLatencyMs",
+    "successRate",
+    "errorRate",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +128,7 @@ class SizeRules:
     ) -> int | None:
         """Most items `type_name.field_name` returns; None when no rule knows the field
         (connections' `edges` get their page size from the walk)."""
-        if type_name == "TrendColumns" or field_name == "buckets" and type_name in _TRENDS:
+        if type_name == "TrendColumns" or (field_name == "buckets" and type_name in _TRENDS):
             return frame.buckets
         rule = _SIZES.get(f"{type_name}.{field_name}")
         if rule is None:

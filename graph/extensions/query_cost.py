@@ -20,9 +20,9 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import ValidationContext, ValidationRule
 from strawberry.extensions import SchemaExtension
 
+from graph.cost_sizes import PredictionClock
 from graph.errors import BadUserInputError, QueryTooComplexError
 from graph.extensions.request_state import aize_context, query_limits
-from graph.cost_sizes import PredictionClock
 from graph.limits import CostReport, QueryLimits, actual_cost, requested_cost, select_operation
 
 
