@@ -4,7 +4,8 @@ The query cost (`graph.limits`) multiplies a list's selection by its size, so ev
 field of the schema has a rule here (tests/test_limits_cost_sizes.py checks that none is
 missing). A size is an upper bound computed from the query alone, never from the data:
 
-- an argument: `first`/`last` of a connection (its `edges`), `limit` of a top-N list;
+- an argument: `first`/`last` of a connection (its `edges`), `limit` of a top-N list or of
+  a plain list (API keys, members: 1-1000);
 - the trend's buckets, from the usage filter's period (resolved exactly as the resolvers
   resolve it: the request's "now", the organization's or the filter's timezone and billing
   anchor day) and the granularity; a split trend's series, its `limit`;
@@ -34,37 +35,14 @@ from models.alert_delivery import DeliveryChannel
 from models.organization import Organization
 from resolvers.alert_rules import MAX_RULES_PER_ORGANIZATION
 from resolvers.error_analysis import TOP_AFFECTED
+from resolvers.pagination import MAX_LISTED_ROWS
 from resolvers.periods import Period
 from resolvers.spend_settings import MAX_ALLOWED_MODELS
 from resolvers.time_slices import Granularity, bucket_spans
 from resolvers.usage import MAX_GROUPS, MAX_TREND_BUCKETS
-from resolvers.usage_dimensions import UsageDimension
 
 # 100-599 are the status codes ingest accepts; a failed request's is not 2xx.
 FAILED_STATUS_CODES = 500 - 100
-
-# The columns of a trend, each one value per bucket.
-TREND_COLUMN_FIELDS = [
-    "start",
-    "end",
-    "requests",
-    "successful",
-    "failed",
-    "clientErrors",
-    "serverErrors",
-    "inputTokens",
-    "outputTokens",
-    "totalTokens",
-    "unpricedRequests",
-    "providerCost",
-    "markup",
-    "fixedFees",
-    "customerCost",
-    "averageCostPerRequest",
-    "averageLatencyMs",
-    "successRate",
-    "errorRate",
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +111,8 @@ class SizeRules:
         rule = _SIZES.get(f"{type_name}.{field_name}")
         if rule is None:
             return None
-        if rule == "limit":
-            return _limit(arguments("limit"))
+        if isinstance(rule, Limit):
+            return _limit(arguments("limit"), rule.maximum)
         if rule == "series":
             return frame.series
         if rule == "records":
@@ -181,15 +159,25 @@ class SizeRules:
         return parsed
 
 
-# "limit": the field's `limit` argument (1-100, refused otherwise); "series": the trend's
-# series count; "records": the records sent; a number: a fixed bound.
-_SIZES: Mapping[str, str | int] = {
-    "UsageReport.breakdown": "limit",
-    "UsageErrors.byPattern": "limit",
-    "LatencyReport.groups": "limit",
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """The field's `limit` argument; above `maximum` (or below 1) the field is refused."""
+
+    maximum: int = MAX_GROUPS
+
+
+# Limit: the `limit` argument; "series": the trend's series count; "records": the records
+# sent; a number: a fixed bound.
+_SIZES: Mapping[str, Limit | str | int] = {
+    "UsageReport.breakdown": Limit(),
+    "UsageErrors.byPattern": Limit(),
+    "UsageErrors.byStatusCode": Limit(),
+    "LatencyReport.groups": Limit(),
+    "UsageSummary.modelsUsed": Limit(),
+    "Organization.apiKeys": Limit(MAX_LISTED_ROWS),
+    "Organization.members": Limit(MAX_LISTED_ROWS),
     "UsageTrend.series": "series",
     "IngestResult.rejected": "records",
-    "UsageErrors.byStatusCode": FAILED_STATUS_CODES,
     "ErrorPatternGroup.statusCodes": FAILED_STATUS_CODES,
     **{
         f"{group}.{field}": TOP_AFFECTED
@@ -204,9 +192,9 @@ _SIZES: Mapping[str, str | int] = {
 _TRENDS = ("UsageTrend", "TrendSeries")
 
 
-def _limit(raw: Any) -> int:
-    # Outside 1..MAX_GROUPS the resolver refuses the field: nothing is returned.
-    return raw if isinstance(raw, int) and 1 <= raw <= MAX_GROUPS else 0
+def _limit(raw: Any, maximum: int = MAX_GROUPS) -> int:
+    # Outside 1..maximum the resolver refuses the field: nothing is returned.
+    return raw if isinstance(raw, int) and 1 <= raw <= maximum else 0
 
 
 def _enum_name(raw: Any) -> str | None:
@@ -221,17 +209,13 @@ def _period(raw: Any) -> Period | None:
 
 
 def _hashable(raw: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
-    """The filter's period arguments, hashable (the other filter arguments change no size)."""
+    """The filter's period arguments, hashable (the other filter arguments change no size);
+    a value of the wrong type is kept as its repr, which no period parses."""
     keys = ("period", "from", "to", "timezone")
-    return tuple((key, _enum_name(raw[key]) or raw[key]) for key in keys if key in raw)
+    return tuple((key, _scalar(raw[key])) for key in keys if key in raw)
 
 
-__all__ = [
-    "FAILED_STATUS_CODES",
-    "TREND_COLUMN_FIELDS",
-    "Arguments",
-    "PredictionClock",
-    "SizeFrame",
-    "SizeRules",
-    "UsageDimension",
-]
+def _scalar(raw: Any) -> str | None:
+    if raw is None or isinstance(raw, str):
+        return raw
+    return _enum_name(raw) or repr(raw)
