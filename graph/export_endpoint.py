@@ -7,7 +7,9 @@
 Filters are the UsageFilter fields as query parameters (see graph/export_params.py); `bom=true`
 starts a CSV with a UTF-8 byte order mark for Excel. A bearer token is required (401 JSON
 without one); exporting is Admin/Owner only and needs the token's `export` scope (403 JSON
-otherwise); bad parameters answer 400 JSON naming the parameter. All of that is decided
+otherwise); bad parameters answer 400 JSON naming the parameter; a usage export whose
+predicted cost (exports/cost.py) is above AIZE_MAX_EXPORT_COST answers 400 JSON with code
+QUERY_TOO_COMPLEX, its `cost` and the `limit`, before anything is read. All of that is decided
 before the first byte is sent: once streaming has begun, a failure can only cut the
 response short (the chunked body then lacks its terminator, so clients see the transfer
 fail rather than a shorter file).
@@ -35,7 +37,9 @@ from graph.export_params import (
     FILTER_PARAMETERS,
     TREND_PARAMETERS,
     ExportParams,
+    UsageExportKind,
     breakdown_export_for,
+    predicted_export_cost,
     trend_export_for,
     usage_filter,
 )
@@ -44,6 +48,7 @@ from models.access_token import Scope as TokenScope
 from models.organization import Organization
 from resolvers.errors import BadInputError, ForbiddenError
 from resolvers.scope import LogFilter, Scope
+from settings import Settings
 
 log = logging.getLogger("aize.export")
 
@@ -106,6 +111,7 @@ async def export_usage_trend(request: Request) -> Response:
         export_format = _format(request)
         params = ExportParams(request.query_params.multi_items(), TREND_PARAMETERS | {"bom"})
         org, scope, log_filter = await _resolve(viewer, params)
+        _check_cost(request, "trend", params, log_filter)
         export = await trend_export_for(scope, log_filter, params)
         encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
     except _REFUSALS as exc:
@@ -123,6 +129,7 @@ async def export_usage_breakdown(request: Request) -> Response:
         export_format = _format(request)
         params = ExportParams(request.query_params.multi_items(), BREAKDOWN_PARAMETERS | {"bom"})
         org, scope, log_filter = await _resolve(viewer, params)
+        _check_cost(request, "breakdown", params, log_filter)
         export = await breakdown_export_for(scope, log_filter, params)
         encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
     except _REFUSALS as exc:
@@ -130,10 +137,34 @@ async def export_usage_breakdown(request: Request) -> Response:
     return _whole(encoder, export, _filename("usage-breakdown", org, log_filter, export_format))
 
 
-_REFUSALS = (BadUserInputError, BadInputError, ForbiddenError)
+class ExportTooLarge(Exception):
+    """A usage export predicted to cost more than AIZE_MAX_EXPORT_COST."""
+
+    def __init__(self, cost: int, limit: int) -> None:
+        super().__init__(
+            f"The export would cost {cost} points; at most {limit} are allowed per export. "
+            "Ask for a shorter period, a coarser granularity or fewer series (limit)."
+        )
+        self.cost = cost
+        self.limit = limit
+
+
+def _check_cost(
+    request: Request, kind: UsageExportKind, params: ExportParams, log_filter: LogFilter
+) -> None:
+    settings: Settings = request.app.state.settings
+    cost = predicted_export_cost(kind, params, log_filter).points
+    if cost > settings.max_export_cost:
+        raise ExportTooLarge(cost, settings.max_export_cost)
+
+
+_REFUSALS = (BadUserInputError, BadInputError, ForbiddenError, ExportTooLarge)
 
 
 def _refusal(exc: Exception) -> Response:
+    if isinstance(exc, ExportTooLarge):
+        body = {"code": ErrorCode.QUERY_TOO_COMPLEX.value, "message": str(exc)}
+        return JSONResponse({"error": {**body, "cost": exc.cost, "limit": exc.limit}}, 400)
     if isinstance(exc, ForbiddenError):
         return error_response(403, ErrorCode.FORBIDDEN, str(exc))
     if isinstance(exc, BadUserInputError):

@@ -13,7 +13,10 @@ from typing import TypedDict
 DEFAULT_DATABASE_URL = "sqlite://./aize-analytics.sqlite3"
 # Most fields and list items one GraphQL response may hold, predicted before it runs;
 # docs/readme/limits.md says how the default was measured.
-DEFAULT_MAX_RESPONSE_NODES = 50_000
+DEFAULT_MAX_RESPONSE_NODES = 20_000
+# Most points one usage export (trend, breakdown) may cost, predicted before it runs
+# (exports/cost.py); docs/readme/limits.md.
+DEFAULT_MAX_EXPORT_COST = 50_000
 
 
 class SettingsError(ValueError):
@@ -81,6 +84,7 @@ class Settings:
     max_query_tokens: int = 2_000
     max_query_cost: int = 10_000
     max_response_nodes: int = DEFAULT_MAX_RESPONSE_NODES
+    max_export_cost: int = DEFAULT_MAX_EXPORT_COST
     rate_limit_capacity: int = 50_000
     rate_limit_refill_per_second: int = 1_000
     request_timeout_seconds: float = 10.0
@@ -141,6 +145,9 @@ class Settings:
             max_query_cost=max_cost,
             max_response_nodes=_int(
                 source, "AIZE_MAX_RESPONSE_NODES", DEFAULT_MAX_RESPONSE_NODES, minimum=1
+            ),
+            max_export_cost=_int(
+                source, "AIZE_MAX_EXPORT_COST", DEFAULT_MAX_EXPORT_COST, minimum=1
             ),
             rate_limit_capacity=capacity,
             rate_limit_refill_per_second=_int(

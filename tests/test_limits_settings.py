@@ -11,7 +11,7 @@ from settings import Settings, SettingsError
 def test_defaults() -> None:
     settings = Settings.from_env({})
     assert QueryLimits.from_settings(settings) == QueryLimits(
-        max_depth=10, max_aliases=15, max_tokens=2_000, max_cost=10_000, max_nodes=50_000
+        max_depth=10, max_aliases=15, max_tokens=2_000, max_cost=10_000, max_nodes=20_000
     )
     assert settings.rate_limit_capacity == 50_000
     assert settings.rate_limit_refill_per_second == 1_000

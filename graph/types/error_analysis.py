@@ -99,9 +99,7 @@ class UsageErrors:
     analysis: strawberry.Private[ErrorAnalysis]
     tz: strawberry.Private[ZoneInfo]
 
-    @strawberry.field(
-        description="Most failed requests first, ties by status code; `limit` 1-100."
-    )
+    @strawberry.field(description="Most failed requests first, ties by status code; `limit` 1-100.")
     def by_status_code(self, limit: int = 20) -> list[ErrorStatusGroup]:
         check_limit(limit)
         return self.status_groups[:limit]
