@@ -1,27 +1,31 @@
-"""Query limits and the static query cost model (pure: a schema, a document, variables).
+"""Query limits and the static query cost model (pure: a schema, a document, variables, and
+the request's "now" and organization for relative periods).
 
 Cost model, in points (documented in SECURITY.md and docs/readme/limits.md):
 
 - every selected field costs 1 (`__typename` costs 0); a field listed in `FIELD_WEIGHTS`
   (an aggregate that runs its own query over many rows) costs its weight instead;
-- a list field multiplies the cost of its sub-selection by its size: the value of its
-  `first`, `last` or `limit` argument (a literal, a variable or the argument's default;
-  `first`/`last` left null mean the default page size, 50), otherwise `DEFAULT_LIST_SIZE`;
-- a connection field (one taking `first`/`last`) passes its page size to the list fields
-  directly beneath it (`edges`), so `pageInfo` and `totalCount` count once;
+- a list field multiplies the cost of its sub-selection by its size, and a list of scalars
+  costs 1 more per item. Every list of the product schema has a size known before running
+  (`graph.cost_sizes`): `first`/`last` of a connection (1-100, null = 50; passed to the list
+  directly beneath it, `edges`, so `pageInfo` and `totalCount` count once), a `limit`, a
+  trend's buckets from the usage filter's period resolved as the resolvers resolve it,
+  a split trend's series, or a fixed bound; a list of another schema no rule knows counts
+  `DEFAULT_LIST_SIZE`;
 - sizes multiply down the tree (a list inside a list costs items x items);
-- introspection fields (`__schema`, `__type`) cost 1 per selected field, never multiplied:
-  their size is bounded by the schema, not by the data;
+- introspection fields (`__schema`, `__type`) are counted over the schema itself with the
+  same rules (`graph.cost_introspection`): their lists have the schema's real sizes;
 - a field selected twice (or through a fragment spread twice) costs twice, and every type
   condition of an abstract field is counted.
 
-The requested cost is an estimate made before anything runs, and the one the per-query limit
-applies to. The actual cost applies the same model to the response: list sizes are the
-lengths actually returned, and fields absent from the response (skipped, on another type,
-under a null parent) cost nothing. Where sizes come from arguments it is at most the
-requested cost; a list whose size no argument bounds (trend buckets) can return more than
-`DEFAULT_LIST_SIZE` items, and then the actual cost is the higher one. The rate limiter
-charges the actual cost.
+The same walk counts response nodes: every field (`__typename` included) and every list
+item, limited by AIZE_MAX_RESPONSE_NODES as the points are by AIZE_MAX_QUERY_COST.
+
+The requested cost is the prediction made before anything runs, the one the limits apply
+to. The actual cost applies the same model to the response: list sizes are the lengths
+actually returned, and fields absent from the response (skipped, on another type, under a
+null parent) cost nothing. Every size being an upper bound, actual <= requested, in points
+and in nodes (tests/test_limits_cost_property.py). The rate limiter charges the actual cost.
 """
 
 from __future__ import annotations
