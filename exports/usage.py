@@ -1,8 +1,9 @@
 """Usage report export rows: trend buckets and breakdown groups, with every CostSummary
 figure, computed by the same resolvers as `Organization.usage` (rollups, one statement).
 
-Both are small (a trend has at most 1500 buckets per series; a breakdown one row per
-group), so they are built whole. Money is plain USD strings, rates and averages exact
+Both are bounded before they run (exports/cost.py predicts their size: a trend has at most
+1500 buckets per series, a breakdown one row per group, at most MAX_EXPORT_GROUPS), so they
+are built whole. Money is plain USD strings, rates and averages exact
 decimals as the API gives them, bucket times ISO 8601 with the filter zone's offset.
 """
 
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 from exports.formats import Column, Row, text
 from graph.relay import encode_global_id
 from pricing.money import format_usd
+from resolvers.errors import BadInputError
 from resolvers.loop_turns import LoopTurns, in_slices
 from resolvers.rollup_reader import read_usage
 from resolvers.scope import LogFilter, Scope
@@ -36,6 +38,9 @@ from resolvers.usage_dimensions import (
     require_breakdown_access,
 )
 from resolvers.usage_measures import UsageMeasures
+
+# Most groups an export of "every group" (a breakdown without `limit`) returns.
+MAX_EXPORT_GROUPS = 1_000
 
 SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("requests"),
@@ -189,13 +194,20 @@ async def breakdown_groups(
     limit: int | None = None,
 ) -> list[UsageGroup]:
     """Every group of the filter's usage by `dimensions` (or the top `limit`, 1-100, as
-    the API's breakdown), ordered as the API orders them. ForbiddenError for Members."""
+    the API's breakdown), ordered as the API orders them. ForbiddenError for Members;
+    BadInputError when, without `limit`, there are more than MAX_EXPORT_GROUPS groups."""
     require_breakdown_access(scope, "Cost breakdowns")
     if limit is not None:
         check_limit(limit)
     [by_group] = await read_usage(
         scope, log_filter, [decompose(log_filter.time_range, signed=True)], dimensions
     )
+    if limit is None and len(by_group) > MAX_EXPORT_GROUPS:
+        raise BadInputError(
+            f"limit: the breakdown has {len(by_group)} groups, more than the "
+            f"{MAX_EXPORT_GROUPS} an export returns at once; give limit (1-100) or a "
+            "narrower filter"
+        )
     groups = [UsageGroup(dimensions, key, totals) for key, totals in by_group.items()]
     ordered = sort_groups(groups, order_by, direction)
     return ordered if limit is None else ordered[:limit]

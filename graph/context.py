@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 
 from starlette.requests import Request
@@ -24,9 +25,12 @@ class Context:
     loaders: Loaders = field(init=False)
     # Filled in by the query-cost and rate-limit extensions; reported in extensions.cost.
     cost: CostReport = field(init=False, default_factory=CostReport)
+    # The request's "now": relative periods (LAST_7_DAYS...) resolve against it, in the
+    # resolvers and in the query cost's prediction alike, so both count the same buckets.
+    now: datetime = field(init=False, default_factory=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(lambda: self.scope, self.viewer.organization)
+        self.loaders = Loaders(lambda: self.scope, self.viewer.organization, self.now)
 
     @cached_property
     def scope(self) -> Scope:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from graph.export_params import ExportParams
+from graph.export_params import ExportParams, predicted_export_cost
 from resolvers.scope import LogFilter
 from settings import Settings
 
@@ -20,10 +20,15 @@ def export_charge(
 ) -> int:
     """Points an export costs, decided from its parameters before anything is read.
 
-    For now every export costs as much as the costliest query allowed (AIZE_MAX_QUERY_COST):
-    an export's size is not predicted yet, and that bounds exports to what the budgets allow
-    of the largest queries. A prediction from `kind`, `params` and `log_filter` replaces
-    this body, nothing else.
+    A usage export (trend, breakdown) costs its predicted cost (exports/cost.py: the same
+    points as the GraphQL query answering the same rows), at least 1; the endpoint has
+    already refused those above AIZE_MAX_EXPORT_COST. A request-log export streams every
+    matching log from the database, a number not known before it runs: it costs as much as
+    the costliest query allowed (AIZE_MAX_QUERY_COST), so a token can start at most
+    capacity / that many of them per window.
     """
-    del kind, params, log_filter  # what the prediction will read
+    if kind is ExportKind.USAGE_TREND:
+        return max(predicted_export_cost("trend", params, log_filter).points, 1)
+    if kind is ExportKind.USAGE_BREAKDOWN:
+        return max(predicted_export_cost("breakdown", params, log_filter).points, 1)
     return settings.max_query_cost

@@ -8,10 +8,13 @@ Filters are the UsageFilter fields as query parameters (see graph/export_params.
 starts a CSV with a UTF-8 byte order mark for Excel. A bearer token is required (401 JSON
 without one); exporting is Admin/Owner only and needs the token's `export` scope (403 JSON
 otherwise); bad parameters answer 400 JSON naming the parameter (1 point of the budgets);
-a usage export not built within AIZE_REQUEST_TIMEOUT_SECONDS answers 400 QUERY_TOO_COMPLEX.
-An export is charged `export_charge` points to its token's and organization's budgets
-before it runs (429 RATE_LIMITED with `retry-after` when either cannot pay); its answers,
-400s included, carry the x-ratelimit-* headers. All of that is decided
+a usage export whose predicted cost (exports/cost.py) is above AIZE_MAX_EXPORT_COST
+answers 400 JSON with code QUERY_TOO_COMPLEX, its `cost` and the `limit`, before anything
+is read (1 point); a usage export not built within AIZE_REQUEST_TIMEOUT_SECONDS answers
+400 QUERY_TOO_COMPLEX. An export is charged its predicted cost (`export_charge`) to its
+token's and organization's budgets before it runs (429 RATE_LIMITED with `retry-after`
+when either cannot pay); its answers, 400s included, carry the x-ratelimit-* headers.
+All of that is decided
 before the first byte is sent: once streaming has begun, a failure can only cut the
 response short (the chunked body then lacks its terminator, so clients see the transfer
 fail rather than a shorter file).
@@ -41,7 +44,9 @@ from graph.export_params import (
     FILTER_PARAMETERS,
     TREND_PARAMETERS,
     ExportParams,
+    UsageExportKind,
     breakdown_export_for,
+    predicted_export_cost,
     trend_export_for,
     usage_filter,
 )
@@ -120,6 +125,7 @@ async def export_usage_trend(request: Request) -> Response:
         export_format = _format(request)
         params = ExportParams(request.query_params.multi_items(), TREND_PARAMETERS | {"bom"})
         org, scope, log_filter = await _resolve(viewer, params)
+        _check_cost(request, "trend", params, log_filter)
     except _REFUSALS as exc:
         return await charge_refused(request, viewer, _refusal(exc))
     charged = await _charge(request, viewer, ExportKind.USAGE_TREND, params, log_filter)
@@ -149,6 +155,7 @@ async def export_usage_breakdown(request: Request) -> Response:
         export_format = _format(request)
         params = ExportParams(request.query_params.multi_items(), BREAKDOWN_PARAMETERS | {"bom"})
         org, scope, log_filter = await _resolve(viewer, params)
+        _check_cost(request, "breakdown", params, log_filter)
     except _REFUSALS as exc:
         return await charge_refused(request, viewer, _refusal(exc))
     charged = await _charge(request, viewer, ExportKind.USAGE_BREAKDOWN, params, log_filter)
@@ -167,7 +174,28 @@ async def export_usage_breakdown(request: Request) -> Response:
     return _with_headers(_whole(encoder, export, name, deadline), charged)
 
 
-_REFUSALS = (BadUserInputError, BadInputError, ForbiddenError)
+class ExportTooLarge(Exception):
+    """A usage export predicted to cost more than AIZE_MAX_EXPORT_COST."""
+
+    def __init__(self, cost: int, limit: int) -> None:
+        super().__init__(
+            f"The export would cost {cost} points; at most {limit} are allowed per export. "
+            "Ask for a shorter period, a coarser granularity or fewer series (limit)."
+        )
+        self.cost = cost
+        self.limit = limit
+
+
+def _check_cost(
+    request: Request, kind: UsageExportKind, params: ExportParams, log_filter: LogFilter
+) -> None:
+    settings: Settings = request.app.state.settings
+    cost = predicted_export_cost(kind, params, log_filter).points
+    if cost > settings.max_export_cost:
+        raise ExportTooLarge(cost, settings.max_export_cost)
+
+
+_REFUSALS = (BadUserInputError, BadInputError, ForbiddenError, ExportTooLarge)
 # Rows encoded between two turns of the event loop (a few milliseconds of CSV writing).
 ENCODED_ROWS_PER_TURN = 500
 
@@ -191,6 +219,9 @@ def _with_headers(response: Response, charged: Charged) -> Response:
 
 
 def _refusal(exc: Exception) -> Response:
+    if isinstance(exc, ExportTooLarge):
+        body = {"code": ErrorCode.QUERY_TOO_COMPLEX.value, "message": str(exc)}
+        return JSONResponse({"error": {**body, "cost": exc.cost, "limit": exc.limit}}, 400)
     if isinstance(exc, ForbiddenError):
         return error_response(403, ErrorCode.FORBIDDEN, str(exc))
     if isinstance(exc, BadUserInputError):

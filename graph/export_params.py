@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import strawberry
 
+from exports.cost import ExportCost, predicted_breakdown_export_cost, predicted_trend_export_cost
 from exports.usage import UsageExport, breakdown_export, trend_export
 from graph.errors import BadUserInputError
 from graph.inputs.filters import UsageFilter
@@ -172,31 +174,81 @@ def _member(name: str, value: str, enum: type[EnumT]) -> EnumT:
     raise BadUserInputError(f"{name}: expected one of {choices}, got {value!r}")
 
 
+@dataclass(frozen=True, slots=True)
+class TrendArguments:
+    """A trend export's own parameters: `granularity` (default DAY), `splitBy`, `limit`
+    (series, default 20)."""
+
+    granularity: Granularity
+    split_by: UsageDimension | None
+    limit: int
+
+    @classmethod
+    def parse(cls, params: ExportParams) -> TrendArguments:
+        limit = params.integer("limit")
+        return cls(
+            params.choice("granularity", Granularity) or Granularity.DAY,
+            params.choice("splitBy", UsageDimension),
+            DEFAULT_SERIES if limit is None else limit,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BreakdownArguments:
+    """A breakdown export's own parameters: `by` (required), `orderBy` (default COST),
+    `direction` (default DESC), `limit` (default: every group)."""
+
+    dimensions: tuple[UsageDimension, ...]
+    order_by: BreakdownField
+    direction: SortDirection
+    limit: int | None
+
+    @classmethod
+    def parse(cls, params: ExportParams) -> BreakdownArguments:
+        return cls(
+            distinct_dimensions(params.choices("by", UsageDimension) or [], "by"),
+            params.choice("orderBy", BreakdownField) or BreakdownField.COST,
+            params.choice("direction", SortDirection) or SortDirection.DESC,
+            params.integer("limit"),
+        )
+
+
+UsageExportKind = Literal["trend", "breakdown"]
+
+
+def predicted_export_cost(
+    kind: UsageExportKind, params: ExportParams, log_filter: LogFilter
+) -> ExportCost:
+    """The usage export's size and cost (`ExportCost.points`, query-cost points), from its
+    parameters and resolved filter alone, before anything runs (see exports/cost.py).
+    Raises BadUserInputError / BadInputError for parameters the export would refuse."""
+    if kind == "trend":
+        trend = TrendArguments.parse(params)
+        return predicted_trend_export_cost(
+            log_filter, trend.granularity, trend.split_by, trend.limit
+        )
+    breakdown = BreakdownArguments.parse(params)
+    return predicted_breakdown_export_cost(breakdown.dimensions, breakdown.limit)
+
+
 async def trend_export_for(
     scope: Scope, log_filter: LogFilter, params: ExportParams
 ) -> UsageExport:
-    """The trend export the parameters ask for: `granularity` (default DAY), `splitBy`,
-    `limit` (series, default 20)."""
-    limit = params.integer("limit")
-    return await trend_export(
-        scope,
-        log_filter,
-        params.choice("granularity", Granularity) or Granularity.DAY,
-        params.choice("splitBy", UsageDimension),
-        DEFAULT_SERIES if limit is None else limit,
-    )
+    """The trend export the parameters ask for (see TrendArguments)."""
+    trend = TrendArguments.parse(params)
+    return await trend_export(scope, log_filter, trend.granularity, trend.split_by, trend.limit)
 
 
 async def breakdown_export_for(
     scope: Scope, log_filter: LogFilter, params: ExportParams
 ) -> UsageExport:
-    """The breakdown export the parameters ask for: `by` (required), `orderBy` (default
-    COST), `direction` (default DESC), `limit` (default: every group)."""
+    """The breakdown export the parameters ask for (see BreakdownArguments)."""
+    breakdown = BreakdownArguments.parse(params)
     return await breakdown_export(
         scope,
         log_filter,
-        distinct_dimensions(params.choices("by", UsageDimension) or [], "by"),
-        params.choice("orderBy", BreakdownField) or BreakdownField.COST,
-        params.choice("direction", SortDirection) or SortDirection.DESC,
-        params.integer("limit"),
+        breakdown.dimensions,
+        breakdown.order_by,
+        breakdown.direction,
+        breakdown.limit,
     )

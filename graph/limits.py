@@ -1,33 +1,38 @@
-"""Query limits and the static query cost model (pure: a schema, a document, variables).
+"""Query limits and the static query cost model (pure: a schema, a document, variables, and
+the request's "now" and organization for relative periods).
 
 Cost model, in points (documented in SECURITY.md and docs/readme/limits.md):
 
 - every selected field costs 1 (`__typename` costs 0); a field listed in `FIELD_WEIGHTS`
   (an aggregate that runs its own query over many rows) costs its weight instead;
-- a list field multiplies the cost of its sub-selection by its size: the value of its
-  `first`, `last` or `limit` argument (a literal, a variable or the argument's default;
-  `first`/`last` left null mean the default page size, 50), otherwise `DEFAULT_LIST_SIZE`;
-- a connection field (one taking `first`/`last`) passes its page size to the list fields
-  directly beneath it (`edges`), so `pageInfo` and `totalCount` count once;
+- a list field multiplies the cost of its sub-selection by its size, and a list of scalars
+  costs 1 more per item. Every list of the product schema has a size known before running
+  (`graph.cost_sizes`): `first`/`last` of a connection (1-100, null = 50; passed to the list
+  directly beneath it, `edges`, so `pageInfo` and `totalCount` count once), a `limit`, a
+  trend's buckets from the usage filter's period resolved as the resolvers resolve it,
+  a split trend's series, or a fixed bound; a list of another schema no rule knows counts
+  `DEFAULT_LIST_SIZE`;
 - sizes multiply down the tree (a list inside a list costs items x items);
-- introspection fields (`__schema`, `__type`) cost 1 per selected field, never multiplied:
-  their size is bounded by the schema, not by the data;
+- introspection fields (`__schema`, `__type`) are counted over the schema itself with the
+  same rules (`graph.cost_introspection`): their lists have the schema's real sizes;
 - a field selected twice (or through a fragment spread twice) costs twice, and every type
   condition of an abstract field is counted.
 
-The requested cost is an estimate made before anything runs, and the one the per-query limit
-applies to. The actual cost applies the same model to the response: list sizes are the
-lengths actually returned, and fields absent from the response (skipped, on another type,
-under a null parent) cost nothing. Where sizes come from arguments it is at most the
-requested cost; a list whose size no argument bounds (trend buckets) can return more than
-`DEFAULT_LIST_SIZE` items, and then the actual cost is the higher one. The rate limiter
-charges the actual cost.
+The same walk counts response nodes: every field (`__typename` included) and every list
+item, limited by AIZE_MAX_RESPONSE_NODES as the points are by AIZE_MAX_QUERY_COST.
+
+The requested cost is the prediction made before anything runs, the one the limits apply
+to. The actual cost applies the same model to the response: list sizes are the lengths
+actually returned, and fields absent from the response (skipped, on another type, under a
+null parent) cost nothing. Every size being an upper bound, actual <= requested, in points
+and in nodes (tests/test_limits_cost_property.py). The rate limiter charges the actual cost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from graphql import (
@@ -46,17 +51,26 @@ from graphql import (
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
+    SchemaMetaFieldDef,
     SelectionSetNode,
+    TypeMetaFieldDef,
+    Undefined,
     VariableNode,
     value_from_ast_untyped,
 )
 
+from graph.cost_introspection import IntrospectionCounter, Size, TooLarge
+from graph.cost_sizes import PredictionClock, SizeFrame, SizeRules
 from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from settings import Settings
 
 FIELD_COST = 1
-# Items assumed for a list whose size no argument states (members, API keys, trend buckets).
+# Items assumed for a list no rule of graph.cost_sizes bounds; every list of the product
+# schema has a rule (a test checks it), so only other schemas (tests' probe) use this.
 DEFAULT_LIST_SIZE = 10
+# How far an introspection answer is counted before it is known to be too large.
+DEFAULT_CEILING = 1_000_000
+_ROOT_FRAME = SizeFrame()
 PAGE_SIZE_ARGUMENTS = ("first", "last")
 MIN_PAGE_SIZE = 1
 # Aggregates that each run a query over many log or rollup rows, by "Type.field"
@@ -78,12 +92,14 @@ FIELD_WEIGHTS: Mapping[str, int] = {
 
 @dataclass(frozen=True, slots=True)
 class QueryLimits:
-    """Per-query limits: nesting depth, aliases, lexical tokens, requested cost (points)."""
+    """Per-query limits: nesting depth, aliases, lexical tokens, requested cost (points),
+    response nodes (fields and list items)."""
 
     max_depth: int
     max_aliases: int
     max_tokens: int
     max_cost: int
+    max_nodes: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> QueryLimits:
@@ -92,6 +108,7 @@ class QueryLimits:
             max_aliases=settings.max_aliases,
             max_tokens=settings.max_query_tokens,
             max_cost=settings.max_query_cost,
+            max_nodes=settings.max_response_nodes,
         )
 
 
@@ -130,9 +147,11 @@ class PageSizeProblem:
 
 @dataclass(frozen=True, slots=True)
 class RequestedCost:
-    """The requested cost of one operation and the page-size arguments out of range."""
+    """The requested cost of one operation (points), the response nodes it can make, and
+    the page-size arguments out of range."""
 
     points: int
+    nodes: int
     page_size_problems: tuple[PageSizeProblem, ...]
 
 
@@ -193,16 +212,21 @@ def requested_cost(
     document: DocumentNode,
     operation: OperationDefinitionNode,
     variables: Mapping[str, Any] | None,
+    clock: PredictionClock | None = None,
+    ceiling: int = DEFAULT_CEILING,
 ) -> RequestedCost:
-    """The operation's requested cost in points, before anything runs.
+    """The operation's requested cost in points and response nodes, before anything runs.
 
-    Works on documents that may still be invalid (it runs beside validation): unknown
-    fields cost nothing and fragment cycles are cut.
+    `clock` resolves relative periods (trend buckets) as the request will; without one,
+    now and UTC. Works on documents that may still be invalid (it runs beside validation):
+    unknown fields cost nothing and fragment cycles are cut. An introspection answer is
+    counted only up to `ceiling` resolver calls, then reported as `ceiling` + 1.
     """
-    walker = _CostWalker(schema, document, operation, variables)
+    clock = clock or PredictionClock(datetime.now(UTC))
+    walker = _CostWalker(schema, document, operation, variables, clock, ceiling)
     root = schema.get_root_type(operation.operation)
-    points = 0 if root is None else walker.selection_set(operation.selection_set, root, None)
-    return RequestedCost(points, tuple(walker.problems.values()))
+    size = Size() if root is None else walker.selection_set(operation.selection_set, root, None)
+    return RequestedCost(size.points, size.nodes, tuple(walker.problems.values()))
 
 
 def actual_cost(
@@ -210,13 +234,15 @@ def actual_cost(
     document: DocumentNode,
     operation: OperationDefinitionNode,
     data: Mapping[str, Any] | None,
-) -> int:
-    """The cost in points of what the response holds (list sizes as returned)."""
+) -> Size:
+    """The cost in points and the nodes of what the response holds (lists as returned)."""
     if data is None:
-        return 0
-    walker = _CostWalker(schema, document, operation, None)
+        return Size()
+    walker = _CostWalker(schema, document, operation, None, None, DEFAULT_CEILING)
     root = schema.get_root_type(operation.operation)
-    return 0 if root is None else _measure(walker.actual_plan(operation.selection_set, root), data)
+    if root is None:
+        return Size()
+    return _measure(walker.actual_plan(operation.selection_set, root), data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,21 +254,29 @@ class _CostEntry:
     items: tuple[_CostEntry, ...] | None  # the plan of its value's objects; None for a leaf
 
 
-def _measure(plan: tuple[_CostEntry, ...], data: Mapping[str, Any]) -> int:
-    """The cost of one response object: every key present costs its entry's cost, plus,
-    for an object or list value, each of its objects measured with the entry's plan."""
-    total = 0
+def _measure(plan: tuple[_CostEntry, ...], data: Mapping[str, Any]) -> Size:
+    """What one response object holds: every key present is a node costing its entry's
+    cost; a list's items are nodes, a scalar item also costs 1; objects are measured with
+    the entry's plan."""
+    points = nodes = 0
     for entry in plan:
         if entry.key not in data:
             continue
-        total += entry.cost
+        points += entry.cost
+        nodes += 1
         value = data[entry.key]
-        if entry.items is None or value is None:
+        if value is None:
             continue
-        for item in _flatten(value):
-            if isinstance(item, Mapping):
-                total += _measure(entry.items, item)
-    return total
+        items = _flatten(value) if isinstance(value, list) else None
+        if items is not None:
+            nodes += len(items)
+        for item in items if items is not None else [value]:
+            if isinstance(item, Mapping) and entry.items is not None:
+                inner = _measure(entry.items, item)
+                points, nodes = points + inner.points, nodes + inner.nodes
+            elif items is not None:
+                points += 1
+    return Size(points, nodes)
 
 
 def unwrap(type_: GraphQLOutputType) -> tuple[GraphQLNamedType, bool]:
@@ -256,11 +290,15 @@ def unwrap(type_: GraphQLOutputType) -> tuple[GraphQLNamedType, bool]:
     return named, is_list
 
 
-def _fields(type_: GraphQLNamedType | None) -> Mapping[str, GraphQLField]:
-    if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType):
-        fields: Mapping[str, GraphQLField] = type_.fields
-        return fields
-    return {}
+def _field_definition(parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:
+    if name == "__schema":
+        return SchemaMetaFieldDef
+    if name == "__type":
+        return TypeMetaFieldDef
+    if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+        found: GraphQLField | None = parent.fields.get(name)
+        return found
+    return None
 
 
 class _CostWalker:
@@ -270,18 +308,25 @@ class _CostWalker:
         document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: Mapping[str, Any] | None,
+        clock: PredictionClock | None,
+        ceiling: int,
     ) -> None:
         self.schema = schema
         self.fragments = fragments_of(document)
-        self.variables = dict(variables or {})
-        self.variable_defaults: dict[str, Any] = {
+        defaults: dict[str, Any] = {
             d.variable.name.value: value_from_ast_untyped(d.default_value)
             for d in operation.variable_definitions or ()
             if d.default_value is not None
         }
+        self.variables = {**defaults, **(variables or {})}
+        self.sizes = SizeRules(schema, clock or PredictionClock(datetime.now(UTC)))
+        self.introspection = IntrospectionCounter(
+            schema, self.fragments, self._introspection_arguments, ceiling
+        )
+        self.ceiling = ceiling
         # Fragment costs are memoized: a fragment spread many times (or fragments spreading
         # each other) is walked once, so measuring stays linear in the document's size.
-        self.memo: dict[tuple[str, int | None, bool], int] = {}
+        self.memo: dict[tuple[str, int | None, SizeFrame], Size] = {}
         self.active: set[str] = set()
         self.problems: dict[tuple[str, str, int], PageSizeProblem] = {}
         self.plans: dict[tuple[int, str | None], tuple[_CostEntry, ...]] = {}
@@ -291,58 +336,86 @@ class _CostWalker:
         selection_set: SelectionSetNode | None,
         parent: GraphQLNamedType | None,
         page: int | None,
-        *,
-        flat: bool = False,
-    ) -> int:
+        frame: SizeFrame = _ROOT_FRAME,
+    ) -> Size:
         if selection_set is None:
-            return 0
-        total = 0
+            return Size()
+        total = Size()
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                total += self.field(selection, parent, page, flat=flat)
+                total += self.field(selection, parent, page, frame)
             elif isinstance(selection, InlineFragmentNode):
                 condition = self._type_condition(selection, parent)
-                total += self.selection_set(selection.selection_set, condition, page, flat=flat)
+                total += self.selection_set(selection.selection_set, condition, page, frame)
             elif isinstance(selection, FragmentSpreadNode):
-                total += self.fragment(selection.name.value, page, flat=flat)
+                total += self.fragment(selection.name.value, page, frame)
         return total
 
-    def fragment(self, name: str, page: int | None, *, flat: bool) -> int:
-        key = (name, page, flat)
+    def fragment(self, name: str, page: int | None, frame: SizeFrame) -> Size:
+        key = (name, page, frame)
         if key in self.memo:
             return self.memo[key]
         fragment = self.fragments.get(name)
         if fragment is None or name in self.active:
-            return 0  # unknown fragment or a cycle: validation reports both
+            return Size()  # unknown fragment or a cycle: validation reports both
         self.active.add(name)
         try:
             condition = self._type_condition(fragment, None)
-            cost = self.selection_set(fragment.selection_set, condition, page, flat=flat)
+            cost = self.selection_set(fragment.selection_set, condition, page, frame)
         finally:
             self.active.discard(name)
         self.memo[key] = cost
         return cost
 
     def field(
-        self, node: FieldNode, parent: GraphQLNamedType | None, page: int | None, *, flat: bool
-    ) -> int:
+        self,
+        node: FieldNode,
+        parent: GraphQLNamedType | None,
+        page: int | None,
+        frame: SizeFrame,
+    ) -> Size:
         name = node.name.value
         if name == "__typename":
-            return 0
-        if flat or name.startswith("__"):
-            return FIELD_COST + self.selection_set(node.selection_set, None, None, flat=True)
-        definition = _fields(parent).get(name)
+            return Size(0, 1)
+        definition = _field_definition(parent, name)
         if definition is None or parent is None:
-            return 0
+            return Size()
+        if name in ("__schema", "__type"):
+            return self._introspection(node, definition)
         weight = field_weight(parent.name, name)
+        own = Size(weight, 1)
         item_type, is_list = unwrap(definition.type)
         size = self._size(node, definition, f"{parent.name}.{name}", is_list=is_list)
+
+        def arguments(argument: str) -> Any:
+            return self._argument(node, definition, argument)
+
+        child_frame = self.sizes.frame_for(parent.name, name, arguments, frame)
+        if not is_list:
+            return own + self.selection_set(node.selection_set, item_type, size, child_frame)
+        ruled = self.sizes.list_size(parent.name, name, arguments, frame)
+        items = next(n for n in (ruled, size, page, DEFAULT_LIST_SIZE) if n is not None)
         if node.selection_set is None:
-            return weight
-        if is_list:
-            items = size if size is not None else (page if page is not None else DEFAULT_LIST_SIZE)
-            return weight + items * self.selection_set(node.selection_set, item_type, None)
-        return weight + self.selection_set(node.selection_set, item_type, size)
+            return own + Size(items, items)
+        inner = self.selection_set(node.selection_set, item_type, None, child_frame)
+        return own + Size(0, items) + inner.times(items)
+
+    def _introspection(self, node: FieldNode, definition: GraphQLField) -> Size:
+        if node.name.value == "__schema":
+            source: Any = self.schema
+        else:
+            type_name = self._introspection_arguments(node).get("name")
+            source = self.schema.get_type(type_name) if isinstance(type_name, str) else None
+        try:
+            return self.introspection.value(node, definition.type, source)
+        except TooLarge:
+            return Size(self.ceiling + 1, self.ceiling + 1)
+
+    def _introspection_arguments(self, node: FieldNode) -> dict[str, Any]:
+        return {
+            argument.name.value: value_from_ast_untyped(argument.value, self.variables)
+            for argument in node.arguments or ()
+        }
 
     def actual_plan(
         self,
@@ -386,11 +459,8 @@ class _CostWalker:
         key = node.alias.value if node.alias else node.name.value
         name = node.name.value
         if name == "__typename":
-            return None
-        if name.startswith("__"):
-            flat = FIELD_COST + self.selection_set(node.selection_set, None, None, flat=True)
-            return _CostEntry(key, flat, None)
-        definition = _fields(parent).get(name)
+            return _CostEntry(key, 0, None)
+        definition = _field_definition(parent, name)
         if definition is None or parent is None:
             return None
         weight = field_weight(parent.name, name)
@@ -416,7 +486,7 @@ class _CostWalker:
         for argument in PAGE_SIZE_ARGUMENTS:
             if argument not in definition.args:
                 continue
-            value = self._argument_value(node, argument)
+            value = self._int_argument(node, argument)
             if value is None:
                 default = definition.args[argument].default_value
                 value = default if _is_int(default) else DEFAULT_PAGE_SIZE
@@ -426,25 +496,34 @@ class _CostWalker:
                 value = min(max(value, MIN_PAGE_SIZE), MAX_PAGE_SIZE)
             return value
         if is_list and "limit" in definition.args:
-            value = self._argument_value(node, "limit")
+            value = self._int_argument(node, "limit")
             if value is None:
                 default = definition.args["limit"].default_value
                 value = default if _is_int(default) else None
             return None if value is None else max(value, 0)
         return None
 
-    def _argument_value(self, node: FieldNode, argument: str) -> int | None:
+    def _int_argument(self, node: FieldNode, argument: str) -> int | None:
         given = next((a for a in node.arguments or () if a.name.value == argument), None)
         if given is None:
             return None
         value_node = given.value
         if isinstance(value_node, VariableNode):
-            name = value_node.name.value
-            raw = self.variables.get(name, self.variable_defaults.get(name))
+            raw = self.variables.get(value_node.name.value)
             return raw if _is_int(raw) else None
         if isinstance(value_node, IntValueNode):
             return int(value_node.value)
         return None
+
+    def _argument(self, node: FieldNode, definition: GraphQLField, argument: str) -> Any:
+        """An argument as sent (variables substituted), else its schema default, else None."""
+        given = next((a for a in node.arguments or () if a.name.value == argument), None)
+        if given is not None:
+            value = value_from_ast_untyped(given.value, self.variables)
+            return None if value is Undefined else value
+        declared = definition.args.get(argument)
+        default = None if declared is None else declared.default_value
+        return None if default is Undefined else default
 
 
 def field_weight(type_name: str, field_name: str) -> int:

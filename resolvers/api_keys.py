@@ -20,6 +20,6 @@ async def api_keys_by_ids(scope: Scope, ids: Sequence[int]) -> dict[int, ApiKey]
     return {key.id: key for key in await load_models(ApiKey, conditions, params)}
 
 
-async def list_api_keys(scope: Scope) -> list[ApiKey]:
-    """Keys the viewer may list, by id (for a Member: own keys only)."""
-    return await scope.api_keys().order_by("id")
+async def list_api_keys(scope: Scope, limit: int) -> list[ApiKey]:
+    """The first `limit` keys the viewer may list, by id (for a Member: own keys only)."""
+    return await scope.api_keys().order_by("id").limit(limit)

@@ -20,6 +20,6 @@ async def members_by_ids(scope: Scope, ids: Sequence[int]) -> dict[int, Member]:
     return {member.id: member for member in await load_models(Member, conditions, params)}
 
 
-async def list_members(scope: Scope) -> list[Member]:
-    """Members the viewer may list, by id."""
-    return await scope.members().order_by("id")
+async def list_members(scope: Scope, limit: int) -> list[Member]:
+    """The first `limit` members the viewer may list, by id."""
+    return await scope.members().order_by("id").limit(limit)

@@ -23,6 +23,10 @@ from resolvers.errors import BadInputError
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
+# Rows a plain list field (Organization.apiKeys, members) returns: its `limit`'s default and
+# maximum. A bound the query cost can count before running, as for pages.
+DEFAULT_LISTED_ROWS = 100
+MAX_LISTED_ROWS = 1_000
 
 _CURSOR_VERSION = "k1"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

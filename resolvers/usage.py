@@ -86,10 +86,10 @@ async def usage_totals(scope: Scope, log_filter: LogFilter) -> UsageMeasures:
     return by_group.get((), UsageMeasures())
 
 
-def check_limit(limit: int, argument: str = "limit") -> None:
-    """BadInputError naming `argument` unless 1 <= limit <= MAX_GROUPS."""
-    if not 1 <= limit <= MAX_GROUPS:
-        raise BadInputError(f"{argument}: must be between 1 and {MAX_GROUPS}, got {limit}")
+def check_limit(limit: int, argument: str = "limit", maximum: int = MAX_GROUPS) -> None:
+    """BadInputError naming `argument` unless 1 <= limit <= maximum."""
+    if not 1 <= limit <= maximum:
+        raise BadInputError(f"{argument}: must be between 1 and {maximum}, got {limit}")
 
 
 async def usage_breakdown(

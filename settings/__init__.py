@@ -11,6 +11,12 @@ from pathlib import Path
 from typing import TypedDict
 
 DEFAULT_DATABASE_URL = "sqlite://./aize-analytics.sqlite3"
+# Most fields and list items one GraphQL response may hold, predicted before it runs;
+# docs/readme/limits.md says how the default was measured.
+DEFAULT_MAX_RESPONSE_NODES = 20_000
+# Most points one usage export (trend, breakdown) may cost, predicted before it runs
+# (exports/cost.py); docs/readme/limits.md.
+DEFAULT_MAX_EXPORT_COST = 50_000
 
 
 class SettingsError(ValueError):
@@ -77,6 +83,8 @@ class Settings:
     max_aliases: int = 15
     max_query_tokens: int = 2_000
     max_query_cost: int = 10_000
+    max_response_nodes: int = DEFAULT_MAX_RESPONSE_NODES
+    max_export_cost: int = DEFAULT_MAX_EXPORT_COST
     rate_limit_capacity: int = 50_000
     rate_limit_refill_per_second: int = 1_000
     # Shared by every token and member of one organization; 4 x the token's by default.
@@ -148,6 +156,12 @@ class Settings:
             max_aliases=_int(source, "AIZE_MAX_ALIASES", 15, minimum=0),
             max_query_tokens=_int(source, "AIZE_MAX_QUERY_TOKENS", 2_000, minimum=100),
             max_query_cost=max_cost,
+            max_response_nodes=_int(
+                source, "AIZE_MAX_RESPONSE_NODES", DEFAULT_MAX_RESPONSE_NODES, minimum=1
+            ),
+            max_export_cost=_int(
+                source, "AIZE_MAX_EXPORT_COST", DEFAULT_MAX_EXPORT_COST, minimum=1
+            ),
             rate_limit_capacity=capacity,
             **rate_limits,
             request_timeout_seconds=_seconds(source, "AIZE_REQUEST_TIMEOUT_SECONDS", 10.0),

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from graphql import parse
 
+from graph.cost_introspection import Size
 from graph.limits import actual_cost, requested_cost, select_operation
 from graph.rate_limiter import RateLimiter, RateLimits
 from models.member import Role
@@ -55,8 +56,9 @@ def test_nested_lists_multiply() -> None:
     assert _requested("{ folder { children(first: 5) { children(first: 4) { name } } } }") == 27
 
 
-def test_a_scalar_list_costs_one() -> None:
-    assert _requested("{ folder { tags } }") == 2
+def test_a_scalar_list_costs_one_per_item() -> None:
+    # folder 1 + tags 1 + 10 items (no argument bounds `tags` in the probe schema)
+    assert _requested("{ folder { tags } }") == 12
 
 
 def test_a_fragment_spread_twice_costs_twice() -> None:
@@ -68,8 +70,13 @@ def test_a_fragment_spread_twice_costs_twice() -> None:
     assert _requested(query) == 8
 
 
-def test_introspection_counts_fields_without_multiplying() -> None:
-    assert _requested("{ __schema { types { name fields { name } } } }") == 5
+def test_introspection_counts_the_schemas_real_lists() -> None:
+    types = GRAPHQL_SCHEMA.type_map.values()
+    # per type: name 1 + fields 1 + one name per field (null `fields` on non-object types)
+    per_type = sum(
+        2 + len(getattr(t, "fields", {}) if hasattr(t, "interfaces") else ()) for t in types
+    )
+    assert _requested("{ __schema { types { name fields { name } } } }") == 2 + per_type
 
 
 def test_actual_cost_counts_the_items_returned() -> None:
@@ -77,8 +84,9 @@ def test_actual_cost_counts_the_items_returned() -> None:
     operation = select_operation(document, None)
     assert operation is not None
     data = {"folder": {"children": [{"name": "a"}, {"name": "b"}]}}
-    assert actual_cost(GRAPHQL_SCHEMA, document, operation, data) == 4
-    assert actual_cost(GRAPHQL_SCHEMA, document, operation, None) == 0
+    # points: folder, children, 2 names; nodes: those 4 and the 2 items
+    assert actual_cost(GRAPHQL_SCHEMA, document, operation, data) == Size(4, 6)
+    assert actual_cost(GRAPHQL_SCHEMA, document, operation, None) == Size(0, 0)
 
 
 def test_a_list_no_argument_bounds_is_estimated_at_ten_items() -> None:
@@ -123,17 +131,21 @@ async def test_a_query_above_the_cost_limit_is_refused_before_anything_runs(
     token = await make_token(await make_member(org, Role.OWNER))
     app = probe_app(dataclasses.replace(db, max_query_cost=100))
     async with client_for(app) as http:
-        result = await gql(http, token, "{ folder { children(first: 99) { name tags } } }")
+        result = await gql(
+            http, token, "{ folder { children(first: 99) { name child { name } } } }"
+        )
     assert result.data is None
     assert result.error_codes == ["QUERY_TOO_COMPLEX"]
     assert result.errors is not None
+    # folder 1 + children 1 + 99 x (name 1 + child 1 + name 1)
     assert result.errors[0]["message"] == (
-        "The query would cost 200 points; at most 100 are allowed per query. "
-        "Ask for fewer items (first/limit) or fewer fields."
+        "The query would cost 299 points; at most 100 are allowed per query. "
+        "Ask for fewer items (first/limit), a shorter period or coarser granularity, "
+        "or fewer fields."
     )
     assert result.errors[0]["extensions"] == {
         "code": "QUERY_TOO_COMPLEX",
-        "cost": 200,
+        "cost": 299,
         "limit": 100,
     }
 

@@ -11,7 +11,7 @@ from settings import Settings, SettingsError
 def test_defaults() -> None:
     settings = Settings.from_env({})
     assert QueryLimits.from_settings(settings) == QueryLimits(
-        max_depth=10, max_aliases=15, max_tokens=2_000, max_cost=10_000
+        max_depth=10, max_aliases=15, max_tokens=2_000, max_cost=10_000, max_nodes=20_000
     )
     assert settings.rate_limit_capacity == 50_000
     assert settings.rate_limit_refill_per_second == 1_000
@@ -30,6 +30,7 @@ def test_every_limit_is_read_from_the_environment() -> None:
             "AIZE_MAX_ALIASES": "30",
             "AIZE_MAX_QUERY_TOKENS": "5000",
             "AIZE_MAX_QUERY_COST": "20000",
+            "AIZE_MAX_RESPONSE_NODES": "80000",
             "AIZE_RATE_LIMIT_CAPACITY": "100000",
             "AIZE_RATE_LIMIT_REFILL_PER_SECOND": "2000",
             "AIZE_RATE_LIMIT_ORG_CAPACITY": "300000",
@@ -39,7 +40,7 @@ def test_every_limit_is_read_from_the_environment() -> None:
         }
     )
     assert QueryLimits.from_settings(settings) == QueryLimits(
-        max_depth=12, max_aliases=30, max_tokens=5_000, max_cost=20_000
+        max_depth=12, max_aliases=30, max_tokens=5_000, max_cost=20_000, max_nodes=80_000
     )
     assert settings.rate_limit_capacity == 100_000
     assert settings.rate_limit_refill_per_second == 2_000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 
 from graph.dataloaders.alert_delivery import DeliveriesByEventIdLoader
@@ -17,9 +18,13 @@ class Loaders:
     """Lazily builds each loader on first use, inside the request's event loop."""
 
     def __init__(
-        self, scope: Callable[[], Scope], organization: Organization | None = None
+        self,
+        scope: Callable[[], Scope],
+        organization: Organization | None = None,
+        now: datetime | None = None,
     ) -> None:
         self._scope = scope
+        self._now = now
         # The viewer's organization as authentication read it, if it did.
         self._organization = organization
 
@@ -37,7 +42,7 @@ class Loaders:
 
     @cached_property
     def usage_by_subject(self) -> UsageBySubjectLoader:
-        loader = UsageBySubjectLoader(self._scope())
+        loader = UsageBySubjectLoader(self._scope(), self._now)
         if self._organization is not None:
             loader.prime_organization(self._organization)
         return loader

@@ -31,10 +31,10 @@ class UsageSubjectKey:
 
 
 class UsageBySubjectLoader(DataLoader[UsageSubjectKey, SubjectUsage]):
-    def __init__(self, scope: Scope) -> None:
+    def __init__(self, scope: Scope, now: datetime | None = None) -> None:
         super().__init__()
         self.scope = scope
-        self.now = datetime.now(UTC)
+        self.now = now or datetime.now(UTC)
         self._organization: asyncio.Future[Organization] | None = None
 
     async def organization(self) -> Organization:

@@ -95,11 +95,14 @@ class ErrorPatternGroup(ErrorGroupFields):
 )
 class UsageErrors:
     failed_requests: BigInt
-    by_status_code: list[ErrorStatusGroup] = strawberry.field(
-        description="Most failed requests first, ties by status code."
-    )
+    status_groups: strawberry.Private[list[ErrorStatusGroup]]
     analysis: strawberry.Private[ErrorAnalysis]
     tz: strawberry.Private[ZoneInfo]
+
+    @strawberry.field(description="Most failed requests first, ties by status code; `limit` 1-100.")
+    def by_status_code(self, limit: int = 20) -> list[ErrorStatusGroup]:
+        check_limit(limit)
+        return self.status_groups[:limit]
 
     @strawberry.field(description="Most failed requests first, ties by pattern; `limit` 1-100.")
     def by_pattern(self, limit: int = 20) -> list[ErrorPatternGroup]:
@@ -118,7 +121,7 @@ class UsageErrors:
     def from_analysis(cls, analysis: ErrorAnalysis, tz: ZoneInfo) -> UsageErrors:
         return cls(
             failed_requests=BigInt(analysis.failed_requests),
-            by_status_code=[
+            status_groups=[
                 ErrorStatusGroup(status_code=code, **_group_fields(group, tz))
                 for code, group in analysis.by_status_code
             ],

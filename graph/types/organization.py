@@ -42,6 +42,8 @@ from pricing.cost import basis_points_to_percent
 from resolvers.alert_rules import list_alert_rules
 from resolvers.api_keys import list_api_keys
 from resolvers.members import list_members
+from resolvers.pagination import DEFAULT_LISTED_ROWS, MAX_LISTED_ROWS
+from resolvers.usage import check_limit
 from resolvers.wallet import wallet_summary
 
 
@@ -75,18 +77,28 @@ class OrganizationType(Node):
         return usd(nanos)
 
     @strawberry.field(
-        description="API keys: all for Admins/Owners, a Member's own keys for a Member.",
+        description=(
+            "API keys: all for Admins/Owners, a Member's own keys for a Member; the first "
+            f"`limit` (1-{MAX_LISTED_ROWS}) by creation."
+        ),
         extensions=require(CanRead),
     )
-    async def api_keys(self, info: Info) -> list[ApiKeyType]:
-        return [ApiKeyType.from_model(k) for k in await list_api_keys(info.context.scope)]
+    async def api_keys(self, info: Info, limit: int = DEFAULT_LISTED_ROWS) -> list[ApiKeyType]:
+        check_limit(limit, maximum=MAX_LISTED_ROWS)
+        keys = await list_api_keys(info.context.scope, limit)
+        return [ApiKeyType.from_model(k) for k in keys]
 
     @strawberry.field(
-        description="Members: everyone for Admins/Owners, only yourself for a Member.",
+        description=(
+            "Members: everyone for Admins/Owners, only yourself for a Member; the first "
+            f"`limit` (1-{MAX_LISTED_ROWS}) by creation."
+        ),
         extensions=require(CanRead),
     )
-    async def members(self, info: Info) -> list[MemberType]:
-        return [MemberType.from_model(m) for m in await list_members(info.context.scope)]
+    async def members(self, info: Info, limit: int = DEFAULT_LISTED_ROWS) -> list[MemberType]:
+        check_limit(limit, maximum=MAX_LISTED_ROWS)
+        members = await list_members(info.context.scope, limit)
+        return [MemberType.from_model(m) for m in members]
 
     @strawberry.field(
         description=(

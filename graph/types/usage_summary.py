@@ -11,8 +11,11 @@ from graph.dataloaders.usage import UsageSubjectKey
 from graph.inputs.filters import UsageFilter
 from graph.scalars import BigInt, usd
 from graph.types.cost_summary import CostSummary
+from resolvers.usage import MAX_GROUPS, check_limit
 from resolvers.usage_dimensions import UsageDimension
 from resolvers.usage_summary import SubjectUsage
+
+DEFAULT_MODELS_USED = 10
 
 
 @strawberry.type(
@@ -32,10 +35,18 @@ class UsageSummary:
     output_tokens: BigInt
     total_tokens: BigInt
     cost: Decimal = strawberry.field(description="USD customer cost.")
-    models_used: list[str] = strawberry.field(
-        description="Model aliases used, most requests first (ties by alias)."
-    )
     totals: CostSummary = strawberry.field(description="Every metric of the usage report.")
+    all_models_used: strawberry.Private[list[str]]
+
+    @strawberry.field(
+        description=(
+            "Model aliases used, most requests first (ties by alias): the first `limit` "
+            f"(1-{MAX_GROUPS})."
+        )
+    )
+    def models_used(self, limit: int = DEFAULT_MODELS_USED) -> list[str]:
+        check_limit(limit)
+        return self.all_models_used[:limit]
 
     @classmethod
     def from_usage(cls, usage: SubjectUsage) -> UsageSummary:
@@ -48,7 +59,7 @@ class UsageSummary:
             output_tokens=BigInt(totals.output_tokens),
             total_tokens=BigInt(totals.total_tokens),
             cost=usd(totals.customer_cost_nanos),
-            models_used=usage.models_used(),
+            all_models_used=usage.models_used(),
             totals=CostSummary.from_measures(totals),
         )
 
