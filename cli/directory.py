@@ -176,7 +176,7 @@ async def _run(work: Any) -> Any:
     try:
         return await work
     except InvalidRecord as exc:
-        where = f"{_option(exc.field)}: " if exc.field else ""
+        where = f"{_option(exc.field)}: " if exc.field and exc.field != "removed" else ""
         raise CommandError(f"{where}{exc.reason}") from None
     except LookupError as exc:
         raise CommandError(str(exc)) from None

@@ -207,7 +207,7 @@ class DirectoryWriter:
     def _check_role_allowed(self, member: Member | None, role: Role) -> None:
         if self.may_set_owner:
             if member is not None and member.role is Role.OWNER and role is not Role.OWNER:
-                self._check_not_last_owner(member, "change the role of")
+                self._check_not_last_owner(member, "change the role of", "role")
             return
         if role is Role.OWNER:
             raise InvalidRecord(
@@ -226,9 +226,9 @@ class DirectoryWriter:
             raise InvalidRecord(
                 "removed", "this member is an Owner here; directory sync does not remove Owners"
             )
-        self._check_not_last_owner(member, "remove")
+        self._check_not_last_owner(member, "remove", "removed")
 
-    def _check_not_last_owner(self, member: Member, verb: str) -> None:
+    def _check_not_last_owner(self, member: Member, verb: str, field: str) -> None:
         # The CLI names one member at a time and loads the organization's Owners with it.
         others = [
             m
@@ -236,7 +236,7 @@ class DirectoryWriter:
             if m.role is Role.OWNER and m.removed_at is None and m is not member
         ]
         if not others:
-            raise InvalidRecord("role", f"cannot {verb} the organization's last Owner")
+            raise InvalidRecord(field, f"cannot {verb} the organization's last Owner")
 
     async def load_owners(self) -> None:
         """Read the organization's Owners too (the last-Owner check needs them)."""
