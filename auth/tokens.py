@@ -65,6 +65,8 @@ async def issue_token(
         raise ValueError("the directory scope is for service tokens (no member)")
     if member is not None and member.organization_id != organization_id:
         raise ValueError("the member belongs to another organization")
+    if member is not None and member.removed_at is not None:
+        raise ValueError("the member was removed from the organization")
     token = TOKEN_PREFIX + secrets.token_urlsafe(30)
     record = await AccessToken.create(
         organization_id=organization_id,

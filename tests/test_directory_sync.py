@@ -272,6 +272,8 @@ async def test_removing_a_member_revokes_their_tokens_and_keeps_their_row(
     assert refused.status_code == 401
     [entry] = await AuditEntry.filter(organization_id=org.id, action="member.remove")
     assert entry.subject_id == ada.id
+    with pytest.raises(ValueError, match="the member was removed from the organization"):
+        await make_token(ada)
 
 
 async def test_another_tenants_ids_and_emails_neither_collide_nor_leak(
