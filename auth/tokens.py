@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import cache
 
 from auth.viewer import Viewer
-from models.access_token import AccessToken, Scope
+from models.access_token import SERVICE_SCOPES, AccessToken, Scope
 from models.database import Params, current_dialect, fetch_rows, model_columns, model_from_row
 from models.member import Member
 from models.organization import Organization
@@ -59,10 +59,14 @@ async def issue_token(
 ) -> IssuedToken:
     """Create a token; the plain token is returned once and never stored."""
     chosen = scopes if scopes is not None else default_scopes(member)
-    if member is None and set(chosen) != {Scope.INGEST}:
-        raise ValueError("a token without a member can only have the ingest scope")
+    if member is None and not (chosen and SERVICE_SCOPES.issuperset(chosen)):
+        raise ValueError("a token without a member can only have the ingest and directory scopes")
+    if member is not None and Scope.DIRECTORY in chosen:
+        raise ValueError("the directory scope is for service tokens (no member)")
     if member is not None and member.organization_id != organization_id:
         raise ValueError("the member belongs to another organization")
+    if member is not None and member.removed_at is not None:
+        raise ValueError("the member was removed from the organization")
     token = TOKEN_PREFIX + secrets.token_urlsafe(30)
     record = await AccessToken.create(
         organization_id=organization_id,

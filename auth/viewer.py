@@ -13,7 +13,7 @@ from models.organization import Organization
 class Viewer:
     token_id: int
     organization_id: int
-    # None only for ingest service tokens, which carry no person.
+    # None only for service tokens (ingest, directory), which carry no person.
     member_id: int | None
     role: Role | None
     scopes: frozenset[Scope]
@@ -28,6 +28,12 @@ class Viewer:
     @property
     def can_ingest(self) -> bool:
         return Scope.INGEST in self.scopes
+
+    @property
+    def can_sync_directory(self) -> bool:
+        """Directory service tokens, and Owners with an admin-scoped token (sync can change
+        roles, which only Owners may do in the service)."""
+        return Scope.DIRECTORY in self.scopes or self.is_owner
 
     @property
     def sees_team(self) -> bool:

@@ -151,10 +151,14 @@ async def create_token_command(args: argparse.Namespace) -> str:
             raise CommandError(
                 f"unknown scope in {args.scopes!r}; use read, export, admin"
             ) from None
-        if Scope.INGEST in scopes:
-            raise CommandError("use --ingest for an ingest token")
+        if Scope.INGEST in scopes or Scope.DIRECTORY in scopes:
+            raise CommandError("use --ingest or --directory for a service token")
     elif args.ingest:
         scopes = [Scope.INGEST]
+    elif args.directory:
+        scopes = [Scope.DIRECTORY, Scope.INGEST] if args.also_ingest else [Scope.DIRECTORY]
+    if args.also_ingest and not args.directory:
+        raise CommandError("--also-ingest goes with --directory")
     try:
         issued = await issue_token(org.id, member, args.name, scopes)
     except ValueError as exc:

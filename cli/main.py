@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from cli import commands, prices
 from cli.alerts import add_alerts_parser, alerts_command
+from cli.directory import add_directory_parsers, key_command, member_command
 from cli.export import add_export_parser, export_command
 from cli.maintain import add_maintain_parser, maintain_command
 from cli.report import add_report_parser, report_command
@@ -83,7 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("org", help="organization slug or id")
     who = token.add_mutually_exclusive_group(required=True)
     who.add_argument("--member", help="member email or id (reading token)")
-    who.add_argument("--ingest", action="store_true", help="ingest-only service token")
+    who.add_argument("--ingest", action="store_true", help="ingest service token")
+    who.add_argument(
+        "--directory", action="store_true", help="directory-sync service token (key/member sync)"
+    )
+    token.add_argument(
+        "--also-ingest",
+        action="store_true",
+        help="with --directory: the same token may ingest too",
+    )
     token.add_argument("--name", default="cli token", help="what the token is for")
     token.add_argument(
         "--scopes", help="comma-separated: read,export,admin (default: all the role allows)"
@@ -99,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_parser(sub)
     add_maintain_parser(sub)
     add_report_parser(sub)
+    add_directory_parsers(sub)
     return parser
 
 
@@ -149,6 +159,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "export": export_command,
         "maintain": maintain_command,
         "report": report_command,
+        "key": key_command,
+        "member": member_command,
     }
     result = asyncio.run(commands.with_database(settings, handlers[args.command], args))
     if isinstance(result, dict):

@@ -32,6 +32,7 @@ from graph.database_errors import (
     DatabaseUnavailableMiddleware,
     unavailable_body,
 )
+from graph.directory_endpoint import bulk_directory
 from graph.errors import ErrorCode
 from graph.export_routes import EXPORT_ROUTES
 from graph.ingest_endpoint import bulk_ingest
@@ -245,6 +246,7 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/ingest/bulk", bulk_ingest, methods=["POST"]),
+        Route("/directory/bulk", bulk_directory, methods=["POST"]),
         *EXPORT_ROUTES,
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

@@ -51,12 +51,14 @@ ACCEPTED_CONTENT_TYPES = frozenset(
 )
 
 
-def _json(payload: dict[str, Any], status_code: int = 200) -> Response:
+def json_response(payload: dict[str, Any], status_code: int = 200) -> Response:
+    """`payload` as a JSON response (also /directory/bulk's)."""
     return Response(orjson.dumps(payload), status_code, media_type="application/json")
 
 
-def _error(status_code: int, code: str, message: str, **extra: Any) -> Response:
-    return _json({"error": {"code": code, "message": message, **extra}}, status_code)
+def error_response(status_code: int, code: str, message: str, **extra: Any) -> Response:
+    """`{"error": {"code", "message", ...}}` with the status (also /directory/bulk's)."""
+    return json_response({"error": {"code": code, "message": message, **extra}}, status_code)
 
 
 def outcome_payload(outcome: IngestOutcome) -> dict[str, Any]:
@@ -82,21 +84,21 @@ async def bulk_ingest(request: Request) -> Response:
     except TokenError as exc:
         return unauthenticated(exc.reason)
     if not viewer.can_ingest:
-        return _error(403, "FORBIDDEN", "only ingest tokens can ingest request logs")
+        return error_response(403, "FORBIDDEN", "only ingest tokens can ingest request logs")
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in ACCEPTED_CONTENT_TYPES:
         return await charge_refused(
             request,
             viewer,
-            _error(
+            error_response(
                 415,
                 "UNSUPPORTED_MEDIA_TYPE",
                 "send JSON lines with Content-Type: application/x-ndjson",
             ),
         )
-    body = await _read_body(request, settings.bulk_max_bytes)
+    body = await read_body_within(request, settings.bulk_max_bytes)
     if body is None:
-        refusal = _error(
+        refusal = error_response(
             413,
             "PAYLOAD_TOO_LARGE",
             f"a request body may be at most {settings.bulk_max_bytes} bytes",
@@ -106,7 +108,7 @@ async def bulk_ingest(request: Request) -> Response:
     try:
         batch, broken = parse_json_lines(body, settings.bulk_max_records)
     except TooManyRecords as exc:
-        refusal = _error(413, "PAYLOAD_TOO_LARGE", str(exc), limit={"records": exc.limit})
+        refusal = error_response(413, "PAYLOAD_TOO_LARGE", str(exc), limit={"records": exc.limit})
         return await charge_refused(request, viewer, refusal)
     records = len(batch) + len(broken)
     charged = await charge(
@@ -138,20 +140,20 @@ async def _ingest(
     except TotalsOutOfRange as exc:
         # Not retryable: a resend would fail the same way (ingestion/out_of_range.py).
         log.error("bulk ingest refused for organization %s: %s", organization_id, exc)
-        return _error(422, "OUT_OF_RANGE", str(exc))
+        return error_response(422, "OUT_OF_RANGE", str(exc))
     except Exception as exc:
         if is_database_unavailable(exc):
             log_unavailable("bulk ingest", exc)
             return unavailable_response()
         error_id = uuid.uuid4().hex[:16]
         log.exception("bulk ingest failed (error id %s)", error_id)
-        return _error(
+        return error_response(
             500, "INTERNAL", "Unexpected error; nothing in this batch was stored.", errorId=error_id
         )
-    return _json(outcome_payload(outcome))
+    return json_response(outcome_payload(outcome))
 
 
-async def _read_body(request: Request, max_bytes: int) -> bytes | None:
+async def read_body_within(request: Request, max_bytes: int) -> bytes | None:
     """The body, or None as soon as it is known to exceed max_bytes."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:

@@ -60,3 +60,11 @@ class CanIngest(BasePermission):
 def require(*permissions: type[BasePermission]) -> list[FieldExtension]:
     """Field extensions for `strawberry.field(extensions=require(...))`, SDL kept clean."""
     return [PermissionExtension(permissions=[p() for p in permissions], use_directives=False)]
+
+
+class CanSyncDirectory(BasePermission):
+    message = "Only directory tokens and Owners (admin-scoped token) can sync the directory."
+    error_extensions = _FORBIDDEN
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return bool(info.context.viewer.can_sync_directory)

@@ -17,6 +17,7 @@ from ingestion.pricing import RecordPricer
 from ingestion.records import PricedRecord
 from ingestion.spend_control import after_write
 from ingestion.submission import IngestOutcome, Rejection, Submitted
+from ingestion.unsynced_keys import create_unsynced_keys, unknown_prefixes
 from ingestion.validation import IdDecoder, InvalidRecord, ValidationRules, validate_record
 from ingestion.writer import write_records
 
@@ -43,6 +44,11 @@ async def ingest_batch(
     if batch:
         terms = await load_org_terms(organization_id)
         directory = await load_directory(organization_id, batch, decode_id)
+        new_prefixes = unknown_prefixes(batch, directory)
+        if new_prefixes:
+            # Usage for keys directory sync has not named yet is kept (ingestion/unsynced_keys.py).
+            await create_unsynced_keys(organization_id, new_prefixes)
+            directory = await load_directory(organization_id, batch, decode_id)
         catalog = await load_catalog()
         rules = ValidationRules.at(
             now or datetime.now(UTC), late_arrival_days, terms.log_bodies, decode_id

@@ -19,6 +19,13 @@ class Scope(StrEnum):
     ADMIN = "admin"
     # Service tokens for the gateway: may ingest and ask about keys, never read analytics.
     INGEST = "ingest"
+    # Service tokens for the gateway's directory sync: may upsert its keys and members, never
+    # read analytics. Alone or with INGEST on the same memberless token.
+    DIRECTORY = "directory"
+
+
+# The scopes a token without a member (a gateway service token) may carry.
+SERVICE_SCOPES = frozenset({Scope.INGEST, Scope.DIRECTORY})
 
 
 class AccessToken(Model):
@@ -26,7 +33,7 @@ class AccessToken(Model):
     organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "models.Organization", related_name="access_tokens", on_delete=fields.CASCADE
     )
-    # Ingest service tokens have no member; every reading token has one.
+    # Service tokens (ingest, directory) have no member; every reading token has one.
     member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
         "models.Member", related_name="access_tokens", null=True, on_delete=fields.CASCADE
     )

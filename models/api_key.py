@@ -17,6 +17,9 @@ class KeyStatus(StrEnum):
     ACTIVE = "ACTIVE"
     BLOCKED = "BLOCKED"
     REVOKED = "REVOKED"
+    # Known only from ingested usage: the gateway reported requests with this prefix before
+    # directory sync told us about the key. keyAccess treats it as unknown; a sync adopts it.
+    UNSYNCED = "UNSYNCED"
 
 
 class ApiKey(Model):
@@ -40,6 +43,13 @@ class ApiKey(Model):
     # None = every model allowed; otherwise a list of model aliases.
     allowed_models: fields.Field[list[str] | None] = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    revoked_at = fields.DatetimeField(null=True)
+    # The gateway's own id for the key (directory sync upserts by it); None for keys created
+    # here (CLI, demo) or known only from usage, until a sync adopts them.
+    external_id = fields.CharField(max_length=200, null=True)
+    # The status the gateway last synced. A resend of the same status leaves `status` alone,
+    # so a sync never lifts a block spend control or an administrator set here.
+    gateway_status = fields.CharEnumField(KeyStatus, max_length=10, null=True)
 
     organization_id: int
     owner_id: int | None
@@ -47,6 +57,7 @@ class ApiKey(Model):
     class Meta:
         table = "api_key"
         indexes = (("organization_id", "owner_id"),)
+        unique_together = (("organization", "external_id"),)
 
     def __str__(self) -> str:
         return self.label

@@ -32,12 +32,18 @@ class Member(Model):
     email = fields.CharField(max_length=320)
     role = fields.CharEnumField(Role, max_length=10, default=Role.MEMBER)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # The gateway's own id for the person (directory sync upserts by it); None for members
+    # created here until a sync with their email links them.
+    external_id = fields.CharField(max_length=200, null=True)
+    # Set when the member was removed (their tokens are revoked then); rows are kept so their
+    # history keeps its name. A later sync or `member add` brings them back.
+    removed_at = fields.DatetimeField(null=True)
 
     organization_id: int
 
     class Meta:
         table = "member"
-        unique_together = (("organization", "email"),)
+        unique_together = (("organization", "email"), ("organization", "external_id"))
 
     def __str__(self) -> str:
         return self.name

@@ -91,7 +91,8 @@ async def check_key_access(
     names several keys. A limit block from an earlier billing period is lifted here, the
     first time the gateway asks in the new period."""
     key = await _find_key(organization_id, api_key_id, prefix)
-    if key is None:
+    # A key known only from ingested usage (never synced) grants nothing: unknown, as before.
+    if key is None or key.status is KeyStatus.UNSYNCED:
         return KeyAccessDecision(Denial.UNKNOWN_KEY, "unknown API key")
     org = await Organization.get(id=organization_id)
     period = billing_period(

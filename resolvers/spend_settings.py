@@ -76,6 +76,8 @@ async def set_api_key_status(
     lasts until someone lifts it. Returns the updated key."""
     if reason is not None and len(reason) > _REASON_LENGTH:
         raise BadInputError(f"reason: at most {_REASON_LENGTH} characters")
+    if status is KeyStatus.UNSYNCED:
+        raise BadInputError("status: UNSYNCED marks keys known only from usage; it is not set")
     async with in_transaction() as conn:
         await lock_organization(conn, organization_id)
         key = await _key(conn, organization_id, api_key_id)

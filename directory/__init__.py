@@ -1,0 +1,1 @@
+"""Directory sync: the gateway's members and API keys, upserted by its own ids."""

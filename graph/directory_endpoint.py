@@ -1,0 +1,119 @@
+"""POST /directory/bulk: the gateway's members and keys as JSON lines, one verdict per batch.
+
+Built like /ingest/bulk (graph/ingest_endpoint.py): the same content types, the same limits
+(AIZE_BULK_MAX_RECORDS records, AIZE_BULK_MAX_BYTES bytes; beyond either 413 naming the
+limit), 1 point per record charged to the token's and the organization's budgets before
+anything is stored (429 with `retry-after` when they cannot pay), x-ratelimit-* headers, 503
+with `Retry-After` while the database cannot be reached (a resend is safe: sync is
+idempotent). The 200 answer `{"created", "updated", "unchanged", "rejected": [{position,
+line, field, reason}]}` is sent after the batch's one transaction commits
+(directory/sync.py). Only tokens with the `directory` scope may call it (403 otherwise).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from audit.trail import Actor
+from auth.tokens import TokenError, authenticate
+from auth.viewer import Viewer
+from directory.sync import SyncOutcome, sync_directory
+from graph.database_errors import is_database_unavailable, log_unavailable, unavailable_response
+from graph.ingest_endpoint import (
+    ACCEPTED_CONTENT_TYPES,
+    bulk_charge,
+    error_response,
+    json_response,
+    read_body_within,
+)
+from graph.rate_limit_http import charge, charge_refused
+from ingestion.json_lines import TooManyRecords, parse_json_lines
+from models.access_token import Scope
+from settings import Settings
+
+log = logging.getLogger("aize.directory")
+
+VIA = "directory-sync"
+
+
+def sync_payload(outcome: SyncOutcome) -> dict[str, Any]:
+    """The JSON answer for a batch."""
+    return {
+        "created": outcome.created,
+        "updated": outcome.updated,
+        "unchanged": outcome.unchanged,
+        "rejected": [
+            {"position": r.position, "line": r.line, "field": r.field, "reason": r.reason}
+            for r in outcome.rejected
+        ],
+    }
+
+
+async def bulk_directory(request: Request) -> Response:
+    """Sync a JSON lines body of member and apiKey records; see the module docstring."""
+    # Imported here: graph.app imports this module to register the route.
+    from graph.app import unauthenticated
+
+    settings: Settings = request.app.state.settings
+    try:
+        viewer = await authenticate(request.headers.get("authorization"))
+    except TokenError as exc:
+        return unauthenticated(exc.reason)
+    if Scope.DIRECTORY not in viewer.scopes:
+        return error_response(403, "FORBIDDEN", "only directory tokens can sync the directory")
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type not in ACCEPTED_CONTENT_TYPES:
+        refusal = error_response(
+            415, "UNSUPPORTED_MEDIA_TYPE", "send JSON lines with Content-Type: application/x-ndjson"
+        )
+        return await charge_refused(request, viewer, refusal)
+    body = await read_body_within(request, settings.bulk_max_bytes)
+    if body is None:
+        refusal = error_response(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"a request body may be at most {settings.bulk_max_bytes} bytes",
+            limit={"bytes": settings.bulk_max_bytes},
+        )
+        return await charge_refused(request, viewer, refusal)
+    try:
+        batch, broken = parse_json_lines(body, settings.bulk_max_records)
+    except TooManyRecords as exc:
+        refusal = error_response(413, "PAYLOAD_TOO_LARGE", str(exc), limit={"records": exc.limit})
+        return await charge_refused(request, viewer, refusal)
+    records = len(batch) + len(broken)
+    charged = await charge(
+        request, viewer, bulk_charge(records), f"this batch of {records} records"
+    )
+    if isinstance(charged, Response):
+        return charged
+    try:
+        outcome = await sync_directory(
+            viewer.organization_id, batch, _actor(viewer), rejected=broken
+        )
+    except Exception as exc:
+        if is_database_unavailable(exc):
+            log_unavailable("directory sync", exc)
+            response = unavailable_response()
+        else:
+            error_id = uuid.uuid4().hex[:16]
+            log.exception("directory sync failed (error id %s)", error_id)
+            response = error_response(
+                500,
+                "INTERNAL",
+                "Unexpected error; nothing in this batch was stored.",
+                errorId=error_id,
+            )
+    else:
+        response = json_response(sync_payload(outcome))
+    response.headers.update(charged.headers)
+    return response
+
+
+def _actor(viewer: Viewer) -> Actor:
+    return Actor.of(viewer, via=VIA)

@@ -1,0 +1,91 @@
+"""Directory sync input and result types: one member or API key record, and the verdict."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from directory.sync import SyncOutcome
+from graph.types.enums import KeyStatusEnum, RoleEnum
+from graph.types.ingest import RejectedRecordType
+
+
+@strawberry.enum(name="DirectoryRecordType", description="What a directory record describes.")
+class DirectoryRecordKind(Enum):
+    API_KEY = "apiKey"
+    MEMBER = "member"
+
+
+@strawberry.input(
+    name="DirectoryRecordInput",
+    description=(
+        "A member or an API key as the gateway knows it, upserted by externalId. A field left "
+        "out keeps the stored value; null clears a field that may be empty. Member fields: "
+        "email, name, role (MEMBER or ADMIN), removed. Key fields: prefix (required for a new "
+        "key), label, ownerExternalId or ownerEmail (both null: a team key), allowedModels, "
+        "status (ACTIVE, BLOCKED, REVOKED), statusReason, createdAt, revokedAt."
+    ),
+)
+class DirectoryRecordInput:
+    type: DirectoryRecordKind
+    external_id: str = strawberry.field(description="The gateway's own id for the record.")
+    email: str | None = strawberry.UNSET
+    name: str | None = strawberry.UNSET
+    role: RoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    removed: bool | None = strawberry.UNSET
+    prefix: str | None = strawberry.UNSET
+    label: str | None = strawberry.UNSET
+    owner_external_id: str | None = strawberry.UNSET
+    owner_email: str | None = strawberry.UNSET
+    allowed_models: list[str] | None = strawberry.UNSET
+    status: KeyStatusEnum | None = strawberry.UNSET  # type: ignore[valid-type]
+    status_reason: str | None = strawberry.UNSET
+    created_at: datetime | None = strawberry.UNSET
+    revoked_at: datetime | None = strawberry.UNSET
+
+    def as_fields(self) -> dict[str, Any]:
+        """The record as the camelCase mapping bulk JSON lines carry (fields left out of the
+        input are left out here too, so "absent" and "null" stay distinct)."""
+        values: dict[str, Any] = {
+            "type": self.type.value,
+            "externalId": self.external_id,
+            "email": self.email,
+            "name": self.name,
+            "role": self.role,
+            "removed": self.removed,
+            "prefix": self.prefix,
+            "label": self.label,
+            "ownerExternalId": self.owner_external_id,
+            "ownerEmail": self.owner_email,
+            "allowedModels": self.allowed_models,
+            "status": self.status,
+            "statusReason": self.status_reason,
+            "createdAt": self.created_at,
+            "revokedAt": self.revoked_at,
+        }
+        return {name: value for name, value in values.items() if value is not strawberry.UNSET}
+
+
+@strawberry.type(
+    name="DirectorySyncResult", description="What a directory batch did, after its commit."
+)
+class DirectorySyncResultType:
+    created: int = strawberry.field(description="Records that made a new member or key.")
+    updated: int = strawberry.field(description="Records that changed a stored one.")
+    unchanged: int = strawberry.field(description="Records that matched what is stored.")
+    rejected: list[RejectedRecordType]
+
+    @classmethod
+    def from_outcome(cls, outcome: SyncOutcome) -> DirectorySyncResultType:
+        return cls(
+            created=outcome.created,
+            updated=outcome.updated,
+            unchanged=outcome.unchanged,
+            rejected=[
+                RejectedRecordType(position=r.position, line=r.line, field=r.field, reason=r.reason)
+                for r in outcome.rejected
+            ],
+        )
