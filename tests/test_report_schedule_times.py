@@ -237,3 +237,19 @@ async def test_the_organizations_setting_runs_the_scheduler_without_default_kind
     assert started == {"report-scheduler"}
     assert (settings.reports_scheduler_on, settings.reports_schedule) == (True, ())
     assert Settings.from_env({}).reports_scheduler_on is False
+
+
+async def test_replicas_store_and_deliver_a_scheduled_report_once(
+    kathmandu: Organization,
+) -> None:
+    await ReportSchedule.create(
+        organization=kathmandu, kind=ReportKind.DAILY, hour=6, emails=["ops@example.com"]
+    )
+    now = datetime(2026, 3, 10, 0, 15, tzinfo=UTC)
+    replicas = [ReportScheduler((), clock=Clock(now)) for _ in range(3)]
+
+    results = await asyncio.gather(*(r.run_once() for r in replicas))
+
+    assert sum(len(produced) for produced in results) == 1
+    assert await Report.filter(organization_id=kathmandu.id).count() == 1
+    assert await AlertDelivery.filter(organization_id=kathmandu.id).count() == 1
