@@ -4,6 +4,7 @@ naming the field, and the audit entry each change writes."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -258,4 +259,28 @@ async def test_setting_and_removing_a_schedule_each_write_one_audit_entry(
         "hour": {"old": 9, "new": None},
         "weekday": {"old": 5, "new": None},
         "emails": {"old": ["cfo@example.com"], "new": None},
+    }
+
+
+async def test_two_admins_setting_one_kind_at_once_leave_one_schedule_and_two_entries(
+    client: httpx.AsyncClient, team: Team
+) -> None:
+    owner, admin = await make_token(team.owner), await make_token(team.admin)
+
+    results = await asyncio.gather(
+        gql(client, owner, SET, input={"kind": "DAILY", "hour": 6}),
+        gql(client, admin, SET, input={"kind": "DAILY", "hour": 7}),
+    )
+
+    assert [r.errors for r in results] == [None, None]
+    [stored] = await ReportSchedule.filter(organization_id=team.org.id)
+    entries = await AuditEntry.filter(organization_id=team.org.id).order_by("id")
+    # The second change replaced the first, and the trail says so in the order they committed.
+    assert [e.changes["hour"]["new"] for e in entries] == [
+        entries[0].changes["hour"]["new"],
+        stored.hour,
+    ]
+    assert entries[0].changes["kind"] == {"old": None, "new": "DAILY"}
+    assert entries[1].changes == {
+        "hour": {"old": entries[0].changes["hour"]["new"], "new": stored.hour}
     }
