@@ -21,6 +21,9 @@ from models.audit import AuditEntry
 
 # A change stored per field: {"old": ..., "new": ...}.
 Changes = Mapping[str, tuple[Any, Any]]
+# Most fields one entry may hold: what the API promises for `AuditEntry.changes` (the query
+# cost counts it before running). The widest change (organization settings) has 9.
+MAX_CHANGED_FIELDS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,8 @@ async def record_change(
     }
     if not stored:
         return None
+    if len(stored) > MAX_CHANGED_FIELDS:
+        raise ValueError(f"an audit entry holds at most {MAX_CHANGED_FIELDS} fields")
     return await AuditEntry.create(
         organization_id=organization_id,
         actor_member_id=actor.member_id,

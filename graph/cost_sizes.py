@@ -28,15 +28,18 @@ from typing import Any
 
 from graphql import GraphQLScalarType, GraphQLSchema
 
+from audit.trail import MAX_CHANGED_FIELDS
 from graph.errors import BadUserInputError
 from graph.inputs.filters import UsageFilter, to_log_filter
 from models.access_token import Scope as TokenScope
 from models.alert_delivery import DeliveryChannel
 from models.organization import Organization
+from models.report import ReportKind
 from resolvers.alert_rules import MAX_RULES_PER_ORGANIZATION
 from resolvers.error_analysis import TOP_AFFECTED
 from resolvers.pagination import MAX_LISTED_ROWS
 from resolvers.periods import Period
+from resolvers.report_schedules import MAX_EMAILS
 from resolvers.spend_settings import MAX_ALLOWED_MODELS
 from resolvers.time_slices import Granularity, bucket_spans
 from resolvers.usage import MAX_GROUPS, MAX_TREND_BUCKETS
@@ -96,7 +99,7 @@ class SizeRules:
             return replace(
                 frame, buckets=buckets, series=_limit(arguments("limit")) if split else 0
             )
-        if key == "Mutation.ingestRequestLogs":
+        if key in ("Mutation.ingestRequestLogs", "Mutation.syncDirectory"):
             records = arguments("records")
             return replace(frame, records=len(records) if isinstance(records, list) else 1)
         return frame
@@ -178,6 +181,10 @@ _SIZES: Mapping[str, Limit | str | int] = {
     "Organization.members": Limit(MAX_LISTED_ROWS),
     "UsageTrend.series": "series",
     "IngestResult.rejected": "records",
+    "DirectorySyncResult.rejected": "records",
+    "Organization.reportSchedules": len(ReportKind),
+    "ReportSchedule.emails": MAX_EMAILS,
+    "AuditEntry.changes": MAX_CHANGED_FIELDS,
     "ErrorPatternGroup.statusCodes": FAILED_STATUS_CODES,
     **{
         f"{group}.{field}": TOP_AFFECTED

@@ -3,8 +3,10 @@
     GET /export/request-logs.csv | .jsonl          streamed, newest first
     GET /export/usage/trend.csv | .jsonl           granularity, splitBy, limit
     GET /export/usage/breakdown.csv | .jsonl       by (required), orderBy, direction, limit
+    GET /export/audit.csv | .jsonl                 the audit trail, streamed, newest first
 
-Filters are the UsageFilter fields as query parameters (see graph/export_params.py); `bom=true`
+Filters are the UsageFilter fields as query parameters (the audit trail's: the
+AuditTrailFilter fields; see graph/export_params.py); `bom=true`
 starts a CSV with a UTF-8 byte order mark for Excel. A bearer token is required (401 JSON
 without one); exporting is Admin/Owner only and needs the token's `export` scope (403 JSON
 otherwise); bad parameters answer 400 JSON naming the parameter (1 point of the budgets);
@@ -33,6 +35,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from auth.tokens import TokenError, authenticate
 from auth.viewer import Viewer
+from exports.audit import audit_export
 from exports.formats import ExportFormat, Row, RowEncoder
 from exports.request_logs import request_log_export
 from exports.usage import UsageExport
@@ -40,16 +43,19 @@ from graph.errors import BadUserInputError, ErrorCode
 from graph.export_charge import ExportKind, export_charge
 from graph.export_deadline import ExportDeadline
 from graph.export_params import (
+    AUDIT_PARAMETERS,
     BREAKDOWN_PARAMETERS,
     FILTER_PARAMETERS,
     TREND_PARAMETERS,
     ExportParams,
     UsageExportKind,
+    audit_trail_filter,
     breakdown_export_for,
     predicted_export_cost,
     trend_export_for,
     usage_filter,
 )
+from graph.inputs.audit_filter import to_audit_filter
 from graph.inputs.filters import to_log_filter
 from graph.rate_limit_http import Charged, charge, charge_refused
 from models.access_token import Scope as TokenScope
@@ -172,6 +178,35 @@ async def export_usage_breakdown(request: Request) -> Response:
         return _with_headers(deadline.refusal(), charged)
     name = _filename("usage-breakdown", org, log_filter, export_format)
     return _with_headers(_whole(encoder, export, name, deadline), charged)
+
+
+async def export_audit_trail(request: Request) -> Response:
+    """GET /export/audit.{csv,jsonl}: every matching audit entry, streamed newest first."""
+    viewer = await authorize(request, export_scope=True)
+    if isinstance(viewer, Response):
+        return viewer
+    try:
+        export_format = _format(request)
+        params = ExportParams(request.query_params.multi_items(), AUDIT_PARAMETERS | {"bom"})
+        org = await Organization.get(id=viewer.organization_id)
+        wanted = to_audit_filter(audit_trail_filter(params))
+        # Nothing is read from audit_entry until the chunks are iterated.
+        export = await audit_export(Scope.for_viewer(viewer), wanted)
+        encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
+    except _REFUSALS as exc:
+        return await charge_refused(request, viewer, _refusal(exc))
+    settings: Settings = request.app.state.settings
+    points = export_charge(ExportKind.AUDIT_TRAIL, params, None, settings)
+    charged = await charge(request, viewer, points, "this export")
+    if isinstance(charged, Response):
+        return charged
+    slug = _UNSAFE_FILENAME.sub("-", org.slug)
+    name = f"audit_{slug}.{export_format.value}"
+    return StreamingResponse(
+        _stream(encoder, export.chunks),
+        media_type=export_format.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"', **charged.headers},
+    )
 
 
 class ExportTooLarge(Exception):

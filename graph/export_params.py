@@ -25,6 +25,7 @@ import strawberry
 from exports.cost import ExportCost, predicted_breakdown_export_cost, predicted_trend_export_cost
 from exports.usage import UsageExport, breakdown_export, trend_export
 from graph.errors import BadUserInputError
+from graph.inputs.audit_filter import AuditTrailFilter
 from graph.inputs.filters import UsageFilter
 from graph.inputs.text import unstorable_reason
 from resolvers.periods import Period
@@ -47,6 +48,10 @@ FILTER_PARAMETERS = frozenset(
         "endpoints",
         "onlyMine",
     }
+)
+# The AuditTrailFilter fields, for GET /export/audit.{csv,jsonl}.
+AUDIT_PARAMETERS = frozenset(
+    {"from", "to", "actions", "actorMemberIds", "subjectType", "subjectId"}
 )
 TREND_PARAMETERS = FILTER_PARAMETERS | {"granularity", "splitBy", "limit"}
 BREAKDOWN_PARAMETERS = FILTER_PARAMETERS | {"by", "orderBy", "direction", "limit"}
@@ -153,6 +158,20 @@ def usage_filter(params: ExportParams) -> UsageFilter:
         else [_int("statusCodes", c) for c in status_codes],
         endpoints=params.many("endpoints"),
         only_mine=params.flag("onlyMine"),
+    )
+
+
+def audit_trail_filter(params: ExportParams) -> AuditTrailFilter:
+    """The AuditTrailFilter the audit parameters describe (resolve it with
+    `to_audit_filter`)."""
+    subject_id = params.one("subjectId")
+    return AuditTrailFilter(
+        from_=params.instant("from"),
+        to=params.instant("to"),
+        actions=params.many("actions"),
+        actor_member_ids=_ids(params.many("actorMemberIds")),
+        subject_type=params.one("subjectType") or None,
+        subject_id=strawberry.ID(subject_id) if subject_id else None,
     )
 
 

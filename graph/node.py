@@ -9,14 +9,18 @@ from __future__ import annotations
 from graph.context import Info
 from graph.relay import decode_global_id
 from graph.types.api_key import ApiKeyType
+from graph.types.audit_entry import AuditEntryType
 from graph.types.member import MemberType
 from graph.types.node import Node
 from graph.types.organization import OrganizationType
 from graph.types.report import ReportType
+from graph.types.report_schedule import ReportScheduleType
 from graph.types.request_log import RequestLogType
 from models.organization import Organization
 from reports.store import report_record_by_id
 from resolvers.api_keys import api_keys_by_ids
+from resolvers.audit_trail import audit_record_by_id, token_prefixes
+from resolvers.report_schedules import report_schedule_by_id
 from resolvers.request_logs import request_logs_by_ids
 
 
@@ -47,4 +51,12 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
     if type_name == "Report":
         record = await report_record_by_id(scope, pk)
         return ReportType.from_record(record) if record else None
+    if type_name == "ReportSchedule":
+        schedule = await report_schedule_by_id(scope, pk)
+        return ReportScheduleType.from_model(schedule) if schedule else None
+    if type_name == "AuditEntry":
+        entry = await audit_record_by_id(scope, pk)
+        if entry is None:
+            return None
+        return AuditEntryType.from_record(entry, await token_prefixes(scope, [entry]))
     return None

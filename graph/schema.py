@@ -19,6 +19,7 @@ from graph.mutations.alerts import AlertMutations
 from graph.mutations.budgets import BudgetMutations
 from graph.mutations.directory import DirectoryMutations
 from graph.mutations.ingest import IngestMutations
+from graph.mutations.report_schedules import ReportScheduleMutations
 from graph.mutations.wallet import WalletMutations
 from graph.node import resolve_node
 from graph.permissions import CanIngest, CanRead, require
@@ -78,6 +79,7 @@ _MUTATION_TYPES: tuple[type, ...] = (
     AlertMutations,
     AlertRuleMutations,
     DirectoryMutations,
+    ReportScheduleMutations,
 )
 Mutation = merge_types("Mutation", _MUTATION_TYPES) if _MUTATION_TYPES else None
 

@@ -9,6 +9,7 @@ from models.member import Member, Role
 from models.organization import Organization, Tier
 from models.price import ModelPrice
 from models.report import Report, ReportKind
+from models.report_schedule import ReportSchedule
 from models.request_log import RequestLog
 from models.rollup import UsageRollupDay, UsageRollupHour, UsageRollupQuarter
 from models.spend import SpendCounter
@@ -29,6 +30,7 @@ MODEL_MODULES = [
     "models.spend",
     "models.report",
     "models.audit",
+    "models.report_schedule",
 ]
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "Organization",
     "Report",
     "ReportKind",
+    "ReportSchedule",
     "RequestLog",
     "Role",
     "Scope",

@@ -1,6 +1,8 @@
 """Report delivery through the alert outbox (alerts/outbox.py), like alerts.
 
-Targets: the webhook and email targets of the organization's enabled, organization-wide
+Targets: for a kind the organization scheduled itself (`setReportSchedule`), exactly that
+schedule's recipients (its emails and webhook; none means the report is only stored).
+Otherwise the webhook and email targets of the organization's enabled, organization-wide
 alert rules (rules tied to one API key are left out: a key's owner is not necessarily
 entitled to the team's figures). Each distinct target gets one message, enqueued in the
 transaction that stores the report, and sent by the alert worker with its retries and
@@ -20,6 +22,8 @@ from alerts.outbox import enqueue_message
 from exports.usage import SUMMARY_COLUMNS, summary_cells
 from graph.relay import encode_global_id
 from models.database import Params, dialect_of
+from models.report import ReportKind
+from models.report_schedule import ReportSchedule
 from reports.builder import ReportData, group_label
 from reports.html import usd_text
 
@@ -32,8 +36,34 @@ def report_paths(report_id: int) -> tuple[str, str]:
     return f"/reports/{global_id}.html", f"/reports/{global_id}.csv"
 
 
-async def report_targets(conn: BaseDBAsyncClient, organization_id: int) -> list[DeliveryTarget]:
-    """The distinct targets of the organization's enabled organization-wide alert rules."""
+async def report_targets(
+    conn: BaseDBAsyncClient, organization_id: int, kind: ReportKind
+) -> list[DeliveryTarget]:
+    """Where the organization's `kind` report goes: its schedule's recipients when it
+    scheduled that kind, else the distinct targets of its enabled organization-wide alert
+    rules."""
+    schedule = (
+        await ReportSchedule.filter(organization_id=organization_id, kind=kind)
+        .using_db(conn)
+        .first()
+    )
+    if schedule is not None:
+        return schedule_targets(schedule)
+    return await _alert_rule_targets(conn, organization_id)
+
+
+def schedule_targets(schedule: ReportSchedule) -> list[DeliveryTarget]:
+    """A schedule's recipients: its webhook (if any), then each email address once."""
+    targets: list[DeliveryTarget] = []
+    if schedule.webhook_url and schedule.webhook_secret:
+        targets.append(DeliveryTarget.webhook(schedule.webhook_url, schedule.webhook_secret))
+    targets += [DeliveryTarget.email(address) for address in dict.fromkeys(schedule.emails)]
+    return targets
+
+
+async def _alert_rule_targets(
+    conn: BaseDBAsyncClient, organization_id: int
+) -> list[DeliveryTarget]:
     params = Params(dialect_of(conn))
     rows = await conn.execute_query_dict(
         "SELECT webhook_url, webhook_secret, email FROM alert_rule "
@@ -139,7 +169,7 @@ async def enqueue_report_delivery(
 ) -> int:
     """Enqueue the report for every target, in the caller's transaction; returns how many
     deliveries were written (0 when the organization has no targets)."""
-    targets = await report_targets(conn, organization_id)
+    targets = await report_targets(conn, organization_id, data.kind)
     if not targets:
         return 0
     message = report_message(report_id, data, organization_id, html, csv)

@@ -1,14 +1,18 @@
 """The report scheduler inside `serve`: every few minutes, produce each organization's due
 reports that are not stored yet.
 
-Due (in each organization's timezone): the DAILY report of the previous day from 00:30, the
-WEEKLY report of the previous ISO week from Monday 00:30, the MONTHLY report of the previous
-billing period (calendar month by default) from 00:30 on its first day. A replica that was
-down catches up the most recent due period of each kind on its next turn. With several
+An organization with schedules of its own (models/report_schedule.py, set through
+`setReportSchedule`) gets exactly the kinds it scheduled, due at its own local times
+(reports/periods.py `ReportTime`). One without follows the server-wide default: the kinds
+AIZE_REPORTS_SCHEDULE lists, due (in its timezone) the DAILY report of the previous day from
+00:30, the WEEKLY report of the previous ISO week from Monday 00:30, the MONTHLY report of
+the previous billing period from 00:30 on its first day. A replica that was down catches up
+the most recent due period of each kind on its next turn. With several
 replicas (or uvicorn workers) each runs the loop; the unique report row makes each report
 stored and delivered exactly once (see reports/store.py).
 
-Off by default; AIZE_REPORTS_SCHEDULE turns it on (docs/readme/reports.md). The clock is
+Off by default; AIZE_REPORTS_SCHEDULE turns it on, for every organization's schedules
+(`organizations`) and as the default kinds (`on` or a list; docs/readme/reports.md). The clock is
 injected, so tests drive `run_once` with any instant and no sleeps.
 """
 
@@ -24,7 +28,8 @@ from zoneinfo import ZoneInfo
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
 from models.organization import Organization
 from models.report import ReportKind
-from reports.periods import due_period
+from models.report_schedule import ReportSchedule
+from reports.periods import DEFAULT_REPORT_TIME, ReportTime, due_period
 from reports.producer import ProducedReport, produce_report
 from settings import Settings
 
@@ -41,7 +46,8 @@ def utc_now() -> datetime:
 
 
 def scheduled_kinds(settings: Settings) -> tuple[ReportKind, ...]:
-    """The report kinds AIZE_REPORTS_SCHEDULE turns on (empty when off)."""
+    """The report kinds AIZE_REPORTS_SCHEDULE turns on for organizations without schedules of
+    their own (empty when off or `organizations`)."""
     return tuple(ReportKind(kind.upper()) for kind in settings.reports_schedule)
 
 
@@ -64,11 +70,13 @@ class ReportScheduler:
         """
         now = self.clock()
         stored = await _stored_since(now - _LOOKBACK)
+        schedules = await _schedules_by_organization()
         produced: list[ProducedReport] = []
         for org in await Organization.all().order_by("id"):
             tz = ZoneInfo(org.timezone)
-            for kind in self.kinds:
-                period = due_period(kind, now, tz, org.billing_anchor_day)
+            plan = schedules.get(org.id) or {kind: DEFAULT_REPORT_TIME for kind in self.kinds}
+            for kind, at in plan.items():
+                period = due_period(kind, now, tz, org.billing_anchor_day, at)
                 if (org.id, kind, period.start) in stored:
                     continue
                 try:
@@ -93,6 +101,15 @@ class ReportScheduler:
             await asyncio.sleep(self.interval_seconds)
 
 
+async def _schedules_by_organization() -> dict[int, dict[ReportKind, ReportTime]]:
+    """Every organization's own schedules: organization id -> kind -> local due time."""
+    plans: dict[int, dict[ReportKind, ReportTime]] = {}
+    for row in await ReportSchedule.all().order_by("organization_id", "kind"):
+        at = ReportTime(hour=row.hour, weekday=row.weekday, day_of_month=row.day_of_month)
+        plans.setdefault(row.organization_id, {})[ReportKind(row.kind)] = at
+    return plans
+
+
 async def _stored_since(earliest: datetime) -> set[tuple[int, ReportKind, datetime]]:
     """(organization, kind, period start) of reports whose period starts after `earliest`."""
     params = Params(current_dialect())
@@ -108,10 +125,10 @@ async def _stored_since(earliest: datetime) -> set[tuple[int, ReportKind, dateti
 
 
 def start_report_scheduler(settings: Settings) -> Callable[[], Awaitable[None]]:
-    """Start the scheduler task when AIZE_REPORTS_SCHEDULE is on; returns the coroutine
+    """Start the scheduler task unless AIZE_REPORTS_SCHEDULE is off; returns the coroutine
     function that stops it (a no-op when off)."""
     kinds = scheduled_kinds(settings)
-    if not kinds:
+    if not settings.reports_scheduler_on:
 
         async def nothing_to_stop() -> None:
             return None

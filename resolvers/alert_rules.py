@@ -7,16 +7,32 @@ events are delivered. Inputs are checked here, each refusal naming the GraphQL f
 Webhook secrets: a rule with a webhook always has one. Leave it out and one is generated
 (returned once, by the mutation that made it); it is never readable afterwards, only its
 last four characters.
+
+Every create, change and delete is recorded in the audit trail in its own transaction
+(thresholds as the API shows them; webhooks masked and secrets as their last four
+characters only).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from alerts.targets import check_email, check_secret, check_webhook_url, generate_secret
+from tortoise.transactions import in_transaction
+
+from alerts.targets import (
+    check_email,
+    check_secret,
+    check_webhook_url,
+    generate_secret,
+    mask_webhook_url,
+    secret_hint,
+)
+from audit.trail import Actor, record_change
 from models.alert import AlertKind, AlertRule
+from pricing.money import format_usd
 from resolvers.errors import BadInputError, NotFoundError
 from resolvers.scope import Scope
 
@@ -26,6 +42,7 @@ __all__ = [
     "MAX_RULES_PER_ORGANIZATION",
     "RuleInput",
     "SavedRule",
+    "audited_rule",
     "create_alert_rule",
     "delete_alert_rule",
     "get_alert_rule",
@@ -112,7 +129,7 @@ async def get_alert_rule(scope: Scope, rule_id: int) -> AlertRule:
     return rule
 
 
-async def create_alert_rule(scope: Scope, data: RuleInput) -> SavedRule:
+async def create_alert_rule(scope: Scope, data: RuleInput, *, actor: Actor) -> SavedRule:
     """Check and store a new rule; a webhook without a secret gets a generated one."""
     scope.require_team("alert rules")
     columns = await _columns(scope, data)
@@ -123,18 +140,30 @@ async def create_alert_rule(scope: Scope, data: RuleInput) -> SavedRule:
             "delete one first"
         )
     secret = _secret(data, existing=None, rotate=False)
-    rule = await AlertRule.create(
-        organization_id=scope.organization_id,
-        kind=data.kind,
-        api_key_id=data.api_key_id,
-        webhook_secret=secret,
-        **columns,
-    )
+    async with in_transaction() as conn:
+        rule = await AlertRule.create(
+            organization_id=scope.organization_id,
+            kind=data.kind,
+            api_key_id=data.api_key_id,
+            webhook_secret=secret,
+            using_db=conn,
+            **columns,
+        )
+        after = audited_rule(rule)
+        await record_change(
+            scope.organization_id,
+            actor,
+            "alertRule.create",
+            "AlertRule",
+            rule.id,
+            {name: (None, value) for name, value in after.items()},
+            connection=conn,
+        )
     return SavedRule(rule, secret)
 
 
 async def update_alert_rule(
-    scope: Scope, rule_id: int, data: RuleInput, *, rotate_secret: bool = False
+    scope: Scope, rule_id: int, data: RuleInput, *, actor: Actor, rotate_secret: bool = False
 ) -> SavedRule:
     """Replace the rule's settings with `data` (kind and key cannot change). A change to
     what it checks (threshold, window, minimum, enabled) starts it afresh: a running episode
@@ -147,16 +176,65 @@ async def update_alert_rule(
     checked = ("threshold_nanos", "threshold_bps", "window_minutes", "min_requests", "enabled")
     if any(getattr(rule, name) != columns[name] for name in checked):
         columns.update(episode_started_at=None, next_evaluation_at=None)
-    await AlertRule.filter(id=rule.id).update(webhook_secret=secret, **columns)
-    updated = await get_alert_rule(scope, rule_id)
+    async with in_transaction() as conn:
+        await AlertRule.filter(id=rule.id).using_db(conn).update(webhook_secret=secret, **columns)
+        updated = await AlertRule.filter(id=rule.id).using_db(conn).get()
+        before, after = audited_rule(rule), audited_rule(updated)
+        await record_change(
+            scope.organization_id,
+            actor,
+            "alertRule.update",
+            "AlertRule",
+            rule.id,
+            {name: (before[name], after[name]) for name in after},
+            connection=conn,
+        )
     return SavedRule(updated, secret if secret != rule.webhook_secret else None)
 
 
-async def delete_alert_rule(scope: Scope, rule_id: int) -> None:
+async def delete_alert_rule(scope: Scope, rule_id: int, *, actor: Actor) -> None:
     """Delete the rule; its fired events stay (without the rule), and so do their
     deliveries."""
     rule = await get_alert_rule(scope, rule_id)
-    await AlertRule.filter(id=rule.id).delete()
+    async with in_transaction() as conn:
+        deleted = await AlertRule.filter(id=rule.id).using_db(conn).delete()
+        if not deleted:  # another request deleted it first: that one is recorded
+            raise NotFoundError("id: no such alert rule")
+        await record_change(
+            scope.organization_id,
+            actor,
+            "alertRule.delete",
+            "AlertRule",
+            rule.id,
+            {name: (value, None) for name, value in audited_rule(rule).items()},
+            connection=conn,
+        )
+
+
+def audited_rule(rule: AlertRule) -> dict[str, Any]:
+    """What the trail shows of a rule, as the API shows it: thresholds in USD, times or
+    percent; the webhook masked, its secret as the last four characters."""
+    kind = AlertKind(rule.kind)
+    bps = rule.threshold_bps
+    return {
+        "kind": kind.value,
+        "spendThreshold": None
+        if rule.threshold_nanos is None
+        else format_usd(rule.threshold_nanos),
+        "activityFactor": _scaled(bps, _BPS) if kind is AlertKind.UNUSUAL_ACTIVITY else None,
+        "errorRatePercent": _scaled(bps, 100) if kind is AlertKind.ERROR_RATE else None,
+        "windowMinutes": rule.window_minutes,
+        "minRequests": rule.min_requests,
+        "enabled": rule.enabled,
+        "webhookUrl": None if rule.webhook_url is None else mask_webhook_url(rule.webhook_url),
+        "webhookSecret": None if rule.webhook_secret is None else secret_hint(rule.webhook_secret),
+        "email": rule.email,
+    }
+
+
+def _scaled(bps: int | None, per_unit: int) -> str | None:
+    # Stored in basis points with at most 2 decimals of the unit, so this is exact.
+    return None if bps is None else str((Decimal(bps) / per_unit).quantize(Decimal("0.01")))
 
 
 async def _columns(scope: Scope, data: RuleInput) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from tortoise.queryset import QuerySet
 
 from auth.viewer import Viewer
 from models.api_key import ApiKey
+from models.audit import AuditEntry
 from models.database import Params
 from models.member import Member
 from models.request_log import RequestLog
@@ -115,6 +116,12 @@ class Scope:
         if self.member_id is not None:
             conditions.append(f"{column}id = {params.add(self.member_id)}")
         return conditions
+
+    def audit_entries(self) -> QuerySet[AuditEntry]:
+        """The organization's audit trail; ForbiddenError for a Member (who changed what is
+        team information, as the Admin-only settings it records are)."""
+        self.require_team("The audit trail")
+        return AuditEntry.filter(organization_id=self.organization_id)
 
     def require_team(self, what: str) -> None:
         """Raise ForbiddenError unless the viewer is an Admin or Owner."""

@@ -4,7 +4,8 @@ Each change runs in one transaction that first locks the organization row (the o
 takes its locks in), then applies spend control to the new settings at once: a limit lowered
 under the key's spend blocks it and fires its thresholds; a limit raised above it (or
 cleared) lifts a limit block. Keys are looked up within the caller's organization only, so
-another tenant's key id is NOT_FOUND exactly like a missing one.
+another tenant's key id is NOT_FOUND exactly like a missing one. Each change is recorded in
+the audit trail (money as USD strings) in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from audit.trail import Actor, record_change
 from ingestion.spend_control import enforce_budget, enforce_key_limit
 from ingestion.spend_state import lock_organization
 from models.api_key import ApiKey, KeyStatus
@@ -37,24 +39,36 @@ _MODEL_NAME_LENGTH = 100
 _REASON_LENGTH = 200
 
 
-async def set_monthly_budget(organization_id: int, budget_nanos: int | None) -> Organization:
+async def set_monthly_budget(
+    organization_id: int, budget_nanos: int | None, *, actor: Actor
+) -> Organization:
     """Set (> 0 nano-USD) or clear (None) the monthly budget; fires the budget thresholds the
     current period has already reached. Returns the updated organization."""
     if budget_nanos is not None and budget_nanos <= 0:
         raise BadInputError("amount: a budget must be greater than 0 (null clears it)")
     async with in_transaction() as conn:
         await lock_organization(conn, organization_id)
+        before = await Organization.filter(id=organization_id).using_db(conn).get()
         await (
             Organization.filter(id=organization_id)
             .using_db(conn)
             .update(monthly_budget_nanos=budget_nanos)
+        )
+        await record_change(
+            organization_id,
+            actor,
+            "organization.budget",
+            "Organization",
+            organization_id,
+            {"monthlyBudget": (_usd(before.monthly_budget_nanos), _usd(budget_nanos))},
+            connection=conn,
         )
         await enforce_budget(conn, organization_id)
     return await Organization.get(id=organization_id)
 
 
 async def set_api_key_limit(
-    organization_id: int, api_key_id: int, limit_nanos: int | None
+    organization_id: int, api_key_id: int, limit_nanos: int | None, *, actor: Actor
 ) -> ApiKey:
     """Set (> 0 nano-USD) or clear (None) the key's monthly limit and apply it to this period's
     spend at once. Returns the updated key; NotFoundError outside the organization."""
@@ -62,14 +76,23 @@ async def set_api_key_limit(
         raise BadInputError("monthlyLimit: must be greater than 0 (null clears it)")
     async with in_transaction() as conn:
         await lock_organization(conn, organization_id)
-        await _key(conn, organization_id, api_key_id)
+        key = await _key(conn, organization_id, api_key_id)
         await ApiKey.filter(id=api_key_id).using_db(conn).update(monthly_limit_nanos=limit_nanos)
+        await record_change(
+            organization_id,
+            actor,
+            "apiKey.limit",
+            "ApiKey",
+            api_key_id,
+            {"monthlyLimit": (_usd(key.monthly_limit_nanos), _usd(limit_nanos))},
+            connection=conn,
+        )
         await enforce_key_limit(conn, organization_id, api_key_id)
     return await ApiKey.get(id=api_key_id)
 
 
 async def set_api_key_status(
-    organization_id: int, api_key_id: int, status: KeyStatus, reason: str | None
+    organization_id: int, api_key_id: int, status: KeyStatus, reason: str | None, *, actor: Actor
 ) -> ApiKey:
     """Block, revoke or reactivate a key by hand. Revocation is final; reactivating a key at
     or over its monthly limit is refused (raise or clear the limit instead). A manual block
@@ -95,20 +118,46 @@ async def set_api_key_status(
             .using_db(conn)
             .update(status=status, status_reason=stored_reason, limit_blocked_period_start=None)
         )
+        await record_change(
+            organization_id,
+            actor,
+            "apiKey.status",
+            "ApiKey",
+            api_key_id,
+            {
+                "status": (KeyStatus(key.status), status),
+                "statusReason": (key.status_reason, stored_reason),
+            },
+            connection=conn,
+        )
     return await ApiKey.get(id=api_key_id)
 
 
 async def set_api_key_allowed_models(
-    organization_id: int, api_key_id: int, models: list[str] | None
+    organization_id: int, api_key_id: int, models: list[str] | None, *, actor: Actor
 ) -> ApiKey:
     """Restrict the key to these model aliases (None: every model; an empty list: none).
     Names are trimmed and de-duplicated in order. Returns the updated key."""
     cleaned = None if models is None else _clean_models(models)
     async with in_transaction() as conn:
         await lock_organization(conn, organization_id)
-        await _key(conn, organization_id, api_key_id)
+        key = await _key(conn, organization_id, api_key_id)
         await ApiKey.filter(id=api_key_id).using_db(conn).update(allowed_models=cleaned)
+        await record_change(
+            organization_id,
+            actor,
+            "apiKey.allowedModels",
+            "ApiKey",
+            api_key_id,
+            {"allowedModels": (key.allowed_models, cleaned)},
+            connection=conn,
+        )
     return await ApiKey.get(id=api_key_id)
+
+
+def _usd(nanos: int | None) -> str | None:
+    # The trail shows money as the API does: a plain USD string.
+    return None if nanos is None else format_usd(nanos)
 
 
 async def _key(conn: BaseDBAsyncClient, organization_id: int, api_key_id: int) -> ApiKey:

@@ -114,6 +114,9 @@ class Settings:
     smtp_timeout_seconds: float = 30.0
     # Scheduled reports run inside `serve` (off by default); docs/readme/reports.md.
     reports_schedule: tuple[str, ...] = ()
+    # Whether the scheduler runs at all: AIZE_REPORTS_SCHEDULE is not off (`organizations`
+    # runs it for the organizations' own schedules only, with no server-wide default).
+    reports_scheduler_on: bool = False
     reports_check_seconds: float = 300.0
 
     @classmethod
@@ -175,6 +178,7 @@ class Settings:
             ),
             **_alert_settings(source),
             reports_schedule=_report_kinds(source),
+            reports_scheduler_on=_report_kinds_raw(source) not in _REPORTS_OFF,
             reports_check_seconds=_seconds(source, "AIZE_REPORTS_CHECK_SECONDS", 300.0),
         )
 
@@ -298,10 +302,20 @@ def _alert_settings(env: dict[str, str]) -> _AlertSettings:
 REPORT_KINDS = ("daily", "weekly", "monthly")
 
 
+_REPORTS_OFF = frozenset({"", "off", "false", "0", "no"})
+# Only the organizations' own schedules (setReportSchedule); no server-wide default kinds.
+_REPORTS_ORGANIZATIONS = "organizations"
+
+
+def _report_kinds_raw(env: dict[str, str]) -> str:
+    return env.get("AIZE_REPORTS_SCHEDULE", "").strip().lower()
+
+
 def _report_kinds(env: dict[str, str]) -> tuple[str, ...]:
-    """AIZE_REPORTS_SCHEDULE: off (default), on (every kind) or a list such as weekly,monthly."""
-    raw = env.get("AIZE_REPORTS_SCHEDULE", "").strip().lower()
-    if raw in {"", "off", "false", "0", "no"}:
+    """AIZE_REPORTS_SCHEDULE: off (default), on (every kind), a list such as weekly,monthly,
+    or `organizations`: the kinds organizations without a schedule of their own get."""
+    raw = _report_kinds_raw(env)
+    if raw in _REPORTS_OFF or raw == _REPORTS_ORGANIZATIONS:
         return ()
     if raw in {"on", "true", "1", "yes", "all"}:
         return REPORT_KINDS
@@ -309,7 +323,8 @@ def _report_kinds(env: dict[str, str]) -> tuple[str, ...]:
     unknown = [k for k in kinds if k not in REPORT_KINDS]
     if unknown or not kinds:
         raise SettingsError(
-            "AIZE_REPORTS_SCHEDULE must be off, on, or a list of daily, weekly, monthly; "
+            "AIZE_REPORTS_SCHEDULE must be off, on, organizations, or a list of daily, "
+            "weekly, monthly; "
             f"got {raw!r}"
         )
     return tuple(k for k in REPORT_KINDS if k in kinds)

@@ -63,6 +63,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 _TABLES = (
     "audit_entry",
+    "report_schedule",
     "report",
     "alert_delivery",
     "alert_event",

@@ -104,5 +104,7 @@ def test_the_schedule_is_off_unless_configured() -> None:
 
 
 def test_an_unknown_report_kind_in_the_schedule_is_a_clear_error() -> None:
-    with pytest.raises(SettingsError, match="AIZE_REPORTS_SCHEDULE must be off, on, or a list"):
+    with pytest.raises(
+        SettingsError, match="AIZE_REPORTS_SCHEDULE must be off, on, organizations, or a list"
+    ):
         Settings.from_env({"AIZE_REPORTS_SCHEDULE": "hourly"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from audit.trail import Actor
 from ingestion.spend_control import after_write
 from ingestion.writer import write_records
 from models.alert import AlertEvent, AlertKind
@@ -38,7 +39,7 @@ async def test_falling_under_the_default_ten_dollars_alerts_once_per_episode(db:
     assert await low_balance_events(org) == []
     await spend(org, key, 2)  # $9: the episode starts
     await spend(org, key, 1)  # $8: same episode, no second alert
-    await deposit(org.id, 5 * USD, None, None)  # $13: the episode ends
+    await deposit(org.id, 5 * USD, None, None, actor=Actor.operator())  # $13: the episode ends
     await spend(org, key, 4)  # $9: a new episode
 
     assert await low_balance_events(org) == [
@@ -62,7 +63,7 @@ async def test_a_deposit_that_leaves_the_balance_low_continues_the_episode(db: S
     key = await make_key(org)
 
     await spend(org, key, 6)  # $5
-    await deposit(org.id, 2 * USD, None, None)  # $7: still under $10
+    await deposit(org.id, 2 * USD, None, None, actor=Actor.operator())  # $7: still under $10
     await spend(org, key, 1)  # $6
 
     assert [e[:3] for e in await low_balance_events(org)] == [("episode-0", "10.00", 5 * USD)]
@@ -82,7 +83,7 @@ async def test_an_organization_starting_with_an_empty_wallet_alerts_on_first_use
 async def test_a_refund_that_takes_the_balance_under_the_threshold_alerts(db: Settings) -> None:
     org = await make_org(wallet_balance_nanos=15 * USD)
 
-    await refund(org.id, 6 * USD, "unused credit", None)
+    await refund(org.id, 6 * USD, "unused credit", None, actor=Actor.operator())
 
     assert [e[:3] for e in await low_balance_events(org)] == [("episode-0", "10.00", 9 * USD)]
 
@@ -90,7 +91,7 @@ async def test_a_refund_that_takes_the_balance_under_the_threshold_alerts(db: Se
 async def test_raising_the_threshold_above_the_balance_alerts_at_once(db: Settings) -> None:
     org = await make_org(wallet_balance_nanos=30 * USD)
 
-    await set_low_balance_threshold(org.id, 50 * USD)
+    await set_low_balance_threshold(org.id, 50 * USD, actor=Actor.operator())
 
     assert [e[:3] for e in await low_balance_events(org)] == [("episode-0", "50.00", 30 * USD)]
     assert (await Organization.get(id=org.id)).low_balance_threshold_nanos == 50 * USD
@@ -101,7 +102,7 @@ async def test_lowering_the_threshold_under_the_balance_ends_the_episode(db: Set
     key = await make_key(org)
 
     await spend(org, key, 4)  # $8 < $10: episode 0
-    await set_low_balance_threshold(org.id, 5 * USD)  # $8 >= $5: over
+    await set_low_balance_threshold(org.id, 5 * USD, actor=Actor.operator())  # $8 >= $5: over
     await spend(org, key, 4)  # $4 < $5: episode 1
 
     assert [e[:3] for e in await low_balance_events(org)] == [

@@ -3,7 +3,8 @@
 The balance lives on the organization row and changes only through `UPDATE ... RETURNING`,
 which also locks the row: concurrent deposits, refunds and ingest deductions queue on it, so
 every ledger entry's `balance_after_nanos` is exact. Deposits and refunds never touch spend
-counters or usage rollups: they are money in and out, not cost.
+counters or usage rollups: they are money in and out, not cost. Each write is recorded in
+the audit trail (money as USD strings) in its own transaction.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from datetime import UTC, datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from audit.trail import Actor, record_change
 from ingestion.spend_control import enforce_low_balance
+from ingestion.spend_state import lock_organizations
 from models.database import Params, dialect_of
 from models.wallet import EntryKind
 from pricing.money import format_usd
@@ -36,7 +39,12 @@ _NEXT_EPISODE = (
 
 
 async def deposit(
-    organization_id: int, amount_nanos: int, note: str | None, member_id: int | None
+    organization_id: int,
+    amount_nanos: int,
+    note: str | None,
+    member_id: int | None,
+    *,
+    actor: Actor,
 ) -> LedgerEntry:
     """Add `amount_nanos` (> 0) to the balance; returns the DEPOSIT ledger entry. Raises
     BadInputError when the balance would exceed MAX_BALANCE_NANOS."""
@@ -69,13 +77,19 @@ async def deposit(
         entry = await _add_entry(
             conn, organization_id, EntryKind.DEPOSIT, amount_nanos, balance, note, member_id
         )
+        await _record_entry(conn, actor, organization_id, "wallet.deposit", entry)
         # A deposit that leaves the balance under the threshold continues the episode.
         await enforce_low_balance(conn, organization_id)
     return entry
 
 
 async def refund(
-    organization_id: int, amount_nanos: int, note: str | None, member_id: int | None
+    organization_id: int,
+    amount_nanos: int,
+    note: str | None,
+    member_id: int | None,
+    *,
+    actor: Actor,
 ) -> LedgerEntry:
     """Pay `amount_nanos` (> 0, at most the balance) back out of the wallet; returns the
     REFUND ledger entry (negative amount). Raises BadInputError when it exceeds the balance."""
@@ -100,11 +114,14 @@ async def refund(
         entry = await _add_entry(
             conn, organization_id, EntryKind.REFUND, -amount_nanos, balance, note, member_id
         )
+        await _record_entry(conn, actor, organization_id, "wallet.refund", entry)
         await enforce_low_balance(conn, organization_id)
     return entry
 
 
-async def set_low_balance_threshold(organization_id: int, threshold_nanos: int) -> None:
+async def set_low_balance_threshold(
+    organization_id: int, threshold_nanos: int, *, actor: Actor
+) -> None:
     """Set the threshold (>= 0 nano-USD) under which the wallet alerts; alerts at once when the
     balance is already under the new threshold (once per episode)."""
     if threshold_nanos < 0:
@@ -115,10 +132,20 @@ async def set_low_balance_threshold(organization_id: int, threshold_nanos: int) 
         episode = _NEXT_EPISODE.format(
             balance="wallet_balance_nanos", threshold=params.add(threshold_nanos)
         )
+        old = await _threshold(conn, organization_id)
         await conn.execute_query(
             f"UPDATE organization SET low_balance_threshold_nanos = {threshold}, {episode} "
             f"WHERE id = {params.add(organization_id)}",
             params.values,
+        )
+        await record_change(
+            organization_id,
+            actor,
+            "wallet.lowBalanceThreshold",
+            "Organization",
+            organization_id,
+            {"lowBalanceThreshold": (format_usd(old), format_usd(threshold_nanos))},
+            connection=conn,
         )
         await enforce_low_balance(conn, organization_id)
 
@@ -126,6 +153,34 @@ async def set_low_balance_threshold(organization_id: int, threshold_nanos: int) 
 def _require_positive(amount_nanos: int) -> None:
     if amount_nanos <= 0:
         raise BadInputError("amount: must be greater than 0")
+
+
+async def _threshold(conn: BaseDBAsyncClient, organization_id: int) -> int:
+    # Locks the row first, so the old value recorded is the one this change replaces.
+    states = await lock_organizations(conn, [organization_id])
+    return states[organization_id].low_balance_threshold_nanos
+
+
+async def _record_entry(
+    conn: BaseDBAsyncClient, actor: Actor, organization_id: int, action: str, entry: LedgerEntry
+) -> None:
+    """A deposit or refund in the trail: the amount, the balance before and after, the note."""
+    await record_change(
+        organization_id,
+        actor,
+        action,
+        "WalletEntry",
+        entry.id,
+        {
+            "amount": (None, format_usd(entry.amount_nanos)),
+            "balance": (
+                format_usd(entry.balance_after_nanos - entry.amount_nanos),
+                format_usd(entry.balance_after_nanos),
+            ),
+            "note": (None, entry.note),
+        },
+        connection=conn,
+    )
 
 
 async def _balance(conn: BaseDBAsyncClient, organization_id: int) -> int:

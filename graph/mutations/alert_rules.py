@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from audit.trail import Actor
 from graph.context import Info
 from graph.inputs.alert_rules import CreateAlertRuleInput, UpdateAlertRuleInput
 from graph.permissions import CanAdminister, require
@@ -36,7 +37,9 @@ class AlertRuleMutations:
         extensions=require(CanAdminister),
     )
     async def create_alert_rule(self, info: Info, input: CreateAlertRuleInput) -> AlertRulePayload:
-        saved = await create_alert_rule(info.context.scope, input.to_rule_input())
+        saved = await create_alert_rule(
+            info.context.scope, input.to_rule_input(), actor=Actor.of(info.context.viewer)
+        )
         return _payload(saved)
 
     @strawberry.mutation(
@@ -53,7 +56,11 @@ class AlertRuleMutations:
         rule_id = decode_rule_id(id)
         current = rule_input_of(await get_alert_rule(scope, rule_id))
         saved = await update_alert_rule(
-            scope, rule_id, input.apply_to(current), rotate_secret=input.rotate_webhook_secret
+            scope,
+            rule_id,
+            input.apply_to(current),
+            actor=Actor.of(info.context.viewer),
+            rotate_secret=input.rotate_webhook_secret,
         )
         return _payload(saved)
 
@@ -62,5 +69,7 @@ class AlertRuleMutations:
         extensions=require(CanAdminister),
     )
     async def delete_alert_rule(self, info: Info, id: strawberry.ID) -> strawberry.ID:
-        await delete_alert_rule(info.context.scope, decode_rule_id(id))
+        await delete_alert_rule(
+            info.context.scope, decode_rule_id(id), actor=Actor.of(info.context.viewer)
+        )
         return id

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
+from audit.trail import Actor
 from graph.context import Info
 from graph.errors import BadUserInputError
 from graph.inputs.amounts import optional_amount_nanos
@@ -49,7 +50,8 @@ class BudgetMutations:
         self, info: Info, amount: Decimal | None = strawberry.UNSET
     ) -> OrganizationType:
         budget = optional_amount_nanos(_required(amount, "amount"), "amount")
-        org = await set_monthly_budget(info.context.viewer.organization_id, budget)
+        viewer = info.context.viewer
+        org = await set_monthly_budget(viewer.organization_id, budget, actor=Actor.of(viewer))
         return OrganizationType.from_model(org)
 
     @strawberry.mutation(
@@ -67,8 +69,9 @@ class BudgetMutations:
         monthly_limit: Decimal | None = strawberry.UNSET,
     ) -> ApiKeyType:
         limit = optional_amount_nanos(_required(monthly_limit, "monthlyLimit"), "monthlyLimit")
+        viewer = info.context.viewer
         key = await set_api_key_limit(
-            info.context.viewer.organization_id, _key_pk(api_key_id), limit
+            viewer.organization_id, _key_pk(api_key_id), limit, actor=Actor.of(viewer)
         )
         return ApiKeyType.from_model(key)
 
@@ -86,8 +89,13 @@ class BudgetMutations:
         status: KeyStatusEnum,  # type: ignore[valid-type]
         reason: str | None = None,
     ) -> ApiKeyType:
+        viewer = info.context.viewer
         key = await set_api_key_status(
-            info.context.viewer.organization_id, _key_pk(api_key_id), KeyStatus(status), reason
+            viewer.organization_id,
+            _key_pk(api_key_id),
+            KeyStatus(status),
+            reason,
+            actor=Actor.of(viewer),
         )
         return ApiKeyType.from_model(key)
 
@@ -103,7 +111,8 @@ class BudgetMutations:
     ) -> ApiKeyType:
         if models is strawberry.UNSET:
             raise BadUserInputError("models: required; send null to allow every model")
+        viewer = info.context.viewer
         key = await set_api_key_allowed_models(
-            info.context.viewer.organization_id, _key_pk(api_key_id), models
+            viewer.organization_id, _key_pk(api_key_id), models, actor=Actor.of(viewer)
         )
         return ApiKeyType.from_model(key)

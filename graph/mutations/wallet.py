@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import strawberry
 
+from audit.trail import Actor
 from graph.context import Info
 from graph.errors import BadUserInputError
 from graph.inputs.amounts import amount_nanos
@@ -40,7 +41,11 @@ class WalletMutations:
     ) -> WalletEntryType:
         viewer = info.context.viewer
         entry = await deposit(
-            viewer.organization_id, amount_nanos(amount, "amount"), _note(note), viewer.member_id
+            viewer.organization_id,
+            amount_nanos(amount, "amount"),
+            _note(note),
+            viewer.member_id,
+            actor=Actor.of(viewer),
         )
         return WalletEntryType.from_entry(entry)
 
@@ -56,7 +61,11 @@ class WalletMutations:
     ) -> WalletEntryType:
         viewer = info.context.viewer
         entry = await refund(
-            viewer.organization_id, amount_nanos(amount, "amount"), _note(note), viewer.member_id
+            viewer.organization_id,
+            amount_nanos(amount, "amount"),
+            _note(note),
+            viewer.member_id,
+            actor=Actor.of(viewer),
         )
         return WalletEntryType.from_entry(entry)
 
@@ -68,7 +77,10 @@ class WalletMutations:
         extensions=require(CanAdminister),
     )
     async def set_low_balance_threshold(self, info: Info, amount: Decimal) -> WalletType:
-        organization_id = info.context.viewer.organization_id
-        await set_low_balance_threshold(organization_id, amount_nanos(amount, "amount"))
+        viewer = info.context.viewer
+        organization_id = viewer.organization_id
+        await set_low_balance_threshold(
+            organization_id, amount_nanos(amount, "amount"), actor=Actor.of(viewer)
+        )
         org = await Organization.get(id=organization_id)
         return WalletType.from_summary(wallet_summary(info.context.scope, org))

@@ -8,6 +8,7 @@ from decimal import Decimal
 import strawberry
 
 from graph.context import Info
+from graph.inputs.audit_filter import AuditTrailFilter
 from graph.inputs.filters import UsageFilter
 from graph.permissions import CanRead, IsAdminOrOwner, require
 from graph.relay import encode_global_id
@@ -20,6 +21,11 @@ from graph.types.alert import (
 )
 from graph.types.alert_rule import AlertRuleType
 from graph.types.api_key import ApiKeyType
+from graph.types.audit_entry import (
+    AUDIT_TRAIL_DESCRIPTION,
+    AuditEntryConnection,
+    resolve_audit_trail,
+)
 from graph.types.current_spend import CurrentSpend
 from graph.types.enums import TierEnum
 from graph.types.member import MemberType
@@ -30,6 +36,7 @@ from graph.types.report import (
     ReportKindEnum,
     resolve_reports,
 )
+from graph.types.report_schedule import ReportScheduleType
 from graph.types.request_log_connection import (
     REQUEST_LOGS_DESCRIPTION,
     RequestLogConnection,
@@ -43,6 +50,7 @@ from resolvers.alert_rules import list_alert_rules
 from resolvers.api_keys import list_api_keys
 from resolvers.members import list_members
 from resolvers.pagination import DEFAULT_LISTED_ROWS, MAX_LISTED_ROWS
+from resolvers.report_schedules import list_report_schedules
 from resolvers.usage import check_limit
 from resolvers.wallet import wallet_summary
 
@@ -165,6 +173,27 @@ class OrganizationType(Node):
         kinds: list[ReportKindEnum] | None = None,  # type: ignore[valid-type]
     ) -> ReportConnection:
         return await resolve_reports(info.context.scope, first, after, kinds)
+
+    @strawberry.field(
+        description=(
+            "The organization's own report schedules (Admins/Owners); empty when it follows "
+            "the server-wide AIZE_REPORTS_SCHEDULE."
+        ),
+        extensions=require(IsAdminOrOwner),
+    )
+    async def report_schedules(self, info: Info) -> list[ReportScheduleType]:
+        schedules = await list_report_schedules(info.context.scope)
+        return [ReportScheduleType.from_model(s) for s in schedules]
+
+    @strawberry.field(description=AUDIT_TRAIL_DESCRIPTION, extensions=require(IsAdminOrOwner))
+    async def audit_trail(
+        self,
+        info: Info,
+        filter: AuditTrailFilter | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> AuditEntryConnection:
+        return await resolve_audit_trail(info.context.scope, filter, first, after)
 
     @classmethod
     def from_model(cls, org: Organization) -> OrganizationType:
