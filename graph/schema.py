@@ -16,8 +16,11 @@ from graph.execution import AizeExecutor
 from graph.extensions import SCHEMA_EXTENSIONS
 from graph.mutations.alert_rules import AlertRuleMutations
 from graph.mutations.alerts import AlertMutations
+from graph.mutations.api_keys import ApiKeyMutations
 from graph.mutations.budgets import BudgetMutations
 from graph.mutations.ingest import IngestMutations
+from graph.mutations.members import MemberMutations
+from graph.mutations.organization_settings import OrganizationSettingsMutations
 from graph.mutations.wallet import WalletMutations
 from graph.node import resolve_node
 from graph.permissions import CanIngest, CanRead, require
@@ -76,6 +79,9 @@ _MUTATION_TYPES: tuple[type, ...] = (
     BudgetMutations,
     AlertMutations,
     AlertRuleMutations,
+    ApiKeyMutations,
+    MemberMutations,
+    OrganizationSettingsMutations,
 )
 Mutation = merge_types("Mutation", _MUTATION_TYPES) if _MUTATION_TYPES else None
 

@@ -7,6 +7,7 @@ from models.api_key import ApiKey, KeyStatus
 from models.audit import AuditEntry
 from models.member import Member, Role
 from models.organization import Organization, Tier
+from models.organization_pricing import OrganizationPricing
 from models.price import ModelPrice
 from models.report import Report, ReportKind
 from models.request_log import RequestLog
@@ -29,6 +30,7 @@ MODEL_MODULES = [
     "models.spend",
     "models.report",
     "models.audit",
+    "models.organization_pricing",
 ]
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "Member",
     "ModelPrice",
     "Organization",
+    "OrganizationPricing",
     "Report",
     "ReportKind",
     "RequestLog",

@@ -32,6 +32,10 @@ class Member(Model):
     email = fields.CharField(max_length=320)
     role = fields.CharEnumField(Role, max_length=10, default=Role.MEMBER)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Set when the member is removed: their tokens are revoked and they no longer count as a
+    # member, but the row stays so their past requests keep their name (rows are never
+    # deleted; request_log.member_id has no foreign key).
+    removed_at = fields.DatetimeField(null=True)
 
     organization_id: int
 
