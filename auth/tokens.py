@@ -101,7 +101,8 @@ async def authenticate(authorization: str | None) -> Viewer:
     if found is None or not hmac.compare_digest(found[0].token_hash, digest):
         raise TokenError("unknown token")
     record, member, organization = found
-    if record.revoked_at is not None:
+    # A removed member's tokens are revoked with them; the check holds for any issued later.
+    if record.revoked_at is not None or (member is not None and member.removed_at is not None):
         raise TokenError("revoked token")
     now = datetime.now(UTC)
     last_used = record.last_used_at

@@ -45,6 +45,7 @@ from models.member import Member, Role
 from models.organization import Organization
 from pricing.catalog import load_default_catalog
 from pricing.money import usd_to_nanos
+from pricing.terms import TermsTimeline
 from settings import Settings
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -324,7 +325,11 @@ async def measure_floor(
     rules = ValidationRules.at(
         datetime.now(UTC), settings.late_arrival_days, False, decode_global_id_of
     )
-    pricer = RecordPricer(load_default_catalog(), org.organization_id, 2500, usd_to_nanos("0.001"))
+    pricer = RecordPricer(
+        load_default_catalog(),
+        org.organization_id,
+        TermsTimeline.constant(2500, usd_to_nanos("0.001")),
+    )
     started = time.process_time()
     batches = []
     for body in bodies:

@@ -179,6 +179,7 @@ _SIZES: Mapping[str, Limit | str | int] = {
     "UsageSummary.modelsUsed": Limit(),
     "Organization.apiKeys": Limit(MAX_LISTED_ROWS),
     "Organization.members": Limit(MAX_LISTED_ROWS),
+    "Organization.pricingHistory": Limit(MAX_LISTED_ROWS),
     "UsageTrend.series": "series",
     "IngestResult.rejected": "records",
     "DirectorySyncResult.rejected": "records",

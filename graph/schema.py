@@ -16,9 +16,12 @@ from graph.execution import AizeExecutor
 from graph.extensions import SCHEMA_EXTENSIONS
 from graph.mutations.alert_rules import AlertRuleMutations
 from graph.mutations.alerts import AlertMutations
+from graph.mutations.api_keys import ApiKeyMutations
 from graph.mutations.budgets import BudgetMutations
 from graph.mutations.directory import DirectoryMutations
 from graph.mutations.ingest import IngestMutations
+from graph.mutations.members import MemberMutations
+from graph.mutations.organization_settings import OrganizationSettingsMutations
 from graph.mutations.report_schedules import ReportScheduleMutations
 from graph.mutations.wallet import WalletMutations
 from graph.node import resolve_node
@@ -78,6 +81,9 @@ _MUTATION_TYPES: tuple[type, ...] = (
     BudgetMutations,
     AlertMutations,
     AlertRuleMutations,
+    ApiKeyMutations,
+    MemberMutations,
+    OrganizationSettingsMutations,
     DirectoryMutations,
     ReportScheduleMutations,
 )

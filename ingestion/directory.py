@@ -9,38 +9,55 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from ingestion.submission import Submitted
 from ingestion.validation import IdDecoder, KeyInfo, OrgDirectory
-from models.database import Params, current_dialect, fetch_all
+from models.database import Params, current_dialect, fetch_all, parse_db_datetime
+from pricing.terms import PricingTerms, TermsTimeline
 
 _MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
 class OrgTerms:
-    """How the organization is charged: markup in basis points, fee in nano-USD."""
+    """How the organization is charged (markup and fee over time) and whether it keeps
+    request bodies."""
 
     organization_id: int
-    markup_bps: int
-    fixed_fee_nanos: int
+    pricing: TermsTimeline
     log_bodies: bool
 
 
-async def load_org_terms(organization_id: int) -> OrgTerms:
-    """The organization's pricing terms; raises LookupError when it no longer exists."""
+async def load_org_terms(organization_id: int, conn: BaseDBAsyncClient | None = None) -> OrgTerms:
+    """The organization's pricing terms, every version included (one query, on `conn` when
+    given); raises LookupError when it no longer exists."""
     params = Params(current_dialect())
     rows = await fetch_all(
-        "SELECT id, markup_bps, fixed_fee_nanos, log_bodies FROM organization "
-        f"WHERE id = {params.add(organization_id)}",
+        "SELECT o.id, o.markup_bps, o.fixed_fee_nanos, o.log_bodies, p.effective_from, "
+        "p.markup_bps AS version_markup_bps, p.fixed_fee_nanos AS version_fixed_fee_nanos "
+        "FROM organization AS o "
+        "LEFT JOIN organization_pricing AS p ON p.organization_id = o.id "
+        f"WHERE o.id = {params.add(organization_id)}",
         params,
+        conn,
     )
     if not rows:
         raise LookupError(f"organization {organization_id} does not exist")
     row = rows[0]
+    versions = [
+        PricingTerms(
+            int(r["version_markup_bps"]),
+            int(r["version_fixed_fee_nanos"]),
+            parse_db_datetime(r["effective_from"]),
+        )
+        for r in rows
+        if r["effective_from"] is not None
+    ]
+    original = PricingTerms(int(row["markup_bps"]), int(row["fixed_fee_nanos"]))
     return OrgTerms(
         organization_id=int(row["id"]),
-        markup_bps=int(row["markup_bps"]),
-        fixed_fee_nanos=int(row["fixed_fee_nanos"]),
+        pricing=TermsTimeline(original, versions),
         log_bodies=bool(row["log_bodies"]),
     )
 

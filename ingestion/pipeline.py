@@ -42,6 +42,10 @@ async def ingest_batch(
     """
     outcome = IngestOutcome(rejected=list(rejected))
     if batch:
+        # The clock is read before the terms: a markup or fee change starts at least
+        # FUTURE_TOLERANCE after its commit, so every record this batch accepts (at most
+        # FUTURE_TOLERANCE after `now`) falls before a change these terms could miss.
+        now = now or datetime.now(UTC)
         terms = await load_org_terms(organization_id)
         directory = await load_directory(organization_id, batch, decode_id)
         new_prefixes = unknown_prefixes(batch, directory)
@@ -50,10 +54,8 @@ async def ingest_batch(
             await create_unsynced_keys(organization_id, new_prefixes)
             directory = await load_directory(organization_id, batch, decode_id)
         catalog = await load_catalog()
-        rules = ValidationRules.at(
-            now or datetime.now(UTC), late_arrival_days, terms.log_bodies, decode_id
-        )
-        pricer = RecordPricer(catalog, organization_id, terms.markup_bps, terms.fixed_fee_nanos)
+        rules = ValidationRules.at(now, late_arrival_days, terms.log_bodies, decode_id)
+        pricer = RecordPricer(catalog, organization_id, terms.pricing)
         priced: list[PricedRecord] = []
         for index, item in enumerate(batch):
             if index % _YIELD_EVERY == _YIELD_EVERY - 1:

@@ -1,5 +1,5 @@
 """Price a validated request: provider cost from the catalog (or the gateway), then the
-organization's markup and fee.
+organization's markup and fee in effect at the request's timestamp (pricing/terms.py).
 
 Rules (documented in docs/readme/ingest.md):
 - The provider cost is the gateway's `providerCost` when sent; otherwise input and output
@@ -31,6 +31,7 @@ from pricing.cost import (
     provider_cost_of,
 )
 from pricing.money import format_usd
+from pricing.terms import PricingTerms, TermsTimeline
 
 _BEGINNING = datetime.min.replace(tzinfo=UTC)
 _END = datetime.max.replace(tzinfo=UTC)
@@ -84,16 +85,14 @@ class RecordPricer:
     (validation and the catalog already guarantee non-negative ints).
     """
 
-    __slots__ = ("_fee", "_markup_bps", "_organization_id", "_spans", "_versions")
+    __slots__ = ("_organization_id", "_spans", "_terms", "_terms_span", "_versions")
 
-    def __init__(
-        self, catalog: PriceCatalog, organization_id: int, markup_bps: int, fixed_fee_nanos: int
-    ) -> None:
-        if markup_bps < 0 or fixed_fee_nanos < 0:
-            raise ValueError("markup and fee must not be negative")
+    def __init__(self, catalog: PriceCatalog, organization_id: int, terms: TermsTimeline) -> None:
         self._organization_id = organization_id
-        self._markup_bps = markup_bps
-        self._fee = fixed_fee_nanos
+        self._terms = terms
+        # The organization's terms and the span [from, until) they hold for: a batch's
+        # timestamps almost always fall in one version.
+        self._terms_span = terms.span_at(datetime.now(UTC))
         versions: dict[str, list[ModelPrice]] = {}
         for price in catalog.entries():  # sorted by (model, effective_from)
             versions.setdefault(price.model.casefold(), []).append(price)
@@ -123,8 +122,9 @@ class RecordPricer:
             provider = 0
             priced = False
         else:
-            markup = markup_of(provider, self._markup_bps)
-            fee = fee_for(record.status_code, self._fee)
+            terms = self._terms_at(record.timestamp)
+            markup = markup_of(provider, terms.markup_bps)
+            fee = fee_for(record.status_code, terms.fixed_fee_nanos)
             customer = provider + markup + fee
             priced = True
             if customer > MAX_REQUEST_COST_NANOS:
@@ -152,6 +152,14 @@ class RecordPricer:
             record.request_body,
             record.response_body,
         )
+
+    def _terms_at(self, at: datetime) -> PricingTerms:
+        """The organization's terms in effect at `at`, remembered with their span."""
+        terms, start, end = self._terms_span
+        if not start <= at < end:
+            self._terms_span = self._terms.span_at(at)
+            terms = self._terms_span[0]
+        return terms
 
     def _catalog_price(self, provider_model: str, model: str, at: datetime) -> ModelPrice | None:
         """`catalog_price(catalog, provider_model, model, at)`, remembered per pair with

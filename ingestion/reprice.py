@@ -1,7 +1,7 @@
 """Reprice: price the logs stored unpriced, once the catalog has a price for their model.
 
-Each log is priced with the catalog version in effect at its own timestamp and the
-organization's current markup and fee, by the same rules as ingest (ingestion/pricing.py).
+Each log is priced with the catalog version and the organization's markup and fee in effect
+at its own timestamp (pricing/terms.py), by the same rules as ingest (ingestion/pricing.py).
 Per batch, in one transaction: the log rows are updated (only while still unpriced, so a
 concurrent or repeated run changes nothing twice), the rollups lose the unpriced
 contribution and gain the priced one, the wallet is charged, the spend counters grow (cost
@@ -108,14 +108,15 @@ def _priced_now(
         latency_ms=int(row["latency_ms"]),
         status_code=int(row["status_code"]),
     )
+    org_terms = terms.pricing.at(stored.timestamp)
     cost = request_cost(
         input_tokens=stored.input_tokens,
         output_tokens=stored.output_tokens,
         status_code=stored.status_code,
         price=catalog_price(catalog, stored.provider_model, stored.model, stored.timestamp),
         provider_cost=None,
-        markup_bps=terms.markup_bps,
-        fixed_fee_nanos=terms.fixed_fee_nanos,
+        markup_bps=org_terms.markup_bps,
+        fixed_fee_nanos=org_terms.fixed_fee_nanos,
     )
     # Above the per-request bound it stays unpriced, as ingest would have refused it.
     if cost is None or cost.customer_cost_nanos > MAX_REQUEST_COST_NANOS:

@@ -7,6 +7,7 @@ from models.api_key import ApiKey, KeyStatus
 from models.audit import AuditEntry
 from models.member import Member, Role
 from models.organization import Organization, Tier
+from models.organization_pricing import OrganizationPricing
 from models.price import ModelPrice
 from models.report import Report, ReportKind
 from models.report_schedule import ReportSchedule
@@ -31,6 +32,7 @@ MODEL_MODULES = [
     "models.report",
     "models.audit",
     "models.report_schedule",
+    "models.organization_pricing",
 ]
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "Member",
     "ModelPrice",
     "Organization",
+    "OrganizationPricing",
     "Report",
     "ReportKind",
     "ReportSchedule",

@@ -21,5 +21,6 @@ async def members_by_ids(scope: Scope, ids: Sequence[int]) -> dict[int, Member]:
 
 
 async def list_members(scope: Scope, limit: int) -> list[Member]:
-    """The first `limit` members the viewer may list, by id."""
-    return await scope.members().order_by("id").limit(limit)
+    """The first `limit` members the viewer may list, by id; removed members are no longer
+    listed (their requests still name them)."""
+    return await scope.members().filter(removed_at__isnull=True).order_by("id").limit(limit)

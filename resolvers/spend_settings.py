@@ -24,6 +24,7 @@ from models.organization import Organization
 from pricing.money import format_usd
 from resolvers.errors import BadInputError, NotFoundError
 from resolvers.key_access import key_period_spend
+from resolvers.model_aliases import MAX_ALLOWED_MODELS, clean_model_aliases
 from resolvers.periods import billing_period
 
 __all__ = [
@@ -34,8 +35,6 @@ __all__ = [
     "set_monthly_budget",
 ]
 
-MAX_ALLOWED_MODELS = 200
-_MODEL_NAME_LENGTH = 100
 _REASON_LENGTH = 200
 
 
@@ -138,7 +137,7 @@ async def set_api_key_allowed_models(
 ) -> ApiKey:
     """Restrict the key to these model aliases (None: every model; an empty list: none).
     Names are trimmed and de-duplicated in order. Returns the updated key."""
-    cleaned = None if models is None else _clean_models(models)
+    cleaned = None if models is None else clean_model_aliases(models)
     async with in_transaction() as conn:
         await lock_organization(conn, organization_id)
         key = await _key(conn, organization_id, api_key_id)
@@ -179,18 +178,3 @@ async def _require_under_limit(organization_id: int, key: ApiKey) -> None:
             f"${format_usd(key.monthly_limit_nanos)} monthly limit this period; "
             "raise or clear the limit to reactivate it"
         )
-
-
-def _clean_models(models: list[str]) -> list[str]:
-    if len(models) > MAX_ALLOWED_MODELS:
-        raise BadInputError(f"models: at most {MAX_ALLOWED_MODELS} models")
-    cleaned: list[str] = []
-    for position, raw in enumerate(models):
-        name = raw.strip()
-        if not name or len(name) > _MODEL_NAME_LENGTH:
-            raise BadInputError(
-                f"models[{position}]: a model alias of 1 to {_MODEL_NAME_LENGTH} characters"
-            )
-        if name not in cleaned:
-            cleaned.append(name)
-    return cleaned

@@ -94,6 +94,7 @@ _TABLES = (
     "api_key",
     "member",
     "model_price",
+    "organization_pricing",
     "organization",
 )
 

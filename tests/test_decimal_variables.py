@@ -104,6 +104,15 @@ INPUTS: dict[str, tuple[str, Any, str]] = {
         ]
     },
     **{
+        f"UpdateOrganizationSettingsInput.{field}": (
+            "mutation M($i: UpdateOrganizationSettingsInput!) "
+            "{ updateOrganizationSettings(input: $i) { id } }",
+            lambda v, ids, field=field: {"i": {field: v}},
+            "owner",
+        )
+        for field in ["markupPercent", "fixedFee", "lowBalanceThreshold"]
+    },
+    **{
         f"UpdateAlertRuleInput.{field}": (
             "mutation M($id: ID!, $i: UpdateAlertRuleInput!) "
             f"{{ updateAlertRule(id: $id, input: $i) {RULE} }}",

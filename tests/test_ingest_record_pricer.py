@@ -13,6 +13,7 @@ from ingestion.pricing import RecordPricer, catalog_price, request_cost
 from ingestion.validation import InvalidRecord, ValidRecord
 from pricing.catalog import ModelPrice, PriceCatalog
 from pricing.cost import MAX_REQUEST_COST_NANOS
+from pricing.terms import TermsTimeline
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -67,7 +68,7 @@ def _record(rng: random.Random, at: datetime, pair: tuple[str, str]) -> ValidRec
 @pytest.mark.parametrize("markup_bps, fee", [(0, 0), (2500, 1_000_000), (1, 3), (12_345, 7)])
 def test_the_pricer_matches_the_pricing_rules_for_every_record(markup_bps: int, fee: int) -> None:
     rng = random.Random(markup_bps)
-    pricer = RecordPricer(CATALOG, 42, markup_bps, fee)
+    pricer = RecordPricer(CATALOG, 42, TermsTimeline.constant(markup_bps, fee))
     # Instants in time order and then shuffled, exactly on version starts and around them.
     instants = [T0 + timedelta(days=d, microseconds=u) for d in range(-1, 25) for u in (-1, 0, 1)]
     instants += rng.sample(instants, len(instants))
@@ -113,7 +114,7 @@ def test_the_pricer_matches_the_pricing_rules_for_every_record(markup_bps: int, 
 
 
 def test_a_record_before_any_version_and_without_a_cost_is_unpriced() -> None:
-    pricer = RecordPricer(CATALOG, 1, 2500, 1_000_000)
+    pricer = RecordPricer(CATALOG, 1, TermsTimeline.constant(2500, 1_000_000))
     record = _record(random.Random(0), T0 - timedelta(days=1), ("unknown", "alpha"))
     record.provider_cost_nanos = None
 

@@ -23,7 +23,13 @@ from pricing.money import format_usd
 from resolvers.errors import BadInputError
 from resolvers.wallet import LedgerEntry
 
-__all__ = ["MAX_BALANCE_NANOS", "deposit", "refund", "set_low_balance_threshold"]
+__all__ = [
+    "MAX_BALANCE_NANOS",
+    "apply_low_balance_threshold",
+    "deposit",
+    "refund",
+    "set_low_balance_threshold",
+]
 
 # The most a wallet may hold: $1,000,000,000. Balances are 64-bit integers of nano-USD
 # (at most 9.2e18); without a ceiling, repeated deposits would overflow the column.
@@ -124,20 +130,9 @@ async def set_low_balance_threshold(
 ) -> None:
     """Set the threshold (>= 0 nano-USD) under which the wallet alerts; alerts at once when the
     balance is already under the new threshold (once per episode)."""
-    if threshold_nanos < 0:
-        raise BadInputError("amount: the low-balance threshold cannot be negative")
     async with in_transaction() as conn:
-        params = Params(dialect_of(conn))
-        threshold = params.add(threshold_nanos)
-        episode = _NEXT_EPISODE.format(
-            balance="wallet_balance_nanos", threshold=params.add(threshold_nanos)
-        )
         old = await _threshold(conn, organization_id)
-        await conn.execute_query(
-            f"UPDATE organization SET low_balance_threshold_nanos = {threshold}, {episode} "
-            f"WHERE id = {params.add(organization_id)}",
-            params.values,
-        )
+        await apply_low_balance_threshold(conn, organization_id, threshold_nanos)
         await record_change(
             organization_id,
             actor,
@@ -147,7 +142,26 @@ async def set_low_balance_threshold(
             {"lowBalanceThreshold": (format_usd(old), format_usd(threshold_nanos))},
             connection=conn,
         )
-        await enforce_low_balance(conn, organization_id)
+
+
+async def apply_low_balance_threshold(
+    conn: BaseDBAsyncClient, organization_id: int, threshold_nanos: int
+) -> None:
+    """`set_low_balance_threshold` inside the caller's transaction `conn` (a settings change
+    that also records its audit entry)."""
+    if threshold_nanos < 0:
+        raise BadInputError("amount: the low-balance threshold cannot be negative")
+    params = Params(dialect_of(conn))
+    threshold = params.add(threshold_nanos)
+    episode = _NEXT_EPISODE.format(
+        balance="wallet_balance_nanos", threshold=params.add(threshold_nanos)
+    )
+    await conn.execute_query(
+        f"UPDATE organization SET low_balance_threshold_nanos = {threshold}, {episode} "
+        f"WHERE id = {params.add(organization_id)}",
+        params.values,
+    )
+    await enforce_low_balance(conn, organization_id)
 
 
 def _require_positive(amount_nanos: int) -> None:

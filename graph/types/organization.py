@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import strawberry
@@ -30,6 +30,7 @@ from graph.types.current_spend import CurrentSpend
 from graph.types.enums import TierEnum
 from graph.types.member import MemberType
 from graph.types.node import Node
+from graph.types.organization_pricing import PRICING_HISTORY_DESCRIPTION, PricingVersionType
 from graph.types.report import (
     REPORTS_DESCRIPTION,
     ReportConnection,
@@ -49,6 +50,7 @@ from pricing.cost import basis_points_to_percent
 from resolvers.alert_rules import list_alert_rules
 from resolvers.api_keys import list_api_keys
 from resolvers.members import list_members
+from resolvers.organization_settings import organization_pricing
 from resolvers.pagination import DEFAULT_LISTED_ROWS, MAX_LISTED_ROWS
 from resolvers.report_schedules import list_report_schedules
 from resolvers.usage import check_limit
@@ -61,14 +63,28 @@ class OrganizationType(Node):
     slug: str
     tier: TierEnum  # type: ignore[valid-type]
     timezone: str = strawberry.field(description="IANA zone; trends and periods use it.")
-    markup_percent: Decimal = strawberry.field(description="Markup on provider cost, percent.")
-    fixed_fee: Decimal = strawberry.field(description="USD added to every request.")
     billing_anchor_day: int = strawberry.field(description="Day of month periods start on.")
     log_bodies: bool = strawberry.field(description="Whether request bodies are kept.")
     created_at: datetime
     pk: strawberry.Private[int]
     # The row this type was built from, so fields need not load the organization again.
     model: strawberry.Private[Organization]
+
+    @strawberry.field(description="Markup on provider cost in effect now, percent.")
+    async def markup_percent(self) -> Decimal:
+        terms = (await organization_pricing(self.pk)).at(datetime.now(UTC))
+        return basis_points_to_percent(terms.markup_bps)
+
+    @strawberry.field(description="USD added to every successful request, in effect now.")
+    async def fixed_fee(self) -> Decimal:
+        return usd((await organization_pricing(self.pk)).at(datetime.now(UTC)).fixed_fee_nanos)
+
+    @strawberry.field(description=PRICING_HISTORY_DESCRIPTION, extensions=require(CanRead))
+    async def pricing_history(self, limit: int = DEFAULT_LISTED_ROWS) -> list[PricingVersionType]:
+        # The latest `limit` versions, oldest first: a bounded list for the cost model.
+        check_limit(limit, maximum=MAX_LISTED_ROWS)
+        history = (await organization_pricing(self.pk)).history()[-limit:]
+        return [PricingVersionType.from_terms(terms) for terms in history]
 
     @strawberry.field(
         description=(
@@ -203,8 +219,6 @@ class OrganizationType(Node):
             slug=org.slug,
             tier=Tier(org.tier),
             timezone=org.timezone,
-            markup_percent=basis_points_to_percent(org.markup_bps),
-            fixed_fee=usd(org.fixed_fee_nanos),
             billing_anchor_day=org.billing_anchor_day,
             log_bodies=org.log_bodies,
             created_at=org.created_at,

@@ -9,7 +9,7 @@ from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0011_directory_sync")]
+    dependencies = [("models", "0012_administration")]
 
     initial = False
 

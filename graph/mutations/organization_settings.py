@@ -1,0 +1,34 @@
+"""Organization settings (Admins/Owners; money, billing and body logging Owners only)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from audit.trail import Actor
+from graph.context import Info
+from graph.inputs.organization_settings import UpdateOrganizationSettingsInput
+from graph.permissions import CanAdminister, require
+from graph.types.organization import OrganizationType
+from resolvers.organization_settings import update_organization_settings
+
+
+@strawberry.type
+class OrganizationSettingsMutations:
+    @strawberry.mutation(
+        description=(
+            "Change the organization's settings; fields left out keep their value. A new "
+            "markup or fee starts at `pricingEffectiveFrom` (see `pricingHistory`); requests "
+            "before it keep their price. Recorded in the audit trail."
+        ),
+        extensions=require(CanAdminister),
+    )
+    async def update_organization_settings(
+        self, info: Info, input: UpdateOrganizationSettingsInput
+    ) -> OrganizationType:
+        viewer = info.context.viewer
+        # The permission on the field guarantees a member behind the token.
+        assert viewer.role is not None
+        org = await update_organization_settings(
+            viewer.organization_id, Actor.of(viewer), viewer.role, input.to_changes()
+        )
+        return OrganizationType.from_model(org)
