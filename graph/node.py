@@ -9,6 +9,7 @@ from __future__ import annotations
 from graph.context import Info
 from graph.relay import decode_global_id
 from graph.types.api_key import ApiKeyType
+from graph.types.limit_request import LimitRequestType
 from graph.types.member import MemberType
 from graph.types.node import Node
 from graph.types.organization import OrganizationType
@@ -17,6 +18,7 @@ from graph.types.request_log import RequestLogType
 from models.organization import Organization
 from reports.store import report_record_by_id
 from resolvers.api_keys import api_keys_by_ids
+from resolvers.limit_requests import limit_request_by_id
 from resolvers.request_logs import request_logs_by_ids
 
 
@@ -44,6 +46,9 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
         return RequestLogType.from_model(
             logs[pk], show_bodies=org.log_bodies, loaders=info.context.loaders
         )
+    if type_name == "LimitRequest":
+        request = await limit_request_by_id(scope, pk)
+        return LimitRequestType.from_model(request) if request else None
     if type_name == "Report":
         record = await report_record_by_id(scope, pk)
         return ReportType.from_record(record) if record else None

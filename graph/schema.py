@@ -17,6 +17,7 @@ from graph.extensions import SCHEMA_EXTENSIONS
 from graph.mutations.alert_rules import AlertRuleMutations
 from graph.mutations.alerts import AlertMutations
 from graph.mutations.budgets import BudgetMutations
+from graph.mutations.governance import GovernanceMutations
 from graph.mutations.ingest import IngestMutations
 from graph.mutations.wallet import WalletMutations
 from graph.node import resolve_node
@@ -76,6 +77,7 @@ _MUTATION_TYPES: tuple[type, ...] = (
     BudgetMutations,
     AlertMutations,
     AlertRuleMutations,
+    GovernanceMutations,
 )
 Mutation = merge_types("Mutation", _MUTATION_TYPES) if _MUTATION_TYPES else None
 

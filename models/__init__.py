@@ -5,8 +5,9 @@ from models.alert import AlertEvent, AlertKind, AlertRule
 from models.alert_delivery import AlertDelivery, DeliveryChannel, DeliveryStatus
 from models.api_key import ApiKey, KeyStatus
 from models.audit import AuditEntry
+from models.limit_request import LimitRequest, LimitRequestStatus
 from models.member import Member, Role
-from models.organization import Organization, Tier
+from models.organization import BudgetEnforcement, Organization, Tier
 from models.price import ModelPrice
 from models.report import Report, ReportKind
 from models.request_log import RequestLog
@@ -29,6 +30,7 @@ MODEL_MODULES = [
     "models.spend",
     "models.report",
     "models.audit",
+    "models.limit_request",
 ]
 
 __all__ = [
@@ -40,10 +42,13 @@ __all__ = [
     "AlertRule",
     "ApiKey",
     "AuditEntry",
+    "BudgetEnforcement",
     "DeliveryChannel",
     "DeliveryStatus",
     "EntryKind",
     "KeyStatus",
+    "LimitRequest",
+    "LimitRequestStatus",
     "Member",
     "ModelPrice",
     "Organization",

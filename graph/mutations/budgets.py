@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
+from audit.trail import Actor
 from graph.context import Info
 from graph.errors import BadUserInputError
 from graph.inputs.amounts import optional_amount_nanos
@@ -16,9 +17,9 @@ from graph.types.api_key import ApiKeyType
 from graph.types.enums import KeyStatusEnum
 from graph.types.organization import OrganizationType
 from models.api_key import KeyStatus
+from resolvers.limit_requests import change_api_key_limit
 from resolvers.spend_settings import (
     set_api_key_allowed_models,
-    set_api_key_limit,
     set_api_key_status,
     set_monthly_budget,
 )
@@ -56,7 +57,10 @@ class BudgetMutations:
         description=(
             "Set a key's monthly limit in USD (> 0), or clear it with null. KEY_LIMIT alerts "
             "fire at 75%, 90% and 100% once per period; at 100% the key is blocked. A limit "
-            "above the key's spend (or none) lifts a block the limit caused."
+            "above the key's spend (or none) lifts a block the limit caused. When an Admin "
+            "raises it above the organization's limitApprovalThreshold (or clears it), the "
+            "key keeps its limit and `pendingLimitRequest` shows the request Owners decide "
+            "on; an Owner's change applies at once."
         ),
         extensions=require(CanAdminister),
     )
@@ -67,10 +71,11 @@ class BudgetMutations:
         monthly_limit: Decimal | None = strawberry.UNSET,
     ) -> ApiKeyType:
         limit = optional_amount_nanos(_required(monthly_limit, "monthlyLimit"), "monthlyLimit")
-        key = await set_api_key_limit(
-            info.context.viewer.organization_id, _key_pk(api_key_id), limit
+        viewer = info.context.viewer
+        change = await change_api_key_limit(
+            Actor.of(viewer), viewer.is_owner, viewer.organization_id, _key_pk(api_key_id), limit
         )
-        return ApiKeyType.from_model(key)
+        return ApiKeyType.from_model(change.key)
 
     @strawberry.mutation(
         description=(
