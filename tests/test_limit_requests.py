@@ -527,3 +527,18 @@ async def test_another_tenants_requests_are_not_listed_nor_reachable_by_node(
 
     assert listed.data["viewer"]["organization"]["limitRequests"]["totalCount"] == 0  # type: ignore[index]
     assert node.data == {"node": None}
+
+
+async def test_a_member_cannot_see_the_pending_request_on_their_own_key(
+    client: httpx.AsyncClient,
+) -> None:
+    org = await governed_org(1000)
+    member, token = await token_of(org, Role.MEMBER)
+    key = await make_key(org, owner=member, monthly_limit_nanos=USD)
+    await pending_request(org, key, 2000)
+
+    result = await gql(
+        client, token, "{ viewer { organization { apiKeys { pendingLimitRequest { id } } } } }"
+    )
+
+    assert result.error_codes == ["FORBIDDEN"]
