@@ -6,8 +6,9 @@ neither slow ingestion down nor lose the alert. The rows commit, or roll back, w
 event they deliver.
 
 Where events go: a usage event (DAILY_SPEND, UNUSUAL_ACTIVITY, ERROR_RATE) to the targets of
-the rule that fired it; a KEY_LIMIT, BUDGET or LOW_BALANCE event to every enabled rule of that
-kind in the organization (a KEY_LIMIT rule with an API key only for that key's events).
+the rule that fired it; a KEY_LIMIT, BUDGET, LOW_BALANCE or LIMIT_REQUEST event to every enabled
+rule of that kind in the organization (a KEY_LIMIT or LIMIT_REQUEST rule with an API key only
+for that key's events).
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ if TYPE_CHECKING:
 
 __all__ = ["DELIVERY_ONLY_KINDS", "enqueue_alert_deliveries", "enqueue_message"]
 
-# Kinds fired by spend control; their rules carry delivery targets only.
-DELIVERY_ONLY_KINDS = frozenset({AlertKind.KEY_LIMIT, AlertKind.BUDGET, AlertKind.LOW_BALANCE})
+# Kinds fired by spend control and cost governance; their rules carry delivery targets only.
+DELIVERY_ONLY_KINDS = frozenset(
+    {AlertKind.KEY_LIMIT, AlertKind.BUDGET, AlertKind.LOW_BALANCE, AlertKind.LIMIT_REQUEST}
+)
 
 _COLUMNS = (
     "organization_id",

@@ -26,6 +26,7 @@ _TITLES = {
     "DAILY_SPEND": "Daily spending threshold",
     "UNUSUAL_ACTIVITY": "Unusual activity",
     "ERROR_RATE": "Error-rate spike",
+    "LIMIT_REQUEST": "Key limit awaiting approval",
 }
 
 

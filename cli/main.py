@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from cli import commands, prices
 from cli.alerts import add_alerts_parser, alerts_command
+from cli.billing import add_billing_parser, billing_contract_command
 from cli.directory import add_directory_parsers, key_command, member_command
 from cli.export import add_export_parser, export_command
 from cli.maintain import add_maintain_parser, maintain_command
@@ -109,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_maintain_parser(sub)
     add_report_parser(sub)
     add_directory_parsers(sub)
+    add_billing_parser(sub)
     return parser
 
 
@@ -161,6 +163,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "report": report_command,
         "key": key_command,
         "member": member_command,
+        "billing-contract": billing_contract_command,
     }
     result = asyncio.run(commands.with_database(settings, handlers[args.command], args))
     if isinstance(result, dict):

@@ -10,6 +10,7 @@ from graph.context import Info
 from graph.relay import decode_global_id
 from graph.types.api_key import ApiKeyType
 from graph.types.audit_entry import AuditEntryType
+from graph.types.limit_request import LimitRequestType
 from graph.types.member import MemberType
 from graph.types.node import Node
 from graph.types.organization import OrganizationType
@@ -20,6 +21,7 @@ from models.organization import Organization
 from reports.store import report_record_by_id
 from resolvers.api_keys import api_keys_by_ids
 from resolvers.audit_trail import audit_record_by_id, token_prefixes
+from resolvers.limit_requests import limit_request_by_id
 from resolvers.report_schedules import report_schedule_by_id
 from resolvers.request_logs import request_logs_by_ids
 
@@ -48,6 +50,9 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
         return RequestLogType.from_model(
             logs[pk], show_bodies=org.log_bodies, loaders=info.context.loaders
         )
+    if type_name == "LimitRequest":
+        request = await limit_request_by_id(scope, pk)
+        return LimitRequestType.from_model(request) if request else None
     if type_name == "Report":
         record = await report_record_by_id(scope, pk)
         return ReportType.from_record(record) if record else None

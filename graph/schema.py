@@ -19,6 +19,7 @@ from graph.mutations.alerts import AlertMutations
 from graph.mutations.api_keys import ApiKeyMutations
 from graph.mutations.budgets import BudgetMutations
 from graph.mutations.directory import DirectoryMutations
+from graph.mutations.governance import GovernanceMutations
 from graph.mutations.ingest import IngestMutations
 from graph.mutations.members import MemberMutations
 from graph.mutations.organization_settings import OrganizationSettingsMutations
@@ -86,6 +87,7 @@ _MUTATION_TYPES: tuple[type, ...] = (
     OrganizationSettingsMutations,
     DirectoryMutations,
     ReportScheduleMutations,
+    GovernanceMutations,
 )
 Mutation = merge_types("Mutation", _MUTATION_TYPES) if _MUTATION_TYPES else None
 

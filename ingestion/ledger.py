@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from ingestion.out_of_range import TotalsOutOfRange
 from ingestion.records import PricedRecord
 from models.database import Params, dialect_of
-from resolvers.periods import TimeRange, billing_period
+from resolvers.billing_policy import BILLING_POLICY_COLUMNS, BillingPolicy, billing_policy_of_row
+from resolvers.periods import TimeRange
 
 # The lowest balance a wallet can reach: a BIGINT's smallest value but one, so its negation
 # fits too. Only a debt of $9.2e9 reaches it; a deduction beyond raises TotalsOutOfRange.
@@ -102,7 +102,7 @@ async def add_spend(
 
 
 def spend_per_counter(
-    records: Sequence[PricedRecord], billing: dict[int, tuple[ZoneInfo, int]]
+    records: Sequence[PricedRecord], billing: dict[int, BillingPolicy]
 ) -> dict[tuple[int, int, datetime], list[int]]:
     """[customer cost nano-USD, requests] per (organization, key or 0, period start UTC)."""
     per_key: dict[tuple[int, int, datetime], list[int]] = {}
@@ -128,26 +128,24 @@ def spend_per_counter(
     return counters
 
 
-def _period_of(known: list[TimeRange], at: datetime, billing: tuple[ZoneInfo, int]) -> TimeRange:
+def _period_of(known: list[TimeRange], at: datetime, billing: BillingPolicy) -> TimeRange:
     """The billing period containing `at`: one of `known`, else computed and added to it."""
     period = next((p for p in known if p.start <= at < p.end), None)
     if period is None:
-        period = billing_period(at, *billing)
+        period = billing.period(at)
         known.append(period)
     return period
 
 
 async def billing_settings(
     conn: BaseDBAsyncClient, organization_ids: set[int]
-) -> dict[int, tuple[ZoneInfo, int]]:
-    """(timezone, billing anchor day) per organization id."""
+) -> dict[int, BillingPolicy]:
+    """The billing policy (tier, timezone, anchor day, contract) per organization id."""
     params = Params(dialect_of(conn))
     rows = await conn.execute_query_dict(
-        "SELECT id, timezone, billing_anchor_day FROM organization WHERE id IN ("
+        f"SELECT id, {BILLING_POLICY_COLUMNS} FROM organization WHERE id IN ("
         + params.add_list(sorted(organization_ids))
         + ")",
         params.values,
     )
-    return {
-        int(row["id"]): (ZoneInfo(row["timezone"]), int(row["billing_anchor_day"])) for row in rows
-    }
+    return {int(row["id"]): billing_policy_of_row(row) for row in rows}

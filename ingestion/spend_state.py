@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from models.api_key import KeyStatus
 from models.database import Dialect, Params, dialect_of, parse_db_datetime
 from pricing.money import format_usd
-from resolvers.periods import TimeRange, billing_period
+from resolvers.billing_policy import BILLING_POLICY_COLUMNS, BillingPolicy, billing_policy_of_row
+from resolvers.periods import TimeRange
 
 __all__ = [
     "KeyState",
@@ -37,15 +37,14 @@ class OrgState:
     """An organization's spend settings and balance; money in nano-USD."""
 
     id: int
-    timezone: ZoneInfo
-    anchor_day: int
+    billing: BillingPolicy
     budget_nanos: int | None
     balance_nanos: int
     low_balance_threshold_nanos: int
     low_balance_episode: int
 
     def period(self, at: datetime) -> TimeRange:
-        return billing_period(at, self.timezone, self.anchor_day)
+        return self.billing.period(at)
 
     def period_start(self, at: datetime) -> datetime:
         return self.period(at).start
@@ -84,7 +83,7 @@ async def lock_organizations(conn: BaseDBAsyncClient, ids: list[int]) -> dict[in
     """Lock the organizations' rows (in id order) and return their spend state by id."""
     params = Params(dialect_of(conn))
     rows = await conn.execute_query_dict(
-        "SELECT id, timezone, billing_anchor_day, monthly_budget_nanos, wallet_balance_nanos, "
+        f"SELECT id, {BILLING_POLICY_COLUMNS}, monthly_budget_nanos, wallet_balance_nanos, "
         "low_balance_threshold_nanos, low_balance_episode FROM organization "
         f"WHERE id IN ({params.add_list(ids)}) ORDER BY id" + _row_lock(conn),
         params.values,
@@ -92,8 +91,7 @@ async def lock_organizations(conn: BaseDBAsyncClient, ids: list[int]) -> dict[in
     return {
         int(row["id"]): OrgState(
             id=int(row["id"]),
-            timezone=ZoneInfo(row["timezone"]),
-            anchor_day=int(row["billing_anchor_day"]),
+            billing=billing_policy_of_row(row),
             budget_nanos=_optional_int(row["monthly_budget_nanos"]),
             balance_nanos=int(row["wallet_balance_nanos"]),
             low_balance_threshold_nanos=int(row["low_balance_threshold_nanos"]),

@@ -5,8 +5,9 @@ from models.alert import AlertEvent, AlertKind, AlertRule
 from models.alert_delivery import AlertDelivery, DeliveryChannel, DeliveryStatus
 from models.api_key import ApiKey, KeyStatus
 from models.audit import AuditEntry
+from models.limit_request import LimitRequest, LimitRequestStatus
 from models.member import Member, Role
-from models.organization import Organization, Tier
+from models.organization import BudgetEnforcement, Organization, Tier
 from models.organization_pricing import OrganizationPricing
 from models.price import ModelPrice
 from models.report import Report, ReportKind
@@ -33,6 +34,7 @@ MODEL_MODULES = [
     "models.audit",
     "models.report_schedule",
     "models.organization_pricing",
+    "models.limit_request",
 ]
 
 __all__ = [
@@ -44,10 +46,13 @@ __all__ = [
     "AlertRule",
     "ApiKey",
     "AuditEntry",
+    "BudgetEnforcement",
     "DeliveryChannel",
     "DeliveryStatus",
     "EntryKind",
     "KeyStatus",
+    "LimitRequest",
+    "LimitRequestStatus",
     "Member",
     "ModelPrice",
     "Organization",

@@ -22,6 +22,8 @@ class AlertKind(StrEnum):
     DAILY_SPEND = "DAILY_SPEND"
     UNUSUAL_ACTIVITY = "UNUSUAL_ACTIVITY"
     ERROR_RATE = "ERROR_RATE"
+    # An Admin asked for a key limit above the approval threshold: Owners decide.
+    LIMIT_REQUEST = "LIMIT_REQUEST"
 
 
 class AlertRule(Model):

@@ -17,6 +17,13 @@ class Tier(StrEnum):
     ENTERPRISE = "ENTERPRISE"
 
 
+class BudgetEnforcement(StrEnum):
+    """What reaching the monthly budget does: alerts only, or keyAccess refuses (402)."""
+
+    ALERT_ONLY = "ALERT_ONLY"
+    BLOCK = "BLOCK"
+
+
 class Organization(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=200)
@@ -29,7 +36,18 @@ class Organization(Model):
     fixed_fee_nanos = fields.BigIntField(default=0)
     # Day of month the billing period starts on (1 = calendar month).
     billing_anchor_day = fields.SmallIntField(default=1)
+    # An Enterprise contract's billing periods: `contract_period_months` long (1-12), one of
+    # them starting at local midnight of `contract_period_start` (resolvers/billing_policy.py).
+    # Both null, or both set.
+    contract_period_start = fields.DateField(null=True)
+    contract_period_months = fields.SmallIntField(null=True)
     monthly_budget_nanos = fields.BigIntField(null=True)
+    budget_enforcement = fields.CharEnumField(
+        BudgetEnforcement, max_length=20, default=BudgetEnforcement.ALERT_ONLY
+    )
+    # A key limit an Admin sets above this (or clears) waits for an Owner's approval;
+    # null: no approval needed.
+    limit_approval_threshold_nanos = fields.BigIntField(null=True)
     # Request/response bodies are kept only when the organization opts in.
     log_bodies = fields.BooleanField(default=False)
     wallet_balance_nanos = fields.BigIntField(default=0)

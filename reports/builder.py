@@ -19,9 +19,10 @@ from exports.usage import GroupLabels
 from models.organization import Organization
 from models.report import ReportKind
 from reports.periods import previous_period
+from resolvers.billing_policy import billing_policy
 from resolvers.current_spend import BudgetStatus, budget_status, percent_used
 from resolvers.error_analysis import ErrorAnalysis, error_analysis
-from resolvers.periods import TimeRange, billing_period
+from resolvers.periods import TimeRange
 from resolvers.scope import LogFilter, Scope
 from resolvers.time_slices import Granularity
 from resolvers.usage import (
@@ -161,7 +162,7 @@ async def _top(scope: Scope, log_filter: LogFilter, dimension: UsageDimension) -
 
 async def _budget(scope: Scope, org: Organization, period: TimeRange, tz: ZoneInfo) -> BudgetView:
     """The billing period the report period ends in, counted up to the report's end."""
-    billing = billing_period(period.end - timedelta(microseconds=1), tz, org.billing_anchor_day)
+    billing = billing_policy(org).period(period.end - timedelta(microseconds=1))
     counted = TimeRange(billing.start, period.end)
     spend = await usage_totals(scope, LogFilter(time_range=counted, timezone=tz))
     return BudgetView(billing, counted, spend.customer_cost_nanos, org.monthly_budget_nanos)

@@ -61,7 +61,9 @@ MAX_MIN_REQUESTS = 1_000_000_000
 MAX_FACTOR_BPS = 1_000_000
 _BPS = 10_000
 
-DELIVERY_ONLY = frozenset({AlertKind.KEY_LIMIT, AlertKind.BUDGET, AlertKind.LOW_BALANCE})
+DELIVERY_ONLY = frozenset(
+    {AlertKind.KEY_LIMIT, AlertKind.BUDGET, AlertKind.LOW_BALANCE, AlertKind.LIMIT_REQUEST}
+)
 # The settings each kind uses, by GraphQL field name.
 _USES: dict[AlertKind, frozenset[str]] = {
     AlertKind.DAILY_SPEND: frozenset({"spendThreshold"}),

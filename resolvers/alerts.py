@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from models.alert import AlertKind
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
+from resolvers.billing_policy import BillingPolicy
 from resolvers.errors import NotFoundError
 from resolvers.pagination import KeysetCursor, Page, PageRequest, build_page, keyset_older_than
-from resolvers.periods import TimeRange, billing_period
+from resolvers.periods import TimeRange
 from resolvers.scope import Scope
 
 __all__ = [
@@ -63,7 +63,7 @@ class AlertRecord:
         return KeysetCursor(timestamp=self.fired_at, id=self.id)
 
 
-def alert_period(record: AlertRecord, tz: ZoneInfo, anchor_day: int) -> TimeRange | None:
+def alert_period(record: AlertRecord, billing: BillingPolicy) -> TimeRange | None:
     """The billing period (UTC) a KEY_LIMIT or BUDGET event belongs to; None for events
     keyed by something else (a low-balance episode)."""
     if record.kind not in (AlertKind.KEY_LIMIT, AlertKind.BUDGET):
@@ -74,7 +74,7 @@ def alert_period(record: AlertRecord, tz: ZoneInfo, anchor_day: int) -> TimeRang
         return None
     if start.tzinfo is None:
         return None
-    return billing_period(start, tz, anchor_day)
+    return billing.period(start)
 
 
 def _conditions(scope: Scope, alert_filter: AlertFilter, params: Params) -> list[str]:

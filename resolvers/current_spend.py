@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from models.organization import Organization
 from pricing.money import round_half_even_div
-from resolvers.periods import TimeRange, billing_period
+from resolvers.billing_policy import BillingPolicy, billing_policy
+from resolvers.periods import TimeRange
 from resolvers.rollup_reader import read_usage
 from resolvers.scope import LogFilter, Scope
 from resolvers.time_slices import decompose
@@ -61,6 +62,8 @@ class CurrentSpend:
     totals: UsageMeasures
     # None for a Member viewer and for organizations without a budget.
     budget_nanos: int | None
+    # The rule the period follows (tier, anchor day or contract).
+    policy: BillingPolicy
 
     @property
     def spend_nanos(self) -> int:
@@ -83,12 +86,13 @@ class CurrentSpend:
 
 
 async def current_spend(scope: Scope, org: Organization, now: datetime) -> CurrentSpend:
-    """Customer cost of the billing period containing `now` (the org's timezone and anchor
-    day), from the rollups: the whole organization for Admins/Owners, their own requests
+    """Customer cost of the billing period containing `now` (the org's billing policy, in its
+    timezone), from the rollups: the whole organization for Admins/Owners, their own requests
     for a Member (then without budget)."""
-    tz = ZoneInfo(org.timezone)
-    period = billing_period(now, tz, org.billing_anchor_day)
+    policy = billing_policy(org)
+    tz = policy.timezone
+    period = policy.period(now)
     log_filter = LogFilter(time_range=period, timezone=tz)
     [by_group] = await read_usage(scope, log_filter, [decompose(period, signed=True)])
     budget = org.monthly_budget_nanos if scope.sees_team else None
-    return CurrentSpend(period, tz, by_group.get((), UsageMeasures()), budget)
+    return CurrentSpend(period, tz, by_group.get((), UsageMeasures()), budget, policy)

@@ -2,8 +2,9 @@
 
 Answers in the usage page's own terms: 401 for an unknown, revoked or blocked key (a key at
 or over its monthly limit is blocked), 403 for a model the key may not use, 402 when the
-wallet cannot pay. Checks run in that order, so the answer names the problem the caller must
-fix first (a refill does not help a revoked key).
+organization's budget blocks spending (BLOCK enforcement) or the wallet cannot pay. Checks run
+in that order, so the answer names the problem the caller must fix first (a refill does not
+help a revoked key, nor an organization over a budget it chose to enforce).
 """
 
 from __future__ import annotations
@@ -11,16 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from zoneinfo import ZoneInfo
 
 from models.api_key import ApiKey, KeyStatus
 from models.database import Params, current_dialect, fetch_all
-from models.organization import Organization
+from models.organization import BudgetEnforcement, Organization
 from pricing.money import format_usd
+from resolvers.billing_policy import billing_policy
 from resolvers.errors import BadInputError
-from resolvers.periods import TimeRange, billing_period
+from resolvers.periods import TimeRange
 
 __all__ = ["Denial", "KeyAccessDecision", "check_key_access", "key_period_spend"]
+
+# The spend counter of the organization as a whole (models/spend.py).
+ORGANIZATION_COUNTER = 0
 
 
 class Denial(Enum):
@@ -31,13 +35,15 @@ class Denial(Enum):
     KEY_BLOCKED = "KEY_BLOCKED"
     LIMIT_REACHED = "LIMIT_REACHED"
     MODEL_NOT_ALLOWED = "MODEL_NOT_ALLOWED"
+    BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
     INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
 
     @property
     def status_code(self) -> int:
         if self is Denial.MODEL_NOT_ALLOWED:
             return 403
-        if self is Denial.INSUFFICIENT_BALANCE:
+        # The seed's spend refusal: "402 Payment Required".
+        if self in (Denial.INSUFFICIENT_BALANCE, Denial.BUDGET_EXCEEDED):
             return 402
         return 401
 
@@ -95,9 +101,7 @@ async def check_key_access(
     if key is None or key.status is KeyStatus.UNSYNCED:
         return KeyAccessDecision(Denial.UNKNOWN_KEY, "unknown API key")
     org = await Organization.get(id=organization_id)
-    period = billing_period(
-        now or datetime.now(UTC), ZoneInfo(org.timezone), org.billing_anchor_day
-    )
+    period = billing_policy(org).period(now or datetime.now(UTC))
     spend = await key_period_spend(organization_id, key.id, period.start)
     if await _limit_block_expired(key, period, spend):
         key.status, key.status_reason, key.limit_blocked_period_start = KeyStatus.ACTIVE, None, None
@@ -123,6 +127,9 @@ async def check_key_access(
             Denial.MODEL_NOT_ALLOWED,
             f"model '{model}' is not allowed for {name} (allowed: {allowed})",
         )
+    budget_denial = await _budget_denial(org, period, estimated_cost_nanos)
+    if budget_denial is not None:
+        return deny(Denial.BUDGET_EXCEEDED, budget_denial)
     balance = org.wallet_balance_nanos
     if balance <= 0:
         return deny(
@@ -170,6 +177,28 @@ async def _limit_block_expired(key: ApiKey, period: TimeRange, spend_nanos: int)
         params,
     )
     return bool(updated)
+
+
+async def _budget_denial(
+    org: Organization, period: TimeRange, estimated_cost_nanos: int | None
+) -> str | None:
+    """Why the organization's enforced budget refuses (None when it does not): its spend this
+    period has reached the budget, or would pass it with the estimated cost."""
+    budget = org.monthly_budget_nanos
+    if budget is None or BudgetEnforcement(org.budget_enforcement) is not BudgetEnforcement.BLOCK:
+        return None
+    spend = await key_period_spend(org.id, ORGANIZATION_COUNTER, period.start)
+    if spend >= budget:
+        return (
+            f"organization budget reached: ${format_usd(spend)} of "
+            f"${format_usd(budget)} spent this billing period"
+        )
+    if estimated_cost_nanos is not None and spend + estimated_cost_nanos > budget:
+        return (
+            f"organization budget would be exceeded: ${format_usd(spend)} of "
+            f"${format_usd(budget)} spent, ${format_usd(estimated_cost_nanos)} estimated"
+        )
+    return None
 
 
 def _detail(status_reason: str | None) -> str:

@@ -30,6 +30,7 @@ from models.organization_pricing import OrganizationPricing
 from pricing.cost import basis_points_to_percent
 from pricing.money import nanos_to_usd
 from pricing.terms import PricingTerms, TermsTimeline
+from resolvers.billing_contract import recount_current_period
 from resolvers.errors import BadInputError, ForbiddenError
 from resolvers.periods import parse_timezone
 from resolvers.unchanged import UNCHANGED, Unchanged
@@ -95,6 +96,10 @@ async def organization_pricing(
     return (await load_org_terms(organization_id, conn)).pricing
 
 
+# Settings that decide where billing periods start (resolvers/billing_policy.py).
+_PERIOD_FIELDS = ("timezone", "billing_anchor_day")
+
+
 async def update_organization_settings(
     organization_id: int, actor: Actor, actor_role: Role, changes: SettingsChanges
 ) -> Organization:
@@ -127,6 +132,9 @@ async def update_organization_settings(
         )
         if changes.markup_bps is not UNCHANGED or changes.fixed_fee_nanos is not UNCHANGED:
             await _add_pricing_version(conn, organization_id, actor, changes, now)
+        if any(before[name] != values[name] for name in _PERIOD_FIELDS if name in values):
+            # The billing period moved: key limits and the budget must read its spend.
+            await recount_current_period(conn, organization_id, now)
     return await Organization.get(id=organization_id)
 
 
@@ -161,9 +169,9 @@ def _checked_settings(changes: SettingsChanges) -> dict[str, object]:
         except ValueError as exc:
             raise BadInputError(f"timezone: {exc}; use an IANA name like Europe/Paris") from None
     if changes.billing_anchor_day is not UNCHANGED:
-        # At most 28, so every month has the day and periods never drift (resolvers/periods).
-        if not 1 <= changes.billing_anchor_day <= 28:
-            raise BadInputError("billingAnchorDay: a day of the month from 1 to 28")
+        # 29-31 start on a short month's last day (resolvers/periods.anchored_date).
+        if not 1 <= changes.billing_anchor_day <= 31:
+            raise BadInputError("billingAnchorDay: a day of the month from 1 to 31")
         values["billing_anchor_day"] = changes.billing_anchor_day
     if changes.log_bodies is not UNCHANGED:
         values["log_bodies"] = changes.log_bodies

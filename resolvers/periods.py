@@ -8,6 +8,7 @@ converted with `resolve_wall_time`, which handles DST gaps and overlaps exactly.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +18,7 @@ __all__ = [
     "LATEST_INSTANT",
     "Period",
     "TimeRange",
+    "anchored_date",
     "billing_period",
     "local_day_start",
     "parse_timezone",
@@ -144,9 +146,9 @@ def local_day_start(day: date, tz: ZoneInfo) -> datetime:
 
 
 def _check_anchor_day(anchor_day: int) -> None:
-    # Capped at 28 so every month has the anchor day and periods never drift.
-    if not 1 <= anchor_day <= 28:
-        raise ValueError(f"billing anchor day must be between 1 and 28, got {anchor_day}")
+    # 29-31 are allowed: in a shorter month the period starts on its last day instead.
+    if not 1 <= anchor_day <= 31:
+        raise ValueError(f"billing anchor day must be between 1 and 31, got {anchor_day}")
 
 
 def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
@@ -154,33 +156,46 @@ def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
-def billing_period(at: datetime, tz: ZoneInfo, anchor_day: int = 1) -> TimeRange:
+def anchored_date(year: int, month: int, anchor_day: int) -> date:
+    """The anchor day in that month, or the month's last day when it is shorter (anchor 31
+    in April is April 30, anchor 29-31 in February is the 28th or 29th)."""
+    following_year, following_month = _add_months(year, month, 1)
+    last_day = (date(following_year, following_month, 1) - timedelta(days=1)).day
+    return date(year, month, min(anchor_day, last_day))
+
+
+def billing_period(
+    at: datetime, tz: ZoneInfo, anchor_day: int = 1, *, months: int = 1, cycle_month: int = 0
+) -> TimeRange:
     """Return the billing period containing the aware instant `at`, as a UTC TimeRange.
 
-    Periods run from local midnight of `anchor_day` in one month to local midnight of
-    `anchor_day` in the next, in the organization's timezone `tz`; with the default
-    anchor_day=1 that is the calendar month. Raises ValueError for a naive `at` or an
-    anchor_day outside 1..28.
+    Periods run from local midnight of `anchor_day` (the month's last day when it is
+    shorter) in one month to local midnight of the same day `months` months later, in the
+    organization's timezone `tz`; with the defaults that is the calendar month. For
+    periods longer than a month, `cycle_month` (0-11) says which months they start in:
+    those whose (year * 12 + month - 1) % months equals cycle_month % months. Raises
+    ValueError for a naive `at`, an anchor_day outside 1..31 or months outside 1..12.
     """
     _check_anchor_day(anchor_day)
+    if not 1 <= months <= 12:
+        raise ValueError(f"a billing period is 1 to 12 months long, got {months}")
     at_utc = require_aware(at, "at")
     local = _local_wall(at_utc, tz)
-    year, month = local.year, local.month
-    if local.day < anchor_day:
-        year, month = _add_months(year, month, -1)
+    month_index = local.year * 12 + local.month - 1
+    first_index = month_index - (month_index - cycle_month) % months
 
-    def period_start(months_later: int) -> datetime:
-        y, m = _add_months(year, month, months_later)
-        return local_day_start(date(y, m, anchor_day), tz)
+    def period_start(index: int) -> datetime:
+        year, month = divmod(index, 12)
+        return local_day_start(anchored_date(year, month + 1, anchor_day), tz)
 
-    start, end = period_start(0), period_start(1)
-    # The wall-clock guess can be one period off when a fall-back transition moves the
-    # clock back across the anchor midnight; the instants decide.
-    if at_utc < start:
-        start, end = period_start(-1), start
-    elif at_utc >= end:
-        start, end = end, period_start(2)
-    return TimeRange(start, end)
+    # The wall-clock guess can be one period off: before this month's anchor day, or when
+    # a fall-back transition moves the clock back across the anchor midnight. The instants
+    # decide.
+    while at_utc < period_start(first_index):
+        first_index -= months
+    while at_utc >= period_start(first_index + months):
+        first_index += months
+    return TimeRange(period_start(first_index), period_start(first_index + months))
 
 
 def previous_billing_period(period: TimeRange, tz: ZoneInfo, anchor_day: int = 1) -> TimeRange:
@@ -199,6 +214,8 @@ def resolve_range(
     now: datetime,
     tz: ZoneInfo,
     anchor_day: int = 1,
+    *,
+    billing: Callable[[datetime], TimeRange] | None = None,
 ) -> TimeRange:
     """Turn a query's period or from/to arguments into a UTC TimeRange.
 
@@ -207,6 +224,8 @@ def resolve_range(
     - CURRENT_BILLING_PERIOD is the WHOLE billing period containing `now` (see
       `billing_period`), so its end lies in the future; trends then show the full month
       with the days still to come zero-filled. Clip to `now` where "so far" is meant.
+      `billing` (the organization's policy, `BillingPolicy.period`) decides it when
+      given; otherwise the anchor-day period in `tz`.
     - Custom: `start` is required, `end` defaults to `now`.
     - Nothing given: LAST_30_DAYS.
 
@@ -219,6 +238,8 @@ def resolve_range(
         if start is not None or end is not None:
             raise ValueError("give either period or from/to, not both")
         if period is Period.CURRENT_BILLING_PERIOD:
+            if billing is not None:
+                return billing(now_utc)
             return billing_period(now_utc, tz, anchor_day)
         return TimeRange(now_utc - _TRAILING_PERIODS[period], now_utc)
     if start is None:

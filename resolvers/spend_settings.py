@@ -11,7 +11,6 @@ the audit trail (money as USD strings) in the same transaction.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -22,15 +21,17 @@ from ingestion.spend_state import lock_organization
 from models.api_key import ApiKey, KeyStatus
 from models.organization import Organization
 from pricing.money import format_usd
+from resolvers.billing_policy import billing_policy
 from resolvers.errors import BadInputError, NotFoundError
 from resolvers.key_access import key_period_spend
 from resolvers.model_aliases import MAX_ALLOWED_MODELS, clean_model_aliases
-from resolvers.periods import billing_period
 
 __all__ = [
     "MAX_ALLOWED_MODELS",
+    "apply_api_key_limit",
+    "check_key_limit",
+    "find_key",
     "set_api_key_allowed_models",
-    "set_api_key_limit",
     "set_api_key_status",
     "set_monthly_budget",
 ]
@@ -66,28 +67,24 @@ async def set_monthly_budget(
     return await Organization.get(id=organization_id)
 
 
-async def set_api_key_limit(
-    organization_id: int, api_key_id: int, limit_nanos: int | None, *, actor: Actor
-) -> ApiKey:
-    """Set (> 0 nano-USD) or clear (None) the key's monthly limit and apply it to this period's
-    spend at once. Returns the updated key; NotFoundError outside the organization."""
+def check_key_limit(limit_nanos: int | None) -> None:
+    """Raise BadInputError unless the limit is > 0 nano-USD or None (no limit)."""
     if limit_nanos is not None and limit_nanos <= 0:
         raise BadInputError("monthlyLimit: must be greater than 0 (null clears it)")
-    async with in_transaction() as conn:
-        await lock_organization(conn, organization_id)
-        key = await _key(conn, organization_id, api_key_id)
-        await ApiKey.filter(id=api_key_id).using_db(conn).update(monthly_limit_nanos=limit_nanos)
-        await record_change(
-            organization_id,
-            actor,
-            "apiKey.limit",
-            "ApiKey",
-            api_key_id,
-            {"monthlyLimit": (_usd(key.monthly_limit_nanos), _usd(limit_nanos))},
-            connection=conn,
-        )
-        await enforce_key_limit(conn, organization_id, api_key_id)
-    return await ApiKey.get(id=api_key_id)
+
+
+async def apply_api_key_limit(
+    conn: BaseDBAsyncClient, organization_id: int, api_key_id: int, limit_nanos: int | None
+) -> None:
+    """Set (> 0 nano-USD) or clear (None) the key's monthly limit and apply it to this period's
+    spend at once, in the caller's transaction, which holds the organization's lock. Whether
+    the change needs an Owner's approval is decided before (resolvers/limit_requests.py)."""
+    await (
+        ApiKey.filter(id=api_key_id, organization_id=organization_id)
+        .using_db(conn)
+        .update(monthly_limit_nanos=limit_nanos)
+    )
+    await enforce_key_limit(conn, organization_id, api_key_id)
 
 
 async def set_api_key_status(
@@ -102,7 +99,7 @@ async def set_api_key_status(
         raise BadInputError("status: UNSYNCED marks keys known only from usage; it is not set")
     async with in_transaction() as conn:
         await lock_organization(conn, organization_id)
-        key = await _key(conn, organization_id, api_key_id)
+        key = await find_key(conn, organization_id, api_key_id)
         if key.status is KeyStatus.REVOKED and status is not KeyStatus.REVOKED:
             raise BadInputError("status: a revoked key cannot be reactivated or blocked")
         if status is KeyStatus.ACTIVE:
@@ -140,7 +137,7 @@ async def set_api_key_allowed_models(
     cleaned = None if models is None else clean_model_aliases(models)
     async with in_transaction() as conn:
         await lock_organization(conn, organization_id)
-        key = await _key(conn, organization_id, api_key_id)
+        key = await find_key(conn, organization_id, api_key_id)
         await ApiKey.filter(id=api_key_id).using_db(conn).update(allowed_models=cleaned)
         await record_change(
             organization_id,
@@ -159,7 +156,8 @@ def _usd(nanos: int | None) -> str | None:
     return None if nanos is None else format_usd(nanos)
 
 
-async def _key(conn: BaseDBAsyncClient, organization_id: int, api_key_id: int) -> ApiKey:
+async def find_key(conn: BaseDBAsyncClient, organization_id: int, api_key_id: int) -> ApiKey:
+    """The organization's key `api_key_id`; NotFoundError for a missing or another tenant's."""
     key = await ApiKey.filter(id=api_key_id, organization_id=organization_id).using_db(conn).first()
     if key is None:
         raise NotFoundError("apiKeyId: no such API key")
@@ -170,7 +168,7 @@ async def _require_under_limit(organization_id: int, key: ApiKey) -> None:
     if key.monthly_limit_nanos is None:
         return
     org = await Organization.get(id=organization_id)
-    period = billing_period(datetime.now(UTC), ZoneInfo(org.timezone), org.billing_anchor_day)
+    period = billing_policy(org).period(datetime.now(UTC))
     spend = await key_period_spend(organization_id, key.id, period.start)
     if spend >= key.monthly_limit_nanos:
         raise BadInputError(

@@ -130,14 +130,14 @@ async def test_an_owner_changes_every_setting_and_the_trail_keeps_old_and_new(
             "timezone: unknown timezone 'Mars/Olympus'; use an IANA name like Europe/Paris",
         ),
         (
-            {"billingAnchorDay": 29},
+            {"billingAnchorDay": 32},
             "BAD_USER_INPUT",
-            "billingAnchorDay: a day of the month from 1 to 28",
+            "billingAnchorDay: a day of the month from 1 to 31",
         ),
         (
             {"billingAnchorDay": 0},
             "BAD_USER_INPUT",
-            "billingAnchorDay: a day of the month from 1 to 28",
+            "billingAnchorDay: a day of the month from 1 to 31",
         ),
         ({"name": " "}, "BAD_USER_INPUT", "name: 1 to 200 characters"),
         ({"name": None}, "BAD_USER_INPUT", "name: cannot be null; leave it out to keep the value"),

@@ -40,6 +40,7 @@ def run(
         "create-token",
         "revoke-token",
         "export-schema",
+        "billing-contract",
     ],
 )
 def test_every_command_has_help(tmp_path: Path, command: str) -> None:

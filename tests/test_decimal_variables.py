@@ -77,6 +77,11 @@ INPUTS: dict[str, tuple[str, Any, str]] = {
         lambda v, ids: {"v": v, "k": ids["key"]},
         "owner",
     ),
+    "Mutation.setLimitApprovalThreshold.amount": (
+        "mutation M($v: Decimal) { setLimitApprovalThreshold(amount: $v) { id } }",
+        lambda v, ids: {"v": v},
+        "owner",
+    ),
     "Query.keyAccess.estimatedCost": (
         'query Q($v: Decimal, $p: String) { keyAccess(model: "gpt-4", apiKeyPrefix: $p, '
         "estimatedCost: $v) { allowed } }",

@@ -8,6 +8,7 @@ from functools import cached_property
 
 from graph.dataloaders.alert_delivery import DeliveriesByEventIdLoader
 from graph.dataloaders.api_key import ApiKeyByIdLoader
+from graph.dataloaders.limit_request import PendingLimitRequestByApiKeyIdLoader
 from graph.dataloaders.member import MemberByIdLoader
 from graph.dataloaders.usage import UsageBySubjectLoader
 from models.organization import Organization
@@ -35,6 +36,10 @@ class Loaders:
     @cached_property
     def deliveries_by_event_id(self) -> DeliveriesByEventIdLoader:
         return DeliveriesByEventIdLoader(self._scope())
+
+    @cached_property
+    def pending_limit_request_by_api_key_id(self) -> PendingLimitRequestByApiKeyIdLoader:
+        return PendingLimitRequestByApiKeyIdLoader(self._scope())
 
     @cached_property
     def member_by_id(self) -> MemberByIdLoader:

@@ -11,6 +11,7 @@ import strawberry
 from graph.errors import BadUserInputError
 from graph.relay import decode_global_id_of
 from models.organization import Organization
+from resolvers.billing_policy import billing_policy
 from resolvers.periods import Period, parse_timezone, resolve_range
 from resolvers.scope import LogFilter, StatusClass
 
@@ -77,7 +78,9 @@ def to_log_filter(
             f.to,
             now or datetime.now(UTC),
             tz,
-            org.billing_anchor_day,
+            # The billing period is the organization's, in its own timezone, whatever
+            # zone the filter shows the results in.
+            billing=billing_policy(org).period,
         )
     except ValueError as exc:
         raise BadUserInputError(f"filter: {exc}") from None

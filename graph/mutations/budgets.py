@@ -17,9 +17,9 @@ from graph.types.api_key import ApiKeyType
 from graph.types.enums import KeyStatusEnum
 from graph.types.organization import OrganizationType
 from models.api_key import KeyStatus
+from resolvers.limit_requests import change_api_key_limit
 from resolvers.spend_settings import (
     set_api_key_allowed_models,
-    set_api_key_limit,
     set_api_key_status,
     set_monthly_budget,
 )
@@ -58,7 +58,10 @@ class BudgetMutations:
         description=(
             "Set a key's monthly limit in USD (> 0), or clear it with null. KEY_LIMIT alerts "
             "fire at 75%, 90% and 100% once per period; at 100% the key is blocked. A limit "
-            "above the key's spend (or none) lifts a block the limit caused."
+            "above the key's spend (or none) lifts a block the limit caused. When an Admin "
+            "raises it above the organization's limitApprovalThreshold (or clears it), the "
+            "key keeps its limit and `pendingLimitRequest` shows the request Owners decide "
+            "on; an Owner's change applies at once."
         ),
         extensions=require(CanAdminister),
     )
@@ -70,10 +73,10 @@ class BudgetMutations:
     ) -> ApiKeyType:
         limit = optional_amount_nanos(_required(monthly_limit, "monthlyLimit"), "monthlyLimit")
         viewer = info.context.viewer
-        key = await set_api_key_limit(
-            viewer.organization_id, _key_pk(api_key_id), limit, actor=Actor.of(viewer)
+        change = await change_api_key_limit(
+            Actor.of(viewer), viewer.is_owner, viewer.organization_id, _key_pk(api_key_id), limit
         )
-        return ApiKeyType.from_model(key)
+        return ApiKeyType.from_model(change.key)
 
     @strawberry.mutation(
         description=(

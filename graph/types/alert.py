@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeAlias
-from zoneinfo import ZoneInfo
 
 import strawberry
 
@@ -21,6 +20,7 @@ from graph.types.member import MemberType
 from models.alert import AlertKind
 from models.organization import Organization
 from resolvers.alerts import AlertFilter, AlertRecord, alert_page, alert_period, count_alerts
+from resolvers.billing_policy import billing_policy
 from resolvers.pagination import PageRequest
 
 AlertKindEnum = strawberry.enum(
@@ -93,7 +93,7 @@ class AlertEventType:
 
     @classmethod
     def from_record(cls, record: AlertRecord, org: Organization) -> AlertEventType:
-        period = alert_period(record, ZoneInfo(org.timezone), org.billing_anchor_day)
+        period = alert_period(record, billing_policy(org))
         return cls(
             id=strawberry.ID(encode_global_id("AlertEvent", record.id)),
             kind=record.kind,

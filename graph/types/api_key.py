@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from graph.context import Info
 from graph.inputs.filters import UsageFilter
-from graph.permissions import CanRead, require
+from graph.permissions import CanRead, IsAdminOrOwner, require
 from graph.relay import encode_global_id
 from graph.scalars import usd
 from graph.types.enums import KeyStatusEnum
@@ -19,6 +20,9 @@ from graph.types.usage_summary import SUBJECT_USAGE_DESCRIPTION, UsageSummary, r
 from models.api_key import ApiKey, KeyStatus
 from resolvers.log_pages import KeyRecord
 from resolvers.usage_dimensions import UsageDimension
+
+if TYPE_CHECKING:
+    from graph.types.limit_request import LimitRequestType
 
 
 @strawberry.type(name="ApiKey", description="A gateway key: personal (has an owner) or team.")
@@ -47,6 +51,20 @@ class ApiKeyType(Node):
     @strawberry.field(description=SUBJECT_USAGE_DESCRIPTION, extensions=require(CanRead))
     async def usage(self, info: Info, filter: UsageFilter | None = None) -> UsageSummary:
         return await resolve_subject_usage(info, UsageDimension.API_KEY, self.pk, filter)
+
+    @strawberry.field(
+        description=(
+            "The limit change waiting for an Owner's approval (Admins/Owners); null if none."
+        ),
+        extensions=require(IsAdminOrOwner),
+    )
+    async def pending_limit_request(
+        self, info: Info
+    ) -> Annotated[LimitRequestType, strawberry.lazy("graph.types.limit_request")] | None:
+        from graph.types.limit_request import LimitRequestType  # import cycle: it shows keys
+
+        request = await info.context.loaders.pending_limit_request_by_api_key_id.load(self.pk)
+        return None if request is None else LimitRequestType.from_model(request)
 
     @strawberry.field(description="True for a team key (no owner).")
     def is_team_key(self) -> bool:

@@ -8,6 +8,7 @@ from decimal import Decimal
 import strawberry
 
 from graph.scalars import BigInt, usd
+from graph.types.billing_policy import BillingPeriodPolicyType
 from graph.types.usage_enums import BudgetStatusEnum
 from resolvers.current_spend import BudgetStatus
 from resolvers.current_spend import CurrentSpend as CurrentSpendData
@@ -15,12 +16,16 @@ from resolvers.current_spend import CurrentSpend as CurrentSpendData
 
 @strawberry.type(
     name="BillingPeriod",
-    description="From local midnight of the anchor day to the same a month later [start, end).",
+    description=(
+        "The current billing period [start, end): between two local midnights, as `policy` "
+        "says (calendar month, anchor day or Enterprise contract)."
+    ),
 )
 class BillingPeriod:
     start: datetime = strawberry.field(description="ISO 8601 with the organization's offset.")
     end: datetime
     timezone: str = strawberry.field(description="The organization's IANA zone.")
+    policy: BillingPeriodPolicyType
 
 
 @strawberry.type(
@@ -61,6 +66,7 @@ class CurrentSpend:
                 start=data.period.start.astimezone(data.timezone),
                 end=data.period.end.astimezone(data.timezone),
                 timezone=data.timezone.key,
+                policy=BillingPeriodPolicyType.from_policy(data.policy),
             ),
             spend=usd(data.spend_nanos),
             requests=BigInt(data.totals.requests),

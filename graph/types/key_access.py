@@ -21,7 +21,7 @@ KeyAccessDenialEnum = strawberry.enum(
     name="KeyAccessDenial",
     description=(
         "Why a key may not spend. 401: UNKNOWN_KEY, KEY_REVOKED, KEY_BLOCKED, LIMIT_REACHED; "
-        "403: MODEL_NOT_ALLOWED; 402: INSUFFICIENT_BALANCE."
+        "403: MODEL_NOT_ALLOWED; 402: BUDGET_EXCEEDED, INSUFFICIENT_BALANCE."
     ),
 )
 
@@ -29,8 +29,9 @@ KEY_ACCESS_DESCRIPTION = (
     "For the gateway (ingest tokens only): may this key spend on this model now? Give "
     "exactly one of `apiKeyId` and `apiKeyPrefix`. A refusal carries the HTTP status to "
     "answer with: 401 unknown, revoked or blocked key (a key at its monthly limit is "
-    "blocked), 403 model not allowed for the key, 402 insufficient balance (balance at or "
-    "below 0, or below `estimatedCost`)."
+    "blocked), 403 model not allowed for the key, 402 organization budget reached when its "
+    "enforcement is BLOCK (spend at or over the budget, or spend + `estimatedCost` over it), "
+    "402 insufficient balance (balance at or below 0, or below `estimatedCost`)."
 )
 
 

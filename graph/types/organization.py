@@ -26,8 +26,15 @@ from graph.types.audit_entry import (
     AuditEntryConnection,
     resolve_audit_trail,
 )
+from graph.types.billing_policy import BillingPeriodPolicyType
 from graph.types.current_spend import CurrentSpend
 from graph.types.enums import TierEnum
+from graph.types.limit_request import (
+    LIMIT_REQUESTS_DESCRIPTION,
+    LimitRequestConnection,
+    LimitRequestStatusEnum,
+    resolve_limit_requests,
+)
 from graph.types.member import MemberType
 from graph.types.node import Node
 from graph.types.organization_pricing import PRICING_HISTORY_DESCRIPTION, PricingVersionType
@@ -45,16 +52,26 @@ from graph.types.request_log_connection import (
 )
 from graph.types.usage import UsageReport, resolve_current_spend, resolve_usage
 from graph.types.wallet import WalletType
-from models.organization import Organization, Tier
+from models.organization import BudgetEnforcement, Organization, Tier
 from pricing.cost import basis_points_to_percent
 from resolvers.alert_rules import list_alert_rules
 from resolvers.api_keys import list_api_keys
+from resolvers.billing_policy import billing_policy
 from resolvers.members import list_members
 from resolvers.organization_settings import organization_pricing
 from resolvers.pagination import DEFAULT_LISTED_ROWS, MAX_LISTED_ROWS
 from resolvers.report_schedules import list_report_schedules
 from resolvers.usage import check_limit
 from resolvers.wallet import wallet_summary
+
+BudgetEnforcementEnum = strawberry.enum(
+    BudgetEnforcement,
+    name="BudgetEnforcement",
+    description=(
+        "ALERT_ONLY: reaching the budget fires BUDGET alerts. BLOCK: keyAccess also refuses "
+        "(402 BUDGET_EXCEEDED) once the period's spend reaches the budget."
+    ),
+)
 
 
 @strawberry.type(name="Organization", description="The caller's organization.")
@@ -99,6 +116,48 @@ class OrganizationType(Node):
         if nanos is None or not info.context.viewer.sees_team:
             return None
         return usd(nanos)
+
+    @strawberry.field(
+        description=(
+            "How billing periods run for this organization's tier (calendar month, anchor "
+            "day or Enterprise contract); budgets, key limits and currentSpend follow it."
+        )
+    )
+    def billing_period_policy(self) -> BillingPeriodPolicyType:
+        return BillingPeriodPolicyType.from_policy(billing_policy(self.model))
+
+    @strawberry.field(
+        description=(
+            "What reaching the monthly budget does (ALERT_ONLY or BLOCK); null for Members "
+            "(budget settings are team information)."
+        )
+    )
+    def budget_enforcement(self, info: Info) -> BudgetEnforcementEnum | None:  # type: ignore[valid-type]
+        if not info.context.viewer.sees_team:
+            return None
+        return BudgetEnforcement(self.model.budget_enforcement)
+
+    @strawberry.field(
+        description=(
+            "USD: a key limit an Admin sets above it (or clears) waits for an Owner's approval; "
+            "null: no approval needed. Null for Members too."
+        )
+    )
+    def limit_approval_threshold(self, info: Info) -> Decimal | None:
+        nanos = self.model.limit_approval_threshold_nanos
+        if nanos is None or not info.context.viewer.sees_team:
+            return None
+        return usd(nanos)
+
+    @strawberry.field(description=LIMIT_REQUESTS_DESCRIPTION, extensions=require(IsAdminOrOwner))
+    async def limit_requests(
+        self,
+        info: Info,
+        status: LimitRequestStatusEnum | None = None,  # type: ignore[valid-type]
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> LimitRequestConnection:
+        return await resolve_limit_requests(info, status, first, after)
 
     @strawberry.field(
         description=(

@@ -9,7 +9,7 @@ from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0012_administration")]
+    dependencies = [("models", "0013_billing_periods_and_governance")]
 
     initial = False
 
