@@ -77,6 +77,8 @@ def _token_banner(
         f"  Admin  token: {admin}",
         f"  Member token: {member}",
         f"  Ingest token: {ingest}",
+        # The docs' shell examples read these two variables.
+        f"export AIZE_TOKEN={owner} AIZE_INGEST_TOKEN={ingest}",
     ]
     return "\n".join(lines)
 
