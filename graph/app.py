@@ -36,6 +36,7 @@ from graph.directory_endpoint import bulk_directory
 from graph.errors import ErrorCode
 from graph.export_routes import EXPORT_ROUTES
 from graph.ingest_endpoint import bulk_ingest
+from graph.rate_limit_http import refuse_when_spent
 from graph.rate_limiter import RateLimiter
 from graph.request_json import decode_request_json
 from graph.schema import schema
@@ -146,6 +147,11 @@ class AuthenticatedGraphQL:
             viewer = await authenticate(request.headers.get("authorization"))
         except TokenError as exc:
             await unauthenticated(exc.reason)(scope, receive, send)
+            return
+        # A spent budget is answered before the body is read or parsed.
+        spent = await refuse_when_spent(request, viewer, graphql=True)
+        if spent is not None:
+            await spent(scope, receive, send)
             return
         scope.setdefault("state", {})["viewer"] = viewer
         try:

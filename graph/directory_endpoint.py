@@ -31,7 +31,7 @@ from graph.ingest_endpoint import (
     json_response,
     read_body_within,
 )
-from graph.rate_limit_http import charge, charge_refused
+from graph.rate_limit_http import charge, charge_refused, refuse_when_spent
 from ingestion.json_lines import TooManyRecords, parse_json_lines
 from models.access_token import Scope
 from settings import Settings
@@ -66,6 +66,9 @@ async def bulk_directory(request: Request) -> Response:
         return unauthenticated(exc.reason)
     if Scope.DIRECTORY not in viewer.scopes:
         return error_response(403, "FORBIDDEN", "only directory tokens can sync the directory")
+    spent = await refuse_when_spent(request, viewer)
+    if spent is not None:
+        return spent
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in ACCEPTED_CONTENT_TYPES:
         refusal = error_response(

@@ -57,7 +57,13 @@ from graph.export_params import (
 )
 from graph.inputs.audit_filter import to_audit_filter
 from graph.inputs.filters import to_log_filter
-from graph.rate_limit_http import Charged, charge, charge_refused
+from graph.rate_limit_http import (
+    REFUSED_REQUEST_COST,
+    Charged,
+    charge,
+    charge_refused,
+    refuse_when_spent,
+)
 from models.access_token import Scope as TokenScope
 from models.organization import Organization
 from resolvers.errors import BadInputError, ForbiddenError
@@ -93,7 +99,8 @@ async def authorize(request: Request, *, export_scope: bool) -> Viewer | Respons
         )
     if export_scope and TokenScope.EXPORT not in viewer.scopes:
         return error_response(403, ErrorCode.FORBIDDEN, "this token lacks the 'export' scope")
-    return viewer
+    spent = await refuse_when_spent(request, viewer)
+    return viewer if spent is None else spent
 
 
 async def export_request_logs(request: Request) -> Response:
@@ -109,7 +116,7 @@ async def export_request_logs(request: Request) -> Response:
         export = await request_log_export(scope, log_filter, include_bodies=org.log_bodies)
         encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
     except _REFUSALS as exc:
-        return await charge_refused(request, viewer, _refusal(exc))
+        return await charge_refused(request, viewer, _refusal(exc), _refusal_points(request, exc))
     charged = await _charge(request, viewer, ExportKind.REQUEST_LOGS, params, log_filter)
     if isinstance(charged, Response):
         return charged
@@ -133,7 +140,7 @@ async def export_usage_trend(request: Request) -> Response:
         org, scope, log_filter = await _resolve(viewer, params)
         _check_cost(request, "trend", params, log_filter)
     except _REFUSALS as exc:
-        return await charge_refused(request, viewer, _refusal(exc))
+        return await charge_refused(request, viewer, _refusal(exc), _refusal_points(request, exc))
     charged = await _charge(request, viewer, ExportKind.USAGE_TREND, params, log_filter)
     if isinstance(charged, Response):
         return charged
@@ -163,7 +170,7 @@ async def export_usage_breakdown(request: Request) -> Response:
         org, scope, log_filter = await _resolve(viewer, params)
         _check_cost(request, "breakdown", params, log_filter)
     except _REFUSALS as exc:
-        return await charge_refused(request, viewer, _refusal(exc))
+        return await charge_refused(request, viewer, _refusal(exc), _refusal_points(request, exc))
     charged = await _charge(request, viewer, ExportKind.USAGE_BREAKDOWN, params, log_filter)
     if isinstance(charged, Response):
         return charged
@@ -194,7 +201,7 @@ async def export_audit_trail(request: Request) -> Response:
         export = await audit_export(Scope.for_viewer(viewer), wanted)
         encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
     except _REFUSALS as exc:
-        return await charge_refused(request, viewer, _refusal(exc))
+        return await charge_refused(request, viewer, _refusal(exc), _refusal_points(request, exc))
     settings: Settings = request.app.state.settings
     points = export_charge(ExportKind.AUDIT_TRAIL, params, None, settings)
     charged = await charge(request, viewer, points, "this export")
@@ -251,6 +258,16 @@ async def _charge(
 def _with_headers(response: Response, charged: Charged) -> Response:
     response.headers.update(charged.headers)
     return response
+
+
+def _refusal_points(request: Request, exc: Exception) -> int:
+    """What a refused export costs: an export refused as too large took the prediction's
+    work and costs what the costliest query allowed costs (AIZE_MAX_QUERY_COST), as a query
+    refused as too complex does; a bad parameter costs 1 point."""
+    if isinstance(exc, ExportTooLarge):
+        settings: Settings = request.app.state.settings
+        return settings.max_query_cost
+    return REFUSED_REQUEST_COST
 
 
 def _refusal(exc: Exception) -> Response:

@@ -27,7 +27,7 @@ from starlette.responses import Response
 
 from auth.tokens import TokenError, authenticate
 from graph.database_errors import is_database_unavailable, log_unavailable, unavailable_response
-from graph.rate_limit_http import charge, charge_refused
+from graph.rate_limit_http import charge, charge_refused, refuse_when_spent
 from graph.relay import decode_global_id_of
 from ingestion.json_lines import TooManyRecords, parse_json_lines
 from ingestion.out_of_range import TotalsOutOfRange
@@ -85,6 +85,9 @@ async def bulk_ingest(request: Request) -> Response:
         return unauthenticated(exc.reason)
     if not viewer.can_ingest:
         return error_response(403, "FORBIDDEN", "only ingest tokens can ingest request logs")
+    spent = await refuse_when_spent(request, viewer)
+    if spent is not None:
+        return spent
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in ACCEPTED_CONTENT_TYPES:
         return await charge_refused(

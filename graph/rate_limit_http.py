@@ -7,6 +7,8 @@ with `retry-after` and `{"error": {"code": "RATE_LIMITED", "message", "retryAfte
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -17,8 +19,9 @@ from graph.errors import ErrorCode
 from graph.rate_limiter import RateLimiter
 from graph.rate_window import BudgetState
 
-# What a request refused after authentication (bad parameters, too large) costs.
+# What a request refused after authentication (bad parameters) costs.
 REFUSED_REQUEST_COST = 1
+Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +62,50 @@ async def charge(request: Request, viewer: Viewer, points: int, what: str) -> Ch
     return JSONResponse(body, 429, headers={**headers, "retry-after": str(retry)})
 
 
-async def charge_refused(request: Request, viewer: Viewer, response: Response) -> Response:
-    """`response` (a refusal) after charging its 1 point, with the budget headers."""
+async def charge_refused(
+    request: Request, viewer: Viewer, response: Response, points: int = REFUSED_REQUEST_COST
+) -> Response:
+    """`response` (a refusal) after charging its `points` (1, or AIZE_MAX_QUERY_COST for an
+    export refused as too large), with the budget headers."""
     limiter = _limiter(request)
     if limiter is not None:
-        state: BudgetState = await limiter.charge_what_fits(viewer, REFUSED_REQUEST_COST)
+        state: BudgetState = await limiter.charge_what_fits(viewer, points)
         response.headers.update(state.headers())
     return response
+
+
+async def refuse_when_spent(
+    request: Request, viewer: Viewer, *, graphql: bool = False
+) -> Response | None:
+    """None while the viewer's budgets hold a point; else the 429 answering the request
+    before any work is done on it (no body read, no parse, no database).
+
+    It is sent after a pause of AIZE_RATE_LIMIT_PAUSE_SECONDS (at most the retry-after):
+    a client that keeps sending while its budget is spent then waits instead of making the
+    server refuse it hundreds of times a second. `graphql` shapes the body as GraphQL
+    errors (`{"errors": [...]}`), else as the REST endpoints' `{"error": {...}}`.
+    """
+    limiter = _limiter(request)
+    if limiter is None:
+        return None
+    decision = await limiter.check(viewer)
+    if decision.allowed:
+        return None
+    retry = decision.retry_after_seconds
+    pause = min(float(request.app.state.settings.rate_limit_pause_seconds), float(retry))
+    if pause > 0:
+        sleep: Sleep = getattr(request.app.state, "sleep", asyncio.sleep)
+        await sleep(pause)
+    message = (
+        f"Rate limit exceeded: {decision.payer} has no points left; retry in {retry} s "
+        "(requests sent meanwhile are refused after a pause)."
+    )
+    details = {"remaining": decision.state.remaining, "retryAfterSeconds": retry}
+    code = ErrorCode.RATE_LIMITED.value
+    body: dict[str, object] = (
+        {"errors": [{"message": message, "extensions": {"code": code, **details}}]}
+        if graphql
+        else {"error": {"code": code, "message": message, **details}}
+    )
+    headers = {**decision.state.headers(), "retry-after": str(retry)}
+    return JSONResponse(body, 429, headers=headers)

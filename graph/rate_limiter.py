@@ -170,11 +170,17 @@ class RateLimiter:
         return await self._run(lambda store: self._charge(store, budgets, max(points, 1)))
 
     async def charge_what_fits(self, viewer: Viewer, points: int = 1) -> BudgetState:
-        """Take `points` from each budget that holds them, for a request answered whatever
-        the budgets hold (refused before running, or costlier than charged); the tighter
-        budget after."""
+        """Take `points` from each budget, or all it holds when it holds fewer, for a
+        request answered whatever the budgets hold (refused before running, or costlier
+        than charged); the tighter budget after."""
         budgets = self.limits.budgets_for(viewer)
         return await self._run(lambda store: self._take_what_fits(store, budgets, points))
+
+    async def check(self, viewer: Viewer, points: int = 1) -> Decision:
+        """Whether both of the viewer's budgets could pay `points` now, taking nothing (the
+        gate a request passes before any work is done on it)."""
+        budgets = self.limits.budgets_for(viewer)
+        return await self._run(lambda store: self._check(store, budgets, max(points, 1)))
 
     async def peek(self, viewer: Viewer) -> BudgetState:
         """The tighter of the viewer's budgets now, without taking anything."""
@@ -190,11 +196,14 @@ class RateLimiter:
                 return Decision(True, window.state(), budget.payer, 0)
             # Another request took the points between reading and hitting: read again.
             windows = await self._windows(store, budgets)
-        waits = [window.pays_in(points) for window in windows]
-        refusing = max(range(len(budgets)), key=lambda i: waits[i])
-        return Decision(
-            False, windows[refusing].state(), budgets[refusing].payer, max(waits[refusing], 1)
-        )
+        return _refusal(budgets, windows, points)
+
+    async def _check(self, store: _Store, budgets: tuple[Budget, Budget], points: int) -> Decision:
+        windows = await self._windows(store, budgets)
+        if all(window.remaining >= points for window in windows):
+            budget, window = _tightest(budgets, windows)
+            return Decision(True, window.state(), budget.payer, 0)
+        return _refusal(budgets, windows, points)
 
     async def _hit_all(self, store: _Store, budgets: tuple[Budget, Budget], points: int) -> bool:
         for budget in budgets:
@@ -205,8 +214,13 @@ class RateLimiter:
     async def _take_what_fits(
         self, store: _Store, budgets: tuple[Budget, Budget], points: int
     ) -> BudgetState:
-        for budget in budgets:
-            await store.strategy.hit(self._item(budget), *_identifiers(budget), cost=points)
+        # Each budget gives what it holds, up to `points`: a refusal charged more than is
+        # left spends the budget to 0 (and the next request meets the gate), never nothing.
+        windows = await self._windows(store, budgets)
+        for budget, window in zip(budgets, windows, strict=True):
+            take = min(points, window.takeable)
+            if take > 0:
+                await store.strategy.hit(self._item(budget), *_identifiers(budget), cost=take)
         return await self._peek(store, budgets)
 
     async def _peek(self, store: _Store, budgets: tuple[Budget, Budget]) -> BudgetState:
@@ -253,6 +267,15 @@ class RateLimiter:
                 exc,
                 SHARED_RETRY_SECONDS,
             )
+
+
+def _refusal(budgets: tuple[Budget, Budget], windows: list[SlidingWindow], points: int) -> Decision:
+    """A refused charge: the budget that makes the request wait longest, and how long."""
+    waits = [window.pays_in(points) for window in windows]
+    refusing = max(range(len(budgets)), key=lambda i: waits[i])
+    return Decision(
+        False, windows[refusing].state(), budgets[refusing].payer, max(waits[refusing], 1)
+    )
 
 
 def _identifiers(budget: Budget) -> tuple[str, str]:

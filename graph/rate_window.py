@@ -56,6 +56,14 @@ class SlidingWindow:
     def remaining(self) -> int:
         return max(self.capacity - self.spent, 0)
 
+    @property
+    def takeable(self) -> int:
+        """Points the library will surely let one hit take now: `remaining` less the
+        fraction `spent` rounds away (the library compares unrounded counts, so a hit of
+        exactly `remaining` may be refused, and a refused hit takes nothing)."""
+        weighted = self.previous_points * self.previous_expires_in / self.window_seconds
+        return max(self.capacity - math.ceil(weighted) - self.current_points, 0)
+
     def after(self, points: int) -> SlidingWindow:
         """The window once `points` more were spent in it (a first hit starts a window, as
         Redis keeps them: its counter then lives two windows)."""

@@ -49,6 +49,19 @@ def _seconds(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
+def _nonnegative_seconds(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not 0 <= value < float("inf"):
+        raise SettingsError(f"{name} must be 0 or a positive number of seconds, got {raw!r}")
+    return value
+
+
 def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -85,17 +98,19 @@ class Settings:
     max_query_cost: int = 10_000
     max_response_nodes: int = DEFAULT_MAX_RESPONSE_NODES
     max_export_cost: int = DEFAULT_MAX_EXPORT_COST
-    rate_limit_capacity: int = 50_000
-    rate_limit_refill_per_second: int = 1_000
+    rate_limit_capacity: int = 100_000
+    rate_limit_refill_per_second: int = 2_000
     # Shared by every token and member of one organization; 4 x the token's by default.
-    rate_limit_org_capacity: int = 200_000
+    rate_limit_org_capacity: int = 800_000
     # Ingest tokens (GraphQL ingest and /ingest/bulk, 1 point per record) have their own.
     rate_limit_ingest_capacity: int = 1_000_000
     # Where the budgets live: None keeps them in this process; a redis:// URL shares them.
     redis_url: str | None = field(default=None, repr=False)
+    # How long a request arriving with its budget spent waits for its 429 (graph/rate_limit_http).
+    rate_limit_pause_seconds: float = 1.0
     request_timeout_seconds: float = 10.0
     # Byte limits of /graphql; docs/readme/limits.md explains each one.
-    max_request_bytes: int = 16 * 1024 * 1024
+    max_request_bytes: int = 1024 * 1024
     max_query_bytes: int = 128 * 1024
     max_string_bytes: int = 64 * 1024
     document_cache_bytes: int = 4 * 1024 * 1024
@@ -132,7 +147,7 @@ class Settings:
             o.strip() for o in source.get("AIZE_CORS_ORIGINS", "").split(",") if o.strip()
         )
         max_cost = _int(source, "AIZE_MAX_QUERY_COST", 10_000, minimum=1)
-        capacity = _int(source, "AIZE_RATE_LIMIT_CAPACITY", 50_000, minimum=1)
+        capacity = _int(source, "AIZE_RATE_LIMIT_CAPACITY", 100_000, minimum=1)
         if capacity < max_cost:
             # A query allowed by the cost limit must be affordable with a full bucket.
             raise SettingsError(
@@ -169,7 +184,7 @@ class Settings:
             **rate_limits,
             request_timeout_seconds=_seconds(source, "AIZE_REQUEST_TIMEOUT_SECONDS", 10.0),
             max_request_bytes=_int(
-                source, "AIZE_MAX_REQUEST_BYTES", 16 * 1024 * 1024, minimum=64 * 1024
+                source, "AIZE_MAX_REQUEST_BYTES", 1024 * 1024, minimum=64 * 1024
             ),
             max_query_bytes=_int(source, "AIZE_MAX_QUERY_BYTES", 128 * 1024, minimum=4096),
             max_string_bytes=_int(source, "AIZE_MAX_STRING_BYTES", 64 * 1024, minimum=1024),
@@ -204,11 +219,12 @@ class _RateLimitSettings(TypedDict):
     rate_limit_org_capacity: int
     rate_limit_ingest_capacity: int
     redis_url: str | None
+    rate_limit_pause_seconds: float
 
 
 # The default organization budget, in token budgets: a few people (or dashboards) can work at
 # full speed at once, while one organization stays a bounded share of the server.
-ORG_CAPACITY_IN_TOKEN_BUDGETS = 4
+ORG_CAPACITY_IN_TOKEN_BUDGETS = 8
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
@@ -216,7 +232,7 @@ def _rate_limit_settings(
     env: dict[str, str], capacity: int, max_cost: int, bulk_max_records: int
 ) -> _RateLimitSettings:
     """The budgets besides the token's (AIZE_RATE_LIMIT_*) and where they live (AIZE_REDIS_URL)."""
-    refill = _int(env, "AIZE_RATE_LIMIT_REFILL_PER_SECOND", 1_000, minimum=1)
+    refill = _int(env, "AIZE_RATE_LIMIT_REFILL_PER_SECOND", 2_000, minimum=1)
     if refill > capacity:
         raise SettingsError(
             f"AIZE_RATE_LIMIT_REFILL_PER_SECOND ({refill}) must be at most "
@@ -248,7 +264,9 @@ def _rate_limit_settings(
             "AIZE_REDIS_URL must start with redis://, rediss:// or unix://, "
             f"got {redis_url.split('@')[-1]!r}"
         )
+    pause = _nonnegative_seconds(env, "AIZE_RATE_LIMIT_PAUSE_SECONDS", 1.0)
     return {
+        "rate_limit_pause_seconds": pause,
         "rate_limit_refill_per_second": refill,
         "rate_limit_org_capacity": org_capacity,
         "rate_limit_ingest_capacity": ingest_capacity,

@@ -140,7 +140,14 @@ async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Se
             pytest.skip(message)
         url = pg_url
     # The alert worker stays off: tests drive `alerts.worker.run_once` with their own clock.
-    settings = Settings.from_env({"AIZE_DATABASE_URL": url, "AIZE_ALERT_WORKER": "false"})
+    # No pause before a spent budget's 429 (tests/test_limits_rate_gate.py checks the pause).
+    settings = Settings.from_env(
+        {
+            "AIZE_DATABASE_URL": url,
+            "AIZE_ALERT_WORKER": "false",
+            "AIZE_RATE_LIMIT_PAUSE_SECONDS": "0",
+        }
+    )
     await apply_migrations(settings)
     await init_database(settings)
     try:

@@ -97,8 +97,7 @@ async def test_a_query_string_over_the_limit_is_refused_413(db: Settings) -> Non
     assert response.json() == refusal(4096)
 
 
-def test_the_request_limit_defaults_to_the_bulk_endpoints_and_is_read_from_the_environment() -> (
-    None
-):
-    assert Settings.from_env({}).max_request_bytes == 16 * 1024 * 1024
+def test_the_request_limit_defaults_to_one_mebibyte_and_is_read_from_the_environment() -> None:
+    # Large batches go to /ingest/bulk (AIZE_BULK_MAX_BYTES); /graphql is refused at 1 MiB.
+    assert Settings.from_env({}).max_request_bytes == 1024 * 1024
     assert Settings.from_env({"AIZE_MAX_REQUEST_BYTES": "100000"}).max_request_bytes == 100_000

@@ -136,8 +136,8 @@ async def test_ingest_tokens_pay_the_ingest_budgets_not_the_dashboards_budget(
 async def test_budgets_default_from_the_settings() -> None:
     settings = Settings.from_env({})
     assert RateLimits.from_settings(settings) == RateLimits(
-        token_capacity=50_000,
-        organization_capacity=200_000,
+        token_capacity=100_000,
+        organization_capacity=800_000,
         ingest_capacity=1_000_000,
         window_seconds=50,
     )

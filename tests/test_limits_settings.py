@@ -13,10 +13,11 @@ def test_defaults() -> None:
     assert QueryLimits.from_settings(settings) == QueryLimits(
         max_depth=10, max_aliases=15, max_tokens=2_000, max_cost=10_000, max_nodes=20_000
     )
-    assert settings.rate_limit_capacity == 50_000
-    assert settings.rate_limit_refill_per_second == 1_000
+    assert settings.rate_limit_capacity == 100_000
+    assert settings.rate_limit_refill_per_second == 2_000
     assert settings.rate_limit_window_seconds == 50
-    assert settings.rate_limit_org_capacity == 200_000
+    assert settings.rate_limit_org_capacity == 800_000
+    assert settings.rate_limit_pause_seconds == 1.0
     assert settings.rate_limit_ingest_capacity == 1_000_000
     assert settings.redis_url is None
     assert settings.request_timeout_seconds == 10.0
@@ -51,9 +52,17 @@ def test_every_limit_is_read_from_the_environment() -> None:
     assert settings.request_timeout_seconds == 2.5
 
 
-def test_the_organization_budget_defaults_to_four_token_budgets() -> None:
+def test_the_organization_budget_defaults_to_eight_token_budgets() -> None:
     settings = Settings.from_env({"AIZE_RATE_LIMIT_CAPACITY": "30000"})
-    assert settings.rate_limit_org_capacity == 120_000
+    assert settings.rate_limit_org_capacity == 240_000
+
+
+def test_the_pause_before_a_spent_budgets_refusal_is_read_and_may_be_zero() -> None:
+    assert Settings.from_env({"AIZE_RATE_LIMIT_PAUSE_SECONDS": "0"}).rate_limit_pause_seconds == 0
+    assert (
+        Settings.from_env({"AIZE_RATE_LIMIT_PAUSE_SECONDS": "0.25"}).rate_limit_pause_seconds
+        == 0.25
+    )
 
 
 def test_the_window_is_capacity_over_refill_in_whole_seconds() -> None:
@@ -87,9 +96,9 @@ def test_the_redis_url_is_not_shown_in_the_settings_repr() -> None:
             "AIZE_RATE_LIMIT_CAPACITY (5000) must be at least AIZE_MAX_QUERY_COST (10000)",
         ),
         (
-            {"AIZE_RATE_LIMIT_REFILL_PER_SECOND": "60000"},
-            "AIZE_RATE_LIMIT_REFILL_PER_SECOND (60000) must be at most AIZE_RATE_LIMIT_CAPACITY "
-            "(50000): a budget's window is capacity / refill seconds, at least 1",
+            {"AIZE_RATE_LIMIT_REFILL_PER_SECOND": "120000"},
+            "AIZE_RATE_LIMIT_REFILL_PER_SECOND (120000) must be at most AIZE_RATE_LIMIT_CAPACITY "
+            "(100000): a budget's window is capacity / refill seconds, at least 1",
         ),
         (
             {"AIZE_RATE_LIMIT_ORG_CAPACITY": "9999"},

@@ -153,7 +153,7 @@ async def test_two_workers_answer_from_one_budget(db: Settings, key_prefix: str)
         assert response.status_code == 200, response.text
         remaining.append(response.headers["x-ratelimit-remaining"])
     # { viewer { role } } requests 2 points; each worker sees the other's charges.
-    assert remaining == ["49998", "49996", "49994", "49992"]
+    assert remaining == ["99998", "99996", "99994", "99992"]
 
 
 def test_the_limiter_shares_budgets_when_a_redis_url_is_set() -> None:

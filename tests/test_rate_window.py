@@ -65,3 +65,11 @@ def test_headers_name_limit_remaining_and_reset() -> None:
         "x-ratelimit-remaining": "85",
         "x-ratelimit-reset": "2",
     }
+
+
+def test_what_one_hit_can_surely_take_rounds_the_previous_window_up() -> None:
+    # 7 points, half trailing: 3.5 weighed; `remaining` says 97 (floored), but the library
+    # compares 3.5 + 97 > 100 and refuses such a hit, so only 96 are surely takeable.
+    trailing = window(previous=7, previous_in=25.0)
+    assert (trailing.remaining, trailing.takeable) == (97, 96)
+    assert window(previous=80, previous_in=25.0, current=10, current_in=75.0).takeable == 50

@@ -22,11 +22,12 @@ from collections.abc import AsyncIterator
 from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 
-from graph.errors import RateLimitedError
-from graph.extensions.request_state import aize_context, rate_limiter_of
+from graph.errors import ErrorCode, RateLimitedError
+from graph.extensions.request_state import aize_context, rate_limiter_of, settings_of
 from graph.rate_window import BudgetState
 
-# What a request costs when it is refused before running (bad syntax, invalid, too big).
+# What a request costs when it is refused before running (bad syntax, invalid); one refused
+# as too complex costs AIZE_MAX_QUERY_COST (RateLimit._refusal_cost).
 REFUSED_REQUEST_COST = 1
 
 
@@ -88,13 +89,24 @@ class RateLimit(SchemaExtension):
     async def _charge_refused(self) -> None:
         if self._charged is not None:
             return
-        self._charged = REFUSED_REQUEST_COST
+        self._charged = self._refusal_cost()
         limiter = rate_limiter_of(self.execution_context)
         context = aize_context(self.execution_context)
         if limiter is not None and context is not None:
             # Refused requests are answered with their own errors even when a budget is
             # empty; the charge only makes a flood of them drain it.
-            self._publish(await limiter.charge_what_fits(context.viewer, REFUSED_REQUEST_COST))
+            self._publish(await limiter.charge_what_fits(context.viewer, self._charged))
+
+    def _refusal_cost(self) -> int:
+        """1 point, or AIZE_MAX_QUERY_COST for a request refused as too complex: measuring
+        it took real work (parsing, counting its lists), and a client that keeps sending it
+        is refused once its budgets are spent, before any of that work is done again."""
+        errors = self.execution_context.pre_execution_errors or ()
+        if any(
+            (error.extensions or {}).get("code") == ErrorCode.QUERY_TOO_COMPLEX for error in errors
+        ):
+            return settings_of(self.execution_context).max_query_cost
+        return REFUSED_REQUEST_COST
 
     def _publish(self, state: BudgetState) -> None:
         context = aize_context(self.execution_context)
