@@ -55,6 +55,9 @@ class DocumentTally:
     outcomes: Counter[str] = field(default_factory=Counter)
     latencies_ms: list[float] = field(default_factory=list)
     refusal_latencies_ms: list[float] = field(default_factory=list)
+    # Refusals the server worked on (all but RATE_LIMITED, which a spent budget gets before
+    # any work, after a deliberate pause: waiting, not service time).
+    worked_refusal_latencies_ms: list[float] = field(default_factory=list)
     bytes_received: int = 0
 
     @property
@@ -67,6 +70,8 @@ class DocumentTally:
         self.bytes_received += received
         if is_refusal(label):
             self.refusal_latencies_ms.append(latency_ms)
+            if "RATE_LIMITED" not in label:
+                self.worked_refusal_latencies_ms.append(latency_ms)
 
     def median_ms(self) -> float:
         return nearest_rank_ms(sorted(self.latencies_ms), 50)

@@ -21,8 +21,9 @@ and per attack document: count, answers by status and error code, median and max
 the refusals' median latency, bytes received. The verdict (PASS/FAIL; `--check` exits 1 on
 FAIL): the victim's p99 under attack is at most 100 ms and at most twice its baseline p99,
 the victim has no error in either phase, and the attacker gets refusals, not service time:
-at most half of its request time goes to answers that were not refusals, and its refusals
-take at most 100 ms (median).
+at most half of its request time goes to answers that were not refusals, and the refusals
+the server works on take at most 100 ms (median; RATE_LIMITED answers of a spent budget are
+left out: the server pauses them on purpose before answering, without working on them).
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ VICTIM_P99_RATIO_LIMIT = 2.0
 # "The attacker gets refusals, not service time": at most this share of the attacker's
 # request time may go to answers that were not refusals (full answers, timeouts, 5xx).
 ATTACKER_SERVED_SHARE_LIMIT = 0.5
-# ...and its refusals come quickly: a refusal that takes seconds is service time too.
+# ...and the refusals the server works on come quickly: one that takes seconds is service
+# time too (paused RATE_LIMITED answers are waiting, not work, and are left out).
 REFUSAL_MEDIAN_LIMIT_MS = 100.0
 # The attacker: the data set's second organization (datagen's index 1, ~13% of the rows).
 ATTACKER_INDEX = 1
@@ -107,7 +109,8 @@ def p99_ratio(baseline: PhaseFigures, attacked: PhaseFigures) -> float:
 class AttackerFigures:
     """How the attacker was answered, over all its documents: how many requests and
     refusals, the share of its request time (sum of latencies) spent in answers that were
-    not refusals, and the median latency of the refusals (ms)."""
+    not refusals, and the median latency of the refusals the server worked on (ms; paused
+    RATE_LIMITED answers left out)."""
 
     requests: int
     refusals: int
@@ -118,11 +121,12 @@ class AttackerFigures:
     def of(cls, tallies: dict[str, DocumentTally]) -> AttackerFigures:
         total = sum(sum(t.latencies_ms) for t in tallies.values())
         refusals = sorted(ms for t in tallies.values() for ms in t.refusal_latencies_ms)
+        worked = sorted(ms for t in tallies.values() for ms in t.worked_refusal_latencies_ms)
         return cls(
             sum(t.count for t in tallies.values()),
             len(refusals),
             (total - sum(refusals)) / total if total > 0 else 0.0,
-            nearest_rank_ms(refusals, 50),
+            nearest_rank_ms(worked, 50),
         )
 
 
@@ -269,7 +273,7 @@ def _tally_figures(tally: DocumentTally) -> dict[str, Any]:
         "count": tally.count,
         "answers": dict(tally.outcomes),
         "refused": len(tally.refusal_latencies_ms),
-        "refusal_median_ms": nearest_rank_ms(sorted(tally.refusal_latencies_ms), 50),
+        "refusal_median_ms": nearest_rank_ms(sorted(tally.worked_refusal_latencies_ms), 50),
         "median_ms": tally.median_ms(),
         "max_ms": tally.max_ms(),
         "bytes_received": tally.bytes_received,
@@ -299,13 +303,14 @@ def _print_report(
     )
     for name, tally in tallies.items():
         answers = ", ".join(f"{label}: {n}" for label, n in tally.outcomes.most_common())
-        refusal_median = nearest_rank_ms(sorted(tally.refusal_latencies_ms), 50)
+        refusal_median = nearest_rank_ms(sorted(tally.worked_refusal_latencies_ms), 50)
         print(
             f"  {name:18s} {tally.count:6d} {tally.median_ms():10.1f} {tally.max_ms():10.1f} "
             f"{refusal_median:12.1f} ms {tally.bytes_received / 1e6:8.1f} MB  {answers}"
         )
     print(
-        f"  {attacker['refusals']} of {attacker['requests']} requests refused, median "
+        f"  {attacker['refusals']} of {attacker['requests']} requests refused; worked-on "
+        "refusals' median "
         f"{attacker['refusal_median_ms']:.1f} ms (limit {REFUSAL_MEDIAN_LIMIT_MS:g} ms); "
         f"time in answers that were not refusals: {attacker['served_share']:.0%} "
         f"(limit {ATTACKER_SERVED_SHARE_LIMIT:.0%})"

@@ -77,8 +77,11 @@ async def charge_refused(
 async def refuse_when_spent(
     request: Request, viewer: Viewer, *, graphql: bool = False
 ) -> Response | None:
-    """None while the viewer's budgets hold a point; else the 429 answering the request
-    before any work is done on it (no body read, no parse, no database).
+    """None while the viewer's budgets hold AIZE_MAX_QUERY_COST points, the most a
+    request can be charged before its cost is known (a budget smaller than that: all of
+    it); else the 429 answering the request before any work is done on it (no body read,
+    no parse, no database). So a budget spent to its last points admits nothing until it
+    has regained a whole request's worth, rather than one costly refusal per point regained.
 
     It is sent after a pause of AIZE_RATE_LIMIT_PAUSE_SECONDS (at most the retry-after):
     a client that keeps sending while its budget is spent then waits instead of making the
@@ -88,17 +91,21 @@ async def refuse_when_spent(
     limiter = _limiter(request)
     if limiter is None:
         return None
-    decision = await limiter.check(viewer)
+    settings = request.app.state.settings
+    needed = settings.max_query_cost
+    decision = await limiter.check(viewer, needed)
     if decision.allowed:
         return None
     retry = decision.retry_after_seconds
-    pause = min(float(request.app.state.settings.rate_limit_pause_seconds), float(retry))
+    pause = min(float(settings.rate_limit_pause_seconds), float(retry))
     if pause > 0:
         sleep: Sleep = getattr(request.app.state, "sleep", asyncio.sleep)
         await sleep(pause)
+    left = decision.state.remaining
     message = (
-        f"Rate limit exceeded: {decision.payer} has no points left; retry in {retry} s "
-        "(requests sent meanwhile are refused after a pause)."
+        f"Rate limit exceeded: {decision.payer} has {left} points left, fewer than the "
+        f"{needed} a request must find before it is read; retry in {retry} s (requests "
+        "sent meanwhile are refused after a pause)."
     )
     details = {"remaining": decision.state.remaining, "retryAfterSeconds": retry}
     code = ErrorCode.RATE_LIMITED.value

@@ -176,9 +176,10 @@ class RateLimiter:
         budgets = self.limits.budgets_for(viewer)
         return await self._run(lambda store: self._take_what_fits(store, budgets, points))
 
-    async def check(self, viewer: Viewer, points: int = 1) -> Decision:
-        """Whether both of the viewer's budgets could pay `points` now, taking nothing (the
-        gate a request passes before any work is done on it)."""
+    async def check(self, viewer: Viewer, points: int) -> Decision:
+        """Whether both of the viewer's budgets hold `points` now (or, a budget smaller than
+        that, all of its capacity), taking nothing: the gate a request passes before any
+        work is done on it, when its own cost is not known yet."""
         budgets = self.limits.budgets_for(viewer)
         return await self._run(lambda store: self._check(store, budgets, max(points, 1)))
 
@@ -200,10 +201,15 @@ class RateLimiter:
 
     async def _check(self, store: _Store, budgets: tuple[Budget, Budget], points: int) -> Decision:
         windows = await self._windows(store, budgets)
-        if all(window.remaining >= points for window in windows):
+        needed = [min(points, budget.capacity) for budget in budgets]
+        if all(w.remaining >= n for w, n in zip(windows, needed, strict=True)):
             budget, window = _tightest(budgets, windows)
             return Decision(True, window.state(), budget.payer, 0)
-        return _refusal(budgets, windows, points)
+        waits = [w.pays_in(n) for w, n in zip(windows, needed, strict=True)]
+        refusing = max(range(len(budgets)), key=lambda i: waits[i])
+        return Decision(
+            False, windows[refusing].state(), budgets[refusing].payer, max(waits[refusing], 1)
+        )
 
     async def _hit_all(self, store: _Store, budgets: tuple[Budget, Budget], points: int) -> bool:
         for budget in budgets:

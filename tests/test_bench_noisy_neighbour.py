@@ -167,7 +167,7 @@ def test_the_attacker_figures_split_its_time_into_refusals_and_service() -> None
     trend, literal = DocumentTally(), DocumentTally()
     trend.add("200", 3000.0, 5_000_000)
     trend.add("429 RATE_LIMITED", 2.0, 300)
-    literal.add("413 PAYLOAD_TOO_LARGE", 4.0, 120)
+    literal.add("413 PAYLOAD_TOO_LARGE", 40.0, 120)
     literal.add("200 TIMEOUT", 10_000.0, 200)
     literal.add("429 RATE_LIMITED", 6.0, 300)
 
@@ -176,8 +176,9 @@ def test_the_attacker_figures_split_its_time_into_refusals_and_service() -> None
     assert (trend.count, trend.bytes_received, trend.max_ms()) == (2, 5_000_300, 3000.0)
     assert literal.outcomes == {"413 PAYLOAD_TOO_LARGE": 1, "200 TIMEOUT": 1, "429 RATE_LIMITED": 1}
     assert (figures.requests, figures.refusals) == (5, 3)
-    assert figures.refusal_median_ms == 4.0
-    assert figures.served_share == pytest.approx(13_000 / 13_012)
+    # The refusals' median leaves out RATE_LIMITED (paused on purpose, no work): only the 413.
+    assert figures.refusal_median_ms == 40.0
+    assert figures.served_share == pytest.approx(13_000 / 13_048)
 
 
 def test_an_attacker_that_sent_nothing_took_no_service_time() -> None:

@@ -193,7 +193,8 @@ async def test_an_exhausted_budget_answers_429_rate_limited_with_retry_after(
 ) -> None:
     org = await make_org()
     token = await make_token(await make_member(org, Role.OWNER))
-    app = probe_app(dataclasses.replace(db, max_query_cost=40))
+    # Queries may cost at most 21: a request is let in while the budgets hold 21 points.
+    app = probe_app(dataclasses.replace(db, max_query_cost=21))
     _with_limits(app, token=40, organization=160, window=4)
     async with client_for(app) as http:
         first = await _post(http, token, TWENTY_ONE)
@@ -208,22 +209,19 @@ async def test_an_exhausted_budget_answers_429_rate_limited_with_retry_after(
     assert second.status_code == 429
     assert second.headers["retry-after"] == "5"
     assert second.headers["x-ratelimit-remaining"] == "19"
-    body = second.json()
-    assert body["data"] is None
-    assert body["errors"] == [
-        {
-            "message": (
-                "Rate limit exceeded: this query costs 21 points and the token has 19 left; "
-                "retry in 5 s."
-            ),
-            "extensions": {
-                "code": "RATE_LIMITED",
-                "cost": 21,
-                "remaining": 19,
-                "retryAfterSeconds": 5,
-            },
-        }
-    ]
+    # Refused at the gate, before the document is read (graph/rate_limit_http.py).
+    assert second.json() == {
+        "errors": [
+            {
+                "message": (
+                    "Rate limit exceeded: the token has 19 points left, fewer than the 21 a "
+                    "request must find before it is read; retry in 5 s (requests sent "
+                    "meanwhile are refused after a pause)."
+                ),
+                "extensions": {"code": "RATE_LIMITED", "remaining": 19, "retryAfterSeconds": 5},
+            }
+        ]
+    }
     assert still_early.status_code == 429
     assert third.status_code == 200
     assert third.json()["data"]["f0"] == {"child": {"name": "root/child"}}
@@ -235,12 +233,12 @@ async def test_a_refused_query_still_costs_one_point(
     org = await make_org()
     token = await make_token(await make_member(org, Role.OWNER))
     app = probe_app(db)
-    _with_limits(app, token=1_000, organization=4_000, window=100)
+    _with_limits(app, token=20_000, organization=80_000, window=100)
     async with client_for(app) as http:
         syntax = await _post(http, token, "{ folder { ")
         invalid = await _post(http, token, "{ folder { nope } }")
-    assert syntax.headers["x-ratelimit-remaining"] == "999"
-    assert invalid.headers["x-ratelimit-remaining"] == "998"
+    assert syntax.headers["x-ratelimit-remaining"] == "19999"
+    assert invalid.headers["x-ratelimit-remaining"] == "19998"
 
 
 async def test_tokens_of_one_organization_share_its_budget_and_others_keep_theirs(
@@ -251,7 +249,7 @@ async def test_tokens_of_one_organization_share_its_budget_and_others_keep_their
     first_token, second_token = await make_token(owner), await make_token(owner)
     member_token = await make_token(await make_member(org, Role.MEMBER))
     neighbour_token = await make_token(await make_member(neighbour, Role.OWNER))
-    app = probe_app(dataclasses.replace(db, max_query_cost=40))
+    app = probe_app(dataclasses.replace(db, max_query_cost=21))
     _with_limits(app, token=40, organization=50, window=4)
     async with client_for(app) as http:
         first = await _post(http, first_token, TWENTY_ONE)
@@ -269,8 +267,9 @@ async def test_tokens_of_one_organization_share_its_budget_and_others_keep_their
     )
     assert third.status_code == 429
     assert third.json()["errors"][0]["message"] == (
-        "Rate limit exceeded: this query costs 21 points and the organization has 8 left; "
-        "retry in 6 s."
+        "Rate limit exceeded: the organization has 8 points left, fewer than the 21 a request "
+        "must find before it is read; retry in 6 s (requests sent meanwhile are refused after "
+        "a pause)."
     )
     assert other.status_code == 200
     assert other.headers["x-ratelimit-remaining"] == "19"

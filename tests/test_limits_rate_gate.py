@@ -8,6 +8,7 @@ import dataclasses
 import httpx
 from starlette.applications import Starlette
 
+from auth.viewer import Viewer
 from graph.rate_limiter import RateLimiter, RateLimits
 from models.member import Role
 from models.request_log import RequestLog
@@ -92,7 +93,8 @@ async def test_once_spent_a_request_is_refused_before_its_document_is_read(
     assert body["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert body["errors"][0]["extensions"]["remaining"] == 0
     assert body["errors"][0]["message"].startswith(
-        "Rate limit exceeded: the token has no points left; retry in "
+        "Rate limit exceeded: the token has 0 points left, fewer than the 10000 a request must "
+        "find before it is read; retry in "
     )
     assert gated.headers["retry-after"] == str(body["errors"][0]["extensions"]["retryAfterSeconds"])
     assert gated.headers["x-ratelimit-remaining"] == "0"
@@ -128,7 +130,7 @@ async def test_a_spent_organization_does_not_gate_its_neighbour(
     served = await _graphql(client, neighbour, "{ viewer { role } }")
 
     assert gated.status_code == 429
-    assert "the organization has no points left" in gated.json()["errors"][0]["message"]
+    assert "the organization has 0 points left" in gated.json()["errors"][0]["message"]
     assert served.status_code == 200
     assert served.json() == {
         "data": {"viewer": {"role": "OWNER"}},
@@ -175,23 +177,40 @@ async def test_a_spent_ingest_budget_refuses_a_batch_before_reading_it(
     assert accepted.status_code == 200
     assert gated.status_code == 429
     assert gated.json()["error"]["message"].startswith(
-        "Rate limit exceeded: the token has no points left;"
+        "Rate limit exceeded: the token has 0 points left"
     )
     assert await RequestLog.filter(organization_id=org.id).count() == 3
 
 
 async def test_a_refusal_costing_more_than_is_left_spends_the_budget_to_zero(
+    library_clock: LibraryClock,
+) -> None:
+    limiter = RateLimiter(RateLimits(15_000, 100_000, 1_000_000, 100))
+    viewer = Viewer(token_id=1, organization_id=1, member_id=1, role=Role.OWNER, scopes=frozenset())
+
+    first = await limiter.charge_what_fits(viewer, 10_000)
+    # 10,000 asked, 5,000 held: the 5,000 are taken, not nothing.
+    second = await limiter.charge_what_fits(viewer, 10_000)
+
+    assert (first.remaining, second.remaining) == (5_000, 0)
+    assert not (await limiter.check(viewer, 10_000)).allowed
+
+
+async def test_a_budget_holding_less_than_the_costliest_query_admits_nothing(
     app: Starlette, client: httpx.AsyncClient, db: Settings, library_clock: LibraryClock
 ) -> None:
     token = await make_token(await make_member(await make_org(), Role.OWNER))
     _with_limits(app, token=15_000, organization=100_000)
 
-    first = await _graphql(client, token, TOO_COMPLEX)
-    second = await _graphql(client, token, TOO_COMPLEX)
-    third = await _graphql(client, token, TOO_COMPLEX)
+    refused = await _graphql(client, token, TOO_COMPLEX)
+    cheap = await _graphql(client, token, "{ viewer { role } }")
 
-    assert first.headers["x-ratelimit-remaining"] == "5000"
-    # 10,000 asked, 5,000 held: the 5,000 are taken, not nothing.
-    assert second.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
-    assert second.headers["x-ratelimit-remaining"] == "0"
-    assert third.status_code == 429
+    assert refused.headers["x-ratelimit-remaining"] == "5000"
+    # 5,000 left could pay for this query, but before reading it the server cannot know:
+    # a request is let in only while the budget holds the costliest query's 10,000.
+    assert cheap.status_code == 429
+    assert cheap.json()["errors"][0]["extensions"] == {
+        "code": "RATE_LIMITED",
+        "remaining": 5000,
+        "retryAfterSeconds": int(cheap.headers["retry-after"]),
+    }

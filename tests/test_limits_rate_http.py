@@ -72,14 +72,15 @@ async def test_an_export_the_budget_cannot_pay_is_refused_with_429(
     # into the next window, which starts in 100 s.
     assert second.headers["retry-after"] == "150"
     assert second.headers["x-ratelimit-remaining"] == "5000"
+    # Refused at the gate: a request is let in only while the budget holds 10,000 points.
     assert second.json() == {
         "error": {
             "code": "RATE_LIMITED",
             "message": (
-                "Rate limit exceeded: this export costs 10000 points and the token has 5000 "
-                "left; retry in 150 s."
+                "Rate limit exceeded: the token has 5000 points left, fewer than the 10000 a "
+                "request must find before it is read; retry in 150 s (requests sent meanwhile "
+                "are refused after a pause)."
             ),
-            "cost": 10_000,
             "remaining": 5_000,
             "retryAfterSeconds": 150,
         }
@@ -100,7 +101,7 @@ async def test_an_organizations_exports_share_its_budget_and_spare_its_neighbour
     spared = await _export(client, other, "/export/request-logs.csv")
 
     assert refused.status_code == 429
-    assert "the organization has 5000 left" in refused.json()["error"]["message"]
+    assert "the organization has 5000 points left" in refused.json()["error"]["message"]
     assert spared.status_code == 200
 
 
@@ -135,8 +136,9 @@ async def test_a_bulk_batch_pays_one_point_per_record_from_the_ingest_budgets(
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == str(refused.json()["error"]["retryAfterSeconds"])
     assert refused.json()["error"]["code"] == "RATE_LIMITED"
+    # The gate: the ingest budget (5) holds less than a whole request may cost.
     assert refused.json()["error"]["message"].startswith(
-        "Rate limit exceeded: this batch of 3 records costs 3 points and the token has 2 left;"
+        "Rate limit exceeded: the token has 2 points left"
     )
     # Nothing of the refused batch was stored.
     assert await RequestLog.filter(organization_id=org.id).count() == 3
