@@ -7,7 +7,7 @@ import asyncio
 import re
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from auth.tokens import issue_token, revoke_token
@@ -19,6 +19,9 @@ from pricing.cost import percent_to_basis_points
 from pricing.money import usd_to_nanos
 from resolvers.periods import parse_timezone
 from settings import Settings
+
+if TYPE_CHECKING:
+    from cli.demo_data import DemoTokens
 
 T = TypeVar("T")
 
@@ -60,25 +63,25 @@ async def demo_command(args: argparse.Namespace) -> dict[str, str] | str:
             "admin": tokens.admin,
             "member": tokens.member,
             "ingest": tokens.ingest,
+            "directory": tokens.directory,
         }
-    return _token_banner(
-        tokens.organization, tokens.owner, tokens.admin, tokens.member, tokens.ingest, url=None
-    )
+    return _token_banner(tokens, url=None)
 
 
-def _token_banner(
-    org: str, owner: str, admin: str, member: str, ingest: str, url: str | None
-) -> str:
-    lines = [f"Demo organization: {org}"]
+def _token_banner(tokens: DemoTokens, url: str | None) -> str:
+    owner = tokens.owner
+    lines = [f"Demo organization: {tokens.organization}"]
     if url:
         lines += [f"GraphiQL: {url}  (add the header below in GraphiQL's Headers tab)"]
     lines += [
         f'  Owner  token: {owner}      {{"Authorization": "Bearer {owner}"}}',
-        f"  Admin  token: {admin}",
-        f"  Member token: {member}",
-        f"  Ingest token: {ingest}",
-        # The docs' shell examples read these two variables.
-        f"export AIZE_TOKEN={owner} AIZE_INGEST_TOKEN={ingest}",
+        f"  Admin  token: {tokens.admin}",
+        f"  Member token: {tokens.member}",
+        f"  Ingest token: {tokens.ingest}",
+        f"  Directory token: {tokens.directory}",
+        # The docs' shell examples read these variables.
+        f"export AIZE_TOKEN={owner} AIZE_INGEST_TOKEN={tokens.ingest} "
+        f"AIZE_DIRECTORY_TOKEN={tokens.directory}",
     ]
     return "\n".join(lines)
 
@@ -214,8 +217,6 @@ async def _prepare_demo(settings: Settings, requests: int, url: str) -> str:
         if tokens is None:
             print(f"Seeding demo data ({requests} request logs)...", file=sys.stderr, flush=True)
             tokens = await seed_demo(requests)
-        return _token_banner(
-            tokens.organization, tokens.owner, tokens.admin, tokens.member, tokens.ingest, url=url
-        )
+        return _token_banner(tokens, url=url)
     finally:
         await close_database()

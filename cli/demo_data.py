@@ -81,6 +81,8 @@ class DemoTokens:
     member: str
     ingest: str
     organization: str
+    # A directory-sync service token (docs/readme/directory.md's examples use it).
+    directory: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,15 +255,19 @@ async def _tokens_for(org: Organization, members: list[Member], *, backdate: boo
     admin = await issue_token(org.id, by_role[Role.ADMIN], "demo admin")
     member = await issue_token(org.id, by_role[Role.MEMBER], "demo member")
     ingest = await issue_token(org.id, None, "demo gateway", [Scope.INGEST])
+    directory = await issue_token(org.id, None, "demo directory sync", [Scope.DIRECTORY])
     if backdate:
         for issued, created_at in (
             (owner, by_role[Role.OWNER].created_at),
             (admin, by_role[Role.ADMIN].created_at),
             (member, by_role[Role.MEMBER].created_at),
             (ingest, org.created_at),
+            (directory, org.created_at),
         ):
             await AccessToken.filter(id=issued.record.id).update(created_at=created_at)
-    return DemoTokens(owner.token, admin.token, member.token, ingest.token, org.name)
+    return DemoTokens(
+        owner.token, admin.token, member.token, ingest.token, org.name, directory.token
+    )
 
 
 async def _create_org(
@@ -320,6 +326,7 @@ async def _create_org(
             status=KeyStatus.REVOKED if revoked else KeyStatus.ACTIVE,
             status_reason=team.reason,
             created_at=created,
+            revoked_at=revoked,
         )
         keys.append(DemoKey(key, 0.0, max(created, first_request), revoked or end))
     # Heavier users: a few keys make most requests (Zipf-like weights).

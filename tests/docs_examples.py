@@ -13,9 +13,9 @@ A fenced block is an example when it is ```graphql, or a ```bash/```sh block tha
 A ```json block right after an example is what it answers (`shown`).
 
 A `Variables: `{...}`` line after a GraphQL block gives its variables. Shell examples run in
-bash with `$AIZE_TOKEN` and `$AIZE_INGEST_TOKEN` set (what `serve --demo` prints); `curl`
-is a function that records its arguments (and standard input for `@-`), and the test replays
-each call against the app.
+bash with `$AIZE_TOKEN`, `$AIZE_INGEST_TOKEN` and `$AIZE_DIRECTORY_TOKEN` set (what
+`serve --demo` prints); `curl` is a function that records its arguments (and standard input
+for `@-`), and the test replays each call against the app.
 """
 
 from __future__ import annotations

@@ -125,12 +125,12 @@ def test_export_schema_prints_the_sdl(tmp_path: Path) -> None:
     assert result.stdout == (ROOT / "schema.graphql").read_text()
 
 
-def test_demo_prints_four_tokens_as_json(tmp_path: Path) -> None:
+def test_demo_prints_its_tokens_as_json(tmp_path: Path) -> None:
     result = run(tmp_path, "demo", "--requests", "300", "--json")
 
     assert result.returncode == 0, result.stderr
     tokens = json.loads(result.stdout)
-    assert sorted(tokens) == ["admin", "ingest", "member", "owner"]
+    assert sorted(tokens) == ["admin", "directory", "ingest", "member", "owner"]
     assert all(t.startswith("aize_") for t in tokens.values())
 
     second = run(tmp_path, "demo", "--requests", "300")

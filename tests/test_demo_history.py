@@ -49,7 +49,9 @@ async def test_organizations_members_keys_and_tokens_exist_before_their_first_re
     member_first = await _first_requests("member_id")
     tokens = await AccessToken.all()
     assert min(org_first.values()) >= NOW - HISTORY
-    assert len(tokens) == 4
+    assert len(tokens) == 5  # Owner, Admin, Member, ingest and directory sync
+    # Nobody has left: every member who ever made a request is still a member.
+    assert await Member.filter(removed_at__isnull=False).count() == 0
     first_use = {
         t.name: member_first[t.member_id] if t.member_id else org_first[t.organization_id]
         for t in tokens
@@ -71,8 +73,8 @@ async def test_the_revoked_key_has_no_requests_after_its_revocation(db: Settings
     )
     replacements = await ApiKey.filter(label="CI runner")
 
-    assert [(k.status, k.status_reason) for k in keys] == [
-        (KeyStatus.REVOKED, "Rotated after it appeared in a CI log")
+    assert [(k.status, k.status_reason, k.revoked_at) for k in keys] == [
+        (KeyStatus.REVOKED, "Rotated after it appeared in a CI log", revoked_at)
     ] * 3
     assert parse_db_datetime(last[0]["last"]) < revoked_at
     assert {k.created_at for k in replacements} == {revoked_at}

@@ -17,7 +17,7 @@ from tests.factories import gql, make_org
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "readme" / "directory.md").read_text()
 GRAPHQL = re.findall(r"```graphql\n(.*?)```", DOC, re.S)
 JSON = re.findall(r"```json\n(.*?)```", DOC, re.S)
-VARIABLES = re.search(r"with `(\{\"records\".*?\})`\.", DOC, re.S)
+VARIABLES = re.search(r"^Variables: `(\{\"records\".*?\})`$", DOC, re.M)
 
 
 def test_the_documented_mutation_is_valid() -> None:
@@ -39,7 +39,7 @@ async def test_the_documented_records_sync_as_printed(client: httpx.AsyncClient)
 async def test_the_documented_mutation_variables_sync(client: httpx.AsyncClient) -> None:
     org = await make_org()
     assert VARIABLES is not None
-    variables = json.loads(VARIABLES.group(1).replace("\n", " "))
+    variables = json.loads(VARIABLES.group(1))
 
     result = await gql(client, await make_directory_token(org), GRAPHQL[0], **variables)
 

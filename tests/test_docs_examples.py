@@ -1,7 +1,7 @@
 """Every example in README.md and docs/readme/*.md runs as printed against the demo.
 
-One small demo (cli/demo_data.py, seeded now) serves the whole module; the examples run in
-the order a reader meets them, each with the token its marker names (tests/docs_examples.py
+One small demo (cli/demo_data.py, seeded now) per page serves that page's examples; they run
+in the order a reader meets them, each with the token its marker names (tests/docs_examples.py
 says how blocks are found and marked). A new page in docs/readme/ is picked up by itself.
 """
 
@@ -26,11 +26,30 @@ from tests.docs_examples import ALL_EXAMPLES, Example, run_shell
 DEMO_REQUESTS = 1500
 
 
+class DemoPerPage:
+    """The demo as a reader finds it after `serve --demo`, once per page: seeded afresh when
+    the examples move on to another page, so that what one page changes (a transfer of
+    ownership, a renamed organization, new settings) never decides whether another runs.
+    Within a page the examples share one demo, in the order they are printed."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.page: str | None = None
+        self.tokens: DemoTokens | None = None
+
+    async def for_page(self, page: str) -> DemoTokens:
+        """The demo's tokens for `page`'s examples (a fresh demo unless it is the last page's)."""
+        if self.tokens is None or page != self.page:
+            await clear_tables(self.settings)
+            self.tokens = await seed_demo(DEMO_REQUESTS)
+            self.page = page
+        return self.tokens
+
+
 @pytest.fixture(scope="module")
-async def demo(database: Settings) -> AsyncIterator[DemoTokens]:
-    """The demo, seeded once for the module's examples (they run in order against it)."""
-    await clear_tables(database)
-    yield await seed_demo(DEMO_REQUESTS)
+def demos(database: Settings) -> DemoPerPage:
+    """One demo per page for the module's examples (they run in order against it)."""
+    return DemoPerPage(database)
 
 
 @pytest.fixture
@@ -51,6 +70,7 @@ def _shell_env(demo: DemoTokens, role: str, home: Path) -> dict[str, str]:
         "HOME": str(home),
         "AIZE_TOKEN": _token(demo, role) if role != "ingest" else demo.owner,
         "AIZE_INGEST_TOKEN": demo.ingest,
+        "AIZE_DIRECTORY_TOKEN": demo.directory,
     }
 
 
@@ -68,10 +88,11 @@ def test_every_doc_has_its_examples_found() -> None:
 
 @pytest.mark.parametrize("example", ALL_EXAMPLES, ids=lambda e: e.name)
 async def test_example_runs_against_the_demo(
-    demo: DemoTokens, demo_client: httpx.AsyncClient, example: Example, tmp_path: Path
+    demos: DemoPerPage, demo_client: httpx.AsyncClient, example: Example, tmp_path: Path
 ) -> None:
     if example.not_run is not None:
         return  # marked in the doc, with its reason (test_every_doc_has_its_examples_found)
+    demo = await demos.for_page(example.doc)
     token = _token(demo, example.role)
     if example.language == "graphql":
         response = await demo_client.post(
@@ -102,8 +123,9 @@ async def test_example_runs_against_the_demo(
 
 
 async def test_the_quick_start_query_answers_owner_of_acme(
-    demo: DemoTokens, demo_client: httpx.AsyncClient
+    demos: DemoPerPage, demo_client: httpx.AsyncClient
 ) -> None:
+    demo = await demos.for_page("README.md")
     response = await demo_client.post(
         "/graphql",
         json={"query": "{ viewer { role organization { name } } }"},
@@ -116,9 +138,10 @@ async def test_the_quick_start_query_answers_owner_of_acme(
 
 
 async def test_the_documented_key_access_answer_is_what_the_demo_answers(
-    demo: DemoTokens, demo_client: httpx.AsyncClient, tmp_path: Path
+    demos: DemoPerPage, demo_client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     [example] = [e for e in ALL_EXAMPLES if e.doc.endswith("spend.md") and "keyAccess" in e.text]
+    demo = await demos.for_page(example.doc)
     assert example.shown is not None
     shown = json.loads(example.shown)["data"]["keyAccess"]
     [call] = run_shell(example.text, tmp_path, _shell_env(demo, "owner", tmp_path))

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -20,32 +18,24 @@ from tests.docs_examples import ROOT, CurlCall, examples, run_shell
 PAGE = ROOT / "docs" / "readme" / "gateway.md"
 STEPS = [e for e in examples(PAGE) if e.walk_through]
 CLI = Path(sys.executable).parent / "aize-analytics"
-# The gateway key the page registers, with the page's `key add` (directory sync) step.
-PAGE_KEY = ("sk-live-7c1e", "Production backend")
+# The gateway key the page registers with `key add`, and then asks keyAccess about and
+# ingests a request for.
+PAGE_KEY = "sk-live-7c1e"
 
 
 def test_the_page_has_its_steps() -> None:
     assert [e.text.split()[0] for e in STEPS] == [
         "export",  # database, migrate, organization, owner
-        "export",  # tokens
+        "export",  # tokens: ingest, directory, dashboard
         "aize-analytics",  # serve
         "curl",  # deposit
+        "aize-analytics",  # key add
+        "curl",  # directory sync
         "curl",  # keyAccess
         "uuid()",  # ingest
         "curl",  # dashboard
     ]
-
-
-def _register_key_as_the_page_does(database: Path) -> None:
-    """Stands in for the page's `aize-analytics key add` step, which directory sync brings:
-    the key row that command creates. (After merging, run that command here instead.)"""
-    with sqlite3.connect(database) as conn:
-        [(org_id,)] = conn.execute("SELECT id FROM organization WHERE slug = 'example-co'")
-        conn.execute(
-            "INSERT INTO api_key (organization_id, label, prefix, status, created_at) "
-            "VALUES (?, ?, ?, 'ACTIVE', ?)",
-            (org_id, PAGE_KEY[1], PAGE_KEY[0], datetime.now(UTC).isoformat(sep=" ")),
-        )
+    assert STEPS[4].text.startswith(f"aize-analytics key add example-co {PAGE_KEY}")
 
 
 @pytest.fixture
@@ -54,7 +44,6 @@ def served(tmp_path: Path) -> Iterator[tuple[list[CurlCall], int]]:
     env = {"PATH": f"{CLI.parent}{os.pathsep}{os.environ['PATH']}", "HOME": str(tmp_path)}
     shell = [e.text for e in STEPS if not e.text.startswith("aize-analytics serve")]
     calls = run_shell("\n".join(shell), tmp_path, env)
-    _register_key_as_the_page_does(tmp_path / "aize-analytics.sqlite3")
     process = subprocess.Popen(
         [str(CLI), "serve", "--port", "0"],
         stdout=subprocess.PIPE,
@@ -79,7 +68,7 @@ def served(tmp_path: Path) -> Iterator[tuple[list[CurlCall], int]]:
 
 
 def test_the_gateway_page_runs_from_an_empty_database_to_a_dashboard(
-    served: tuple[list[CurlCall], int],
+    served: tuple[list[CurlCall], int], tmp_path: Path
 ) -> None:
     calls, port = served
     shown = [e.shown for e in STEPS if "curl" in e.text]
@@ -95,9 +84,25 @@ def test_the_gateway_page_runs_from_an_empty_database_to_a_dashboard(
         for call in calls
     ]
 
-    assert [a.status_code for a in answers] == [200, 200, 200, 200]
+    assert [a.status_code for a in answers] == [200, 200, 200, 200, 200]
     for answer, expected in zip(answers, shown, strict=True):
         assert expected is not None
         body = answer.json()
         body.pop("extensions", None)
         assert body == json.loads(expected)
+    listed = subprocess.run(
+        [str(CLI), "key", "list", "example-co", "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "AIZE_DATABASE_URL": "sqlite://./aize-analytics.sqlite3"},
+        cwd=tmp_path,
+        check=True,
+    )
+    keys = [
+        (k["externalId"], k["prefix"], k["owner"], k["status"])
+        for k in json.loads(listed.stdout)["keys"]
+    ]
+    assert keys == [
+        ("key_1", PAGE_KEY, None, "ACTIVE"),  # `key add`
+        ("key_2", "sk-live-9d20", "dev@example.com", "ACTIVE"),  # /directory/bulk
+    ]
