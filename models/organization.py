@@ -42,8 +42,12 @@ class Organization(Model):
     contract_period_start = fields.DateField(null=True)
     contract_period_months = fields.SmallIntField(null=True)
     monthly_budget_nanos = fields.BigIntField(null=True)
+    # db_default: the migration adds the column to organizations that already exist.
     budget_enforcement = fields.CharEnumField(
-        BudgetEnforcement, max_length=20, default=BudgetEnforcement.ALERT_ONLY
+        BudgetEnforcement,
+        max_length=20,
+        default=BudgetEnforcement.ALERT_ONLY,
+        db_default=BudgetEnforcement.ALERT_ONLY,
     )
     # A key limit an Admin sets above this (or clears) waits for an Owner's approval;
     # null: no approval needed.

@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Organization',
             name='budget_enforcement',
-            field=fields.CharEnumField(default=BudgetEnforcement.ALERT_ONLY, description='ALERT_ONLY: ALERT_ONLY\nBLOCK: BLOCK', enum_type=BudgetEnforcement, max_length=20),
+            field=fields.CharEnumField(default=BudgetEnforcement.ALERT_ONLY, db_default=BudgetEnforcement.ALERT_ONLY, description='ALERT_ONLY: ALERT_ONLY\nBLOCK: BLOCK', enum_type=BudgetEnforcement, max_length=20),
         ),
         ops.AddField(
             model_name='Organization',
