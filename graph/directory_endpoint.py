@@ -25,14 +25,12 @@ from auth.viewer import Viewer
 from directory.sync import SyncOutcome, sync_directory
 from graph.database_errors import is_database_unavailable, log_unavailable, unavailable_response
 from graph.ingest_endpoint import (
-    ACCEPTED_CONTENT_TYPES,
-    bulk_charge,
     error_response,
     json_response,
-    read_body_within,
+    read_charged_batch,
+    rejected_payload,
 )
-from graph.rate_limit_http import charge, charge_refused, refuse_when_spent
-from ingestion.json_lines import TooManyRecords, parse_json_lines
+from graph.rate_limit_http import refuse_when_spent
 from models.access_token import Scope
 from settings import Settings
 
@@ -47,10 +45,7 @@ def sync_payload(outcome: SyncOutcome) -> dict[str, Any]:
         "created": outcome.created,
         "updated": outcome.updated,
         "unchanged": outcome.unchanged,
-        "rejected": [
-            {"position": r.position, "line": r.line, "field": r.field, "reason": r.reason}
-            for r in outcome.rejected
-        ],
+        "rejected": rejected_payload(outcome.rejected),
     }
 
 
@@ -69,35 +64,12 @@ async def bulk_directory(request: Request) -> Response:
     spent = await refuse_when_spent(request, viewer)
     if spent is not None:
         return spent
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type not in ACCEPTED_CONTENT_TYPES:
-        refusal = error_response(
-            415, "UNSUPPORTED_MEDIA_TYPE", "send JSON lines with Content-Type: application/x-ndjson"
-        )
-        return await charge_refused(request, viewer, refusal)
-    body = await read_body_within(request, settings.bulk_max_bytes)
-    if body is None:
-        refusal = error_response(
-            413,
-            "PAYLOAD_TOO_LARGE",
-            f"a request body may be at most {settings.bulk_max_bytes} bytes",
-            limit={"bytes": settings.bulk_max_bytes},
-        )
-        return await charge_refused(request, viewer, refusal)
-    try:
-        batch, broken = parse_json_lines(body, settings.bulk_max_records)
-    except TooManyRecords as exc:
-        refusal = error_response(413, "PAYLOAD_TOO_LARGE", str(exc), limit={"records": exc.limit})
-        return await charge_refused(request, viewer, refusal)
-    records = len(batch) + len(broken)
-    charged = await charge(
-        request, viewer, bulk_charge(records), f"this batch of {records} records"
-    )
-    if isinstance(charged, Response):
-        return charged
+    read = await read_charged_batch(request, viewer, settings)
+    if isinstance(read, Response):
+        return read
     try:
         outcome = await sync_directory(
-            viewer.organization_id, batch, _actor(viewer), rejected=broken
+            viewer.organization_id, read.batch, _actor(viewer), rejected=read.broken
         )
     except Exception as exc:
         if is_database_unavailable(exc):
@@ -114,7 +86,7 @@ async def bulk_directory(request: Request) -> Response:
             )
     else:
         response = json_response(sync_payload(outcome))
-    response.headers.update(charged.headers)
+    response.headers.update(read.charged.headers)
     return response
 
 

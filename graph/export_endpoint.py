@@ -27,7 +27,8 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from starlette.requests import Request
@@ -128,62 +129,67 @@ async def export_request_logs(request: Request) -> Response:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _UsageExportSpec:
+    """What tells a trend export from a breakdown export; the rest of the path is shared."""
+
+    kind: UsageExportKind
+    charge_kind: ExportKind
+    parameters: frozenset[str]
+    build: Callable[[Scope, LogFilter, ExportParams], Awaitable[UsageExport]]
+    stem: str
+
+
+_TREND = _UsageExportSpec(
+    "trend", ExportKind.USAGE_TREND, TREND_PARAMETERS, trend_export_for, "usage-trend"
+)
+_BREAKDOWN = _UsageExportSpec(
+    "breakdown",
+    ExportKind.USAGE_BREAKDOWN,
+    BREAKDOWN_PARAMETERS,
+    breakdown_export_for,
+    "usage-breakdown",
+)
+
+
 async def export_usage_trend(request: Request) -> Response:
     """GET /export/usage/trend.{csv,jsonl}: zero-filled buckets (or series x buckets)."""
-    viewer = await authorize(request, export_scope=True)
-    if isinstance(viewer, Response):
-        return viewer
-    deadline = ExportDeadline.for_request(request)
-    try:
-        export_format = _format(request)
-        params = ExportParams(request.query_params.multi_items(), TREND_PARAMETERS | {"bom"})
-        org, scope, log_filter = await _resolve(viewer, params)
-        _check_cost(request, "trend", params, log_filter)
-    except _REFUSALS as exc:
-        return await charge_refused(request, viewer, _refusal(exc), _refusal_points(request, exc))
-    charged = await _charge(request, viewer, ExportKind.USAGE_TREND, params, log_filter)
-    if isinstance(charged, Response):
-        return charged
-    try:
-        async with deadline.bound():
-            export = await trend_export_for(scope, log_filter, params)
-        encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
-    except _REFUSALS as exc:
-        # Parameters found wrong while building: the charge is spent (nothing refunds).
-        return _with_headers(_refusal(exc), charged)
-    except TimeoutError:
-        return _with_headers(deadline.refusal(), charged)
-    name = _filename("usage-trend", org, log_filter, export_format)
-    return _with_headers(_whole(encoder, export, name, deadline), charged)
+    return await _usage_export(request, _TREND)
 
 
 async def export_usage_breakdown(request: Request) -> Response:
     """GET /export/usage/breakdown.{csv,jsonl}: one row per group (all groups unless
     `limit`), ordered as the API orders them."""
+    return await _usage_export(request, _BREAKDOWN)
+
+
+async def _usage_export(request: Request, spec: _UsageExportSpec) -> Response:
+    """A whole usage export: refused before anything is read when its parameters are bad or
+    its predicted cost too high, charged its prediction, built within the deadline."""
     viewer = await authorize(request, export_scope=True)
     if isinstance(viewer, Response):
         return viewer
     deadline = ExportDeadline.for_request(request)
     try:
         export_format = _format(request)
-        params = ExportParams(request.query_params.multi_items(), BREAKDOWN_PARAMETERS | {"bom"})
+        params = ExportParams(request.query_params.multi_items(), spec.parameters | {"bom"})
         org, scope, log_filter = await _resolve(viewer, params)
-        _check_cost(request, "breakdown", params, log_filter)
+        _check_cost(request, spec.kind, params, log_filter)
     except _REFUSALS as exc:
         return await charge_refused(request, viewer, _refusal(exc), _refusal_points(request, exc))
-    charged = await _charge(request, viewer, ExportKind.USAGE_BREAKDOWN, params, log_filter)
+    charged = await _charge(request, viewer, spec.charge_kind, params, log_filter)
     if isinstance(charged, Response):
         return charged
     try:
         async with deadline.bound():
-            export = await breakdown_export_for(scope, log_filter, params)
+            export = await spec.build(scope, log_filter, params)
         encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
     except _REFUSALS as exc:
         # Parameters found wrong while building: the charge is spent (nothing refunds).
         return _with_headers(_refusal(exc), charged)
     except TimeoutError:
         return _with_headers(deadline.refusal(), charged)
-    name = _filename("usage-breakdown", org, log_filter, export_format)
+    name = _filename(spec.stem, org, log_filter, export_format)
     return _with_headers(_whole(encoder, export, name, deadline), charged)
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -26,8 +28,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from auth.tokens import TokenError, authenticate
+from auth.viewer import Viewer
 from graph.database_errors import is_database_unavailable, log_unavailable, unavailable_response
-from graph.rate_limit_http import charge, charge_refused, refuse_when_spent
+from graph.rate_limit_http import Charged, charge, charge_refused, refuse_when_spent
 from graph.relay import decode_global_id_of
 from ingestion.json_lines import TooManyRecords, parse_json_lines
 from ingestion.out_of_range import TotalsOutOfRange
@@ -66,11 +69,16 @@ def outcome_payload(outcome: IngestOutcome) -> dict[str, Any]:
     return {
         "accepted": outcome.accepted,
         "duplicates": outcome.duplicates,
-        "rejected": [
-            {"position": r.position, "line": r.line, "field": r.field, "reason": r.reason}
-            for r in outcome.rejected
-        ],
+        "rejected": rejected_payload(outcome.rejected),
     }
+
+
+def rejected_payload(rejected: Sequence[Rejection]) -> list[dict[str, Any]]:
+    """A batch's rejections as answered: `[{position, line, field, reason}]`."""
+    return [
+        {"position": r.position, "line": r.line, "field": r.field, "reason": r.reason}
+        for r in rejected
+    ]
 
 
 async def bulk_ingest(request: Request) -> Response:
@@ -88,17 +96,36 @@ async def bulk_ingest(request: Request) -> Response:
     spent = await refuse_when_spent(request, viewer)
     if spent is not None:
         return spent
+    read = await read_charged_batch(request, viewer, settings)
+    if isinstance(read, Response):
+        return read
+    response = await _ingest(viewer.organization_id, read.batch, read.broken, settings)
+    response.headers.update(read.charged.headers)
+    return response
+
+
+@dataclass(frozen=True, slots=True)
+class ChargedBatch:
+    """A JSON lines body read and parsed, and the headers of its paid charge."""
+
+    batch: list[Submitted]
+    # Lines that could not be parsed, reported with the batch's other rejections.
+    broken: list[Rejection]
+    charged: Charged
+
+
+async def read_charged_batch(
+    request: Request, viewer: Viewer, settings: Settings
+) -> ChargedBatch | Response:
+    """The body's records once its content type (415), size and record count (413) are
+    accepted and the batch is charged `bulk_charge` points (429); else the refusal, itself
+    charged 1 point. Shared by /ingest/bulk and /directory/bulk."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in ACCEPTED_CONTENT_TYPES:
-        return await charge_refused(
-            request,
-            viewer,
-            error_response(
-                415,
-                "UNSUPPORTED_MEDIA_TYPE",
-                "send JSON lines with Content-Type: application/x-ndjson",
-            ),
+        refusal = error_response(
+            415, "UNSUPPORTED_MEDIA_TYPE", "send JSON lines with Content-Type: application/x-ndjson"
         )
+        return await charge_refused(request, viewer, refusal)
     body = await read_body_within(request, settings.bulk_max_bytes)
     if body is None:
         refusal = error_response(
@@ -119,9 +146,7 @@ async def bulk_ingest(request: Request) -> Response:
     )
     if isinstance(charged, Response):
         return charged
-    response = await _ingest(viewer.organization_id, batch, broken, settings)
-    response.headers.update(charged.headers)
-    return response
+    return ChargedBatch(batch, broken, charged)
 
 
 def bulk_charge(records: int) -> int:
