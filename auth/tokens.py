@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from auth.viewer import Viewer
 from models.access_token import SERVICE_SCOPES, AccessToken, Scope
 from models.database import Params, current_dialect, fetch_rows, model_columns, model_from_row
@@ -148,6 +150,18 @@ async def _token_with_member_and_organization(
     row = rows[0]
     member = model_from_row(Member, row, "m_") if row["t_member_id"] is not None else None
     return model_from_row(AccessToken, row, "t_"), member, model_from_row(Organization, row, "o_")
+
+
+async def revoke_member_tokens(
+    conn: BaseDBAsyncClient, member_id: int, revoked_at: datetime
+) -> int:
+    """Revoke every live token of a removed member, in the caller's transaction `conn`;
+    returns how many were live. (A removed member's later tokens are refused too.)"""
+    return await (
+        AccessToken.filter(member_id=member_id, revoked_at__isnull=True)
+        .using_db(conn)
+        .update(revoked_at=revoked_at)
+    )
 
 
 async def revoke_token(prefix_or_id: str, organization_id: int | None = None) -> AccessToken:

@@ -19,9 +19,9 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 
 from audit.trail import Actor, json_value, record_change
+from auth.tokens import revoke_member_tokens
 from directory.records import Absent, KeyRecord, MemberRecord, OwnerRef
 from ingestion.validation import InvalidRecord
-from models.access_token import AccessToken
 from models.api_key import ApiKey, KeyStatus
 from models.member import Member, Role
 
@@ -167,28 +167,23 @@ class DirectoryWriter:
         if not isinstance(record.role, Absent) and record.role is not member.role:
             self._check_role_allowed(member, record.role)
             member.role = record.role
-        removing = False
+        removed_now: datetime | None = None
         if not isinstance(record.removed, Absent) and record.removed != (
             member.removed_at is not None
         ):
             if record.removed:
                 self._check_removable(member)
-                member.removed_at = datetime.now(UTC)
-                removing = True
+                member.removed_at = removed_now = datetime.now(UTC)
             else:
                 member.removed_at = None
         changes = _diff(before, _member_values(member))
         if not changes:
             return Change.UNCHANGED
         await member.save(using_db=self.conn, update_fields=_columns(changes, _MEMBER_COLUMNS))
-        if removing:
+        if removed_now is not None:
             # A removed person keeps their history, not their access.
-            await (
-                AccessToken.filter(member_id=member.id, revoked_at__isnull=True)
-                .using_db(self.conn)
-                .update(revoked_at=member.removed_at)
-            )
-        action = "member.remove" if removing else "member.update"
+            await revoke_member_tokens(self.conn, member.id, removed_now)
+        action = "member.remove" if removed_now is not None else "member.update"
         await self._audit(action, "Member", member.id, changes)
         return Change.UPDATED
 

@@ -150,6 +150,11 @@ def format_usd(nanos: int) -> str:
     return f"{'-' if nanos < 0 else ''}{whole}.{decimals}"
 
 
+def format_optional_usd(nanos: int | None) -> str | None:
+    """`format_usd` of an amount that may be absent (no limit, no budget): None stays None."""
+    return None if nanos is None else format_usd(nanos)
+
+
 def round_half_even_div(numerator: int, denominator: int) -> int:
     """Return ``numerator / denominator`` rounded to the nearest ``int``, ties to even.
 

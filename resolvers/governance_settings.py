@@ -8,7 +8,7 @@ from tortoise.transactions import in_transaction
 from audit.trail import Actor, record_change
 from ingestion.spend_state import lock_organization
 from models.organization import BudgetEnforcement, Organization
-from pricing.money import format_usd
+from pricing.money import format_optional_usd
 from resolvers.errors import BadInputError
 
 __all__ = ["set_budget_enforcement", "set_limit_approval_threshold"]
@@ -36,7 +36,12 @@ async def set_limit_approval_threshold(
             "organization.settings",
             "Organization",
             organization_id,
-            {"limitApprovalThreshold": (_usd(old), _usd(threshold_nanos))},
+            {
+                "limitApprovalThreshold": (
+                    format_optional_usd(old),
+                    format_optional_usd(threshold_nanos),
+                )
+            },
             connection=conn,
         )
     return await Organization.get(id=organization_id)
@@ -62,7 +67,3 @@ async def set_budget_enforcement(
             connection=conn,
         )
     return await Organization.get(id=organization_id)
-
-
-def _usd(nanos: int | None) -> str | None:
-    return None if nanos is None else format_usd(nanos)

@@ -30,7 +30,7 @@ from models.alert import AlertKind
 from models.api_key import ApiKey
 from models.limit_request import LimitRequest, LimitRequestStatus
 from models.organization import Organization
-from pricing.money import format_usd
+from pricing.money import format_optional_usd, format_usd
 from resolvers.errors import BadInputError, NotFoundError
 from resolvers.pagination import KeysetCursor, Page, PageRequest, build_page
 from resolvers.scope import Scope
@@ -105,7 +105,7 @@ async def change_api_key_limit(
             "apiKey.limit",
             "ApiKey",
             api_key_id,
-            {"monthlyLimit": (_usd(old), _usd(limit_nanos))},
+            {"monthlyLimit": (format_optional_usd(old), format_optional_usd(limit_nanos))},
             connection=conn,
         )
     return LimitChange(await ApiKey.get(id=api_key_id), None)
@@ -130,7 +130,12 @@ async def approve_limit_request(
             "apiKey.limit",
             "ApiKey",
             request.api_key_id,
-            {"monthlyLimit": (_usd(key.monthly_limit_nanos), _usd(request.requested_limit_nanos))},
+            {
+                "monthlyLimit": (
+                    format_optional_usd(key.monthly_limit_nanos),
+                    format_optional_usd(request.requested_limit_nanos),
+                )
+            },
             connection=conn,
         )
     return request
@@ -231,7 +236,10 @@ async def _file_request(
         request.id,
         {
             "apiKeyId": (None, key.id),
-            "monthlyLimit": (_usd(key.monthly_limit_nanos), _usd(limit_nanos)),
+            "monthlyLimit": (
+                format_optional_usd(key.monthly_limit_nanos),
+                format_optional_usd(limit_nanos),
+            ),
             "status": (None, LimitRequestStatus.PENDING),
         },
         connection=conn,
@@ -320,11 +328,6 @@ async def _decide(
         connection=conn,
     )
     return request
-
-
-def _usd(nanos: int | None) -> str | None:
-    """A limit as the audit trail stores it: USD text, None for no limit."""
-    return None if nanos is None else format_usd(nanos)
 
 
 def _text(nanos: int | None) -> str:

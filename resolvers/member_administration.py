@@ -23,8 +23,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from audit.trail import Actor, record_change
+from auth.tokens import revoke_member_tokens
 from ingestion.spend_state import lock_organization
-from models.access_token import AccessToken
 from models.api_key import ApiKey
 from models.member import Member, Role
 from resolvers.errors import BadInputError, ForbiddenError, NotFoundError
@@ -105,11 +105,7 @@ async def remove_member(
         now = datetime.now(UTC)
         member.removed_at = now
         await member.save(using_db=conn, update_fields=["removed_at"])
-        revoked = await (
-            AccessToken.filter(member_id=member.id, revoked_at__isnull=True)
-            .using_db(conn)
-            .update(revoked_at=now)
-        )
+        revoked = await revoke_member_tokens(conn, member.id, now)
         await record_change(
             organization_id,
             actor,

@@ -20,7 +20,7 @@ from ingestion.spend_control import enforce_budget, enforce_key_limit
 from ingestion.spend_state import lock_organization
 from models.api_key import ApiKey, KeyStatus
 from models.organization import Organization
-from pricing.money import format_usd
+from pricing.money import format_optional_usd, format_usd
 from resolvers.billing_policy import billing_policy
 from resolvers.errors import BadInputError, NotFoundError
 from resolvers.key_access import key_period_spend
@@ -60,7 +60,12 @@ async def set_monthly_budget(
             "organization.budget",
             "Organization",
             organization_id,
-            {"monthlyBudget": (_usd(before.monthly_budget_nanos), _usd(budget_nanos))},
+            {
+                "monthlyBudget": (
+                    format_optional_usd(before.monthly_budget_nanos),
+                    format_optional_usd(budget_nanos),
+                )
+            },
             connection=conn,
         )
         await enforce_budget(conn, organization_id)
@@ -149,11 +154,6 @@ async def set_api_key_allowed_models(
             connection=conn,
         )
     return await ApiKey.get(id=api_key_id)
-
-
-def _usd(nanos: int | None) -> str | None:
-    # The trail shows money as the API does: a plain USD string.
-    return None if nanos is None else format_usd(nanos)
 
 
 async def find_key(conn: BaseDBAsyncClient, organization_id: int, api_key_id: int) -> ApiKey:
