@@ -32,7 +32,7 @@ from bench import process_cpu
 from bench.process_cpu import load_average
 from bench.service import start_service
 from graph.relay import decode_global_id_of
-from ingestion.gc_tuning import tune_for_bulk_ingest
+from ingestion.gc_tuning import collections_deferred, freeze_startup_objects
 from ingestion.json_lines import parse_json_lines
 from ingestion.log_row import log_row
 from ingestion.pricing import RecordPricer
@@ -316,7 +316,7 @@ async def measure_floor(
     SQL write of the same records under fresh request ids, one batch per transaction on one
     connection, once storing only the raw log and once with every rollup (what ingest runs,
     minus wallet, spend counters and spend control)."""
-    tune_for_bulk_ingest()  # as the service does after start-up
+    freeze_startup_objects()  # as the service does after start-up
     directory = OrgDirectory(
         keys_by_id={key_id: KeyInfo(key_id, owner) for key_id, _, owner in org.keys},
         keys_by_prefix={prefix: [KeyInfo(key_id, owner)] for key_id, prefix, owner in org.keys},
@@ -333,8 +333,18 @@ async def measure_floor(
     started = time.process_time()
     batches = []
     for body in bodies:
-        parsed, broken = parse_json_lines(body, settings.bulk_max_records)
-        batches.append([pricer.price(validate_record(s.fields, directory, rules)) for s in parsed])
+        # As the service runs them: the collector deferred while a body is parsed and while
+        # each chunk of its records is validated and priced (ingestion/gc_tuning.py).
+        with collections_deferred():
+            parsed, broken = parse_json_lines(body, settings.bulk_max_records)
+        batch = []
+        for start in range(0, len(parsed), 250):
+            with collections_deferred():
+                batch.extend(
+                    pricer.price(validate_record(s.fields, directory, rules))
+                    for s in parsed[start : start + 250]
+                )
+        batches.append(batch)
         if broken:
             raise RuntimeError(f"bench body has broken lines: {broken[:1]}")
     service = time.process_time() - started

@@ -42,7 +42,7 @@ from graph.request_json import decode_request_json
 from graph.schema import schema
 from graph.security_headers import SecurityHeaders, ide_csp
 from graph.url_secrets import RefuseSecretsInUrl, install_access_log_redaction
-from ingestion.gc_tuning import tune_for_bulk_ingest
+from ingestion.gc_tuning import freeze_startup_objects
 from maintenance.runner import start_maintenance
 from models.database import (
     close_database,
@@ -213,8 +213,8 @@ def create_app(
         # request_log partitions ahead of time, retention, old request ids: now and hourly.
         stop_maintenance = start_maintenance(settings) if manage_database else None
         if manage_database:
-            # A serving process: collect garbage rarely enough for bulk ingest.
-            tune_for_bulk_ingest()
+            # A serving process: full collections never rescan what start-up built.
+            freeze_startup_objects()
         # Checks usage rules and sends alert deliveries (AIZE_ALERT_WORKER; off in tests).
         alert_worker = AlertWorker(settings) if settings.alert_worker else None
         if alert_worker is not None:
