@@ -32,7 +32,7 @@ from bench import process_cpu
 from bench.process_cpu import load_average
 from bench.service import start_service
 from graph.relay import decode_global_id_of
-from ingestion.gc_tuning import collections_deferred, freeze_startup_objects
+from ingestion.gc_tuning import freeze_startup_objects
 from ingestion.json_lines import parse_json_lines
 from ingestion.log_row import log_row
 from ingestion.pricing import RecordPricer
@@ -333,18 +333,8 @@ async def measure_floor(
     started = time.process_time()
     batches = []
     for body in bodies:
-        # As the service runs them: the collector deferred while a body is parsed and while
-        # each chunk of its records is validated and priced (ingestion/gc_tuning.py).
-        with collections_deferred():
-            parsed, broken = parse_json_lines(body, settings.bulk_max_records)
-        batch = []
-        for start in range(0, len(parsed), 250):
-            with collections_deferred():
-                batch.extend(
-                    pricer.price(validate_record(s.fields, directory, rules))
-                    for s in parsed[start : start + 250]
-                )
-        batches.append(batch)
+        parsed, broken = parse_json_lines(body, settings.bulk_max_records)
+        batches.append([pricer.price(validate_record(s.fields, directory, rules)) for s in parsed])
         if broken:
             raise RuntimeError(f"bench body has broken lines: {broken[:1]}")
     service = time.process_time() - started

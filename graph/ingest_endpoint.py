@@ -32,7 +32,6 @@ from auth.viewer import Viewer
 from graph.database_errors import is_database_unavailable, log_unavailable, unavailable_response
 from graph.rate_limit_http import Charged, charge, charge_refused, refuse_when_spent
 from graph.relay import decode_global_id_of
-from ingestion.gc_tuning import collections_deferred
 from ingestion.json_lines import TooManyRecords, parse_json_lines
 from ingestion.out_of_range import TotalsOutOfRange
 from ingestion.pipeline import ingest_batch
@@ -137,8 +136,7 @@ async def read_charged_batch(
         )
         return await charge_refused(request, viewer, refusal)
     try:
-        with collections_deferred():
-            batch, broken = parse_json_lines(body, settings.bulk_max_records)
+        batch, broken = parse_json_lines(body, settings.bulk_max_records)
     except TooManyRecords as exc:
         refusal = error_response(413, "PAYLOAD_TOO_LARGE", str(exc), limit={"records": exc.limit})
         return await charge_refused(request, viewer, refusal)

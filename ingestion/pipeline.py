@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 
 from ingestion.catalog_store import load_catalog
 from ingestion.directory import load_directory, load_org_terms
-from ingestion.gc_tuning import collections_deferred
 from ingestion.pricing import RecordPricer
 from ingestion.records import PricedRecord
 from ingestion.spend_control import after_write
@@ -58,20 +57,15 @@ async def ingest_batch(
         rules = ValidationRules.at(now, late_arrival_days, terms.log_bodies, decode_id)
         pricer = RecordPricer(catalog, organization_id, terms.pricing)
         priced: list[PricedRecord] = []
-        for start in range(0, len(batch), _YIELD_EVERY):
-            if start:
+        for index, item in enumerate(batch):
+            if index % _YIELD_EVERY == _YIELD_EVERY - 1:
                 # Let other batches' transactions move on: they may hold row locks while
                 # they wait for this event loop.
                 await asyncio.sleep(0)
-            # CPU-bound and synchronous: the survivors are scanned once, after the chunk.
-            with collections_deferred():
-                for item in batch[start : start + _YIELD_EVERY]:
-                    try:
-                        priced.append(pricer.price(validate_record(item.fields, directory, rules)))
-                    except InvalidRecord as exc:
-                        outcome.rejected.append(
-                            Rejection(item.position, item.line, exc.field, exc.reason)
-                        )
+            try:
+                priced.append(pricer.price(validate_record(item.fields, directory, rules)))
+            except InvalidRecord as exc:
+                outcome.rejected.append(Rejection(item.position, item.line, exc.field, exc.reason))
         written = await write_records(priced, after_write=after_write)
         outcome.accepted = len(written.inserted)
         outcome.duplicates = len(written.duplicates)
