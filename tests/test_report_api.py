@@ -7,15 +7,23 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
+from graph.rate_limiter import RateLimiter, RateLimits
 from graph.relay import encode_global_id
+from graph.report_endpoint import report_download_charge
 from models.access_token import Scope as TokenScope
 from models.member import Member, Role
 from models.organization import Organization
 from models.report import ReportKind
 from reports.periods import report_period
 from reports.store import store_report
+from settings import Settings
 from tests.factories import gql, make_member, make_org, make_token
+from tests.rate_clock import LibraryClock, library_clock
+
+# Named here so pytest finds the imported fixture (and linters see it used).
+__all__ = ["library_clock"]
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -187,3 +195,37 @@ async def test_downloads_refuse_members_strangers_and_anonymous_callers(
     bad_format = await _download(client, admin, report_id, "pdf")
     assert bad_format.status_code == 400
     assert bad_format.json()["error"]["message"] == "format: expected .html or .csv"
+
+
+async def test_a_download_pays_one_point_per_started_kib_and_is_refused_when_spent(
+    app: Starlette, client: httpx.AsyncClient, db: Settings, library_clock: LibraryClock
+) -> None:
+    org = await make_org(timezone="Europe/Berlin")
+    period = report_period(ReportKind.DAILY, date(2024, 5, 11), BERLIN)
+    html = "<p>" + "x" * 5000 + "</p>"  # 5,007 bytes: 5 KiB started
+    report_id = await store_report(org.id, ReportKind.DAILY, period, "Europe/Berlin", html, "a\r\n")
+    assert report_id is not None
+    token = await make_token(await _person(org, Role.ADMIN), [TokenScope.READ])
+    # The gate lets a request in only while the token holds a whole query's worth (10,000).
+    app.state.rate_limiter = RateLimiter(RateLimits(10_006, 1_000_000, 1_000_000, 100))
+
+    page = await _download(client, token, encode_global_id("Report", report_id), "html")
+    small = await _download(client, token, encode_global_id("Report", report_id), "csv")
+
+    assert page.status_code == 200
+    assert page.text == html
+    assert page.headers["x-ratelimit-remaining"] == "10001"  # 10,006 - 5
+    assert small.status_code == 200
+    assert small.headers["x-ratelimit-remaining"] == "10000"  # 3 bytes: at least 1 point
+    # A missing report costs 1 point like any refusal; then the budget is under 10,000.
+    missing = await _download(client, token, encode_global_id("Report", 10**9), "csv")
+    assert missing.status_code == 404
+    assert missing.headers["x-ratelimit-remaining"] == "9999"
+    refused = await _download(client, token, encode_global_id("Report", report_id), "csv")
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "RATE_LIMITED"
+    assert refused.headers["retry-after"].isdigit()
+
+
+def test_report_download_charge_counts_started_kib() -> None:
+    assert [report_download_charge(n) for n in (0, 1, 1024, 1025, 10 * 1024)] == [1, 1, 1, 2, 10]
