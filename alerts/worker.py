@@ -17,6 +17,7 @@ import httpx
 
 from alerts.delivery import DeliveryReport, deliver_due
 from alerts.rules import RuleReport, evaluate_due_rules
+from coordination.leadership import Leadership
 from settings import Settings
 
 __all__ = ["AlertWorker", "RunReport", "run_once"]
@@ -55,9 +56,16 @@ async def run_once(
 class AlertWorker:
     """The background loop; `start` inside a running event loop, `stop` on shutdown."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], datetime] = utc_now,
+        leadership: Leadership | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
+        # With several processes only the leader takes turns (coordination/leadership.py).
+        self.leadership = leadership
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -75,6 +83,8 @@ class AlertWorker:
     async def _loop(self) -> None:
         async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
             while True:
+                if self.leadership is not None:
+                    await self.leadership.wait_until_leader()
                 try:
                     report = await run_once(self.settings, self.clock(), client=client)
                     if report.rules.fired or report.deliveries.failed:

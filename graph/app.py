@@ -25,6 +25,7 @@ from strawberry.schema import BaseSchema
 
 from alerts.worker import AlertWorker
 from auth.tokens import TokenError, authenticate
+from coordination.leadership import Leadership
 from graph.body_limit import RequestTooLarge, bounded_receive, check_declared_size
 from graph.context import Context
 from graph.database_errors import (
@@ -209,14 +210,28 @@ def create_app(
                 migrate=settings.is_sqlite,
                 statement_timeout_ms=server_statement_timeout_ms(settings),
             )
-        stop_reports = start_report_scheduler(settings)
+        # A serving process runs the background work below only while it leads
+        # (coordination/leadership.py); without a database of its own (tests) it always runs.
+        leadership = (
+            Leadership(settings.leader_lease_seconds, enabled=settings.leader_election)
+            if manage_database
+            else None
+        )
+        app.state.leadership = leadership
+        if leadership is not None:
+            leadership.start()
+        stop_reports = start_report_scheduler(settings, leadership)
         # request_log partitions ahead of time, retention, old request ids: now and hourly.
-        stop_maintenance = start_maintenance(settings) if manage_database else None
+        stop_maintenance = (
+            start_maintenance(settings, leadership=leadership) if manage_database else None
+        )
         if manage_database:
             # A serving process: full collections never rescan what start-up built.
             freeze_startup_objects()
         # Checks usage rules and sends alert deliveries (AIZE_ALERT_WORKER; off in tests).
-        alert_worker = AlertWorker(settings) if settings.alert_worker else None
+        alert_worker = (
+            AlertWorker(settings, leadership=leadership) if settings.alert_worker else None
+        )
         if alert_worker is not None:
             alert_worker.start()
         try:
@@ -227,6 +242,8 @@ def create_app(
             await stop_reports()
             if stop_maintenance is not None:
                 await stop_maintenance()
+            if leadership is not None:
+                await leadership.stop()
             if manage_database:
                 await close_database()
 

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from coordination.leadership import Leadership
 from maintenance.partitions import drop_partitions_before, prepare_partitions
 from maintenance.policy import months_to_prepare, request_ids_prunable_before, retention_cutoff
 from maintenance.pruning import delete_logs_before, prune_request_ids_before
@@ -102,13 +103,17 @@ async def _lock(conn: BaseDBAsyncClient) -> bool:
 def start_maintenance(
     settings: Settings,
     run: Callable[[Settings], Awaitable[MaintenanceReport]] = run_maintenance,
+    leadership: Leadership | None = None,
 ) -> Callable[[], Awaitable[None]]:
     """Run maintenance (`run`) now and then every AIZE_MAINTENANCE_INTERVAL_SECONDS in a
     background task; returns the coroutine function that stops it. A failed run is logged
-    and the loop goes on."""
+    and the loop goes on. With `leadership`, only the leader runs it (a process that becomes
+    leader runs it at once)."""
 
     async def loop() -> None:
         while True:
+            if leadership is not None:
+                await leadership.wait_until_leader()
             try:
                 report = await run(settings)
                 if report.created_partitions or report.dropped_partitions or report.deleted_rows:

@@ -35,6 +35,7 @@ MODEL_MODULES = [
     "models.report_schedule",
     "models.organization_pricing",
     "models.limit_request",
+    "models.service_lease",
 ]
 
 __all__ = [

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from coordination.leadership import Leadership
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
 from models.organization import Organization
 from models.report import ReportKind
@@ -58,10 +59,13 @@ class ReportScheduler:
         *,
         clock: Clock = utc_now,
         interval_seconds: float = 300.0,
+        leadership: Leadership | None = None,
     ) -> None:
         self.kinds = kinds
         self.clock = clock
         self.interval_seconds = interval_seconds
+        # With several processes only the leader takes turns (coordination/leadership.py).
+        self.leadership = leadership
 
     async def run_once(self) -> list[ProducedReport]:
         """Produce every due report not stored yet; returns the ones this call stored.
@@ -94,6 +98,8 @@ class ReportScheduler:
     async def run_forever(self) -> None:
         """`run_once` every `interval_seconds` until cancelled."""
         while True:
+            if self.leadership is not None:
+                await self.leadership.wait_until_leader()
             try:
                 await self.run_once()
             except Exception:  # the database may be briefly away; try again next turn
@@ -124,7 +130,9 @@ async def _stored_since(earliest: datetime) -> set[tuple[int, ReportKind, dateti
     }
 
 
-def start_report_scheduler(settings: Settings) -> Callable[[], Awaitable[None]]:
+def start_report_scheduler(
+    settings: Settings, leadership: Leadership | None = None
+) -> Callable[[], Awaitable[None]]:
     """Start the scheduler task unless AIZE_REPORTS_SCHEDULE is off; returns the coroutine
     function that stops it (a no-op when off)."""
     kinds = scheduled_kinds(settings)
@@ -134,7 +142,9 @@ def start_report_scheduler(settings: Settings) -> Callable[[], Awaitable[None]]:
             return None
 
         return nothing_to_stop
-    scheduler = ReportScheduler(kinds, interval_seconds=settings.reports_check_seconds)
+    scheduler = ReportScheduler(
+        kinds, interval_seconds=settings.reports_check_seconds, leadership=leadership
+    )
     task = asyncio.create_task(scheduler.run_forever(), name="report-scheduler")
 
     async def stop() -> None:

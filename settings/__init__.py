@@ -88,6 +88,10 @@ class Settings:
     # how often `serve` runs maintenance; docs/readme/growth.md.
     raw_retention_months: int = 0
     maintenance_interval_seconds: float = 3600.0
+    # One leader among all processes runs the background work (coordination/leadership.py):
+    # off, every process runs it (each item is still claimed once); the lease's length.
+    leader_election: bool = True
+    leader_lease_seconds: float = 30.0
     bulk_max_records: int = 10_000
     bulk_max_bytes: int = 16 * 1024 * 1024
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
@@ -167,6 +171,8 @@ class Settings:
             maintenance_interval_seconds=_seconds(
                 source, "AIZE_MAINTENANCE_INTERVAL_SECONDS", 3600.0
             ),
+            leader_election=_bool(source, "AIZE_LEADER_ELECTION", True),
+            leader_lease_seconds=_seconds(source, "AIZE_LEADER_LEASE_SECONDS", 30.0),
             bulk_max_records=bulk_max_records,
             bulk_max_bytes=_int(source, "AIZE_BULK_MAX_BYTES", 16 * 1024 * 1024, minimum=1024),
             cors_origins=origins,

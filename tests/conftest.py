@@ -62,6 +62,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 _TABLES = (
+    "service_lease",
     "limit_request",
     "audit_entry",
     "report_schedule",

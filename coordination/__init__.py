@@ -1,0 +1,1 @@
+"""Coordination between service processes: one leader for the background work."""
