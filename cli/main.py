@@ -15,6 +15,7 @@ from cli.alerts import add_alerts_parser, alerts_command
 from cli.billing import add_billing_parser, billing_contract_command
 from cli.directory import add_directory_parsers, key_command, member_command
 from cli.export import add_export_parser, export_command
+from cli.leader import add_leader_parser, leader_command
 from cli.maintain import add_maintain_parser, maintain_command
 from cli.report import add_report_parser, report_command
 from models.database import DatabaseConfigError
@@ -108,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_alerts_parser(sub)
     add_export_parser(sub)
     add_maintain_parser(sub)
+    add_leader_parser(sub)
     add_report_parser(sub)
     add_directory_parsers(sub)
     add_billing_parser(sub)
@@ -160,6 +162,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "alerts": alerts_command,
         "export": export_command,
         "maintain": maintain_command,
+        "leader": leader_command,
         "report": report_command,
         "key": key_command,
         "member": member_command,

@@ -3,8 +3,10 @@ and another takes over; loops wait while they do not lead."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 
+from cli.leader import leader_command
 from coordination.leadership import Leadership
 from coordination.lease import claim_lease, read_lease
 from settings import Settings
@@ -104,3 +106,19 @@ async def test_the_renewal_task_takes_the_lease_and_releases_it_on_stop(db: Sett
     lease = await read_lease("background")
     assert lease is not None and lease.holder == "served"
     assert lease.expires_at_ms == 0
+
+
+async def test_the_leader_command_shows_the_lease_for_operators(db: Settings) -> None:
+    assert await leader_command(argparse.Namespace()) == {
+        "lease": "background",
+        "held": False,
+        "holder": None,
+        "term": 0,
+    }
+    await claim_lease("background", "host:4242:abcd", 60_000)
+
+    shown = await leader_command(argparse.Namespace())
+
+    assert (shown["held"], shown["holder"], shown["term"]) == (True, "host:4242:abcd", 1)
+    assert isinstance(shown["expiresInMs"], int) and 0 < shown["expiresInMs"] <= 60_000
+    assert isinstance(shown["heldForMs"], int) and 0 <= shown["heldForMs"] < 60_000
