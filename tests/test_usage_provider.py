@@ -381,3 +381,43 @@ async def test_latency_of_a_provider_is_exact_over_its_requests(
         ("anthropic", 2),
         ("azure", 1),
     ]
+
+
+INGEST = """
+mutation Ingest($records: [RequestLogInput!]!) {
+  ingestRequestLogs(records: $records) { accepted rejected { position field reason } }
+}
+"""
+
+
+async def test_the_ingest_mutation_takes_the_provider_too(
+    client: httpx.AsyncClient, db: object
+) -> None:
+    org = await make_org()
+    key = await make_key(org, None)
+    records = [
+        {**gateway_record(key, model="gemini-1.5-pro"), "provider": "Vertex_AI"},
+        {**gateway_record(key, model="gemini-1.5-pro"), "provider": "vertex ai"},
+        gateway_record(key, model="gemini-1.5-pro"),
+    ]
+    result = await gql(client, await make_ingest_token(org), INGEST, records=records)
+    assert result.errors is None, result.errors
+    assert result.data == {
+        "ingestRequestLogs": {
+            "accepted": 2,
+            "rejected": [
+                {
+                    "position": 1,
+                    "field": "provider",
+                    "reason": "'vertex ai' is not a provider name: letters, digits and inner "
+                    "'.', '_' or '-' only (e.g. \"openai\")",
+                }
+            ],
+        }
+    }
+    owner = await make_member(org, Role.OWNER)
+    logs = await gql(client, await make_token(owner), LOGS, filter={"period": "LAST_24_HOURS"})
+    assert sorted(e["node"]["provider"] for e in _data(logs)["requestLogs"]["edges"]) == [
+        "google",
+        "vertex_ai",
+    ]
