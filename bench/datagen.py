@@ -21,6 +21,8 @@ from itertools import accumulate
 
 import orjson
 
+from ingestion.providers import resolve_provider
+from pricing.catalog import load_default_catalog
 from pricing.cost import customer_cost
 
 ORGANIZATIONS = 50
@@ -193,6 +195,11 @@ def generate_rows(
         for t in (256, 1024, 4096)
         for s in (False, True)
     ]
+    # Each model's provider as ingest decides it (ingestion.providers).
+    catalog = load_default_catalog()
+    providers = {
+        m.alias: resolve_provider(catalog, None, m.provider_model, m.alias) for m in MODELS
+    }
     seconds = plan.days * 86_400
     per_day = _spread(plan.rows, [1.0] * plan.days, 0)
     for day in range(plan.days) if days is None else days:
@@ -252,5 +259,6 @@ def generate_rows(
                 metadata[i % len(metadata)],
                 None,
                 None,
+                providers[model.alias],
                 ingested_at,
             )

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from alerts.targets import generate_secret
 from auth.tokens import issue_token
 from ingestion.pricing import catalog_price, request_cost
+from ingestion.providers import resolve_provider
 from ingestion.records import PricedRecord
 from ingestion.writer import write_records
 from models.access_token import AccessToken, Scope
@@ -524,6 +525,7 @@ def _record(
         priced=price is not None,
         latency_ms=latency_ms,
         status_code=status,
+        provider=resolve_provider(catalog, None, provider_model, alias),
         error_message=message,
         metadata={
             "temperature": rng.choice([0, 0.2, 0.7, 1]),

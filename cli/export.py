@@ -41,6 +41,7 @@ _FILTER_OPTIONS = (
     ("--status-classes", "statusClasses", True),
     ("--status-codes", "statusCodes", True),
     ("--endpoints", "endpoints", True),
+    ("--providers", "providers", True),
 )
 _LIMIT_OPTION = ("--limit", "limit", False)
 _TREND_OPTIONS = (

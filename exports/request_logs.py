@@ -34,6 +34,7 @@ LOG_COLUMNS: tuple[Column, ...] = (
     text("memberName"),
     text("model"),
     text("providerModel"),
+    text("provider"),
     text("endpoint"),
     Column("inputTokens"),
     Column("outputTokens"),
@@ -51,7 +52,8 @@ LOG_COLUMNS: tuple[Column, ...] = (
 BODY_COLUMNS: tuple[Column, ...] = (text("requestBody"), text("responseBody"))
 
 _SELECT = (
-    "id, request_id, timestamp, api_key_id, member_id, model, provider_model, endpoint, "
+    "id, request_id, timestamp, api_key_id, member_id, model, provider_model, provider, "
+    "endpoint, "
     "input_tokens, output_tokens, total_tokens, provider_cost_nanos, markup_nanos, "
     "fixed_fee_nanos, customer_cost_nanos, priced, latency_ms, status_code, error_message, "
     "metadata"
@@ -144,6 +146,7 @@ def _row(row: dict[str, Any], include_bodies: bool, keys: _Names, members: _Name
         member_name,
         row["model"],
         row["provider_model"],
+        row["provider"],
         row["endpoint"],
         int(row["input_tokens"]),
         int(row["output_tokens"]),

@@ -2,7 +2,8 @@
 the usage exports they ask for.
 
 Filter parameters mirror `UsageFilter` field for field (period, from, to, timezone, models,
-apiKeyIds, memberIds, statusClasses, statusCodes, endpoints, onlyMine) and are resolved by
+apiKeyIds, memberIds, statusClasses, statusCodes, endpoints, providers,
+onlyMine) and are resolved by
 the same `to_log_filter`, so an export answers exactly what `Organization.usage` and
 `requestLogs` answer for the same filter. A list parameter may be repeated and each value
 may hold several items separated by commas; present but empty, it is an empty list (which
@@ -46,6 +47,7 @@ FILTER_PARAMETERS = frozenset(
         "statusClasses",
         "statusCodes",
         "endpoints",
+        "providers",
         "onlyMine",
     }
 )
@@ -157,6 +159,7 @@ def usage_filter(params: ExportParams) -> UsageFilter:
         if status_codes is None
         else [_int("statusCodes", c) for c in status_codes],
         endpoints=params.many("endpoints"),
+        providers=params.many("providers"),
         only_mine=params.flag("onlyMine"),
     )
 

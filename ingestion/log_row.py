@@ -36,4 +36,5 @@ def log_row(record: PricedRecord) -> tuple[object, ...]:
         None if metadata is None else orjson.dumps(metadata, option=orjson.OPT_SORT_KEYS).decode(),
         record.request_body,
         record.response_body,
+        record.provider,
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from datetime import UTC, datetime
 
+from ingestion.providers import resolve_provider
 from ingestion.records import PricedRecord
 from ingestion.validation import MAX_REQUEST_COST_USD, InvalidRecord, ValidRecord
 from pricing.catalog import ModelPrice, PriceCatalog
@@ -85,9 +86,18 @@ class RecordPricer:
     (validation and the catalog already guarantee non-negative ints).
     """
 
-    __slots__ = ("_organization_id", "_spans", "_terms", "_terms_span", "_versions")
+    __slots__ = (
+        "_catalog",
+        "_organization_id",
+        "_providers",
+        "_spans",
+        "_terms",
+        "_terms_span",
+        "_versions",
+    )
 
     def __init__(self, catalog: PriceCatalog, organization_id: int, terms: TermsTimeline) -> None:
+        self._catalog = catalog
         self._organization_id = organization_id
         self._terms = terms
         # The organization's terms and the span [from, until) they hold for: a batch's
@@ -102,6 +112,8 @@ class RecordPricer:
         }
         # (provider model, alias) -> (from, until, price in effect over [from, until))
         self._spans: dict[tuple[str, str], tuple[datetime, datetime, ModelPrice | None]] = {}
+        # (provider model, alias) -> the catalog's provider (or "unknown")
+        self._providers: dict[tuple[str, str], str] = {}
 
     def price(self, record: ValidRecord) -> PricedRecord:
         """The record with its costs (nano-USD); unpriced records carry zeros, priced=False.
@@ -147,11 +159,24 @@ class RecordPricer:
             priced,
             record.latency_ms,
             record.status_code,
+            self._provider(record),
             record.error_message,
             record.metadata,
             record.request_body,
             record.response_body,
         )
+
+    def _provider(self, record: ValidRecord) -> str:
+        """The record's provider (ingestion.providers.resolve_provider), the catalog's
+        answer remembered per (provider model, alias)."""
+        if record.provider is not None:
+            return record.provider
+        pair = (record.provider_model, record.model)
+        found = self._providers.get(pair)
+        if found is None:
+            found = resolve_provider(self._catalog, None, *pair)
+            self._providers[pair] = found
+        return found
 
     def _terms_at(self, at: datetime) -> PricingTerms:
         """The organization's terms in effect at `at`, remembered with their span."""

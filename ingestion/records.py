@@ -29,6 +29,9 @@ class PricedRecord:
     priced: bool
     latency_ms: int
     status_code: int
+    # Who served the request, lower-case ("openai"; "unknown" when nobody said): see
+    # ingestion.providers.
+    provider: str = "unknown"
     error_message: str | None = None
     metadata: dict[str, Any] | None = None
     request_body: str | None = None

@@ -33,7 +33,7 @@ from pricing.cost import MAX_REQUEST_COST_NANOS
 _BATCH = 1000
 _COLUMNS = (
     "id, request_id, organization_id, api_key_id, member_id, timestamp, model, provider_model, "
-    "endpoint, input_tokens, output_tokens, latency_ms, status_code"
+    "endpoint, input_tokens, output_tokens, latency_ms, status_code, provider"
 )
 
 
@@ -107,6 +107,7 @@ def _priced_now(
         priced=False,
         latency_ms=int(row["latency_ms"]),
         status_code=int(row["status_code"]),
+        provider=str(row["provider"]),
     )
     org_terms = terms.pricing.at(stored.timestamp)
     cost = request_cost(

@@ -32,7 +32,7 @@ from models.rollup import (
 
 _EPOCH = "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
 _INTERVALS = {"quarter": "15 minutes", "hour": "1 hour", "day": "1 day"}
-_TEXT_COLUMNS = frozenset({"model", "provider_model", "endpoint"})
+_TEXT_COLUMNS = frozenset({"model", "provider_model", "endpoint", "provider"})
 # Each measure computed from raw rows; same order and meaning as ingestion.rollups.measures().
 _RAW_MEASURES = {
     "requests": "count(*)",
@@ -147,6 +147,7 @@ _COLUMN_TYPES = {
     "provider_model": "varchar(100)",
     "endpoint": "varchar(200)",
     "status_code": "smallint",
+    "provider": "varchar(50)",
     "latency_bucket": "smallint",
 }
 

@@ -50,10 +50,11 @@ _ATOM_POSITIONS = {
     "provider_model": 3,
     "endpoint": 4,
     "status_code": 5,
-    "latency_bucket": 6,
+    "provider": 6,
+    "latency_bucket": 7,
 }
 
-RollupKey = tuple[datetime, int, int, str, str, str, int]
+RollupKey = tuple[datetime, int, int, str, str, str, int, str]
 # (organization, bucket start, *dimension values) -> measures
 FamilyRows = dict[tuple[object, ...], list[int]]
 
@@ -98,6 +99,7 @@ def _atoms(records: Iterable[PricedRecord]) -> FamilyRows:
             record.provider_model,
             record.endpoint,
             record.status_code,
+            record.provider,
             latency_bucket(record.latency_ms),
         )
         values = measures(record)

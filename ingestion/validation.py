@@ -17,6 +17,7 @@ from uuid import UUID
 import orjson
 
 from ingestion.json_nesting import MAX_METADATA_DEPTH, nested_deeper_than
+from ingestion.providers import normalize_provider, provider_name_problem
 from pricing.cost import MAX_REQUEST_COST_NANOS
 from pricing.money import format_usd, usd_to_nanos
 
@@ -42,6 +43,7 @@ OPTIONAL_FIELDS = (
     "apiKeyPrefix",
     "memberId",
     "providerModel",
+    "provider",
     "totalTokens",
     "providerCost",
     "errorMessage",
@@ -127,6 +129,8 @@ class ValidRecord:
     metadata: dict[str, Any] | None
     request_body: str | None
     response_body: str | None
+    # The gateway's provider name (normalized); None: the catalog decides at pricing.
+    provider: str | None = None
 
 
 def validate_record(fields: object, directory: OrgDirectory, rules: ValidationRules) -> ValidRecord:
@@ -173,6 +177,7 @@ def validate_record(fields: object, directory: OrgDirectory, rules: ValidationRu
         metadata=_metadata(fields.get("metadata")),
         request_body=bodies[0] if rules.keep_bodies else None,
         response_body=bodies[1] if rules.keep_bodies else None,
+        provider=_provider(fields.get("provider")),
     )
 
 
@@ -249,6 +254,20 @@ def _name(fields: dict[str, Any], name: str) -> str:
     if "\x00" in value:
         raise InvalidRecord(name, "must not contain NUL characters")
     return value
+
+
+def _provider(value: object) -> str | None:
+    """The gateway's `provider` (absent/null: None), lower-cased; InvalidRecord when it is
+    not a provider name (ingestion.providers)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidRecord("provider", f"must be a string, got {_json_type(value)}")
+    name = normalize_provider(value)
+    problem = provider_name_problem(name)
+    if problem is not None:
+        raise InvalidRecord("provider", problem)
+    return name
 
 
 def _text(fields: dict[str, Any], name: str) -> str | None:

@@ -42,6 +42,7 @@ LOG_COLUMNS = (
     "metadata",
     "request_body",
     "response_body",
+    "provider",
 )
 
 if TYPE_CHECKING:
@@ -101,6 +102,10 @@ class RequestLog(Model):
     metadata: fields.Field[dict[str, object] | None] = fields.JSONField(null=True)
     request_body = fields.TextField(null=True)
     response_body = fields.TextField(null=True)
+    # Who served the call, lower-case ("openai", "anthropic"; "unknown" when neither the
+    # gateway nor the price catalog said): decided at ingest (ingestion.providers) and
+    # kept, so a later catalog change never moves history. Migration 0016 back-filled it.
+    provider = fields.CharField(max_length=50, default="unknown", db_default="unknown")
     ingested_at = fields.DatetimeField(auto_now_add=True)
 
     organization_id: int

@@ -6,6 +6,9 @@ Asia/Kolkata) is an exact union of rollup rows; coarser grains make long ranges 
 Dimensions are plain integers/strings (member_id 0 = no member) so the unique key can serve
 as the upsert target on both SQLite and PostgreSQL.
 
+The full rollup also carries the provider (OpenAI, Anthropic, ...) stored on each log; no
+cube has it, so a question on providers reads the full rollup.
+
 Besides the full rollup (every dimension), narrower "cubes" keep the same measures projected
 onto fewer dimensions: (model), (model, status_code), (api_key_id) and (member_id). A big tenant's
 full DAY rollup holds thousands of rows per day (keys x models x statuses); a cube holds a
@@ -29,6 +32,7 @@ DIMENSION_COLUMNS = (
     "provider_model",
     "endpoint",
     "status_code",
+    "provider",
 )
 MEASURE_COLUMNS = (
     "requests",
@@ -97,6 +101,8 @@ class UsageRollupBase(Model):
     provider_model = fields.CharField(max_length=100)
     endpoint = fields.CharField(max_length=200)
     status_code = fields.SmallIntField()
+    # The request log's provider (ingestion.providers); migration 0016 added it.
+    provider = fields.CharField(max_length=50, default="unknown", db_default="unknown")
     requests = fields.BigIntField(default=0)
     successful = fields.BigIntField(default=0)
     client_errors = fields.BigIntField(default=0)

@@ -93,6 +93,12 @@ class PriceCatalog:
         index = bisect_right(self._starts.get(key, []), at)
         return self._by_model[key][index - 1] if index else None
 
+    def provider_of(self, model: str) -> str | None:
+        """Return the provider of ``model`` as its latest entry names it (case-insensitive
+        model match, any effective date: a model keeps its provider), or ``None``."""
+        versions = self._by_model.get(_key(model))
+        return versions[-1].provider if versions else None
+
     def models(self) -> list[str]:
         """Return the sorted model names, one per model, spelled as in its latest entry."""
         return sorted(versions[-1].model for versions in self._by_model.values())

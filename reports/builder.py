@@ -3,8 +3,8 @@ for the organization as a whole (the Admin view), so each figure equals the API'
 same period and timezone.
 
 What every report holds: key metrics and the previous period's (growth), a trend (hourly
-for a day, daily for a week or month), the top models, API keys and members by customer
-cost, requests by status code, the most frequent error patterns, and spend against the
+for a day, daily for a week or month), the top models, providers, API keys and members by
+customer cost, requests by status code, the most frequent error patterns, and spend against the
 monthly budget (the billing period so far for daily and weekly reports; the whole billing
 period, i.e. budget vs actual, for monthly ones).
 """
@@ -95,6 +95,7 @@ class ReportData:
     previous: UsageMeasures
     trend: Trend
     top_models: list[UsageGroup]
+    top_providers: list[UsageGroup]
     top_api_keys: list[UsageGroup]
     top_members: list[UsageGroup]
     status_codes: list[UsageGroup]
@@ -120,6 +121,7 @@ async def build_report(
     previous = await usage_totals(scope, log_filter.with_range(earlier))
     trend = await usage_trend(scope, log_filter, _TREND_GRANULARITY[kind])
     top_models = await _top(scope, log_filter, UsageDimension.MODEL)
+    top_providers = await _top(scope, log_filter, UsageDimension.PROVIDER)
     top_keys = await _top(scope, log_filter, UsageDimension.API_KEY)
     top_members = await _top(scope, log_filter, UsageDimension.MEMBER)
     status_codes = await usage_breakdown(
@@ -145,6 +147,7 @@ async def build_report(
         previous=previous,
         trend=trend,
         top_models=top_models,
+        top_providers=top_providers,
         top_api_keys=top_keys,
         top_members=top_members,
         status_codes=status_codes,
@@ -172,8 +175,8 @@ NO_MEMBER_LABEL = "(no member: team key)"
 
 
 def group_label(data: ReportData, group: UsageGroup) -> str:
-    """How a top-list group is named: the model alias, the key's label, the member's name
-    (user-supplied text: escape or neutralize it where it is rendered)."""
+    """How a top-list group is named: the model alias, the provider, the key's label, the
+    member's name (user-supplied text: escape or neutralize it where it is rendered)."""
     [dimension] = group.dimensions
     [value] = group.key
     if dimension is UsageDimension.API_KEY:

@@ -5,8 +5,8 @@ the usage exports), then budget and percentOfBudget. Sections, in order:
 
 - `total`: the report period; `previousPeriod`: the period before it;
 - `trend`: one row per hour (daily report) or day (weekly, monthly), zero-filled;
-- `model`, `apiKey`, `member`: the top groups by customer cost (item = alias, label or name;
-  itemId = the API's global id for keys and members);
+- `model`, `provider`, `apiKey`, `member`: the top groups by customer cost (item = alias,
+  provider, label or name; itemId = the API's global id for keys and members);
 - `statusCode`: requests per status code;
 - `errorPattern`: failed requests per message pattern (requests and failed only);
 - `budget`: spend in the billing period up to the report's end (customerCost) against the
@@ -43,6 +43,7 @@ REPORT_COLUMNS: tuple[Column, ...] = (
 _SUMMARY_NAMES = tuple(column.name for column in SUMMARY_COLUMNS)
 _GROUP_SECTIONS = {
     UsageDimension.MODEL: "model",
+    UsageDimension.PROVIDER: "provider",
     UsageDimension.API_KEY: "apiKey",
     UsageDimension.MEMBER: "member",
 }
@@ -72,7 +73,7 @@ def report_rows(data: ReportData) -> list[Row]:
         rows.append(
             _row("trend", None, None, _times(data, bucket_range), summary_cells(bucket.totals))
         )
-    for groups in (data.top_models, data.top_api_keys, data.top_members):
+    for groups in (data.top_models, data.top_providers, data.top_api_keys, data.top_members):
         rows += [_group_row(data, group, period) for group in groups]
     for group in data.status_codes:
         rows.append(
@@ -106,7 +107,8 @@ def _row(
 
 def _group_row(data: ReportData, group: UsageGroup, period: tuple[str, str]) -> Row:
     [dimension] = group.dimensions
-    value = int(group.key[0]) if dimension is not UsageDimension.MODEL else 0
+    by_id = dimension in (UsageDimension.API_KEY, UsageDimension.MEMBER)
+    value = int(group.key[0]) if by_id else 0
     item_id: str | None = None
     if dimension is UsageDimension.API_KEY:
         item_id = encode_global_id("ApiKey", value)

@@ -44,6 +44,7 @@ def render_html(data: ReportData) -> str:
         _budget(data),
         _charts(data),
         _top_table("Top models", "Model", data, data.top_models),
+        _top_table("Top providers", "Provider", data, data.top_providers),
         _top_table("Top API keys", "API key", data, data.top_api_keys),
         _top_table("Top members", "Member", data, data.top_members),
         _status_codes(data),

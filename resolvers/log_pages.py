@@ -131,6 +131,7 @@ class LogRecord:
     metadata: Any
     request_body: str | None
     response_body: str | None
+    provider: str
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> LogRecord:
@@ -162,6 +163,7 @@ class LogRecord:
             metadata=orjson.loads(metadata) if isinstance(metadata, str | bytes) else metadata,
             request_body=row["request_body"],
             response_body=row["response_body"],
+            provider=row["provider"],
         )
 
 

@@ -33,6 +33,8 @@ def filtered_columns(scope: Scope, log_filter: LogFilter | None) -> set[str]:
         columns.add("status_code")
     if log_filter.endpoints is not None:
         columns.add("endpoint")
+    if log_filter.providers is not None:
+        columns.add("provider")
     return columns
 
 

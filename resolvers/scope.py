@@ -141,6 +141,8 @@ class LogFilter:
     status_classes: tuple[StatusClass, ...] | None = None
     status_codes: tuple[int, ...] | None = None
     endpoints: tuple[str, ...] | None = None
+    # Provider names, lower-case as stored (ingestion.providers).
+    providers: tuple[str, ...] | None = None
     only_mine: bool = False
 
     def with_range(self, time_range: TimeRange) -> LogFilter:
@@ -197,6 +199,8 @@ def _list_conditions(log_filter: LogFilter, params: Params, prefix: str) -> list
         conditions.append(in_list(f"{prefix}status_code", log_filter.status_codes, params))
     if log_filter.endpoints is not None:
         conditions.append(in_list(f"{prefix}endpoint", log_filter.endpoints, params))
+    if log_filter.providers is not None:
+        conditions.append(in_list(f"{prefix}provider", log_filter.providers, params))
     if log_filter.status_classes is not None:
         column = f"{prefix}status_code"
         ranges = [

@@ -20,6 +20,7 @@ class UsageDimension(Enum):
     MEMBER = "MEMBER"
     STATUS_CODE = "STATUS_CODE"
     ENDPOINT = "ENDPOINT"
+    PROVIDER = "PROVIDER"
 
     @property
     def column(self) -> str:
@@ -37,6 +38,7 @@ _COLUMNS = {
     UsageDimension.MEMBER: "member_id",
     UsageDimension.STATUS_CODE: "status_code",
     UsageDimension.ENDPOINT: "endpoint",
+    UsageDimension.PROVIDER: "provider",
 }
 
 # member_id 0 on the rollups means "no member" (a team key used without a person).

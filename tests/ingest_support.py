@@ -76,6 +76,7 @@ async def stored_records(organization_id: int) -> list[PricedRecord]:
             priced=bool(row["priced"]),
             latency_ms=int(row["latency_ms"]),
             status_code=int(row["status_code"]),
+            provider=str(row["provider"]),
         )
         for row in rows
     ]

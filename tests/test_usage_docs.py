@@ -21,6 +21,7 @@ def test_the_usage_doc_has_every_example() -> None:
     assert names == [
         "Dashboard",
         "CostPerKeyAndModel",
+        "CostPerProvider",
         "Latency",
         "Errors",
         "Growth",

@@ -10,7 +10,8 @@ exercised. The expected values are computed here, in plain Python over the recor
 and trend buckets are matched by their local clock reading, independently of the bucketing
 code under test. The breakdown dimension sets make the reader use every usage family: the
 model cube (totals, trends, MODEL), the model-and-status cube (STATUS_CODE), the key and
-member cubes and the full rollup (MODEL with MEMBER, and ENDPOINT...).
+member cubes and the full rollup (MODEL with MEMBER, ENDPOINT..., and PROVIDER, which only
+the full rollup carries).
 """
 
 from __future__ import annotations
@@ -57,7 +58,11 @@ DIMENSION_SETS = (
     (UsageDimension.STATUS_CODE,),
     (UsageDimension.MODEL, UsageDimension.MEMBER),
     (UsageDimension.ENDPOINT, UsageDimension.PROVIDER_MODEL, UsageDimension.API_KEY),
+    (UsageDimension.PROVIDER,),
+    (UsageDimension.PROVIDER, UsageDimension.MODEL),
 )
+# One model can reach the log with different providers (a gateway's own `provider` field).
+PROVIDERS = ("openai", "azure", "anthropic", "unknown")
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class LogSpec:
     key: int
     member: int | None
     model: str
+    provider: str
     endpoint: str
     status_code: int
     input_tokens: int
@@ -92,6 +98,7 @@ log_specs = st.builds(
     key=st.integers(0, 2),
     member=st.one_of(st.none(), st.integers(0, 1)),
     model=st.sampled_from(MODELS),
+    provider=st.sampled_from(PROVIDERS),
     endpoint=st.sampled_from(("/v1/chat/completions", "/v1/embeddings")),
     status_code=st.sampled_from(STATUS_CODES),
     input_tokens=st.integers(0, 3_000_000_000),
@@ -160,6 +167,7 @@ def dimension_value(record: PricedRecord, dimension: UsageDimension) -> str | in
         UsageDimension.MEMBER: record.member_id or 0,
         UsageDimension.STATUS_CODE: record.status_code,
         UsageDimension.ENDPOINT: record.endpoint,
+        UsageDimension.PROVIDER: record.provider,
     }[dimension]
 
 
@@ -185,6 +193,7 @@ async def test_rollup_reads_equal_a_scan_of_the_raw_records(
             None if spec.member is None else members[spec.member],
             base + timedelta(seconds=spec.offset_seconds),
             model=spec.model,
+            provider=spec.provider,
             endpoint=spec.endpoint,
             status_code=spec.status_code,
             input_tokens=spec.input_tokens,

@@ -10,6 +10,7 @@ import strawberry
 
 from graph.errors import BadUserInputError
 from graph.relay import decode_global_id_of
+from ingestion.providers import MAX_PROVIDER_LENGTH, normalize_provider, provider_name_problem
 from models.organization import Organization
 from resolvers.billing_policy import billing_policy
 from resolvers.periods import Period, parse_timezone, resolve_range
@@ -53,6 +54,13 @@ class UsageFilter:
     status_classes: list[StatusClassEnum] | None = None  # type: ignore[valid-type]
     status_codes: list[int] | None = None
     endpoints: list[str] | None = None
+    providers: list[str] | None = strawberry.field(
+        default=None,
+        description=(
+            'Providers, e.g. ["openai", "anthropic"] (case-insensitive; "unknown" matches '
+            f"requests nobody named a provider for); each at most {MAX_PROVIDER_LENGTH} bytes."
+        ),
+    )
     only_mine: bool = strawberry.field(
         default=False, description='"My Logs Only": just the caller\'s own requests.'
     )
@@ -63,6 +71,19 @@ def _decode_ids(ids: list[strawberry.ID] | None, type_name: str) -> tuple[int, .
     if ids is None:
         return None
     return tuple(decode_global_id_of(str(i), type_name) or -1 for i in ids)
+
+
+def _providers(names: list[str] | None) -> tuple[str, ...] | None:
+    """The provider names as stored (lower-case); BadUserInputError naming the entry that
+    is not a provider name."""
+    if names is None:
+        return None
+    normalized = tuple(normalize_provider(n) for n in names)
+    for index, name in enumerate(normalized):
+        problem = provider_name_problem(name)
+        if problem is not None:
+            raise BadUserInputError(f"filter.providers[{index}]: {problem}")
+    return normalized
 
 
 def to_log_filter(
@@ -99,5 +120,6 @@ def to_log_filter(
         ),
         status_codes=None if f.status_codes is None else tuple(f.status_codes),
         endpoints=None if f.endpoints is None else tuple(f.endpoints),
+        providers=_providers(f.providers),
         only_mine=f.only_mine,
     )

@@ -41,6 +41,14 @@ class RequestLogInput:
     provider_model: str | None = strawberry.field(
         default=None, description="Model actually used; defaults to model."
     )
+    provider: str | None = strawberry.field(
+        default=None,
+        description=(
+            'Who served the call, e.g. "openai", "azure", "anthropic" (case-insensitive, at '
+            "most 50 bytes: letters, digits, inner '.', '_' or '-'); default: the price "
+            'catalog\'s provider of providerModel, else of model, else "unknown".'
+        ),
+    )
     total_tokens: int | None = strawberry.field(
         default=None, description="If sent, must equal inputTokens + outputTokens."
     )
@@ -77,6 +85,7 @@ class RequestLogInput:
             "apiKeyPrefix": self.api_key_prefix,
             "memberId": None if self.member_id is None else str(self.member_id),
             "providerModel": self.provider_model,
+            "provider": self.provider,
             "totalTokens": self.total_tokens,
             "providerCost": self.provider_cost,
             "errorMessage": self.error_message,

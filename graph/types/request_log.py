@@ -26,6 +26,12 @@ class RequestLogType(Node):
     timestamp: datetime
     model: str = strawberry.field(description='Model alias requested, e.g. "gpt-4".')
     provider_model: str = strawberry.field(description='Model actually used ("gpt-4-0613").')
+    provider: str = strawberry.field(
+        description=(
+            'Who served the call, lower-case ("openai", "anthropic", "google"; "unknown" when '
+            "neither the gateway nor the price catalog named one). Fixed at ingest."
+        )
+    )
     endpoint: str
     input_tokens: int
     output_tokens: int
@@ -126,6 +132,7 @@ class RequestLogType(Node):
             timestamp=log.timestamp,
             model=log.model,
             provider_model=log.provider_model,
+            provider=log.provider,
             endpoint=log.endpoint,
             input_tokens=log.input_tokens,
             output_tokens=log.output_tokens,

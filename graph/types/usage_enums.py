@@ -14,7 +14,8 @@ UsageDimensionEnum = strawberry.enum(
     name="UsageDimension",
     description=(
         "What usage can be grouped by: MODEL (alias), PROVIDER_MODEL, API_KEY, MEMBER, "
-        "STATUS_CODE, ENDPOINT."
+        "STATUS_CODE, ENDPOINT, PROVIDER (who served the request: openai, anthropic, google, "
+        "..., or unknown)."
     ),
 )
 TrendGranularityEnum = strawberry.enum(

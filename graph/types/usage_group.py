@@ -27,6 +27,9 @@ class DimensionValues:
     provider_model: str | None = strawberry.field(description="Provider model (PROVIDER_MODEL).")
     status_code: int | None = strawberry.field(description="HTTP status code (STATUS_CODE).")
     endpoint: str | None = strawberry.field(description="Endpoint path (ENDPOINT).")
+    provider: str | None = strawberry.field(
+        description='Provider, lower-case, e.g. "openai" or "unknown" (PROVIDER).'
+    )
     has_member: bool | None = strawberry.field(
         description="MEMBER groups: false for requests without a member; null otherwise."
     )
@@ -55,6 +58,7 @@ class DimensionFields(TypedDict):
     provider_model: str | None
     status_code: int | None
     endpoint: str | None
+    provider: str | None
     has_member: bool | None
     api_key_pk: int | None
     member_pk: int | None
@@ -78,6 +82,7 @@ def dimension_values(dimensions: tuple[UsageDimension, ...], key: GroupKey) -> D
         provider_model=text(UsageDimension.PROVIDER_MODEL),
         status_code=number(UsageDimension.STATUS_CODE),
         endpoint=text(UsageDimension.ENDPOINT),
+        provider=text(UsageDimension.PROVIDER),
         has_member=None if member is None else member != NO_MEMBER,
         api_key_pk=number(UsageDimension.API_KEY),
         member_pk=member,
