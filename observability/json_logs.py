@@ -2,8 +2,8 @@
 
 The logging configuration `serve` hands uvicorn: the same loggers, handlers and streams as
 uvicorn's default (errors on stderr, the access log on stdout), and the service's own
-`aize.*` loggers, each line formatted by python-json-logger with the time (RFC 3339, UTC),
-level, logger name and message, plus the traceback under `exc_info` when there is one.
+`aize.*` loggers, each line formatted by python-json-logger: `time` (RFC 3339, UTC),
+`level`, `logger` and `message`, plus the traceback under `exc_info` when there is one.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 # The fields of every line, in python-json-logger's format-string form.
-JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
+JSON_FIELDS = "%(levelname)s %(name)s %(message)s"
 _FORMATTER = {
     "()": "pythonjsonlogger.json.JsonFormatter",
     "fmt": JSON_FIELDS,
-    "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-    "datefmt": "%Y-%m-%dT%H:%M:%S%z",
-    "timestamp": False,
+    "rename_fields": {"levelname": "level", "name": "logger"},
+    # The record's time as `time`: RFC 3339 in UTC with microseconds (isoformat).
+    "timestamp": "time",
 }
 
 

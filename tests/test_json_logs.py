@@ -68,7 +68,8 @@ async def test_serve_logs_json_lines_on_stderr_and_the_access_log_on_stdout(
     assert health.status_code == 200
     assert {e["logger"] for e in errors} >= {"uvicorn.error"}
     assert running["level"] == "INFO"
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}", running["time"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00", running["time"])
+    assert sorted(access) == ["level", "logger", "message", "time"]
     assert access["logger"] == "uvicorn.access"
     assert access["level"] == "INFO"
     assert '"GET /healthz HTTP/1.1" 200' in access["message"]
