@@ -19,6 +19,7 @@ from cli.graphiql import GraphiqlFetchError, add_graphiql_parser, fetch_graphiql
 from cli.maintain import add_maintain_parser, maintain_command
 from cli.report import add_report_parser, report_command
 from models.database import DatabaseConfigError
+from observability.tracing import TracingNotInstalled
 from settings import Settings, SettingsError
 
 
@@ -137,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         DatabaseConfigError,
         commands.CommandError,
         GraphiqlFetchError,
+        TracingNotInstalled,
     ) as exc:
         print(f"aize-analytics: error: {exc}", file=sys.stderr)
         return 1

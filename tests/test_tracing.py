@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -15,7 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from graph.app import create_app
 from graph.schema import schema
 from models.member import Role
-from observability.tracing import tracing_extension
+from observability.tracing import TracingNotInstalled, tracing_extension
 from settings import Settings
 from tests.factories import make_member, make_org, make_token
 from tests.http_clients import client_for
@@ -81,3 +82,16 @@ async def test_without_the_setting_nothing_is_traced(
 
     assert tracing_extension() not in schema.extensions
     assert spans.get_finished_spans() == ()
+
+
+async def test_without_the_extra_start_up_names_the_missing_package(
+    db: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # None in sys.modules makes the import fail as if the package were not installed.
+    monkeypatch.setitem(sys.modules, "opentelemetry.instrumentation.starlette", None)
+    extensions = schema.extensions
+
+    with pytest.raises(TracingNotInstalled, match=r"the `otel` extra .*starlette is not installed"):
+        create_app(dataclasses.replace(db, otel_traces=True), manage_database=False)
+
+    assert schema.extensions == extensions
