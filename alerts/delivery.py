@@ -31,6 +31,7 @@ from alerts.outbox import enqueue_message
 from alerts.webhook import WebhookRequest, post_webhook
 from models.alert_delivery import DeliveryChannel, DeliveryStatus
 from models.database import Dialect, Params, current_dialect, fetch_all
+from observability.metrics import ALERT_DELIVERIES
 from settings import Settings
 
 __all__ = [
@@ -49,6 +50,12 @@ MAX_BACKOFF = timedelta(hours=1)
 # A claimed row is left alone this long (at least): longer than any one attempt can take.
 MIN_LEASE = timedelta(minutes=5)
 CLAIM_BATCH = 50
+# The result label of aize_alert_delivery_attempts_total for the status an attempt leaves.
+_RESULTS = {
+    DeliveryStatus.DELIVERED: "delivered",
+    DeliveryStatus.PENDING: "retrying",
+    DeliveryStatus.FAILED: "failed",
+}
 SEND_CONCURRENCY = 10
 
 
@@ -187,6 +194,7 @@ async def _record(
         status = DeliveryStatus.PENDING
         next_attempt_at = now + backoff(delivery.attempts)
         report.retrying += 1
+    ALERT_DELIVERIES.labels(channel=delivery.channel.value, result=_RESULTS[status]).inc()
     # Placeholders are numbered in text order (SQLite's are positional): add in that order.
     params = Params(current_dialect())
     sql = (

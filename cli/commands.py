@@ -194,6 +194,10 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         asyncio.run(_check_database(settings))
         print(f"GraphQL (GraphiQL in a browser): {url}", flush=True)
     config: dict[str, Any] = {"host": host, "port": port, "log_level": settings.log_level}
+    if settings.log_format == "json":
+        from observability.json_logs import json_log_config
+
+        config["log_config"] = json_log_config(settings.log_level)
     if args.workers > 1:
         uvicorn.run("graph.app:app_from_env", factory=True, workers=args.workers, **config)
     else:

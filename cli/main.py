@@ -15,10 +15,12 @@ from cli.alerts import add_alerts_parser, alerts_command
 from cli.billing import add_billing_parser, billing_contract_command
 from cli.directory import add_directory_parsers, key_command, member_command
 from cli.export import add_export_parser, export_command
+from cli.graphiql import GraphiqlFetchError, add_graphiql_parser, fetch_graphiql_command
 from cli.leader import add_leader_parser, leader_command
 from cli.maintain import add_maintain_parser, maintain_command
 from cli.report import add_report_parser, report_command
 from models.database import DatabaseConfigError
+from observability.tracing import TracingNotInstalled
 from settings import Settings, SettingsError
 
 
@@ -113,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_parser(sub)
     add_directory_parsers(sub)
     add_billing_parser(sub)
+    add_graphiql_parser(sub)
     return parser
 
 
@@ -131,7 +134,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         return _dispatch(args, settings)
-    except (CliError, SettingsError, DatabaseConfigError, commands.CommandError) as exc:
+    except (
+        CliError,
+        SettingsError,
+        DatabaseConfigError,
+        commands.CommandError,
+        GraphiqlFetchError,
+        TracingNotInstalled,
+    ) as exc:
         print(f"aize-analytics: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -147,6 +157,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             Path(args.output).write_text(sdl)
         else:
             sys.stdout.write(sdl)
+        return 0
+    if args.command == "fetch-graphiql":
+        print(fetch_graphiql_command(args))
         return 0
     if args.command == "serve":
         return commands.serve(settings, args)

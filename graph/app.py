@@ -1,4 +1,4 @@
-"""The Starlette application: /graphql (GraphiQL in a browser), /healthz."""
+"""The Starlette application: /graphql (GraphiQL in a browser), /healthz, /metrics."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
@@ -36,6 +37,7 @@ from graph.database_errors import (
 from graph.directory_endpoint import bulk_directory
 from graph.errors import ErrorCode
 from graph.export_routes import EXPORT_ROUTES
+from graph.graphiql.page import ASSETS_PATH, IdePage, ide_page
 from graph.ingest_endpoint import bulk_ingest
 from graph.rate_limit_http import refuse_when_spent
 from graph.rate_limiter import RateLimiter
@@ -51,6 +53,10 @@ from models.database import (
     init_database,
     server_statement_timeout_ms,
 )
+from observability.endpoint import metrics
+from observability.http_metrics import HttpMetrics
+from observability.metrics import DB_POOL_MAX
+from observability.tracing import instrument_app
 from reports.scheduler import start_report_scheduler
 from settings import Settings
 
@@ -120,13 +126,13 @@ class AuthenticatedGraphQL:
     """Authenticates every GraphQL request before strawberry sees it.
 
     The GraphiQL page itself (a browser GET asking for HTML) needs no token; the queries
-    it sends do, through its headers editor.
+    it sends do, through its headers editor. The page is ours (graph/graphiql/): strawberry's
+    loads its scripts from a CDN, so its IDE is off.
     """
 
     def __init__(self, graphql_schema: BaseSchema = schema) -> None:
-        self.graphql = AizeGraphQL(
-            graphql_schema, graphql_ide="graphiql", allow_queries_via_get=True
-        )
+        self.graphql = AizeGraphQL(graphql_schema, graphql_ide=None, allow_queries_via_get=True)
+        self.ide: IdePage = ide_page()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -142,7 +148,7 @@ class AuthenticatedGraphQL:
         request = Request(scope)
         if _wants_ide(request):
             # Served here: strawberry would build a Context first, and there is no viewer.
-            await HTMLResponse(self.graphql.graphql_ide_html)(scope, receive, send)
+            await HTMLResponse(self.ide.html)(scope, receive, send)
             return
         try:
             viewer = await authenticate(request.headers.get("authorization"))
@@ -210,6 +216,8 @@ def create_app(
                 migrate=settings.is_sqlite,
                 statement_timeout_ms=server_statement_timeout_ms(settings),
             )
+            if not settings.is_sqlite:
+                DB_POOL_MAX.set(settings.db_pool_max)
         # A serving process runs the background work below only while it leads
         # (coordination/leadership.py); without a database of its own (tests) it always runs.
         leadership = (
@@ -251,7 +259,9 @@ def create_app(
     install_access_log_redaction()
     graphql = AuthenticatedGraphQL(graphql_schema)
     middleware = [
-        Middleware(SecurityHeaders, html_csp=ide_csp(graphql.graphql.graphql_ide_html)),
+        # Outermost: counts and times every answer, whoever gives it (observability/).
+        Middleware(HttpMetrics),
+        Middleware(SecurityHeaders, html_csp=ide_csp(graphql.ide.html)),
         Middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
@@ -272,10 +282,18 @@ def create_app(
         Route("/directory/bulk", bulk_directory, methods=["POST"]),
         *EXPORT_ROUTES,
     ]
+    if settings.metrics_token is not None:
+        # Only for a scraper holding AIZE_METRICS_TOKEN (docs/readme/integrations.md).
+        routes.append(Route("/metrics", metrics, methods=["GET"]))
+    if graphql.ide.assets is not None:
+        # GraphiQL's own files, fetched from npm by `aize-analytics fetch-graphiql`.
+        routes.append(Mount(ASSETS_PATH, StaticFiles(directory=graphql.ide.assets)))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.settings = settings
     # In this process's memory, or shared in Redis with AIZE_REDIS_URL (see SECURITY.md).
     app.state.rate_limiter = RateLimiter.from_settings(settings)
+    if settings.otel_traces:
+        instrument_app(app, graphql_schema)
     return app
 
 

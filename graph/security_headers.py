@@ -5,8 +5,9 @@
   keep them) on everything;
 - `Content-Security-Policy`: `default-src 'none'; frame-ancestors 'none'` for the API's JSON
   answers; the GraphiQL page (the only HTML we serve) gets a policy that lets it load its
-  pinned scripts and styles from unpkg.com, run its own inline script (allowed by hash, not
-  'unsafe-inline') and call back to this origin only;
+  pinned scripts and styles from this origin only (served by the service itself, see
+  graph/graphiql/), run its own inline script (allowed by hash, not 'unsafe-inline') and
+  call back to this origin only;
 - `Strict-Transport-Security` only when the request came over HTTPS (the ASGI scheme; behind
   a TLS-terminating proxy uvicorn takes it from X-Forwarded-Proto for trusted proxies,
   see FORWARDED_ALLOW_IPS), because browsers ignore HSTS over plain HTTP and sending it from
@@ -41,9 +42,10 @@ def ide_csp(html: str) -> str:
     )
     return (
         "default-src 'none'; "
-        f"script-src https://unpkg.com {hashes}; "
-        "style-src https://unpkg.com 'unsafe-inline'; "
-        "font-src https://unpkg.com data:; "
+        f"script-src 'self' {hashes}; "
+        # GraphiQL sets element styles at run time; its fonts are data: URLs in its CSS.
+        "style-src 'self' 'unsafe-inline'; "
+        "font-src 'self' data:; "
         "img-src 'self' data:; "
         "connect-src 'self'; "
         "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"

@@ -20,6 +20,7 @@ from ingestion.submission import IngestOutcome, Rejection, Submitted
 from ingestion.unsynced_keys import create_unsynced_keys, unknown_prefixes
 from ingestion.validation import IdDecoder, InvalidRecord, ValidationRules, validate_record
 from ingestion.writer import write_records
+from observability.metrics import count_ingest_outcome
 
 _YIELD_EVERY = 250
 
@@ -70,4 +71,5 @@ async def ingest_batch(
         outcome.accepted = len(written.inserted)
         outcome.duplicates = len(written.duplicates)
     outcome.rejected.sort(key=lambda r: r.position)
+    count_ingest_outcome(outcome.accepted, outcome.duplicates, len(outcome.rejected))
     return outcome

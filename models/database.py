@@ -20,6 +20,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.models import Model
 
 from models import MODEL_MODULES
+from observability.metrics import DB_POOL_IN_USE
 from settings import Settings
 
 ModelT = TypeVar("ModelT", bound=Model)
@@ -40,13 +41,20 @@ POSTGRES_SERVER_SETTINGS = {
 STATEMENT_TIMEOUT_MARGIN_SECONDS = 5
 
 
+async def count_acquired(connection: object) -> None:
+    """What the pool runs on a connection it hands out: count it in use (/metrics)."""
+    DB_POOL_IN_USE.inc()
+
+
 async def keep_session(connection: object) -> None:
     """What the pool runs on a connection it takes back, after asyncpg has rolled back any
-    transaction left open: nothing. asyncpg's default sends `SELECT pg_advisory_unlock_all();
-    CLOSE ALL; UNLISTEN *; RESET ALL`, one more round trip after every statement (a
-    dashboard's 6 statements made 12). The service leaves none of that behind: settings are
-    per connection (POSTGRES_SERVER_SETTINGS) or SET LOCAL, advisory locks are
-    transaction-level, cursors live inside transactions, and nothing LISTENs."""
+    transaction left open: count it back (/metrics), nothing else. asyncpg's default sends
+    `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`, one more round trip
+    after every statement (a dashboard's 6 statements made 12). The service leaves none of
+    that behind: settings are per connection (POSTGRES_SERVER_SETTINGS) or SET LOCAL,
+    advisory locks are transaction-level, cursors live inside transactions, and nothing
+    LISTENs."""
+    DB_POOL_IN_USE.dec()
 
 
 def server_statement_timeout_ms(settings: Settings) -> int:
@@ -78,6 +86,7 @@ def tortoise_config(
         credentials["minsize"] = 1
         credentials["server_settings"] = dict(POSTGRES_SERVER_SETTINGS)
         credentials["reset"] = keep_session
+        credentials["setup"] = count_acquired
         if statement_timeout_ms is not None:
             credentials["server_settings"]["statement_timeout"] = str(statement_timeout_ms)
     else:

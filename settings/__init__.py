@@ -137,6 +137,16 @@ class Settings:
     # runs it for the organizations' own schedules only, with no server-wide default).
     reports_scheduler_on: bool = False
     reports_check_seconds: float = 300.0
+    # Operations (docs/readme/integrations.md): /metrics answers only with this bearer token
+    # (unset: no /metrics); per-organization spend gauges only when asked for, at most
+    # metrics_organization_limit organizations (one series each: cardinality).
+    metrics_token: str | None = field(default=None, repr=False)
+    metrics_organization_spend: bool = False
+    metrics_organization_limit: int = 1000
+    # `json`: one JSON object per log line (observability/json_logs.py); `text`: uvicorn's.
+    log_format: str = "text"
+    # OpenTelemetry traces (the `otel` extra; observability/tracing.py).
+    otel_traces: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -201,6 +211,7 @@ class Settings:
             reports_schedule=_report_kinds(source),
             reports_scheduler_on=_report_kinds_raw(source) not in _REPORTS_OFF,
             reports_check_seconds=_seconds(source, "AIZE_REPORTS_CHECK_SECONDS", 300.0),
+            **_operations_settings(source),
         )
 
     @property
@@ -320,6 +331,39 @@ def _alert_settings(env: dict[str, str]) -> _AlertSettings:
         "smtp_from": smtp_from,
         "smtp_starttls": _bool(env, "AIZE_SMTP_STARTTLS", True),
         "smtp_timeout_seconds": _seconds(env, "AIZE_SMTP_TIMEOUT_SECONDS", 30.0),
+    }
+
+
+class _OperationsSettings(TypedDict):
+    metrics_token: str | None
+    metrics_organization_spend: bool
+    metrics_organization_limit: int
+    log_format: str
+    otel_traces: bool
+
+
+# A bearer token shorter than this is guessable; `openssl rand -hex 32` makes a good one.
+MIN_METRICS_TOKEN_LENGTH = 16
+LOG_FORMATS = ("text", "json")
+
+
+def _operations_settings(env: dict[str, str]) -> _OperationsSettings:
+    """/metrics, logs and traces (AIZE_METRICS_*, AIZE_LOG_FORMAT, AIZE_OTEL_TRACES)."""
+    token = env.get("AIZE_METRICS_TOKEN", "").strip() or None
+    if token is not None and len(token) < MIN_METRICS_TOKEN_LENGTH:
+        raise SettingsError(
+            f"AIZE_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LENGTH} characters "
+            f"(got {len(token)}); e.g. `openssl rand -hex 32`"
+        )
+    log_format = env.get("AIZE_LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in LOG_FORMATS:
+        raise SettingsError(f"AIZE_LOG_FORMAT must be text or json, got {log_format!r}")
+    return {
+        "metrics_token": token,
+        "metrics_organization_spend": _bool(env, "AIZE_METRICS_ORGANIZATION_SPEND", False),
+        "metrics_organization_limit": _int(env, "AIZE_METRICS_ORGANIZATION_LIMIT", 1000, minimum=1),
+        "log_format": log_format,
+        "otel_traces": _bool(env, "AIZE_OTEL_TRACES", False),
     }
 
 

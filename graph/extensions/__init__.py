@@ -15,15 +15,19 @@ from graph.extensions.query_depth import QueryDepthLimit
 from graph.extensions.query_tokens import QueryTokenLimit
 from graph.extensions.rate_limit import RateLimit
 from graph.extensions.request_timeout import RequestTimeout
+from observability.graphql_metrics import OperationMetrics
 
 # Classes, not instances: strawberry builds fresh extensions for every request. Hooks run
 # in this order and unwind in reverse, which the order relies on:
-# - ErrorCodes first, so it codes the errors every other extension produced;
+# - OperationMetrics first, so it counts errors after ErrorCodes has coded them (no
+#   resolve hook: graph/execution.py's short path stays on);
+# - ErrorCodes next, so it codes the errors every other extension produced;
 # - RateLimit before QueryCostLimit, so the cost is requested before it is charged;
 # - InputSizeLimit before the parser reads the document (and before DocumentCache);
 # - DocumentCache after every extension that sets parse options or adds validation rules;
 # - RequestTimeout last, so its deadline wraps execution only.
 SCHEMA_EXTENSIONS: list[type[SchemaExtension]] = [
+    OperationMetrics,
     ErrorCodes,
     RateLimit,
     InputSizeLimit,

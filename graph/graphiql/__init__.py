@@ -1,0 +1,1 @@
+"""GraphiQL served by the service itself: pinned npm assets, or a small built-in console."""

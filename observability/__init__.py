@@ -1,0 +1,1 @@
+"""What operators scrape, trace and read: Prometheus metrics, OpenTelemetry traces, JSON logs."""
