@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 DEFAULT_DATABASE_URL = "sqlite://./aize-analytics.sqlite3"
 # Most fields and list items one GraphQL response may hold, predicted before it runs;
@@ -133,6 +133,16 @@ class Settings:
     # runs it for the organizations' own schedules only, with no server-wide default).
     reports_scheduler_on: bool = False
     reports_check_seconds: float = 300.0
+    # Live subscriptions (graphql-transport-ws, multipart, SSE); docs/readme/live.md.
+    subscription_interval_seconds: float = 1.0
+    subscription_refresh_seconds: float = 30.0
+    subscription_auth_recheck_seconds: float = 5.0
+    max_subscriptions_per_connection: int = 20
+    max_subscriptions_per_token: int = 50
+    max_subscription_message_bytes: int = 64 * 1024
+    subscription_keepalive_seconds: float = 15.0
+    subscription_idle_seconds: float = 300.0
+    subscription_queue_messages: int = 8
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -195,6 +205,7 @@ class Settings:
             reports_schedule=_report_kinds(source),
             reports_scheduler_on=_report_kinds_raw(source) not in _REPORTS_OFF,
             reports_check_seconds=_seconds(source, "AIZE_REPORTS_CHECK_SECONDS", 300.0),
+            **_subscription_settings(source),
         )
 
     @property
@@ -314,6 +325,28 @@ def _alert_settings(env: dict[str, str]) -> _AlertSettings:
         "smtp_from": smtp_from,
         "smtp_starttls": _bool(env, "AIZE_SMTP_STARTTLS", True),
         "smtp_timeout_seconds": _seconds(env, "AIZE_SMTP_TIMEOUT_SECONDS", 30.0),
+    }
+
+
+def _subscription_settings(env: dict[str, str]) -> dict[str, Any]:
+    return {
+        "subscription_interval_seconds": _seconds(env, "AIZE_SUBSCRIPTION_INTERVAL_SECONDS", 1.0),
+        "subscription_refresh_seconds": _seconds(env, "AIZE_SUBSCRIPTION_REFRESH_SECONDS", 30.0),
+        "subscription_auth_recheck_seconds": _seconds(
+            env, "AIZE_SUBSCRIPTION_AUTH_RECHECK_SECONDS", 5.0
+        ),
+        "max_subscriptions_per_connection": _int(
+            env, "AIZE_MAX_SUBSCRIPTIONS_PER_CONNECTION", 20, minimum=1
+        ),
+        "max_subscriptions_per_token": _int(env, "AIZE_MAX_SUBSCRIPTIONS_PER_TOKEN", 50, minimum=1),
+        "max_subscription_message_bytes": _int(
+            env, "AIZE_MAX_SUBSCRIPTION_MESSAGE_BYTES", 64 * 1024, minimum=1024
+        ),
+        "subscription_keepalive_seconds": _seconds(
+            env, "AIZE_SUBSCRIPTION_KEEPALIVE_SECONDS", 15.0
+        ),
+        "subscription_idle_seconds": _seconds(env, "AIZE_SUBSCRIPTION_IDLE_SECONDS", 300.0),
+        "subscription_queue_messages": _int(env, "AIZE_SUBSCRIPTION_QUEUE_MESSAGES", 8, minimum=1),
     }
 
 
