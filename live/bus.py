@@ -32,6 +32,10 @@ class LiveBus:
 
         return unwatch
 
+    def watching(self, organization_id: int) -> int:
+        """How many watchers the organization has (0 once its last hub closed)."""
+        return len(self._watchers.get(organization_id, ()))
+
     def publish(self, notice: Notice) -> None:
         for watcher in list(self._watchers.get(notice.organization_id, ())):
             watcher(notice)
