@@ -43,6 +43,7 @@ from graph.database_errors import (
 from graph.directory_endpoint import bulk_directory
 from graph.errors import ErrorCode
 from graph.export_routes import EXPORT_ROUTES
+from graph.ide_subscriptions import with_subscription_token
 from graph.ingest_endpoint import bulk_ingest
 from graph.live_socket import BoundedWebSocketAdapter, LiveTransportWSHandler
 from graph.rate_limit_http import refuse_when_spent
@@ -119,6 +120,10 @@ class AizeGraphQL(GraphQL[Context, None]):
         )
         # Read by BoundedWebSocketAdapter: the largest client message accepted.
         self.max_message_bytes = settings.max_subscription_message_bytes
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return with_subscription_token(super().graphql_ide_html)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None

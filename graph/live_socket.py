@@ -80,7 +80,6 @@ class BoundedWebSocketAdapter(ASGIWebSocketAdapter):
         except WebSocketDisconnect:
             pass
 
-
     async def send_json(self, message: Mapping[str, object]) -> None:
         # Text frames: the protocol's messages are JSON text (orjson encodes to bytes).
         encoded = self.view.encode_json(message)

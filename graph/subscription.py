@@ -8,13 +8,15 @@ interval.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Callable, Hashable
 from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
 
-from graph.context import Info
+from auth.tokens import TokenError, authenticate
+from graph.context import Context, Info
 from graph.errors import RateLimitedError
 from graph.inputs.filters import UsageFilter, to_log_filter
 from graph.permissions import CanRead, IsAdminOrOwner, require
@@ -99,9 +101,15 @@ async def _stream(info: Info, key: Hashable, make_feed: Callable[[], Feed]) -> A
         settings.subscription_interval_seconds, settings.subscription_refresh_seconds
     )
     hub = HUBS.join(key, context.scope.organization_id, make_feed, timing, subscriber)
+    # HTTP streams re-check their token here; WebSockets do it per connection.
+    recheck = None if context.live is not None else settings.subscription_auth_recheck_seconds
     try:
         while True:
-            message = await subscriber.queue.get()
+            try:
+                message = await asyncio.wait_for(subscriber.queue.get(), recheck)
+            except TimeoutError:
+                await _still_authenticated(context)
+                continue
             if overflowed:
                 raise SlowConsumerError("Slow consumer: messages were not read in time")
             yield message
@@ -111,6 +119,22 @@ async def _stream(info: Info, key: Hashable, make_feed: Callable[[], Feed]) -> A
 
 
 FILTER_DESCRIPTION = "Which requests, as in Organization.usage; a relative period moves with time."
+
+
+async def _still_authenticated(context: Context) -> None:
+    """Raise ForbiddenError when the HTTP stream's token no longer authenticates as the
+    same member and role (revoked, member removed, role changed)."""
+    try:
+        viewer = await authenticate(context.request.headers.get("authorization"))
+    except TokenError as exc:
+        raise ForbiddenError(f"Forbidden: {exc.reason}") from None
+    before = context.viewer
+    if (viewer.member_id, viewer.role, viewer.scopes) != (
+        before.member_id,
+        before.role,
+        before.scopes,
+    ):
+        raise ForbiddenError("Forbidden: the token's member or role changed; subscribe again")
 
 
 @strawberry.type(

@@ -121,3 +121,11 @@ def test_admins_and_owners_share_a_hub_and_members_have_their_own() -> None:
     assert _shared_scope(member, only_mine=False) != _shared_scope(admin, only_mine=False)
     # "My Logs Only" is the viewer's own: not shared between two Admins.
     assert _shared_scope(admin, only_mine=True) != _shared_scope(owner, only_mine=True)
+
+
+def test_graphiql_passes_the_headers_tab_token_to_subscriptions() -> None:
+    from graph.app import AuthenticatedGraphQL
+
+    html = AuthenticatedGraphQL().graphql.graphql_ide_html
+    assert html.count("wsConnectionParams: function ()") == 1
+    assert 'localStorage.getItem("graphiql:headers")' in html

@@ -50,7 +50,9 @@ async def _owner_token() -> tuple[str, str, object]:
 
 async def _raw_connection(server: LiveServer, token: str) -> websockets.ClientConnection:
     conn = await websockets.connect(server.ws_url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
-    await conn.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
+    await conn.send(
+        json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+    )
     async with asyncio.timeout(MESSAGE_DEADLINE_SECONDS):
         assert json.loads(await conn.recv()) == {"type": "connection_ack"}
     return conn
@@ -74,9 +76,10 @@ async def test_subscriptions_per_token_and_per_connection_are_bounded(
     limited_server: LiveServer,
 ) -> None:
     token, _, _ = await _owner_token()
-    async with session(limited_server.ws_url, token) as first, session(
-        limited_server.ws_url, token
-    ) as second:
+    async with (
+        session(limited_server.ws_url, token) as first,
+        session(limited_server.ws_url, token) as second,
+    ):
         a = Subscription(first, CARDS)
         b = Subscription(first, CARDS)
         await a.next()

@@ -92,9 +92,7 @@ async def test_node_client_member_sees_only_own_logs_and_nothing_of_other_tenant
     alice_key = await make_key(org, alice)
     bob_key = await make_key(org, bob)
     stranger_key = await make_key(other, stranger)
-    async with node_subscription(
-        node_client, live_server, await make_token(alice), LOGS
-    ) as logs:
+    async with node_subscription(node_client, live_server, await make_token(alice), LOGS) as logs:
         await logs.event("connected")
         await _ingest(live_server, await make_ingest_token(other), [gateway_record(stranger_key)])
         await _ingest(live_server, await make_ingest_token(org), [gateway_record(bob_key)])
@@ -111,9 +109,7 @@ async def test_node_client_reconnects_through_a_worker_restart(
     owner = await make_member(org, Role.OWNER)
     key = await make_key(org, owner)
     gateway = await make_ingest_token(org)
-    async with node_subscription(
-        node_client, live_server, await make_token(owner), CARDS
-    ) as cards:
+    async with node_subscription(node_client, live_server, await make_token(owner), CARDS) as cards:
         await cards.event("connected")
         first = (await cards.event("next"))["payload"]["data"]["usage"]["totals"]
         assert first == {"requests": 0, "customerCost": "0.00"}

@@ -13,6 +13,7 @@ from gql.transport.exceptions import TransportQueryError
 from auth.tokens import revoke_token
 from models.access_token import AccessToken
 from models.member import Role
+from tests.admin_callers import gid
 from tests.factories import make_ingest_token, make_key, make_member, make_org, make_token
 from tests.ingest_support import gateway_record, post_bulk
 from tests.live_clients import Subscription, close_code, session
@@ -147,8 +148,6 @@ async def test_another_tenants_ids_in_the_filter_match_nothing(live_server: Live
     other_owner = await make_member(other, Role.OWNER)
     key = await make_key(org, owner)
     other_key = await make_key(other, other_owner)
-    from tests.admin_callers import gid
-
     async with session(live_server.ws_url, await make_token(owner)) as live:
         foreign = Subscription(
             live,
@@ -170,11 +169,11 @@ async def test_member_naming_another_member_is_forbidden(live_server: LiveServer
     org = await make_org()
     alice = await make_member(org, Role.MEMBER)
     bob = await make_member(org, Role.MEMBER)
-    from tests.admin_callers import gid
-
     async with session(live_server.ws_url, await make_token(alice)) as live:
         for document in (USAGE, LOGS):
-            refused = Subscription(live, document, {"filter": {"memberIds": [gid("Member", bob.id)]}})
+            refused = Subscription(
+                live, document, {"filter": {"memberIds": [gid("Member", bob.id)]}}
+            )
             error = await refused.failure()
             assert isinstance(error, TransportQueryError)
             assert error.errors is not None
