@@ -62,12 +62,18 @@ class Tenant:
     sent_at: dict[str, float] = field(default_factory=dict)
     # Cumulative request count after each batch -> when that batch was sent.
     count_sent_at: dict[int, float] = field(default_factory=dict)
+    # The same two, to when the batch's answer (after its commit) arrived.
+    acked_at: dict[str, float] = field(default_factory=dict)
+    count_acked_at: dict[int, float] = field(default_factory=dict)
     stored: int = 0
 
 
 @dataclass
 class Figures:
     latencies: list[float] = field(default_factory=list)
+    # Push time minus the time the batch's answer arrived (negative: pushed before the
+    # ingest client read its answer).
+    after_ack: list[float] = field(default_factory=list)
     messages: int = 0
     connected: int = 0
     subscribed: int = 0
@@ -152,6 +158,10 @@ async def _produce(
                 },
             )
             response.raise_for_status()
+            acked = time.monotonic()
+            for record in records:
+                tenant.acked_at[record["requestId"]] = acked
+            tenant.count_acked_at[tenant.stored + batch] = acked
             tenant.stored += batch
             next_at += pause
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
@@ -203,18 +213,21 @@ async def _subscriber(
                 figures.messages += 1
                 data = message["payload"].get("data") or {}
                 if "requestLogs" in data:
-                    sent = [
-                        tenant.sent_at[log["requestId"]]
-                        for log in data["requestLogs"]["logs"]
-                        if log["requestId"] in tenant.sent_at
-                    ]
+                    ids = [log["requestId"] for log in data["requestLogs"]["logs"]]
+                    sent = [tenant.sent_at[i] for i in ids if i in tenant.sent_at]
                     if sent:
                         figures.latencies.append(arrived - min(sent))
+                    acked = [tenant.acked_at[i] for i in ids if i in tenant.acked_at]
+                    if acked:
+                        figures.after_ack.append(arrived - min(acked))
                 elif "usage" in data:
                     requests = int(data["usage"]["totals"]["requests"])
                     sent_at = tenant.count_sent_at.get(requests)
                     if sent_at is not None:
                         figures.latencies.append(arrived - sent_at)
+                    acked_at = tenant.count_acked_at.get(requests)
+                    if acked_at is not None:
+                        figures.after_ack.append(arrived - acked_at)
     except Exception as exc:
         figures.errors.append(f"{type(exc).__name__}: {exc}"[:200])
     finally:
@@ -276,6 +289,11 @@ async def _measure(
     subscribers = []
     readies = [asyncio.Event() for _ in range(connections)]
     for n in range(connections):
+        if n and n % 25 == 0:
+            # In waves of 25 connections, each wave subscribed before the next.
+            async with asyncio.timeout(120):
+                for ready in readies[n - 25 : n]:
+                    await ready.wait()
         tenant = tenants[n % len(tenants)]
         documents = [CARDS if (n + i) % 2 == 0 else LOGS for i in range(args.per_connection)]
         subscribers.append(
@@ -302,6 +320,11 @@ async def _measure(
     stored = sum(t.stored for t in tenants)
     latencies = sorted(figures.latencies)
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [0.0] * 99
+    after_ack = (
+        statistics.quantiles(figures.after_ack, n=100)
+        if len(figures.after_ack) >= 2
+        else [0.0] * 99
+    )
     return {
         "subscribers": figures.subscribed,
         "connections": figures.connected,
@@ -313,6 +336,8 @@ async def _measure(
         "commit_to_push_p50_seconds": round(quantiles[49], 3),
         "commit_to_push_p99_seconds": round(quantiles[98], 3),
         "commit_to_push_max_seconds": round(latencies[-1], 3) if latencies else None,
+        "ingest_answer_to_push_p50_seconds": round(after_ack[49], 3),
+        "ingest_answer_to_push_p99_seconds": round(after_ack[98], 3),
         "service_cpu_ingest_only": round(ingest_only_cpu, 3),
         "service_cpu_with_subscribers": round(with_subscribers_cpu, 3),
         "cpu_ms_per_subscriber_second": round(

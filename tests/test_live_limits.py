@@ -165,3 +165,41 @@ async def test_a_subscription_outlives_the_request_timeout(limited_server: LiveS
                     pass
         await cards.cancel()
     assert sent >= 2
+
+
+@pytest.fixture
+async def tight_budget_server(db: Settings) -> AsyncIterator[LiveServer]:
+    # A budget of 100 points refilled at 1 point/s: a few subscribes spend it.
+    env = {
+        "AIZE_MAX_QUERY_COST": "100",
+        "AIZE_RATE_LIMIT_CAPACITY": "100",
+        "AIZE_RATE_LIMIT_REFILL_PER_SECOND": "1",
+        "AIZE_RATE_LIMIT_ORG_CAPACITY": "100",
+    }
+    server = LiveServer(db, free_port(), extra_env=env)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+async def test_subscribing_is_charged_to_the_rate_budget(tight_budget_server: LiveServer) -> None:
+    token, _, _ = await _owner_token()
+    opened: list[Subscription] = []
+    async with session(tight_budget_server.ws_url, token) as live:
+        refusal = None
+        for _ in range(101):
+            subscription = Subscription(live, CARDS)
+            try:
+                await subscription.next()
+            except TransportQueryError as exc:
+                refusal = exc
+                break
+            opened.append(subscription)
+            # Over the connection's 20: end each one (its slot is given back).
+            await subscription.cancel()
+        assert refusal is not None, "subscribing never spent the budget"
+        assert _error_code(refusal) == "RATE_LIMITED"
+        # Each subscribe cost at least one point of the 100.
+        assert 1 <= len(opened) <= 100
