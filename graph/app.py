@@ -22,13 +22,17 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLRequestData
 from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import (
     GRAPHQL_SSE_PROTOCOL,
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
     MULTIPART_SUBSCRIPTION_PROTOCOL,
 )
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from alerts.worker import AlertWorker
 from auth.tokens import TokenError, authenticate
@@ -76,6 +80,10 @@ def unauthenticated(reason: str) -> JSONResponse:
     )
 
 
+SUBSCRIPTION_NEEDS_STREAM = (
+    "A subscription needs a stream: a WebSocket (graphql-transport-ws), or this request with "
+    'Accept: multipart/mixed;subscriptionSpec="1.0",application/json or text/event-stream.'
+)
 BATCH_REFUSED = (
     "Batched operations are not accepted: send one operation per request "
     "(a JSON object, not an array)."
@@ -151,6 +159,39 @@ class AizeGraphQL(GraphQL[Context, None]):
         except HTTPException as exc:
             response = bad_request(exc.reason, exc.status_code)
         await response(scope, receive, send)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # As strawberry does, except that a subscription sent as a plain request (no
+        # stream asked for) is refused with a clear 400 rather than run as a query.
+        allowed = {OperationType.QUERY}
+        if request_adapter.method == "POST":
+            allowed.add(OperationType.MUTATION)
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from exc
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is OperationType.SUBSCRIPTION:
+                raise HTTPException(400, SUBSCRIPTION_NEEDS_STREAM) from exc
+            raise HTTPException(400, exc.as_http_error_reason(request_adapter.method)) from exc
+        except MissingQueryError as exc:
+            raise HTTPException(400, "No GraphQL query found in the request") from exc
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter

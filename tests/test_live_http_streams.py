@@ -114,3 +114,18 @@ async def test_http_subscription_without_a_token_is_refused(live_server: LiveSer
         )
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_subscription_without_a_stream_is_a_clear_400(live_server: LiveServer) -> None:
+    org = await make_org()
+    owner = await make_member(org, Role.OWNER)
+    async with httpx.AsyncClient(base_url=live_server.http_url) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": CARDS},
+            headers={"Authorization": f"Bearer {await make_token(owner)}"},
+        )
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["message"].startswith("A subscription needs a stream")

@@ -13,7 +13,7 @@ from gql.transport.exceptions import TransportQueryError
 from auth.tokens import revoke_token
 from models.access_token import AccessToken
 from models.member import Role
-from tests.admin_callers import gid
+from tests.admin_callers import gid, make_callers
 from tests.factories import make_ingest_token, make_key, make_member, make_org, make_token
 from tests.ingest_support import gateway_record, post_bulk
 from tests.live_clients import Subscription, close_code, session
@@ -244,3 +244,43 @@ async def test_a_revoked_token_is_disconnected_within_seconds(live_server: LiveS
         # Re-checked every 0.5 s here (AIZE_SUBSCRIPTION_AUTH_RECHECK_SECONDS).
         assert datetime.now(UTC) - revoked_at < timedelta(seconds=5)
         assert close_code(failure) == 4403
+
+
+async def _as_owner(server: LiveServer, token: str, query: str) -> dict[str, object]:
+    async with httpx.AsyncClient(base_url=server.http_url) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": query},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    body: dict[str, object] = response.json()
+    assert "errors" not in body, body
+    return body
+
+
+async def test_a_removed_member_and_a_demoted_admin_are_disconnected(
+    live_server: LiveServer,
+) -> None:
+    callers = await make_callers()
+    owner_token = callers.tokens["owner"]
+    async with (
+        session(live_server.ws_url, callers.tokens["member"]) as member_live,
+        session(live_server.ws_url, callers.tokens["admin"]) as admin_live,
+    ):
+        member_cards = Subscription(member_live, USAGE)
+        admin_alerts = Subscription(admin_live, USAGE)
+        await member_cards.next()
+        await admin_alerts.next()
+        member_id = gid("Member", callers.member.id)
+        admin_id = gid("Member", callers.admin.id)
+        await _as_owner(
+            live_server, owner_token, f'mutation {{ removeMember(id: "{member_id}") {{ id }} }}'
+        )
+        await _as_owner(
+            live_server,
+            owner_token,
+            f'mutation {{ changeMemberRole(id: "{admin_id}", role: MEMBER) {{ id }} }}',
+        )
+        # The Admin's token now reads as a Member: a narrower scope, so the connection ends.
+        assert close_code(await member_cards.failure()) == 4403
+        assert close_code(await admin_alerts.failure()) == 4403
