@@ -66,6 +66,8 @@ class Tenant:
     acked_at: dict[str, float] = field(default_factory=dict)
     count_acked_at: dict[int, float] = field(default_factory=dict)
     stored: int = 0
+    # Seconds each bulk POST took (send to answer), to tell ingest queueing from push delay.
+    post_seconds: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -159,6 +161,7 @@ async def _produce(
             )
             response.raise_for_status()
             acked = time.monotonic()
+            tenant.post_seconds.append(acked - sent)
             for record in records:
                 tenant.acked_at[record["requestId"]] = acked
             tenant.count_acked_at[tenant.stored + batch] = acked
@@ -325,7 +328,11 @@ async def _measure(
         if len(figures.after_ack) >= 2
         else [0.0] * 99
     )
+    posts = sorted(x for t in tenants for x in t.post_seconds)
+    post_quantiles = statistics.quantiles(posts, n=100) if len(posts) >= 2 else [0.0] * 99
     return {
+        "ingest_post_p50_seconds": round(post_quantiles[49], 3),
+        "ingest_post_p99_seconds": round(post_quantiles[98], 3),
         "subscribers": figures.subscribed,
         "connections": figures.connected,
         "workers": args.workers,
