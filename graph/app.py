@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -17,15 +18,26 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLRequestData
 from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from alerts.worker import AlertWorker
 from auth.tokens import TokenError, authenticate
+from auth.viewer import Viewer
 from coordination.leadership import Leadership
 from graph.body_limit import RequestTooLarge, bounded_receive, check_declared_size
 from graph.context import Context
@@ -39,6 +51,7 @@ from graph.errors import ErrorCode
 from graph.export_routes import EXPORT_ROUTES
 from graph.graphiql.page import ASSETS_PATH, IdePage, ide_page
 from graph.ingest_endpoint import bulk_ingest
+from graph.live_socket import BoundedWebSocketAdapter, LiveTransportWSHandler
 from graph.rate_limit_http import refuse_when_spent
 from graph.rate_limiter import RateLimiter
 from graph.request_json import decode_request_json
@@ -46,6 +59,7 @@ from graph.schema import schema
 from graph.security_headers import SecurityHeaders, ide_csp
 from graph.url_secrets import RefuseSecretsInUrl, install_access_log_redaction
 from ingestion.gc_tuning import freeze_startup_objects
+from live.listener import NotificationListener
 from maintenance.runner import start_maintenance
 from models.database import (
     close_database,
@@ -72,6 +86,10 @@ def unauthenticated(reason: str) -> JSONResponse:
     )
 
 
+SUBSCRIPTION_NEEDS_STREAM = (
+    "A subscription needs a stream: a WebSocket (graphql-transport-ws), or this request with "
+    'Accept: multipart/mixed;subscriptionSpec="1.0",application/json or text/event-stream.'
+)
 BATCH_REFUSED = (
     "Batched operations are not accepted: send one operation per request "
     "(a JSON object, not an array)."
@@ -88,8 +106,42 @@ def bad_request(reason: str, status_code: int = 400) -> JSONResponse:
     )
 
 
+# A WebSocket's context until `connection_init` brings a token (graph/live_socket.py).
+NO_VIEWER = Viewer(token_id=0, organization_id=0, member_id=None, role=None, scopes=frozenset())
+# Subscriptions: graphql-transport-ws on WebSockets; over plain HTTP, multipart subscriptions
+# (Accept: multipart/mixed;subscriptionSpec=1.0) and server-sent events (Accept:
+# text/event-stream). The legacy subscriptions-transport-ws protocol is not offered.
+SUBSCRIPTION_PROTOCOLS = (
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+    GRAPHQL_SSE_PROTOCOL,
+)
+
+
 class AizeGraphQL(GraphQL[Context, None]):
-    async def get_context(self, request: Request, response: Response | None) -> Context:  # type: ignore[override]
+    graphql_transport_ws_handler_class = LiveTransportWSHandler
+    websocket_adapter_class = BoundedWebSocketAdapter
+
+    def __init__(self, graphql_schema: BaseSchema, settings: Settings) -> None:
+        super().__init__(
+            graphql_schema,
+            # Our own GraphiQL page (graph/graphiql/): strawberry's loads from a CDN.
+            graphql_ide=None,
+            allow_queries_via_get=True,
+            subscription_protocols=SUBSCRIPTION_PROTOCOLS,
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+            allowed_origins=settings.cors_origins,
+        )
+        # Read by BoundedWebSocketAdapter: the largest client message accepted.
+        self.max_message_bytes = settings.max_subscription_message_bytes
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket | None
+    ) -> Context:
+        if isinstance(request, WebSocket):
+            return Context(request=request, response=None, viewer=NO_VIEWER)
+        assert response is None or isinstance(response, Response)
         return Context(request=request, response=response, viewer=request.state.viewer)
 
     def decode_json(self, data: str | bytes) -> object:
@@ -111,6 +163,39 @@ class AizeGraphQL(GraphQL[Context, None]):
             response = bad_request(exc.reason, exc.status_code)
         await response(scope, receive, send)
 
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # As strawberry does, except that a subscription sent as a plain request (no
+        # stream asked for) is refused with a clear 400 rather than run as a query.
+        allowed = {OperationType.QUERY}
+        if request_adapter.method == "POST":
+            allowed.add(OperationType.MUTATION)
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from exc
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is OperationType.SUBSCRIPTION:
+                raise HTTPException(400, SUBSCRIPTION_NEEDS_STREAM) from exc
+            raise HTTPException(400, exc.as_http_error_reason(request_adapter.method)) from exc
+        except MissingQueryError as exc:
+            raise HTTPException(400, "No GraphQL query found in the request") from exc
+
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
@@ -130,8 +215,10 @@ class AuthenticatedGraphQL:
     loads its scripts from a CDN, so its IDE is off.
     """
 
-    def __init__(self, graphql_schema: BaseSchema = schema) -> None:
-        self.graphql = AizeGraphQL(graphql_schema, graphql_ide=None, allow_queries_via_get=True)
+    def __init__(
+        self, graphql_schema: BaseSchema = schema, settings: Settings | None = None
+    ) -> None:
+        self.graphql = AizeGraphQL(graphql_schema, settings or Settings())
         self.ide: IdePage = ide_page()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -242,9 +329,15 @@ def create_app(
         )
         if alert_worker is not None:
             alert_worker.start()
+        # Subscriptions across processes: commits announced by PostgreSQL NOTIFY.
+        listener = None if settings.is_sqlite else NotificationListener(settings.database_url)
+        if listener is not None:
+            listener.start()
         try:
             yield
         finally:
+            if listener is not None:
+                await listener.stop()
             if alert_worker is not None:
                 await alert_worker.stop()
             await stop_reports()
@@ -257,7 +350,7 @@ def create_app(
 
     # Whoever runs uvicorn, its access log never shows a secret sent in a URL.
     install_access_log_redaction()
-    graphql = AuthenticatedGraphQL(graphql_schema)
+    graphql = AuthenticatedGraphQL(graphql_schema, settings)
     middleware = [
         # Outermost: counts and times every answer, whoever gives it (observability/).
         Middleware(HttpMetrics),
@@ -278,6 +371,8 @@ def create_app(
     routes: list[Any] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        # Subscriptions (graphql-transport-ws); the token comes in connection_init.
+        WebSocketRoute("/graphql", graphql),
         Route("/ingest/bulk", bulk_ingest, methods=["POST"]),
         Route("/directory/bulk", bulk_directory, methods=["POST"]),
         *EXPORT_ROUTES,

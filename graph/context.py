@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from strawberry.types import Info as StrawberryInfo
 
@@ -16,11 +17,21 @@ from graph.limits import CostReport
 from resolvers.scope import Scope
 
 
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    """A subscription's connection: `close(code, reason)` closes it soon (a slow consumer)."""
+
+    close: Callable[[int, str], None]
+
+
 @dataclass
 class Context:
-    request: Request
+    # The HTTP request, or the WebSocket of a subscription.
+    request: HTTPConnection
     response: Response | None
     viewer: Viewer
+    # Set on WebSocket connections (graph/live_socket.py); None over HTTP.
+    live: LiveSession | None = None
     # Loaders are per request: a cache shared across requests would leak between viewers.
     loaders: Loaders = field(init=False)
     # Filled in by the query-cost and rate-limit extensions; reported in extensions.cost.

@@ -37,6 +37,7 @@ from models.organization import Organization
 from models.report import ReportKind
 from resolvers.alert_rules import MAX_RULES_PER_ORGANIZATION
 from resolvers.error_analysis import TOP_AFFECTED
+from resolvers.live_feeds import MAX_LIVE_ROWS
 from resolvers.pagination import MAX_LISTED_ROWS
 from resolvers.periods import Period
 from resolvers.report_schedules import MAX_EMAILS
@@ -196,6 +197,9 @@ _SIZES: Mapping[str, Limit | str | int] = {
     "ApiKey.allowedModels": MAX_ALLOWED_MODELS,
     "AlertEvent.deliveries": len(DeliveryChannel),
     "Viewer.scopes": len(TokenScope),
+    # Subscriptions: one message carries at most this many (resolvers/live_feeds.py).
+    "LiveRequestLogs.logs": MAX_LIVE_ROWS,
+    "LiveAlerts.alerts": MAX_LIVE_ROWS,
 }
 _TRENDS = ("UsageTrend", "TrendSeries")
 

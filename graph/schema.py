@@ -28,6 +28,7 @@ from graph.mutations.wallet import WalletMutations
 from graph.node import resolve_node
 from graph.permissions import CanIngest, CanRead, require
 from graph.scalars import SCALAR_MAP
+from graph.subscription import Subscription
 from graph.types.api_key import ApiKeyType
 from graph.types.key_access import KEY_ACCESS_DESCRIPTION, KeyAccessType, resolve_key_access
 from graph.types.member import MemberType
@@ -107,6 +108,7 @@ class AizeSchema(strawberry.Schema):
 schema = AizeSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[ApiKeyType, MemberType, OrganizationType, RequestLogType],
     # Error codes, query limits, rate limit, timeout: see graph/extensions/__init__.py.
     extensions=SCHEMA_EXTENSIONS,

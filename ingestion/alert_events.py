@@ -16,6 +16,7 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from alerts.outbox import enqueue_alert_deliveries
+from live.notices import Notice, notify_in_transaction
 from models.alert import AlertKind
 from models.database import Params, dialect_of
 
@@ -121,4 +122,7 @@ async def insert_alerts(conn: BaseDBAsyncClient, drafts: Sequence[AlertDraft]) -
             )
             fired.append(FiredAlert(int(row["id"]), by_key[key]))
     await enqueue_alert_deliveries(conn, fired)
+    # Alerts subscriptions (PostgreSQL; on SQLite ingest's own notice or the hubs' refresh).
+    orgs = sorted({f.draft.organization_id for f in fired})
+    await notify_in_transaction(conn, [Notice(org) for org in orgs])
     return len(fired)

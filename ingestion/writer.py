@@ -27,6 +27,8 @@ from ingestion.records import PricedRecord
 from ingestion.retry import with_rollback_retry
 from ingestion.rollups import apply_rollups
 from ingestion.staged_insert import insert_staged
+from live.bus import LIVE_BUS
+from live.notices import notices_for, notify_in_transaction
 from models.database import Dialect, Params, dialect_of
 
 _ROWS_PER_STATEMENT = 500
@@ -101,6 +103,14 @@ async def _write_once(ordered: list[PricedRecord], after_write: AfterWrite | Non
             await add_spend(conn, result.inserted)
         if after_write is not None:
             await after_write(conn, result.inserted)
+        # Live subscriptions: PostgreSQL delivers these at commit, to every process.
+        notices = notices_for([(r.organization_id, r.timestamp) for r in result.inserted])
+        await notify_in_transaction(conn, notices)
+        postgres = dialect_of(conn) is Dialect.POSTGRES
+    if not postgres:
+        # SQLite: one process; announced in it now that the batch is committed.
+        for notice in notices:
+            LIVE_BUS.publish(notice)
     return result
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 DEFAULT_DATABASE_URL = "sqlite://./aize-analytics.sqlite3"
 # Most fields and list items one GraphQL response may hold, predicted before it runs;
@@ -147,6 +147,16 @@ class Settings:
     log_format: str = "text"
     # OpenTelemetry traces (the `otel` extra; observability/tracing.py).
     otel_traces: bool = False
+    # Live subscriptions (graphql-transport-ws, multipart, SSE); docs/readme/live.md.
+    subscription_interval_seconds: float = 1.0
+    subscription_refresh_seconds: float = 30.0
+    subscription_auth_recheck_seconds: float = 5.0
+    max_subscriptions_per_connection: int = 20
+    max_subscriptions_per_token: int = 50
+    max_subscription_message_bytes: int = 64 * 1024
+    subscription_keepalive_seconds: float = 15.0
+    subscription_idle_seconds: float = 300.0
+    subscription_queue_messages: int = 8
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -212,6 +222,7 @@ class Settings:
             reports_scheduler_on=_report_kinds_raw(source) not in _REPORTS_OFF,
             reports_check_seconds=_seconds(source, "AIZE_REPORTS_CHECK_SECONDS", 300.0),
             **_operations_settings(source),
+            **_subscription_settings(source),
         )
 
     @property
@@ -364,6 +375,28 @@ def _operations_settings(env: dict[str, str]) -> _OperationsSettings:
         "metrics_organization_limit": _int(env, "AIZE_METRICS_ORGANIZATION_LIMIT", 1000, minimum=1),
         "log_format": log_format,
         "otel_traces": _bool(env, "AIZE_OTEL_TRACES", False),
+    }
+
+
+def _subscription_settings(env: dict[str, str]) -> dict[str, Any]:
+    return {
+        "subscription_interval_seconds": _seconds(env, "AIZE_SUBSCRIPTION_INTERVAL_SECONDS", 1.0),
+        "subscription_refresh_seconds": _seconds(env, "AIZE_SUBSCRIPTION_REFRESH_SECONDS", 30.0),
+        "subscription_auth_recheck_seconds": _seconds(
+            env, "AIZE_SUBSCRIPTION_AUTH_RECHECK_SECONDS", 5.0
+        ),
+        "max_subscriptions_per_connection": _int(
+            env, "AIZE_MAX_SUBSCRIPTIONS_PER_CONNECTION", 20, minimum=1
+        ),
+        "max_subscriptions_per_token": _int(env, "AIZE_MAX_SUBSCRIPTIONS_PER_TOKEN", 50, minimum=1),
+        "max_subscription_message_bytes": _int(
+            env, "AIZE_MAX_SUBSCRIPTION_MESSAGE_BYTES", 64 * 1024, minimum=1024
+        ),
+        "subscription_keepalive_seconds": _seconds(
+            env, "AIZE_SUBSCRIPTION_KEEPALIVE_SECONDS", 15.0
+        ),
+        "subscription_idle_seconds": _seconds(env, "AIZE_SUBSCRIPTION_IDLE_SECONDS", 300.0),
+        "subscription_queue_messages": _int(env, "AIZE_SUBSCRIPTION_QUEUE_MESSAGES", 8, minimum=1),
     }
 
 

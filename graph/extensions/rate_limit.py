@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from graph.errors import ErrorCode, RateLimitedError
 from graph.extensions.request_state import aize_context, rate_limiter_of, settings_of
@@ -75,6 +76,10 @@ class RateLimit(SchemaExtension):
                 remaining=decision.state.remaining,
                 retryAfterSeconds=decision.retry_after_seconds,
             )
+            if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
+                # Strawberry subscribes whatever the result; raised here, it answers the
+                # error instead (graph/subscription.py's streams never start).
+                raise error
             # A result set before execution makes strawberry skip running the operation.
             self.execution_context.result = GraphQLExecutionResult(data=None, errors=[error])
             yield

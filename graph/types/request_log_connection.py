@@ -48,7 +48,7 @@ async def resolve_request_logs(
         with_members="member" in wanted,
     )
     page = read.page
-    keys, members = _preload(read)
+    keys, members = preloaded_objects(read)
 
     def to_node(log: LogRecord) -> RequestLogType:
         node = RequestLogType.from_model(
@@ -66,7 +66,7 @@ async def resolve_request_logs(
     return connection_from_page(page, to_node, count_rows)
 
 
-def _preload(
+def preloaded_objects(
     read: LogPage,
 ) -> tuple[dict[int, ApiKeyType | None] | None, dict[int, MemberType | None] | None]:
     """The page's keys and members as API objects (one per key and member, shared by the

@@ -1,0 +1,376 @@
+"""Subscriptions under ingest load: N subscribers over W workers while the gateway ingests
+R records/s; time from commit to push (p50/p99) and service CPU per subscriber.
+
+    .venv/bin/python -m bench.subscriptions --subscribers 1000 --workers 2 --rate 5000 \
+        --seconds 30
+
+A fresh PostgreSQL database (`--database-url`, created and migrated, dropped at the end),
+`--organizations` organizations, each with an owner, a key and an ingest token. Subscribers
+are graphql-transport-ws connections (the `websockets` library, answering the server's
+pings), `--per-connection` subscriptions each, half `usage` cards and half `requestLogs`,
+spread over the organizations. One producer per organization posts `/ingest/bulk` batches
+so that all of them together send `--rate` records/s.
+
+Commit to push: every request id a `requestLogs` message carries, and every `usage` message
+(by the request count it shows, which one organization's sequential batches make exact), is
+matched with its batch. The batch committed between the moment its POST was sent and the
+moment its answer arrived; the figures use the send time, so they can only overstate.
+
+CPU: the service's processes (uvicorn and its workers, from /proc) during a phase with
+ingest alone and a phase with ingest and the subscribers; the difference per subscriber.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+import websockets
+
+from auth.tokens import issue_token
+from bench.process_cpu import cpu_seconds, load_average, process_tree
+from bench.service import start_service
+from models.access_token import Scope
+from models.api_key import ApiKey
+from models.database import apply_migrations, close_database, init_database
+from models.member import Member, Role
+from models.organization import Organization
+from settings import Settings
+
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+CARDS = "subscription Cards { usage { totals { requests customerCost } } }"
+LOGS = "subscription Logs { requestLogs { logs { requestId } } }"
+_UNLIMITED = "1000000000"
+
+
+@dataclass
+class Tenant:
+    organization_id: int
+    read_token: str
+    ingest_token: str
+    key_prefix: str
+    # Request id -> when its batch was sent (monotonic seconds).
+    sent_at: dict[str, float] = field(default_factory=dict)
+    # Cumulative request count after each batch -> when that batch was sent.
+    count_sent_at: dict[int, float] = field(default_factory=dict)
+    # The same two, to when the batch's answer (after its commit) arrived.
+    acked_at: dict[str, float] = field(default_factory=dict)
+    count_acked_at: dict[int, float] = field(default_factory=dict)
+    stored: int = 0
+    # Seconds each bulk POST took (send to answer), to tell ingest queueing from push delay.
+    post_seconds: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Figures:
+    latencies: list[float] = field(default_factory=list)
+    # Push time minus the time the batch's answer arrived (negative: pushed before the
+    # ingest client read its answer).
+    after_ack: list[float] = field(default_factory=list)
+    messages: int = 0
+    connected: int = 0
+    subscribed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+async def _create_database(name: str) -> str:
+    admin = await asyncpg.connect(ADMIN_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
+
+
+async def _drop_database(name: str) -> None:
+    admin = await asyncpg.connect(ADMIN_URL)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def _tenants(database_url: str, count: int) -> list[Tenant]:
+    settings = Settings.from_env({"AIZE_DATABASE_URL": database_url})
+    await apply_migrations(settings)
+    await init_database(settings)
+    try:
+        tenants = []
+        for n in range(count):
+            org = await Organization.create(name=f"Bench {n}", slug=f"bench-{n}", timezone="UTC")
+            owner = await Member.create(
+                organization=org, role=Role.OWNER, name=f"Owner {n}", email=f"o{n}@example.com"
+            )
+            key = await ApiKey.create(
+                organization=org, owner=owner, label=f"key {n}", prefix=f"sk-bench-{n:04d}"
+            )
+            read = (await issue_token(org.id, owner, "subscriptions bench")).token
+            ingest = (await issue_token(org.id, None, "gateway", [Scope.INGEST])).token
+            tenants.append(Tenant(org.id, read, ingest, key.prefix))
+        return tenants
+    finally:
+        await close_database()
+
+
+def _record(prefix: str) -> dict[str, Any]:
+    return {
+        "requestId": str(uuid.uuid4()),
+        "timestamp": datetime.now(UTC).isoformat(),
+        "apiKeyPrefix": prefix,
+        "model": "gpt-4",
+        "providerModel": "gpt-4-0613",
+        "endpoint": "/v1/chat/completions",
+        "inputTokens": 1000,
+        "outputTokens": 500,
+        "latencyMs": 800,
+        "statusCode": 200,
+    }
+
+
+async def _produce(
+    base_url: str, tenant: Tenant, per_second: float, batch: int, until: float
+) -> None:
+    """Post batches of `batch` records, `per_second` records/s on average, until `until`."""
+    pause = batch / per_second
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        next_at = time.monotonic()
+        while time.monotonic() < until:
+            records = [_record(tenant.key_prefix) for _ in range(batch)]
+            body = b"\n".join(json.dumps(r).encode() for r in records)
+            sent = time.monotonic()
+            for record in records:
+                tenant.sent_at[record["requestId"]] = sent
+            # Before the answer: a push may arrive before this task reads it.
+            tenant.count_sent_at[tenant.stored + batch] = sent
+            response = await http.post(
+                "/ingest/bulk",
+                content=body,
+                headers={
+                    "Authorization": f"Bearer {tenant.ingest_token}",
+                    "Content-Type": "application/x-ndjson",
+                },
+            )
+            response.raise_for_status()
+            acked = time.monotonic()
+            tenant.post_seconds.append(acked - sent)
+            for record in records:
+                tenant.acked_at[record["requestId"]] = acked
+            tenant.count_acked_at[tenant.stored + batch] = acked
+            tenant.stored += batch
+            next_at += pause
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+
+async def _subscriber(
+    ws_url: str,
+    tenant: Tenant,
+    documents: list[str],
+    figures: Figures,
+    measuring: asyncio.Event,
+    stop: asyncio.Event,
+    ready: asyncio.Event,
+) -> None:
+    """One connection with its subscriptions; records commit-to-push for each message."""
+    try:
+        async with websockets.connect(
+            ws_url,
+            subprotocols=["graphql-transport-ws"],
+            max_size=None,  # type: ignore[list-item]
+        ) as conn:
+            init = {
+                "type": "connection_init",
+                "payload": {"authorization": f"Bearer {tenant.read_token}"},
+            }
+            await conn.send(json.dumps(init))
+            assert json.loads(await conn.recv())["type"] == "connection_ack"
+            figures.connected += 1
+            for n, document in enumerate(documents):
+                message = {"id": str(n), "type": "subscribe", "payload": {"query": document}}
+                await conn.send(json.dumps(message))
+                figures.subscribed += 1
+            ready.set()
+            while not stop.is_set():
+                try:
+                    raw = await asyncio.wait_for(conn.recv(), 1.0)
+                except TimeoutError:
+                    continue
+                arrived = time.monotonic()
+                message = json.loads(raw)
+                if message["type"] == "ping":
+                    await conn.send(json.dumps({"type": "pong"}))
+                    continue
+                if message["type"] == "error":
+                    figures.errors.append(str(message["payload"])[:200])
+                    continue
+                if message["type"] != "next" or not measuring.is_set():
+                    continue
+                figures.messages += 1
+                data = message["payload"].get("data") or {}
+                if "requestLogs" in data:
+                    ids = [log["requestId"] for log in data["requestLogs"]["logs"]]
+                    sent = [tenant.sent_at[i] for i in ids if i in tenant.sent_at]
+                    if sent:
+                        figures.latencies.append(arrived - min(sent))
+                    acked = [tenant.acked_at[i] for i in ids if i in tenant.acked_at]
+                    if acked:
+                        figures.after_ack.append(arrived - min(acked))
+                elif "usage" in data:
+                    requests = int(data["usage"]["totals"]["requests"])
+                    sent_at = tenant.count_sent_at.get(requests)
+                    if sent_at is not None:
+                        figures.latencies.append(arrived - sent_at)
+                    acked_at = tenant.count_acked_at.get(requests)
+                    if acked_at is not None:
+                        figures.after_ack.append(arrived - acked_at)
+    except Exception as exc:
+        figures.errors.append(f"{type(exc).__name__}: {exc}"[:200])
+    finally:
+        ready.set()
+
+
+def _service_cpu(pid: int) -> float:
+    return sum(cpu_seconds(p) for p in process_tree(pid))
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    name = f"aize_bench_subs_{uuid.uuid4().hex[:8]}"
+    database_url = await _create_database(name)
+    try:
+        tenants = await _tenants(database_url, args.organizations)
+        process, base_url = await start_service(
+            database_url,
+            args.workers,
+            {
+                "AIZE_ALERT_WORKER": "false",
+                "AIZE_RATE_LIMIT_CAPACITY": _UNLIMITED,
+                "AIZE_RATE_LIMIT_REFILL_PER_SECOND": _UNLIMITED,
+                "AIZE_RATE_LIMIT_ORG_CAPACITY": _UNLIMITED,
+                "AIZE_RATE_LIMIT_INGEST_CAPACITY": _UNLIMITED,
+                "AIZE_SUBSCRIPTION_INTERVAL_SECONDS": str(args.interval),
+                "AIZE_MAX_SUBSCRIPTIONS_PER_TOKEN": str(args.subscribers),
+                "AIZE_MAX_SUBSCRIPTIONS_PER_CONNECTION": str(args.per_connection),
+            },
+        )
+        try:
+            return await _measure(args, tenants, base_url, process.pid)
+        finally:
+            process.terminate()
+            await process.wait()
+    finally:
+        await _drop_database(name)
+
+
+async def _measure(
+    args: argparse.Namespace, tenants: list[Tenant], base_url: str, pid: int
+) -> dict[str, Any]:
+    per_tenant = args.rate / len(tenants)
+    phase = args.seconds / 2
+    start = time.monotonic()
+    producers = [
+        asyncio.create_task(_produce(base_url, t, per_tenant, args.batch, start + 2 * phase + 5))
+        for t in tenants
+    ]
+    # Phase 1: ingest alone (after a few seconds of warm-up).
+    await asyncio.sleep(3)
+    cpu_a, at_a = _service_cpu(pid), time.monotonic()
+    await asyncio.sleep(phase - 3)
+    ingest_only_cpu = (_service_cpu(pid) - cpu_a) / (time.monotonic() - at_a)
+    # Phase 2: the subscribers join.
+    ws_url = base_url.replace("http://", "ws://") + "/graphql"
+    figures = Figures()
+    measuring, stop = asyncio.Event(), asyncio.Event()
+    connections = args.subscribers // args.per_connection
+    subscribers = []
+    readies = [asyncio.Event() for _ in range(connections)]
+    for n in range(connections):
+        if n and n % 25 == 0:
+            # In waves of 25 connections, each wave subscribed before the next.
+            async with asyncio.timeout(120):
+                for ready in readies[n - 25 : n]:
+                    await ready.wait()
+        tenant = tenants[n % len(tenants)]
+        documents = [CARDS if (n + i) % 2 == 0 else LOGS for i in range(args.per_connection)]
+        subscribers.append(
+            asyncio.create_task(
+                _subscriber(ws_url, tenant, documents, figures, measuring, stop, readies[n])
+            )
+        )
+    async with asyncio.timeout(120):
+        for ready in readies:
+            await ready.wait()
+    await asyncio.sleep(2)
+    measuring.set()
+    cpu_b, at_b = _service_cpu(pid), time.monotonic()
+    load_before = load_average()
+    await asyncio.sleep(phase)
+    measured_seconds = time.monotonic() - at_b
+    with_subscribers_cpu = (_service_cpu(pid) - cpu_b) / measured_seconds
+    measuring.clear()
+    stop.set()
+    await asyncio.gather(*subscribers)
+    for producer in producers:
+        producer.cancel()
+    await asyncio.gather(*producers, return_exceptions=True)
+    stored = sum(t.stored for t in tenants)
+    latencies = sorted(figures.latencies)
+    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [0.0] * 99
+    after_ack = (
+        statistics.quantiles(figures.after_ack, n=100)
+        if len(figures.after_ack) >= 2
+        else [0.0] * 99
+    )
+    posts = sorted(x for t in tenants for x in t.post_seconds)
+    post_quantiles = statistics.quantiles(posts, n=100) if len(posts) >= 2 else [0.0] * 99
+    return {
+        "ingest_post_p50_seconds": round(post_quantiles[49], 3),
+        "ingest_post_p99_seconds": round(post_quantiles[98], 3),
+        "subscribers": figures.subscribed,
+        "connections": figures.connected,
+        "workers": args.workers,
+        "interval_seconds": args.interval,
+        "target_records_per_second": args.rate,
+        "achieved_records_per_second": round(stored / (time.monotonic() - start), 1),
+        "messages": figures.messages,
+        "commit_to_push_p50_seconds": round(quantiles[49], 3),
+        "commit_to_push_p99_seconds": round(quantiles[98], 3),
+        "commit_to_push_max_seconds": round(latencies[-1], 3) if latencies else None,
+        "ingest_answer_to_push_p50_seconds": round(after_ack[49], 3),
+        "ingest_answer_to_push_p99_seconds": round(after_ack[98], 3),
+        "service_cpu_ingest_only": round(ingest_only_cpu, 3),
+        "service_cpu_with_subscribers": round(with_subscribers_cpu, 3),
+        "cpu_ms_per_subscriber_second": round(
+            (with_subscribers_cpu - ingest_only_cpu) * 1000 / max(figures.subscribed, 1), 4
+        ),
+        "load_average": load_before,
+        "errors": figures.errors[:5],
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--per-connection", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rate", type=float, default=5000.0, help="records/s, all producers")
+    parser.add_argument("--batch", type=int, default=100, help="records per bulk POST")
+    parser.add_argument("--organizations", type=int, default=10)
+    parser.add_argument("--interval", type=float, default=1.0, help="coalescing interval, s")
+    parser.add_argument("--seconds", type=float, default=40.0, help="both phases together")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    print(json.dumps(asyncio.run(run(parse_args(argv))), indent=2))
+
+
+if __name__ == "__main__":
+    main()
