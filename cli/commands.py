@@ -188,6 +188,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     port = settings.port if args.port is None else args.port
     url = f"http://{host}:{port}/graphql"
     if args.demo:
+        _fetch_graphiql_for_demo()
         print(asyncio.run(_prepare_demo(settings, args.requests, url)), flush=True)
     else:
         # Fail with one clear line before uvicorn starts, rather than a lifespan traceback.
@@ -205,6 +206,26 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
         uvicorn.run(create_app(settings), **config)
     return 0
+
+
+def _fetch_graphiql_for_demo() -> None:
+    """The demo fetches GraphiQL's files (as `fetch-graphiql` does) when they are missing
+    and npm can; otherwise it says so and /graphql serves the built-in console."""
+    from graph.graphiql.assets import FetchError, assets_dir, assets_present, fetch_assets
+
+    directory = assets_dir()
+    if assets_present(directory):
+        return
+    try:
+        fetch_assets(directory)
+    except FetchError as exc:
+        print(
+            f"GraphiQL's files not fetched ({exc}): /graphql serves the built-in console",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    print(f"GraphiQL's files fetched from the npm registry into {directory}", flush=True)
 
 
 async def _check_database(settings: Settings) -> None:
