@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -25,8 +26,9 @@ from graph.mutations.members import MemberMutations
 from graph.mutations.organization_settings import OrganizationSettingsMutations
 from graph.mutations.report_schedules import ReportScheduleMutations
 from graph.mutations.wallet import WalletMutations
-from graph.node import resolve_node
+from graph.node import resolve_node, resolve_nodes
 from graph.permissions import CanIngest, CanRead, require
+from graph.relay import MAX_NODE_IDS
 from graph.scalars import SCALAR_MAP
 from graph.types.api_key import ApiKeyType
 from graph.types.key_access import KEY_ACCESS_DESCRIPTION, KeyAccessType, resolve_key_access
@@ -38,6 +40,8 @@ from graph.types.viewer import ViewerType
 from models.organization import Organization
 
 log = logging.getLogger("aize.graphql")
+
+NODE_ID = "A global id, as an object's `id` field gives it."
 
 
 @strawberry.type
@@ -60,8 +64,27 @@ class Query:
         description="Any object by global id; ids outside your scope answer null.",
         extensions=require(CanRead),
     )
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=NODE_ID)]
+    ) -> Node | None:
         return await resolve_node(info, str(id))
+
+    @strawberry.field(
+        description=(
+            f"Several objects by global id (at most {MAX_NODE_IDS}), in the order asked: "
+            "each id outside your scope, unknown or undecodable answers null, as with `node`."
+        ),
+        extensions=require(CanRead),
+    )
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description=f"Global ids, 0 to {MAX_NODE_IDS}."),
+        ],
+    ) -> list[Node | None]:
+        return await resolve_nodes(info, [str(i) for i in ids])
 
     @strawberry.field(description=KEY_ACCESS_DESCRIPTION, extensions=require(CanIngest))
     async def key_access(
