@@ -90,7 +90,7 @@ async def _request_logs(info: Info, pks: list[int]) -> dict[int, Node]:
     logs = await request_logs_by_ids(info.context.scope, pks)
     if not logs:
         return {}
-    org = await Organization.get(id=info.context.scope.organization_id)
+    org = await _organization(info)
     loaders = info.context.loaders
     return {
         pk: RequestLogType.from_model(log, show_bodies=org.log_bodies, loaders=loaders)

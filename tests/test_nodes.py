@@ -32,6 +32,7 @@ from tests.factories import (
     make_token,
     store,
 )
+from tests.query_counter import count_queries
 
 NODES = """
 query Nodes($ids: [ID!]!) {
@@ -269,3 +270,32 @@ def test_every_connection_s_node_type_implements_node() -> None:
         "WalletEntryConnection",
     ]
     assert [name for name, t in node_types.items() if node_interface not in t.interfaces] == []
+
+
+async def test_nodes_reads_each_batched_type_in_one_statement_whatever_the_count(
+    client: httpx.AsyncClient, tenants: tuple[Tenant, Tenant]
+) -> None:
+    acme, _ = tenants
+    org = acme.org
+    key = await make_key(org, None, prefix="sk-acme-team")
+    now = datetime.now(UTC)
+    await store(*(make_record(org, key, None, now - timedelta(minutes=m)) for m in range(20)))
+    log_ids = [
+        encode_global_id("RequestLog", log.id)
+        for log in await RequestLog.filter(organization_id=org.id, api_key_id=key.id)
+    ]
+    token = acme.tokens[Role.OWNER]
+
+    with count_queries() as two:
+        few = await gql(client, token, NODES, ids=[*log_ids[:2], acme.member_alert])
+    with count_queries() as twenty:
+        many = await gql(client, token, NODES, ids=[*log_ids, acme.member_alert])
+
+    assert _answer(few) == [*log_ids[:2], acme.member_alert]
+    assert _answer(many) == [*log_ids, acme.member_alert]
+    assert len(log_ids) == 20
+    # Besides authentication (the token's lookup and its throttled last-use update): one
+    # statement for the logs, one for the alerts, however many ids.
+    reads = [[q for q in log.statements if "access_token" not in q] for log in (two, twenty)]
+    assert [len(r) for r in reads] == [2, 2]
+    assert all("request_log" in r[0] and "alert_event" in r[1] for r in reads)
