@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from tortoise.transactions import in_transaction
 
 from graph.relay import encode_global_id
+from models.database import Dialect, connection, current_dialect
 from models.member import Role
 from models.request_log import RequestLog
+from resolvers.log_pages import page_query
+from resolvers.pagination import KeysetCursor, PageRequest
+from resolvers.periods import TimeRange
+from resolvers.scope import LogFilter, Scope
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store
 
 FORWARD = """
@@ -165,3 +172,34 @@ async def test_bad_backward_arguments_are_bad_input_naming_them(
     assert result.error_codes == ["BAD_USER_INPUT"]
     assert result.errors is not None
     assert result.errors[0]["message"] == message
+
+
+async def test_a_backward_page_query_is_served_in_order_by_the_organization_timestamp_index(
+    db: object,
+) -> None:
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    log_filter = LogFilter(TimeRange(at - timedelta(days=30), at), ZoneInfo("UTC"))
+    request = PageRequest(
+        size=50, after=None, backward=True, before=KeysetCursor(at - timedelta(days=1), 10)
+    )
+    dialect = current_dialect()
+    sql, params = page_query(Scope(1, None, 1, True), log_filter, request, dialect)
+
+    assert "ORDER BY timestamp ASC, id ASC" in sql
+    if dialect is Dialect.SQLITE:
+        rows = await connection().execute_query_dict("EXPLAIN QUERY PLAN " + sql, params.values)
+        plan = " ".join(str(row["detail"]) for row in rows)
+        assert "INDEX request_log_org_ts" in plan
+        assert "TEMP B-TREE" not in plan
+    else:
+        async with in_transaction() as conn:
+            # As for forward pages: with scans and sorts forbidden, the index alone must
+            # deliver the rows in page order (forwards through it, this time).
+            await conn.execute_script(
+                "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; "
+                "SET LOCAL enable_sort = off"
+            )
+            rows = await conn.execute_query_dict("EXPLAIN " + sql, params.values)
+        plan = " ".join(str(row["QUERY PLAN"]) for row in rows)
+        assert "Index Scan using request_log_org_ts" in plan
+        assert "Sort" not in plan
