@@ -34,7 +34,10 @@ class PageInfo:
         )
     )
     start_cursor: str | None = strawberry.field(
-        description="Cursor of the first edge; pass it as `before` for the newer page."
+        description=(
+            "Cursor of the first edge; where a connection pages backwards (`requestLogs`), "
+            "pass it as `before` for the newer page."
+        )
     )
     end_cursor: str | None = strawberry.field(
         description="Cursor of the last edge; pass it as `after` for the next page."

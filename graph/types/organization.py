@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
@@ -46,6 +47,10 @@ from graph.types.report import (
 )
 from graph.types.report_schedule import ReportScheduleType
 from graph.types.request_log_connection import (
+    LOGS_AFTER,
+    LOGS_BEFORE,
+    LOGS_FIRST,
+    LOGS_LAST,
     REQUEST_LOGS_DESCRIPTION,
     RequestLogConnection,
     resolve_request_logs,
@@ -233,10 +238,10 @@ class OrganizationType(Node):
         self,
         info: Info,
         filter: UsageFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: Annotated[int | None, strawberry.argument(description=LOGS_FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=LOGS_AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LOGS_LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=LOGS_BEFORE)] = None,
     ) -> RequestLogConnection:
         page_request = PageRequest.parse_either_way(first, after, last, before)
         return await resolve_request_logs(

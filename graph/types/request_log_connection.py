@@ -28,6 +28,14 @@ REQUEST_LOGS_DESCRIPTION = (
     "own requests; naming another member in `filter.memberIds` is FORBIDDEN."
 )
 
+LOGS_FIRST = "Page forwards: this many rows (1-100; default 50 when no `last` is given)."
+LOGS_AFTER = "Page forwards from this cursor: the previous page's `endCursor`."
+LOGS_LAST = "Page backwards: this many rows (1-100; default 50), just newer than `before`."
+LOGS_BEFORE = (
+    "Page backwards from this cursor: the `startCursor` of the page after; without it, "
+    "`last` gives the oldest rows."
+)
+
 
 async def resolve_request_logs(
     scope: Scope,
