@@ -41,8 +41,6 @@ from models.organization import Organization
 
 log = logging.getLogger("aize.graphql")
 
-NODE_ID = "A global id, as an object's `id` field gives it."
-
 
 @strawberry.type
 class Query:
@@ -64,9 +62,7 @@ class Query:
         description="Any object by global id; ids outside your scope answer null.",
         extensions=require(CanRead),
     )
-    async def node(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=NODE_ID)]
-    ) -> Node | None:
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, str(id))
 
     @strawberry.field(
