@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import (
@@ -35,6 +35,8 @@ from strawberry.subscriptions import (
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+# What strawberry raises for an operation type the HTTP method does not allow (a mutation
+# over GET); no public name exports it.
 from alerts.worker import AlertWorker
 from auth.tokens import TokenError, authenticate
 from auth.viewer import Viewer
@@ -50,6 +52,14 @@ from graph.directory_endpoint import bulk_directory
 from graph.errors import ErrorCode
 from graph.export_routes import EXPORT_ROUTES
 from graph.graphiql.page import ASSETS_PATH, IdePage, ide_page
+from graph.graphql_http import (
+    ALLOW_POST,
+    APPLICATION_JSON,
+    GRAPHQL_RESPONSE_JSON,
+    content_type,
+    graphql_error_response,
+    response_media_type,
+)
 from graph.ingest_endpoint import bulk_ingest
 from graph.live_socket import BoundedWebSocketAdapter, LiveTransportWSHandler
 from graph.rate_limit_http import refuse_when_spent
@@ -77,18 +87,24 @@ from settings import Settings
 log = logging.getLogger("aize.app")
 
 
+BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="aize-analytics"'}
+
+
 def unauthenticated(reason: str) -> JSONResponse:
-    """401 with a JSON body naming the problem."""
+    """401 with a JSON body naming the problem (the REST endpoints' `{"error": ...}` shape)."""
     return JSONResponse(
         {"error": {"code": "UNAUTHENTICATED", "message": reason}},
         status_code=401,
-        headers={"WWW-Authenticate": 'Bearer realm="aize-analytics"'},
+        headers=BEARER_CHALLENGE,
     )
 
 
 SUBSCRIPTION_NEEDS_STREAM = (
     "A subscription needs a stream: a WebSocket (graphql-transport-ws), or this request with "
     'Accept: multipart/mixed;subscriptionSpec="1.0",application/json or text/event-stream.'
+)
+OPERATION_NAME_NOT_A_STRING = (
+    "The GraphQL operation's `operationName` must be a string or null, if provided."
 )
 BATCH_REFUSED = (
     "Batched operations are not accepted: send one operation per request "
@@ -98,12 +114,16 @@ BATCH_REFUSED = (
 RATE_LIMIT_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
 
 
-def bad_request(reason: str, status_code: int = 400) -> JSONResponse:
-    """An HTTP-level refusal of a GraphQL request, shaped and coded like GraphQL errors."""
-    return JSONResponse(
-        {"errors": [{"message": reason, "extensions": {"code": ErrorCode.BAD_USER_INPUT}}]},
-        status_code=status_code,
-    )
+class OperationNeedsPost(HTTPException):
+    """A mutation sent with GET: 405 with `Allow: POST`, as the GraphQL over HTTP spec asks."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(405, reason)
+
+
+class RequestError(ExecutionResult):
+    """A result that never executed: the document did not parse or validate, a variable
+    could not be coerced, or a limit refused it (the spec's "request error")."""
 
 
 # A WebSocket's context until `connection_init` brings a token (graph/live_socket.py).
@@ -156,11 +176,19 @@ class AizeGraphQL(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         # As strawberry does, but HTTP-level refusals (bad JSON, no query, a batch) are
-        # JSON with a code instead of plain text.
+        # GraphQL errors with a code instead of plain text, in the negotiated media type.
+        request = Request(scope=scope, receive=receive)
+        media_type = response_media_type(request.headers.get("accept"))
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            response = await self.run(request)
         except HTTPException as exc:
-            response = bad_request(exc.reason, exc.status_code)
+            headers = ALLOW_POST if isinstance(exc, OperationNeedsPost) else None
+            response = graphql_error_response(
+                exc.reason, ErrorCode.BAD_USER_INPUT, exc.status_code, media_type, headers
+            )
+        else:
+            if response.media_type == APPLICATION_JSON:
+                response.headers["content-type"] = content_type(media_type)
         await response(scope, receive, send)
 
     async def execute_single(
@@ -168,6 +196,39 @@ class AizeGraphQL(GraphQL[Context, None]):
         request: Request,
         request_adapter: AsyncHTTPRequestAdapter,
         sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """strawberry's execution; a mutation over GET is a 405, and a request error is
+        marked (a RequestError) so it answers 400 without `data` for clients accepting
+        application/graphql-response+json."""
+        try:
+            result = await self._execute_operation(
+                request_adapter, context, root_value, request_data
+            )
+        except HTTPException as exc:
+            cause = exc.__cause__
+            if (
+                isinstance(cause, InvalidOperationTypeError)
+                and cause.operation_type is OperationType.MUTATION
+            ):
+                raise OperationNeedsPost(exc.reason) from exc
+            raise
+        if result.data is not None or context.operation_executed:
+            return result
+        # Limits that chose their own status (429, 503, 400) keep it.
+        accept = request.headers.get("accept")
+        if (
+            response_media_type(accept) == GRAPHQL_RESPONSE_JSON
+            and sub_response.status_code is None
+        ):
+            sub_response.status_code = 400
+        return RequestError(data=None, errors=result.errors, extensions=result.extensions)
+
+    async def _execute_operation(
+        self,
+        request_adapter: AsyncHTTPRequestAdapter,
         context: Context,
         root_value: None,
         request_data: GraphQLRequestData,
@@ -196,6 +257,18 @@ class AizeGraphQL(GraphQL[Context, None]):
         except MissingQueryError as exc:
             raise HTTPException(400, "No GraphQL query found in the request") from exc
 
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """strawberry's response body; a request error has no `data` entry when the client
+        accepts application/graphql-response+json (legacy application/json keeps null)."""
+        body = await super().process_result(request, result)
+        if isinstance(result, RequestError) and (
+            response_media_type(request.headers.get("accept")) == GRAPHQL_RESPONSE_JSON
+        ):
+            body.pop("data", None)
+        return body
+
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
@@ -204,7 +277,13 @@ class AizeGraphQL(GraphQL[Context, None]):
         is_json = "json" in (request.content_type or "")
         if request.method == "POST" and is_json and (await request.get_body()).lstrip()[:1] == b"[":
             raise HTTPException(400, BATCH_REFUSED)
-        return await super().parse_http_body(request)
+        parsed = await super().parse_http_body(request)
+        # strawberry checks `query`, `variables` and `extensions`, not this one.
+        if isinstance(parsed, GraphQLRequestData) and not isinstance(
+            parsed.operation_name, str | None
+        ):
+            raise HTTPException(400, OPERATION_NAME_NOT_A_STRING)
+        return parsed
 
 
 class AuthenticatedGraphQL:
@@ -240,7 +319,15 @@ class AuthenticatedGraphQL:
         try:
             viewer = await authenticate(request.headers.get("authorization"))
         except TokenError as exc:
-            await unauthenticated(exc.reason)(scope, receive, send)
+            # A GraphQL-shaped 401, so GraphQL clients (gql, Apollo) show the reason.
+            refusal = graphql_error_response(
+                exc.reason,
+                ErrorCode.UNAUTHENTICATED,
+                401,
+                response_media_type(request.headers.get("accept")),
+                BEARER_CHALLENGE,
+            )
+            await refusal(scope, receive, send)
             return
         # A spent budget is answered before the body is read or parsed.
         spent = await refuse_when_spent(request, viewer, graphql=True)

@@ -39,6 +39,9 @@ class Context:
     # The request's "now": relative periods (LAST_7_DAYS...) resolve against it, in the
     # resolvers and in the query cost's prediction alike, so both count the same buckets.
     now: datetime = field(init=False, default_factory=lambda: datetime.now(UTC))
+    # Set once the operation starts executing (its variables coerced): a result without data
+    # before then is a request error (graph/graphql_http.py), after it an execution's.
+    operation_executed: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(lambda: self.scope, self.viewer.organization, self.now)

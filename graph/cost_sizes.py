@@ -12,7 +12,8 @@ missing). A size is an upper bound computed from the query alone, never from the
 - a data-independent fact: at most 400 failed status codes (100-599 outside 2xx), the
   top 5 affected keys and models of an error group, at most 100 alert rules and 200 allowed
   models (both enforced on write), one delivery per channel, the token scopes there are;
-- the mutation's own input: no more rejected records than records sent.
+- the mutation's own input: no more rejected records than records sent;
+- the ids `Query.nodes` is asked for (at most MAX_NODE_IDS).
 
 A field under a usage report needs its ancestors' arguments (buckets come from
 `usage(filter:)` and `trend(granularity:)`), so the walk carries a `SizeFrame` down.
@@ -31,6 +32,7 @@ from graphql import GraphQLScalarType, GraphQLSchema
 from audit.trail import MAX_CHANGED_FIELDS
 from graph.errors import BadUserInputError
 from graph.inputs.filters import UsageFilter, to_log_filter
+from graph.relay import MAX_NODE_IDS
 from models.access_token import Scope as TokenScope
 from models.alert_delivery import DeliveryChannel
 from models.organization import Organization
@@ -121,6 +123,8 @@ class SizeRules:
             return frame.series
         if rule == "records":
             return frame.records
+        if rule == "ids":
+            return _id_count(arguments("ids"))
         return int(rule)
 
     def trend_buckets(self, usage_filter: tuple[tuple[str, Any], ...], granularity: Any) -> int:
@@ -171,7 +175,7 @@ class Limit:
 
 
 # Limit: the `limit` argument; "series": the trend's series count; "records": the records
-# sent; a number: a fixed bound.
+# sent; "ids": the ids named (Query.nodes); a number: a fixed bound.
 _SIZES: Mapping[str, Limit | str | int] = {
     "UsageReport.breakdown": Limit(),
     "UsageErrors.byPattern": Limit(),
@@ -200,6 +204,7 @@ _SIZES: Mapping[str, Limit | str | int] = {
     # Subscriptions: one message carries at most this many (resolvers/live_feeds.py).
     "LiveRequestLogs.logs": MAX_LIVE_ROWS,
     "LiveAlerts.alerts": MAX_LIVE_ROWS,
+    "Query.nodes": "ids",
 }
 _TRENDS = ("UsageTrend", "TrendSeries")
 
@@ -207,6 +212,12 @@ _TRENDS = ("UsageTrend", "TrendSeries")
 def _limit(raw: Any, maximum: int = MAX_GROUPS) -> int:
     # Outside 1..maximum the resolver refuses the field: nothing is returned.
     return raw if isinstance(raw, int) and 1 <= raw <= maximum else 0
+
+
+def _id_count(raw: Any) -> int:
+    # A single id is coerced to a list of one; above MAX_NODE_IDS the field is refused.
+    count = len(raw) if isinstance(raw, list) else 1
+    return count if count <= MAX_NODE_IDS else 0
 
 
 def _enum_name(raw: Any) -> str | None:

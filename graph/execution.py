@@ -47,6 +47,7 @@ from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
+from graph.context import Context
 from resolvers.loop_turns import SliceLine
 
 # Where strawberry keeps a GraphQL field's own definition (GraphQLCoreConverter.DEFINITION_BACKREF).
@@ -191,9 +192,14 @@ class AizeExecutor(StrawberryGraphQLCoreExecutionContext):
     @classmethod
     def build(cls, *args: Any, **kwargs: Any) -> Any:
         """graphql-core's Executor.build, suggestions always hidden (strawberry passes no
-        such option, so it is forced here, where every execution is built)."""
+        such option, so it is forced here, where every execution is built). A built
+        executor (not a list of variable errors) tells its context the operation runs."""
         kwargs["hide_suggestions"] = True
-        return super().build(*args, **kwargs)
+        built = super().build(*args, **kwargs)
+        if isinstance(built, AizeExecutor) and isinstance(built.context_value, Context):
+            # Variables coerced, execution begins: no longer a request error (graph/app.py).
+            built.context_value.operation_executed = True
+        return built
 
     def execute_fields(
         self,

@@ -14,6 +14,9 @@ from strawberry.permission import BasePermission, PermissionExtension
 from graph.context import Info
 
 _FORBIDDEN = {"code": "FORBIDDEN"}
+# Said in the description of every field a Member's role may not see: such fields are
+# nullable (as GitHub's API makes them), so one refusal does not null the whole answer.
+TEAM_ONLY = "Null with a FORBIDDEN error for Members; the rest of the answer stands."
 
 
 class CanRead(BasePermission):

@@ -6,6 +6,9 @@ import base64
 import binascii
 from functools import lru_cache
 
+# Most ids one Query.nodes call may name (its cost and its reads are bounded by it).
+MAX_NODE_IDS = 100
+
 
 # Cached: a page of logs names the same few keys and members row after row.
 @lru_cache(maxsize=8192)

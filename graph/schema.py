@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -25,8 +26,9 @@ from graph.mutations.members import MemberMutations
 from graph.mutations.organization_settings import OrganizationSettingsMutations
 from graph.mutations.report_schedules import ReportScheduleMutations
 from graph.mutations.wallet import WalletMutations
-from graph.node import resolve_node
+from graph.node import resolve_node, resolve_nodes
 from graph.permissions import CanIngest, CanRead, require
+from graph.relay import MAX_NODE_IDS
 from graph.scalars import SCALAR_MAP
 from graph.subscription import Subscription
 from graph.types.api_key import ApiKeyType
@@ -63,6 +65,23 @@ class Query:
     )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, str(id))
+
+    @strawberry.field(
+        description=(
+            f"Several objects by global id (at most {MAX_NODE_IDS}), in the order asked: "
+            "each id outside your scope, unknown or undecodable answers null, as with `node`."
+        ),
+        extensions=require(CanRead),
+    )
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description=f"Global ids, 0 to {MAX_NODE_IDS}."),
+        ],
+    ) -> list[Node | None]:
+        return await resolve_nodes(info, [str(i) for i in ids])
 
     @strawberry.field(description=KEY_ACCESS_DESCRIPTION, extensions=require(CanIngest))
     async def key_access(

@@ -25,6 +25,7 @@ __all__ = [
     "acknowledge_alert",
     "alert_page",
     "alert_period",
+    "alerts_by_ids",
     "count_alerts",
 ]
 
@@ -111,6 +112,21 @@ async def alert_page(
         params,
     )
     return build_page([_record(row) for row in rows], request, lambda r: r.position)
+
+
+async def alerts_by_ids(scope: Scope, alert_ids: list[int]) -> dict[int, AlertRecord]:
+    """The events among `alert_ids` the viewer may see (as the list shows them), by id;
+    others (another organization's, a colleague's key's for a Member) are simply absent."""
+    if not alert_ids:
+        return {}
+    params = Params(current_dialect())
+    conditions = _conditions(scope, AlertFilter(), params)
+    conditions.append(f"id IN ({params.add_list(sorted(set(alert_ids)))})")
+    rows = await fetch_all(
+        f"SELECT {_COLUMNS} FROM alert_event WHERE " + " AND ".join(conditions), params
+    )
+    records = [_record(row) for row in rows]
+    return {record.id: record for record in records}
 
 
 async def count_alerts(scope: Scope, alert_filter: AlertFilter) -> int:

@@ -31,7 +31,14 @@ from models.database import (
 )
 from models.member import Role
 from models.request_log import LOG_COLUMNS
-from resolvers.pagination import KeysetCursor, Page, PageRequest, build_page, keyset_older_than
+from resolvers.pagination import (
+    KeysetCursor,
+    Page,
+    PageRequest,
+    build_page,
+    keyset_newer_than,
+    keyset_older_than,
+)
 from resolvers.scope import LogFilter, Scope, scoped_conditions
 
 RecordT = TypeVar("RecordT")
@@ -185,10 +192,14 @@ def page_query(
     conditions = scoped_conditions(scope, log_filter, params)
     if request.after is not None:
         conditions.append(keyset_older_than(request.after, params))
+    if request.before is not None:
+        conditions.append(keyset_newer_than(request.before, params))
+    # A backward page reads up from its cursor (build_page turns it newest first).
+    order = "ASC" if request.backward else "DESC"
     sql = (
         f"SELECT {', '.join(PAGE_COLUMNS)} FROM request_log WHERE "
         + " AND ".join(conditions)
-        + f" ORDER BY timestamp DESC, id DESC LIMIT {params.add(request.size + 1)}"
+        + f" ORDER BY timestamp {order}, id {order} LIMIT {params.add(request.size + 1)}"
     )
     if not (with_keys or with_members):
         return sql, params
@@ -205,7 +216,7 @@ def page_query(
         joins.append(f"LEFT JOIN member AS m ON m.id = p.member_id AND {' AND '.join(on)}")
     joined = (
         f"SELECT {', '.join(columns)} FROM ({sql}) AS p {' '.join(joins)} "
-        "ORDER BY p.timestamp DESC, p.id DESC"
+        f"ORDER BY p.timestamp {order}, p.id {order}"
     )
     return joined, params
 

@@ -4,6 +4,8 @@ Every paginated list (request logs, the wallet ledger) is ordered by (timestamp 
 id DESC) and paged with keyset cursors, never OFFSET: a cursor is the opaque position
 (timestamp, id) of the last row a client saw, and the next page is "rows strictly older".
 That stays fast on page 1,000 and never skips or repeats a row when new rows arrive.
+Backward pages (`last`/`before`, the request logs) are the same keyset read the other way:
+rows strictly newer than the cursor, nearest first, handed back newest first.
 The wallet ledger compares only the cursor's id: its ids follow the order its balance
 changed in (resolvers/wallet.py).
 """
@@ -49,10 +51,14 @@ class KeysetCursor:
 
 @dataclass(frozen=True, slots=True)
 class PageRequest:
-    """A validated page request: how many rows, and after which position (None = newest)."""
+    """A validated page request: how many rows, and after which position (None = newest);
+    or, paging backwards, how many rows just before (newer than) `before` (None = the
+    oldest rows)."""
 
     size: int
     after: KeysetCursor | None
+    backward: bool = False
+    before: KeysetCursor | None = None
 
     @classmethod
     def parse(
@@ -71,6 +77,32 @@ class PageRequest:
         if not 1 <= size <= maximum:
             raise BadInputError(f"first: must be between 1 and {maximum}, got {size}")
         return cls(size=size, after=decode_cursor(after) if after else None)
+
+    @classmethod
+    def parse_either_way(
+        cls,
+        first: int | None,
+        after: str | None,
+        last: int | None,
+        before: str | None,
+        *,
+        default: int = DEFAULT_PAGE_SIZE,
+        maximum: int = MAX_PAGE_SIZE,
+    ) -> PageRequest:
+        """A forward page (`first`/`after`, as `parse`) or a backward one (`last`/`before`:
+        the `last` rows just newer than `before`, or the oldest `last` rows without it).
+        Mixing the two directions raises BadInputError naming the arguments."""
+        if last is None and not before:
+            return cls.parse(first, after, default=default, maximum=maximum)
+        if first is not None or after:
+            raise BadInputError(
+                "first/after page forwards and last/before backwards: give one pair, not both"
+            )
+        size = default if last is None else last
+        if not 1 <= size <= maximum:
+            raise BadInputError(f"last: must be between 1 and {maximum}, got {size}")
+        cursor = decode_cursor(before, "before") if before else None
+        return cls(size=size, after=None, backward=True, before=cursor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,17 +174,39 @@ def keyset_older_than(
     return f"{time_column} <= {at} AND ({time_column} < {at_again} OR {id_column} < {row_id})"
 
 
+def keyset_newer_than(
+    cursor: KeysetCursor,
+    params: Params,
+    *,
+    time_column: str = "timestamp",
+    id_column: str = "id",
+) -> str:
+    """SQL condition for rows strictly before `cursor` in (time DESC, id DESC) order: the
+    rows a backward page reads (written like keyset_older_than, for the same index use)."""
+    at = params.add(cursor.timestamp)
+    at_again = params.add(cursor.timestamp)
+    row_id = params.add(cursor.id)
+    return f"{time_column} >= {at} AND ({time_column} > {at_again} OR {id_column} > {row_id})"
+
+
 def build_page(
     rows: Sequence[RowT],
     request: PageRequest,
     position: Callable[[RowT], KeysetCursor],
 ) -> Page[RowT]:
     """The page from up to `request.size + 1` fetched rows (the extra row only tells that
-    another page exists and is dropped)."""
+    another page exists and is dropped).
+
+    A backward request's rows come oldest first (nearest the `before` cursor first); the
+    page holds them newest first like any other, with the extra row telling that newer
+    rows exist (hasPreviousPage) and `before` that older ones do (hasNextPage)."""
     kept = list(rows[: request.size])
+    if request.backward:
+        kept.reverse()
+    more = len(rows) > request.size
     return Page(
         rows=kept,
         cursors=[encode_cursor(position(row)) for row in kept],
-        has_next_page=len(rows) > request.size,
-        has_previous_page=request.after is not None,
+        has_next_page=request.before is not None if request.backward else more,
+        has_previous_page=more if request.backward else request.after is not None,
     )

@@ -21,7 +21,14 @@ from models.wallet import EntryKind
 from resolvers.pagination import KeysetCursor, Page, PageRequest, build_page
 from resolvers.scope import Scope
 
-__all__ = ["LedgerEntry", "WalletSummary", "count_ledger_entries", "ledger_page", "wallet_summary"]
+__all__ = [
+    "LedgerEntry",
+    "WalletSummary",
+    "count_ledger_entries",
+    "ledger_entries_by_ids",
+    "ledger_page",
+    "wallet_summary",
+]
 
 _COLUMNS = (
     "id, kind, amount_nanos, balance_after_nanos, request_count, note, created_by_id, created_at"
@@ -80,6 +87,22 @@ async def ledger_page(scope: Scope, request: PageRequest) -> Page[LedgerEntry]:
         params,
     )
     return build_page([_entry(row) for row in rows], request, lambda e: e.position)
+
+
+async def ledger_entries_by_ids(scope: Scope, entry_ids: list[int]) -> dict[int, LedgerEntry]:
+    """The organization's ledger entries among `entry_ids`, by id; empty for a Member (the
+    ledger is team money: an entry looks to them like one that does not exist)."""
+    if not entry_ids or not scope.sees_team:
+        return {}
+    params = Params(current_dialect())
+    rows = await fetch_all(
+        f"SELECT {_COLUMNS} FROM wallet_entry "
+        f"WHERE organization_id = {params.add(scope.organization_id)} "
+        f"AND id IN ({params.add_list(sorted(set(entry_ids)))})",
+        params,
+    )
+    entries = [_entry(row) for row in rows]
+    return {entry.id: entry for entry in entries}
 
 
 async def count_ledger_entries(scope: Scope) -> int:

@@ -56,8 +56,10 @@ async def test_missing_token_is_401_json_naming_the_problem(client: httpx.AsyncC
     response = await client.post("/graphql", json={"query": "{ viewer { role } }"})
 
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "UNAUTHENTICATED"
-    assert "missing bearer token" in response.json()["error"]["message"]
+    # GraphQL's error shape (tests/test_graphql_http.py), so GraphQL clients show the reason.
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "missing bearer token" in error["message"]
 
 
 async def test_money_is_an_exact_decimal_string(client: httpx.AsyncClient) -> None:

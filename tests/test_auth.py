@@ -1,4 +1,7 @@
-"""Bearer tokens: every refusal is a 401 naming the problem; revocation is immediate."""
+"""Bearer tokens: every refusal is a 401 naming the problem; revocation is immediate.
+
+/graphql answers them as GraphQL errors (`errors[0].extensions.code`), the REST endpoints
+as `{"error": {...}}` (tests/test_graphql_http.py checks both)."""
 
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ async def _refusal(client: httpx.AsyncClient, authorization: str | None) -> tupl
 
 
 def _unauthenticated(message: str) -> tuple[int, object]:
-    return 401, {"error": {"code": "UNAUTHENTICATED", "message": message}}
+    return 401, {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
 
 
 async def test_a_missing_token_is_named(client: httpx.AsyncClient) -> None:
@@ -73,7 +76,7 @@ async def test_revocation_takes_effect_on_the_very_next_request(
 
     assert before.data == {"viewer": {"role": "OWNER"}}
     assert after.status_code == 401
-    assert after.json()["error"]["message"] == "revoked token"
+    assert after.json()["errors"][0]["message"] == "revoked token"
 
 
 async def test_the_bearer_scheme_is_case_insensitive(client: httpx.AsyncClient) -> None:

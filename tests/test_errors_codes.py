@@ -37,7 +37,7 @@ async def _probe(db: Settings, query: str) -> GraphQLResult:
 async def test_no_token_is_unauthenticated(client: httpx.AsyncClient) -> None:
     response = await client.post("/graphql", json={"query": "{ viewer { role } }"})
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "UNAUTHENTICATED"
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_a_permission_refusal_is_forbidden(client: httpx.AsyncClient) -> None:

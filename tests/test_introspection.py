@@ -18,10 +18,12 @@ async def test_introspection_without_a_token_is_refused_before_parsing(
 
     assert response.status_code == 401
     assert response.json() == {
-        "error": {
-            "code": "UNAUTHENTICATED",
-            "message": "missing bearer token: send 'Authorization: Bearer <token>'",
-        }
+        "errors": [
+            {
+                "message": "missing bearer token: send 'Authorization: Bearer <token>'",
+                "extensions": {"code": "UNAUTHENTICATED"},
+            }
+        ]
     }
     assert "__schema" not in response.text
 
@@ -38,7 +40,7 @@ async def test_introspection_with_a_bad_token_is_refused(client: httpx.AsyncClie
         headers={"Authorization": "Bearer aize_" + "x" * 40},
     )
     assert response.status_code == 401
-    assert response.json()["error"]["message"] == "unknown token"
+    assert response.json()["errors"][0]["message"] == "unknown token"
 
 
 async def test_a_member_token_can_introspect_the_whole_schema(client: httpx.AsyncClient) -> None:

@@ -3,21 +3,19 @@ and uvicorn's access log, which writes every URL, never shows it."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from uvicorn.logging import AccessFormatter
 
 from graph.url_secrets import REFUSAL, redact_url
 from models.member import Role
 from tests.factories import make_member, make_org, make_token
+from tests.served_app import served as served_app
 
 GRAPHQL_REFUSAL = {"errors": [{"message": REFUSAL, "extensions": {"code": "BAD_USER_INPUT"}}]}
 REST_REFUSAL = {"error": {"code": "BAD_USER_INPUT", "message": REFUSAL}}
@@ -92,18 +90,10 @@ async def served(app: Starlette) -> AsyncIterator[tuple[str, io.StringIO]]:
     access.addHandler(handler)
     level = access.level
     access.setLevel(logging.INFO)
-    # A socket already listening: connections wait in its backlog until uvicorn serves them,
-    # so no request races the server's start.
-    listening = socket.create_server(("127.0.0.1", 0))
-    port = listening.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_config=None))
-    serving = asyncio.create_task(server.serve(sockets=[listening]))
     try:
-        yield f"http://127.0.0.1:{port}", log
+        async with served_app(app, access_log=True) as base_url:
+            yield base_url, log
     finally:
-        server.should_exit = True
-        await serving
-        listening.close()
         access.removeHandler(handler)
         access.setLevel(level)
 

@@ -130,7 +130,8 @@ async def test_members_cannot_see_the_wallet(client: httpx.AsyncClient) -> None:
     result = await gql(client, token, "{ organization { wallet { balance } } }")
 
     assert result.error_codes == ["FORBIDDEN"]
-    assert result.data is None
+    # Nullable team-only field: the refusal nulls the wallet only (tests/test_partial_answers.py).
+    assert result.data == {"organization": {"wallet": None}}
 
 
 async def test_the_ledger_pages_with_keyset_cursors(client: httpx.AsyncClient) -> None:

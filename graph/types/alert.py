@@ -10,13 +10,14 @@ from typing import TypeAlias
 import strawberry
 
 from graph.context import Info
-from graph.permissions import IsAdminOrOwner, require
+from graph.permissions import TEAM_ONLY, IsAdminOrOwner, require
 from graph.relay import decode_global_id_of, encode_global_id
 from graph.scalars import usd
 from graph.types.alert_delivery import AlertDeliveryType
 from graph.types.api_key import ApiKeyType
 from graph.types.connection import Connection, connection_from_page
 from graph.types.member import MemberType
+from graph.types.node import Node
 from models.alert import AlertKind
 from models.organization import Organization
 from resolvers.alerts import AlertFilter, AlertRecord, alert_page, alert_period, count_alerts
@@ -36,9 +37,14 @@ AlertKindEnum = strawberry.enum(
 )
 
 
-@strawberry.type(name="AlertEvent", description="A fired alert, stored once per period or episode.")
-class AlertEventType:
-    id: strawberry.ID
+@strawberry.type(
+    name="AlertEvent",
+    description=(
+        "A fired alert, stored once per period or episode (a Node: fetch it by id where the "
+        "alerts list would show it)."
+    ),
+)
+class AlertEventType(Node):
     kind: AlertKindEnum  # type: ignore[valid-type]
     threshold: str = strawberry.field(
         description=(
@@ -84,10 +90,10 @@ class AlertEventType:
         return MemberType.from_model(member) if member else None
 
     @strawberry.field(
-        description="Where it was sent and how that went (Admins/Owners).",
+        description=f"Where it was sent and how that went (Admins/Owners). {TEAM_ONLY}",
         extensions=require(IsAdminOrOwner),
     )
-    async def deliveries(self, info: Info) -> list[AlertDeliveryType]:
+    async def deliveries(self, info: Info) -> list[AlertDeliveryType] | None:
         records = await info.context.loaders.deliveries_by_event_id.load(self.pk)
         return [AlertDeliveryType.from_record(r) for r in records]
 

@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 
 from graph.context import Info
 from graph.inputs.audit_filter import AuditTrailFilter, to_audit_filter
+from graph.permissions import TEAM_ONLY
 from graph.relay import encode_global_id
 from graph.types.connection import Connection, connection_from_page
 from graph.types.member import MemberType
@@ -92,7 +93,7 @@ AuditEntryConnection: TypeAlias = Connection[AuditEntryType]
 AUDIT_TRAIL_DESCRIPTION = (
     "Administrative changes (budgets, limits, rules, schedules, ...), newest first. "
     "Admins/Owners only. `first`: 1 to 100 (default 50); `after`: the previous page's "
-    "`endCursor`."
+    "`endCursor`. " + TEAM_ONLY
 )
 
 

@@ -21,11 +21,24 @@ RowT = TypeVar("RowT")
 
 @strawberry.type(description="Where this page sits in the whole list.")
 class PageInfo:
-    has_next_page: bool = strawberry.field(description="Older rows follow: pass endCursor.")
-    has_previous_page: bool = strawberry.field(
-        description="True when this page was requested with `after` (newer rows exist)."
+    has_next_page: bool = strawberry.field(
+        description=(
+            "Older rows follow: pass endCursor as `after`. On a backward page (`last`), "
+            "true when it was requested with `before`."
+        )
     )
-    start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
+    has_previous_page: bool = strawberry.field(
+        description=(
+            "Newer rows precede: true when this page was requested with `after`; on a "
+            "backward page (`last`), when newer rows exist (pass startCursor as `before`)."
+        )
+    )
+    start_cursor: str | None = strawberry.field(
+        description=(
+            "Cursor of the first edge; where a connection pages backwards (`requestLogs`), "
+            "pass it as `before` for the newer page."
+        )
+    )
     end_cursor: str | None = strawberry.field(
         description="Cursor of the last edge; pass it as `after` for the next page."
     )
@@ -33,7 +46,9 @@ class PageInfo:
 
 @strawberry.type(description="A node and its cursor.")
 class Edge(Generic[NodeT]):
-    cursor: str = strawberry.field(description="Opaque position; pass it as `after`.")
+    cursor: str = strawberry.field(
+        description="Opaque position; pass it as `after` (or, where offered, `before`)."
+    )
     node: NodeT
 
 

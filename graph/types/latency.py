@@ -10,7 +10,7 @@ from typing import TypedDict
 import strawberry
 
 from graph.context import Info
-from graph.permissions import IsAdminOrOwner, require
+from graph.permissions import TEAM_ONLY, IsAdminOrOwner, require
 from graph.scalars import BigInt
 from graph.types.usage_enums import UsageDimensionEnum
 from graph.types.usage_group import DimensionValues, dimension_values
@@ -101,7 +101,7 @@ class LatencyReport(LatencyStatsFields):
     @strawberry.field(
         description=(
             "Per group of `by` (Admins/Owners), slowest p95 first (ties by value); "
-            "`limit` 1 to 100."
+            f"`limit` 1 to 100. {TEAM_ONLY}"
         ),
         extensions=require(IsAdminOrOwner),
     )
@@ -110,7 +110,7 @@ class LatencyReport(LatencyStatsFields):
         info: Info,
         by: UsageDimensionEnum,  # type: ignore[valid-type]
         limit: int = 20,
-    ) -> list[LatencyGroup]:
+    ) -> list[LatencyGroup] | None:
         dimension = UsageDimension(by)
         require_breakdown_access(self.scope, "Latency per group")
         check_limit(limit)

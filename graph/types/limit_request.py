@@ -10,6 +10,7 @@ from typing import TypeAlias
 import strawberry
 
 from graph.context import Info
+from graph.permissions import TEAM_ONLY
 from graph.relay import encode_global_id
 from graph.scalars import usd
 from graph.types.api_key import ApiKeyType
@@ -32,7 +33,7 @@ LimitRequestStatusEnum = strawberry.enum(
 LIMIT_REQUESTS_DESCRIPTION = (
     "Key limits above the organization's approval threshold, newest first (Admins and Owners "
     "see them; only Owners approve or reject). `status` filters; `first`: 1 to 100 (default "
-    "50); `after`: the `endCursor` of the previous page."
+    "50); `after`: the `endCursor` of the previous page. " + TEAM_ONLY
 )
 
 

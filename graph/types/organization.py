@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
 from graph.context import Info
 from graph.inputs.audit_filter import AuditTrailFilter
 from graph.inputs.filters import UsageFilter
-from graph.permissions import CanRead, IsAdminOrOwner, require
+from graph.permissions import TEAM_ONLY, CanRead, IsAdminOrOwner, require
 from graph.relay import encode_global_id
 from graph.scalars import usd
 from graph.types.alert import (
@@ -46,6 +47,10 @@ from graph.types.report import (
 )
 from graph.types.report_schedule import ReportScheduleType
 from graph.types.request_log_connection import (
+    LOGS_AFTER,
+    LOGS_BEFORE,
+    LOGS_FIRST,
+    LOGS_LAST,
     REQUEST_LOGS_DESCRIPTION,
     RequestLogConnection,
     resolve_request_logs,
@@ -59,7 +64,7 @@ from resolvers.api_keys import list_api_keys
 from resolvers.billing_policy import billing_policy
 from resolvers.members import list_members
 from resolvers.organization_settings import organization_pricing
-from resolvers.pagination import DEFAULT_LISTED_ROWS, MAX_LISTED_ROWS
+from resolvers.pagination import DEFAULT_LISTED_ROWS, MAX_LISTED_ROWS, PageRequest
 from resolvers.report_schedules import list_report_schedules
 from resolvers.usage import check_limit
 from resolvers.wallet import wallet_summary
@@ -156,7 +161,7 @@ class OrganizationType(Node):
         status: LimitRequestStatusEnum | None = None,  # type: ignore[valid-type]
         first: int | None = 50,
         after: str | None = None,
-    ) -> LimitRequestConnection:
+    ) -> LimitRequestConnection | None:
         return await resolve_limit_requests(info, status, first, after)
 
     @strawberry.field(
@@ -201,10 +206,10 @@ class OrganizationType(Node):
         return await resolve_current_spend(info, self.model)
 
     @strawberry.field(
-        description="The prepaid wallet: balance, threshold, ledger (Admins/Owners).",
+        description=f"The prepaid wallet: balance, threshold, ledger (Admins/Owners). {TEAM_ONLY}",
         extensions=require(IsAdminOrOwner),
     )
-    def wallet(self, info: Info) -> WalletType:
+    def wallet(self, info: Info) -> WalletType | None:
         return WalletType.from_summary(wallet_summary(info.context.scope, self.model))
 
     @strawberry.field(description=ALERTS_DESCRIPTION, extensions=require(CanRead))
@@ -220,11 +225,12 @@ class OrganizationType(Node):
 
     @strawberry.field(
         description=(
-            "Alert rules: usage rules and where alerts are delivered (Admins/Owners), oldest first."
+            "Alert rules: usage rules and where alerts are delivered (Admins/Owners), oldest "
+            f"first. {TEAM_ONLY}"
         ),
         extensions=require(IsAdminOrOwner),
     )
-    async def alert_rules(self, info: Info) -> list[AlertRuleType]:
+    async def alert_rules(self, info: Info) -> list[AlertRuleType] | None:
         return [AlertRuleType.from_model(r) for r in await list_alert_rules(info.context.scope)]
 
     @strawberry.field(description=REQUEST_LOGS_DESCRIPTION, extensions=require(CanRead))
@@ -232,11 +238,14 @@ class OrganizationType(Node):
         self,
         info: Info,
         filter: UsageFilter | None = None,
-        first: int | None = 50,
-        after: str | None = None,
+        first: Annotated[int | None, strawberry.argument(description=LOGS_FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=LOGS_AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LOGS_LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=LOGS_BEFORE)] = None,
     ) -> RequestLogConnection:
+        page_request = PageRequest.parse_either_way(first, after, last, before)
         return await resolve_request_logs(
-            info.context.scope, self.model, filter, first, after, info
+            info.context.scope, self.model, filter, page_request, info
         )
 
     @strawberry.field(description=REPORTS_DESCRIPTION, extensions=require(IsAdminOrOwner))
@@ -246,17 +255,17 @@ class OrganizationType(Node):
         first: int | None = 50,
         after: str | None = None,
         kinds: list[ReportKindEnum] | None = None,  # type: ignore[valid-type]
-    ) -> ReportConnection:
+    ) -> ReportConnection | None:
         return await resolve_reports(info.context.scope, first, after, kinds)
 
     @strawberry.field(
         description=(
             "The organization's own report schedules (Admins/Owners); empty when it follows "
-            "the server-wide AIZE_REPORTS_SCHEDULE."
+            f"the server-wide AIZE_REPORTS_SCHEDULE. {TEAM_ONLY}"
         ),
         extensions=require(IsAdminOrOwner),
     )
-    async def report_schedules(self, info: Info) -> list[ReportScheduleType]:
+    async def report_schedules(self, info: Info) -> list[ReportScheduleType] | None:
         schedules = await list_report_schedules(info.context.scope)
         return [ReportScheduleType.from_model(s) for s in schedules]
 
@@ -267,7 +276,7 @@ class OrganizationType(Node):
         filter: AuditTrailFilter | None = None,
         first: int | None = 50,
         after: str | None = None,
-    ) -> AuditEntryConnection:
+    ) -> AuditEntryConnection | None:
         return await resolve_audit_trail(info.context.scope, filter, first, after)
 
     @classmethod

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import strawberry
 
+from graph.permissions import TEAM_ONLY
 from graph.relay import encode_global_id
 from graph.types.connection import Connection, connection_from_page
 from graph.types.node import Node
@@ -64,7 +65,8 @@ ReportConnection: TypeAlias = Connection[ReportType]
 
 REPORTS_DESCRIPTION = (
     "Stored scheduled reports, newest period first. Admins/Owners only. `first`: 1 to 100 "
-    "(default 50); `after`: the previous page's `endCursor`; `kinds`: only these kinds."
+    "(default 50); `after`: the previous page's `endCursor`; `kinds`: only these kinds. "
+    + TEAM_ONLY
 )
 
 

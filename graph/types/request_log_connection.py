@@ -21,9 +21,19 @@ from resolvers.scope import Scope
 RequestLogConnection: TypeAlias = Connection[RequestLogType]
 
 REQUEST_LOGS_DESCRIPTION = (
-    "Request logs, newest first (timestamp, then id). `first`: 1 to 100 (default 50); "
-    "`after`: the `endCursor` of the previous page. A Member sees only their own requests; "
-    "naming another member in `filter.memberIds` is FORBIDDEN."
+    "Request logs, newest first (timestamp, then id). Forwards: `first` 1 to 100 (default "
+    "50) and `after`, the `endCursor` of the previous page. Backwards: `last` 1 to 100 and "
+    "`before`, the `startCursor` of the page after (without `before`: the oldest rows); "
+    "edges stay newest first. Giving both pairs is BAD_USER_INPUT. A Member sees only their "
+    "own requests; naming another member in `filter.memberIds` is FORBIDDEN."
+)
+
+LOGS_FIRST = "Page forwards: this many rows (1-100; default 50 when no `last` is given)."
+LOGS_AFTER = "Page forwards from this cursor: the previous page's `endCursor`."
+LOGS_LAST = "Page backwards: this many rows (1-100; default 50), just newer than `before`."
+LOGS_BEFORE = (
+    "Page backwards from this cursor: the `startCursor` of the page after; without it, "
+    "`last` gives the oldest rows."
 )
 
 
@@ -31,13 +41,12 @@ async def resolve_request_logs(
     scope: Scope,
     org: Organization,
     usage_filter: UsageFilter | None,
-    first: int | None,
-    after: str | None,
+    page_request: PageRequest,
     info: Info,
 ) -> RequestLogConnection:
-    """One page of the viewer's logs in `org`; bodies only if the org keeps them. The keys
-    and members the selection asks for are read with the page, in the same statement."""
-    page_request = PageRequest.parse(first, after)
+    """One page of the viewer's logs in `org` (forwards or backwards); bodies only if the org
+    keeps them. The keys and members the selection asks for are read with the page, in the
+    same statement."""
     log_filter = to_log_filter(usage_filter, org)
     wanted = node_fields(info)
     read = await request_log_page(

@@ -15,7 +15,7 @@ import strawberry
 
 from graph.context import Info
 from graph.inputs.filters import UsageFilter
-from graph.permissions import IsAdminOrOwner, require
+from graph.permissions import TEAM_ONLY, IsAdminOrOwner, require
 from graph.types.cost_summary import CostSummary
 from graph.types.current_spend import CurrentSpend
 from graph.types.error_analysis import UsageErrors
@@ -69,7 +69,8 @@ class UsageReport:
         description=(
             "Zero-filled local calendar buckets (at most 1500). `splitBy` adds one series per "
             "group, top `limit` (1-100) by customer cost: e.g. DAY split by MEMBER is the "
-            "team spending trend. Splitting is FORBIDDEN for Members."
+            "team spending trend. Splitting is FORBIDDEN for Members: null with the error; the "
+            "rest of the answer stands."
         )
     )
     async def trend(
@@ -77,7 +78,7 @@ class UsageReport:
         granularity: TrendGranularityEnum = Granularity.DAY,  # type: ignore[valid-type]
         split_by: UsageDimensionEnum | None = None,  # type: ignore[valid-type]
         limit: int = 20,
-    ) -> UsageTrend:
+    ) -> UsageTrend | None:
         trend = await usage_trend(
             self.scope,
             self.log_filter,
@@ -90,7 +91,7 @@ class UsageReport:
     @strawberry.field(
         description=(
             "Groups by one or several dimensions, each with its totals; ordered by `orderBy` "
-            "(default COST DESC, ties by value), top `limit` (1-100). Admins/Owners only."
+            f"(default COST DESC, ties by value), top `limit` (1-100). Admins/Owners. {TEAM_ONLY}"
         ),
         extensions=require(IsAdminOrOwner),
     )
@@ -99,7 +100,7 @@ class UsageReport:
         by: list[UsageDimensionEnum],  # type: ignore[valid-type]
         order_by: UsageOrder | None = None,
         limit: int = 20,
-    ) -> list[UsageGroupType]:
+    ) -> list[UsageGroupType] | None:
         dimensions = distinct_dimensions([UsageDimension(d) for d in by], "by")
         field, direction = (
             order_by.parsed() if order_by else (BreakdownField.COST, SortDirection.DESC)

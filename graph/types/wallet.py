@@ -13,6 +13,7 @@ from graph.relay import encode_global_id
 from graph.scalars import usd
 from graph.types.connection import Connection, connection_from_page
 from graph.types.member import MemberType
+from graph.types.node import Node
 from models.wallet import EntryKind
 from resolvers.pagination import PageRequest
 from resolvers.wallet import LedgerEntry, WalletSummary, count_ledger_entries, ledger_page
@@ -24,9 +25,11 @@ WalletEntryKindEnum = strawberry.enum(
 )
 
 
-@strawberry.type(name="WalletEntry", description="One line of the wallet ledger.")
-class WalletEntryType:
-    id: strawberry.ID
+@strawberry.type(
+    name="WalletEntry",
+    description="One line of the wallet ledger (a Node: Admins and Owners fetch it by id).",
+)
+class WalletEntryType(Node):
     kind: WalletEntryKindEnum  # type: ignore[valid-type]
     amount: Decimal = strawberry.field(
         description="USD, signed: deposits positive, usage deductions and refunds negative."
