@@ -113,7 +113,7 @@ async def test_http_subscription_without_a_token_is_refused(live_server: LiveSer
             "/graphql", json={"query": CARDS}, headers={"Accept": "text/event-stream"}
         )
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "UNAUTHENTICATED"
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_a_subscription_without_a_stream_is_a_clear_400(live_server: LiveServer) -> None:
