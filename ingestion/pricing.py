@@ -2,9 +2,13 @@
 organization's markup and fee in effect at the request's timestamp (pricing/terms.py).
 
 Rules (documented in docs/readme/ingest.md):
-- The provider cost is the gateway's `providerCost` when sent; otherwise input and output
-  tokens times the catalog price in effect at the request's timestamp, looked up by the
-  provider model first (what was actually billed, e.g. after a fallback), then by the alias.
+- The provider cost is the gateway's `providerCost` when sent; otherwise each token class
+  times its catalog price (pricing/class_cost.py: uncached input, cache reads, cache writes,
+  visible output, reasoning, at the context-length tier the prompt reaches) plus the
+  per-request prices, from the catalog version in effect at the request's timestamp, looked
+  up by the provider model first (what was actually billed, e.g. after a fallback), then by
+  the alias. The class parts and the caching savings are stored on the log; with the
+  gateway's `providerCost` they stay 0 (the split is unknown).
 - Failed requests (any non-2xx status) cost what their tokens cost, but carry no fixed fee:
   the per-request fee is for a served request.
 - A request whose customer cost would exceed `MAX_REQUEST_COST_NANOS` is rejected
@@ -22,19 +26,19 @@ from datetime import UTC, datetime
 from ingestion.records import PricedRecord
 from ingestion.validation import MAX_REQUEST_COST_USD, InvalidRecord, ValidRecord
 from pricing.catalog import ModelPrice, PriceCatalog
+from pricing.class_cost import ClassCosts, TokenUsage, class_costs
 from pricing.cost import (
     MAX_REQUEST_COST_NANOS,
     CostBreakdown,
     customer_cost,
     markup_of,
-    provider_cost_nanos,
-    provider_cost_of,
 )
 from pricing.money import format_usd
 from pricing.terms import PricingTerms, TermsTimeline
 
 _BEGINNING = datetime.min.replace(tzinfo=UTC)
 _END = datetime.max.replace(tzinfo=UTC)
+_NO_PARTS = ClassCosts()
 
 
 def catalog_price(
@@ -44,30 +48,53 @@ def catalog_price(
     return catalog.price_for(provider_model, at) or catalog.price_for(model, at)
 
 
+def catalog_costs(price: ModelPrice, usage: TokenUsage, status_code: int) -> ClassCosts:
+    """The provider cost per class (nano-USD) of `usage` at `price`: the tier its
+    input_tokens reach, per-request prices for a 2xx request, per-unit prices always."""
+    return class_costs(
+        usage,
+        price.rates_for(usage.input_tokens),
+        per_request_nanos=price.per_request_nanos,
+        per_unit_nanos=price.per_unit_nanos,
+        successful=200 <= status_code < 300,
+    )
+
+
+def usage_of(record: ValidRecord | PricedRecord) -> TokenUsage:
+    """The record's token classes and units as a TokenUsage."""
+    return TokenUsage(
+        input_tokens=record.input_tokens,
+        output_tokens=record.output_tokens,
+        cache_read_tokens=record.cache_read_tokens,
+        cache_write_5m_tokens=record.cache_write_5m_tokens,
+        cache_write_1h_tokens=record.cache_write_1h_tokens,
+        reasoning_tokens=record.reasoning_tokens,
+        request_units=record.request_units,
+    )
+
+
 def request_cost(
     *,
-    input_tokens: int,
-    output_tokens: int,
+    usage: TokenUsage,
     status_code: int,
     price: ModelPrice | None,
     provider_cost: int | None,
     markup_bps: int,
     fixed_fee_nanos: int,
-) -> CostBreakdown | None:
-    """The request's cost in nano-USD, or None when it cannot be priced (no price known).
+) -> tuple[CostBreakdown, ClassCosts] | None:
+    """The request's cost and its class parts in nano-USD, or None when it cannot be
+    priced (no price known).
 
-    `provider_cost` (nano-USD, from the gateway) wins over `price`.
+    `provider_cost` (nano-USD, from the gateway) wins over `price`; its class parts are 0.
     """
+    parts = ClassCosts()
     if provider_cost is None:
         if price is None:
             return None
-        provider_cost = provider_cost_nanos(
-            input_tokens,
-            output_tokens,
-            price.input_per_million_nanos,
-            price.output_per_million_nanos,
-        )
-    return customer_cost(provider_cost, markup_bps, fee_for(status_code, fixed_fee_nanos))
+        parts = catalog_costs(price, usage, status_code)
+        provider_cost = parts.total
+    breakdown = customer_cost(provider_cost, markup_bps, fee_for(status_code, fixed_fee_nanos))
+    return breakdown, parts
 
 
 def fee_for(status_code: int, fixed_fee_nanos: int) -> int:
@@ -108,15 +135,12 @@ class RecordPricer:
         Raises InvalidRecord when the customer cost exceeds MAX_REQUEST_COST_NANOS."""
         provider = record.provider_cost_nanos
         price = None
+        parts = _NO_PARTS
         if provider is None:
             price = self._catalog_price(record.provider_model, record.model, record.timestamp)
             if price is not None:
-                provider = provider_cost_of(
-                    record.input_tokens,
-                    record.output_tokens,
-                    price.input_per_million_nanos,
-                    price.output_per_million_nanos,
-                )
+                parts = catalog_costs(price, usage_of(record), record.status_code)
+                provider = parts.total
         if provider is None:
             markup = fee = customer = 0
             provider = 0
@@ -151,6 +175,18 @@ class RecordPricer:
             record.metadata,
             record.request_body,
             record.response_body,
+            record.cache_read_tokens,
+            record.cache_write_5m_tokens,
+            record.cache_write_1h_tokens,
+            record.reasoning_tokens,
+            record.request_units,
+            parts.input,
+            parts.cache_read,
+            parts.cache_write,
+            parts.output,
+            parts.reasoning,
+            parts.request,
+            parts.cache_savings,
         )
 
     def _terms_at(self, at: datetime) -> PricingTerms:
