@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from ingestion.records import PricedRecord
 from ingestion.validation import MAX_REQUEST_COST_USD, InvalidRecord, ValidRecord
 from pricing.catalog import ModelPrice, PriceCatalog
-from pricing.class_cost import ClassCosts, TokenUsage, class_costs
+from pricing.class_cost import ClassCosts, TokenUsage, class_cost_parts, class_costs
 from pricing.cost import (
     MAX_REQUEST_COST_NANOS,
     CostBreakdown,
@@ -38,7 +38,7 @@ from pricing.terms import PricingTerms, TermsTimeline
 
 _BEGINNING = datetime.min.replace(tzinfo=UTC)
 _END = datetime.max.replace(tzinfo=UTC)
-_NO_PARTS = ClassCosts()
+_NO_PARTS = (0, 0, 0, 0, 0, 0, 0)
 
 
 def catalog_price(
@@ -139,8 +139,22 @@ class RecordPricer:
         if provider is None:
             price = self._catalog_price(record.provider_model, record.model, record.timestamp)
             if price is not None:
-                parts = catalog_costs(price, usage_of(record), record.status_code)
-                provider = parts.total
+                # catalog_costs(price, usage_of(record), status) on plain ints: no objects
+                # per record at gateway volume.
+                successful = 200 <= record.status_code < 300
+                parts = class_cost_parts(
+                    record.input_tokens,
+                    record.output_tokens,
+                    record.cache_read_tokens,
+                    record.cache_write_5m_tokens,
+                    record.cache_write_1h_tokens,
+                    record.reasoning_tokens,
+                    record.request_units,
+                    price.rates_for(record.input_tokens),
+                    price.per_request_nanos if successful else 0,
+                    price.per_unit_nanos,
+                )
+                provider = sum(parts[:6])
         if provider is None:
             markup = fee = customer = 0
             provider = 0
@@ -180,13 +194,7 @@ class RecordPricer:
             record.cache_write_1h_tokens,
             record.reasoning_tokens,
             record.request_units,
-            parts.input,
-            parts.cache_read,
-            parts.cache_write,
-            parts.output,
-            parts.reasoning,
-            parts.request,
-            parts.cache_savings,
+            *parts,
         )
 
     def _terms_at(self, at: datetime) -> PricingTerms:

@@ -126,6 +126,8 @@ class ModelPrice:
         """The resolved per-class prices (nano-USD per million tokens) for a request with
         `input_tokens` prompt tokens (cached ones included): the highest tier whose
         threshold it exceeds, else the base prices."""
+        if not self.tiers:
+            return self._rates[0]
         chosen = 0
         for position, tier in enumerate(self.tiers, start=1):
             assert tier.above_input_tokens is not None

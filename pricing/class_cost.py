@@ -18,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pricing.cost import TOKENS_PER_PRICE_UNIT
-from pricing.money import half_even_div_positive, round_half_even_div
+from pricing.money import half_even_div_positive
 from pricing.rates import ClassRates
 
-__all__ = ["ClassCosts", "TokenUsage", "class_costs"]
+__all__ = ["ClassCosts", "TokenUsage", "class_cost_parts", "class_costs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,30 +94,67 @@ def class_costs(
     The per-request price applies to successful requests only (like the fixed fee); units
     are charged as reported.
     """
+    return ClassCosts(
+        *class_cost_parts(
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cache_read_tokens,
+            usage.cache_write_5m_tokens,
+            usage.cache_write_1h_tokens,
+            usage.reasoning_tokens,
+            usage.request_units,
+            rates,
+            per_request_nanos if successful else 0,
+            per_unit_nanos,
+        )
+    )
+
+
+def class_cost_parts(
+    input_tokens: int,
+    output_tokens: int,
+    cache_read: int,
+    cache_write_5m: int,
+    cache_write_1h: int,
+    reasoning: int,
+    request_units: int,
+    rates: ClassRates,
+    request_nanos: int,
+    per_unit_nanos: int,
+) -> tuple[int, int, int, int, int, int, int]:
+    """`class_costs` on plain ints (validated, canonical), for ingest's per-record loop:
+    (input, cache read, cache write, output, reasoning, request, cache savings) in nano-USD.
+    `request_nanos` is the per-request price already decided for the request's status."""
+    request = request_nanos + request_units * per_unit_nanos
+    if not (cache_read or cache_write_5m or cache_write_1h or reasoning):
+        # Input and output only (most traffic): two parts, no savings.
+        exact_in, exact_out = input_tokens * rates.input, output_tokens * rates.output
+        total = half_even_div_positive(exact_in + exact_out, TOKENS_PER_PRICE_UNIT)
+        part_in = half_even_div_positive(exact_in, TOKENS_PER_PRICE_UNIT)
+        part_out = half_even_div_positive(exact_out, TOKENS_PER_PRICE_UNIT)
+        residue = total - part_in - part_out
+        if residue:
+            if exact_in >= exact_out:
+                part_in += residue
+            else:
+                part_out += residue
+        return part_in, 0, 0, part_out, 0, request, 0
+    cached = cache_read + cache_write_5m + cache_write_1h
     exact = [
-        usage.uncached_input_tokens * rates.input,
-        usage.cache_read_tokens * rates.cache_read,
-        usage.cache_write_5m_tokens * rates.cache_write_5m
-        + usage.cache_write_1h_tokens * rates.cache_write_1h,
-        usage.visible_output_tokens * rates.output,
-        usage.reasoning_tokens * rates.reasoning,
+        (input_tokens - cached) * rates.input,
+        cache_read * rates.cache_read,
+        cache_write_5m * rates.cache_write_5m + cache_write_1h * rates.cache_write_1h,
+        (output_tokens - reasoning) * rates.output,
+        reasoning * rates.reasoning,
     ]
     tokens_total = half_even_div_positive(sum(exact), TOKENS_PER_PRICE_UNIT)
     parts = [half_even_div_positive(n, TOKENS_PER_PRICE_UNIT) for n in exact]
     residue = tokens_total - sum(parts)
     if residue:
-        largest = max(range(len(parts)), key=lambda i: exact[i])
+        largest = max(range(len(parts)), key=exact.__getitem__)
         parts[largest] += residue
-    request = (per_request_nanos if successful else 0) + usage.request_units * per_unit_nanos
-    savings = round_half_even_div(
-        usage.cached_tokens * rates.input - exact[1] - exact[2], TOKENS_PER_PRICE_UNIT
+    # Signed: floor division keeps half-to-even rounding right for negative savings too.
+    savings = half_even_div_positive(
+        cached * rates.input - exact[1] - exact[2], TOKENS_PER_PRICE_UNIT
     )
-    return ClassCosts(
-        input=parts[0],
-        cache_read=parts[1],
-        cache_write=parts[2],
-        output=parts[3],
-        reasoning=parts[4],
-        request=request,
-        cache_savings=savings,
-    )
+    return parts[0], parts[1], parts[2], parts[3], parts[4], request, savings
