@@ -166,7 +166,7 @@ class RecordPricer:
             customer = provider + markup + fee
             priced = True
             if customer > MAX_REQUEST_COST_NANOS:
-                raise _over_the_bound(record, price, customer)
+                raise _over_the_bound(record, price, customer, parts)
         return PricedRecord(
             record.request_id,
             self._organization_id,
@@ -228,16 +228,21 @@ class RecordPricer:
         return (prices[index - 1] if index else None), start, end
 
 
-def _over_the_bound(record: ValidRecord, price: ModelPrice | None, customer: int) -> InvalidRecord:
-    """The rejection of a record whose customer cost (nano-USD) is above the bound."""
+def _over_the_bound(
+    record: ValidRecord, price: ModelPrice | None, customer: int, parts: tuple[int, ...]
+) -> InvalidRecord:
+    """The rejection of a record whose customer cost (nano-USD) is above the bound, naming
+    the field whose class part (`parts`, as `class_cost_parts` returns them) costs most."""
     cost = f"costs {format_usd(customer)} USD with markup and fee"
     limit = f"one request may cost at most {MAX_REQUEST_COST_USD}"
     if price is None:  # the gateway's providerCost
         return InvalidRecord("providerCost", f"{cost}; {limit}")
-    heavier = (
-        "inputTokens"
-        if record.input_tokens * price.input_per_million_nanos
-        >= record.output_tokens * price.output_per_million_nanos
-        else "outputTokens"
+    writes = (
+        "cacheWrite5mTokens"
+        if record.cache_write_5m_tokens >= record.cache_write_1h_tokens
+        else "cacheWrite1hTokens"
     )
-    return InvalidRecord(heavier, f"{cost} at the catalog price of {price.model}; {limit}")
+    fields = ("inputTokens", "cacheReadTokens", writes, "outputTokens", "reasoningTokens")
+    heaviest = max(range(6), key=parts.__getitem__)
+    field = "requestUnits" if heaviest == 5 else fields[heaviest]
+    return InvalidRecord(field, f"{cost} at the catalog price of {price.model}; {limit}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -331,3 +332,24 @@ async def test_a_log_shows_its_classes_and_the_hit_rate_is_null_without_input(
         "providerCost": "0.0885",
     }
     assert result.data["organization"]["empty"] == {"totals": {"cacheHitRate": None}}
+
+
+async def test_units_pricing_a_request_past_the_bound_are_named(client: httpx.AsyncClient) -> None:
+    org = await make_org()
+    key = await make_key(org)
+    token = await make_ingest_token(org)
+    # dall-e-3: $0.04 per image; 250,001 images cost $10,000.04, past the $10,000 bound.
+    images = gateway_record(
+        key, model="dall-e-3", providerModel=None, endpoint="/v1/images/generations",
+        inputTokens=0, outputTokens=0, requestUnits=250_001,
+    )  # fmt: skip
+    fine = {**images, "requestId": str(uuid4()), "requestUnits": 2}
+
+    verdict = (await post_bulk(client, token, [images, fine])).json()
+
+    assert verdict["accepted"] == 1
+    [rejected] = verdict["rejected"]
+    assert rejected["field"] == "requestUnits"
+    assert rejected["reason"].startswith("costs 10000.04 USD with markup and fee")
+    log = await RequestLog.get(organization_id=org.id)
+    assert (log.request_units, log.request_cost_nanos) == (2, usd_to_nanos("0.08"))
