@@ -189,12 +189,19 @@ class RecordPricer:
             record.metadata,
             record.request_body,
             record.response_body,
-            record.cache_read_tokens,
-            record.cache_write_5m_tokens,
-            record.cache_write_1h_tokens,
-            record.reasoning_tokens,
-            record.request_units,
-            *parts,
+            # By name: fields added before these (e.g. by another change) cannot shift them.
+            cache_read_tokens=record.cache_read_tokens,
+            cache_write_5m_tokens=record.cache_write_5m_tokens,
+            cache_write_1h_tokens=record.cache_write_1h_tokens,
+            reasoning_tokens=record.reasoning_tokens,
+            request_units=record.request_units,
+            input_cost_nanos=parts[0],
+            cache_read_cost_nanos=parts[1],
+            cache_write_cost_nanos=parts[2],
+            output_cost_nanos=parts[3],
+            reasoning_cost_nanos=parts[4],
+            request_cost_nanos=parts[5],
+            cache_savings_nanos=parts[6],
         )
 
     def _terms_at(self, at: datetime) -> PricingTerms:
