@@ -3,6 +3,7 @@ the stored class costs, rollups, reprice with class prices, and what each role r
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
@@ -353,3 +354,38 @@ async def test_units_pricing_a_request_past_the_bound_are_named(client: httpx.As
     assert rejected["reason"].startswith("costs 10000.04 USD with markup and fee")
     log = await RequestLog.get(organization_id=org.id)
     assert (log.request_units, log.request_cost_nanos) == (2, usd_to_nanos("0.08"))
+
+
+async def test_exports_carry_the_classes_of_logs_and_of_usage(client: httpx.AsyncClient) -> None:
+    org = await make_org()
+    owner = await make_member(org, Role.OWNER)
+    token = await make_ingest_token(org)
+    record = _claude(await make_key(org), usage=ANTHROPIC_USAGE, usageFormat="ANTHROPIC")
+    await post_bulk(client, token, [record])
+    headers = {"Authorization": f"Bearer {await make_token(owner)}"}
+
+    logs = await client.get(
+        "/export/request-logs.jsonl", params={"period": "LAST_24_HOURS"}, headers=headers
+    )
+    breakdown = await client.get(
+        "/export/usage/breakdown.jsonl",
+        params={"period": "LAST_24_HOURS", "by": "MODEL"},
+        headers=headers,
+    )
+
+    [log] = [json.loads(line) for line in logs.text.splitlines()]
+    assert {name: log[name] for name in ("cacheReadTokens", "cacheWrite5mTokens")} == {
+        "cacheReadTokens": 100_000,
+        "cacheWrite5mTokens": 10_000,
+    }
+    assert (log["cacheReadCost"], log["cacheWriteCost"], log["cacheSavings"]) == (
+        "0.03",
+        "0.0375",
+        "0.2625",
+    )
+    [group] = [json.loads(line) for line in breakdown.text.splitlines()]
+    assert (group["model"], group["cacheHitRate"], group["uncachedInputCost"]) == (
+        "claude-sonnet-4-5",
+        "89.285714286",
+        "0.006",
+    )
