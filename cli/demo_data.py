@@ -38,6 +38,7 @@ from models.organization import Organization, Tier
 from models.report import ReportKind
 from models.wallet import EntryKind, WalletEntry
 from pricing.catalog import PriceCatalog, load_default_catalog
+from pricing.class_cost import ClassCosts, TokenUsage
 from pricing.cost import CostBreakdown
 from pricing.money import usd_to_nanos
 from reports.periods import period_containing, previous_period
@@ -498,15 +499,15 @@ def _record(
     # Priced by the ingest rules (ingestion/pricing.py): failures pay for their tokens,
     # never the fixed fee.
     price = catalog_price(catalog, provider_model, alias, timestamp)
-    cost = request_cost(
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
+    priced = request_cost(
+        usage=TokenUsage(input_tokens, output_tokens),
         status_code=status,
         price=price,
         provider_cost=None,
         markup_bps=org.markup_bps,
         fixed_fee_nanos=org.fixed_fee_nanos,
-    ) or CostBreakdown(0, 0, 0, 0)
+    )
+    cost, parts = priced or (CostBreakdown(0, 0, 0, 0), ClassCosts())
     return PricedRecord(
         request_id=uuid.UUID(int=rng.getrandbits(128), version=4),
         organization_id=org.id,
@@ -532,4 +533,6 @@ def _record(
             "max_tokens": rng.choice([256, 512, 1024, 4096]),
             "stream": rng.random() < 0.4,
         },
+        input_cost_nanos=parts.input,
+        output_cost_nanos=parts.output,
     )

@@ -1,7 +1,7 @@
 """What a usage export will cost, predicted from its parameters before anything runs.
 
 An export row is one trend bucket (of one series) or one breakdown group with every summary
-figure: the same work as a GraphQL `TrendBucket { start end totals { ...17 measures } }`,
+figure: the same work as a GraphQL `TrendBucket { start end totals { ...30 measures } }`,
 so an export costs what that query would (`graph.limits`): 10 points for the aggregate
 plus one point per cell (rows x columns). Measured on this service, a trend export row
 takes 60-100 us to read and write, a 20-field GraphQL bucket 80-100 us.

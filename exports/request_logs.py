@@ -19,6 +19,7 @@ import orjson
 from exports.formats import Column, ColumnKind, Row, text
 from graph.relay import encode_global_id
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
+from models.request_log import CLASS_COLUMNS
 from pricing.money import format_usd
 from resolvers.pagination import KeysetCursor, keyset_older_than
 from resolvers.scope import LogFilter, Scope, check_filter, scoped_conditions
@@ -48,7 +49,22 @@ LOG_COLUMNS: tuple[Column, ...] = (
     Column("statusCode"),
     text("errorMessage"),
     Column("metadata", ColumnKind.JSON),
+    Column("cacheReadTokens"),
+    Column("cacheWrite5mTokens"),
+    Column("cacheWrite1hTokens"),
+    Column("reasoningTokens"),
+    Column("requestUnits"),
+    Column("uncachedInputCost"),
+    Column("cacheReadCost"),
+    Column("cacheWriteCost"),
+    Column("nonReasoningOutputCost"),
+    Column("reasoningCost"),
+    Column("requestCost"),
+    Column("cacheSavings"),
 )
+# The token-class counts, then the class costs (nano-USD) after them, as LOG_COLUMNS ends.
+_CLASS_COUNTS = CLASS_COLUMNS[:5]
+_CLASS_COSTS = CLASS_COLUMNS[5:]
 BODY_COLUMNS: tuple[Column, ...] = (text("requestBody"), text("responseBody"))
 
 _SELECT = (
@@ -56,7 +72,7 @@ _SELECT = (
     "endpoint, "
     "input_tokens, output_tokens, total_tokens, provider_cost_nanos, markup_nanos, "
     "fixed_fee_nanos, customer_cost_nanos, priced, latency_ms, status_code, error_message, "
-    "metadata"
+    "metadata, " + ", ".join(CLASS_COLUMNS)
 )
 
 
@@ -160,6 +176,8 @@ def _row(row: dict[str, Any], include_bodies: bool, keys: _Names, members: _Name
         int(row["status_code"]),
         row["error_message"],
         _json_value(row["metadata"]),
+        *(int(row[column]) for column in _CLASS_COUNTS),
+        *(format_usd(int(row[column])) for column in _CLASS_COSTS),
     ]
     if include_bodies:
         cells += [row["request_body"], row["response_body"]]

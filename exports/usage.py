@@ -60,6 +60,19 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("averageCostPerRequest"),
     Column("averageLatencyMs"),
     Column("unpricedRequests"),
+    Column("cacheReadTokens"),
+    Column("cacheWrite5mTokens"),
+    Column("cacheWrite1hTokens"),
+    Column("reasoningTokens"),
+    Column("requestUnits"),
+    Column("cacheHitRate"),
+    Column("uncachedInputCost"),
+    Column("cacheReadCost"),
+    Column("cacheWriteCost"),
+    Column("nonReasoningOutputCost"),
+    Column("reasoningCost"),
+    Column("requestCost"),
+    Column("cacheSavings"),
 )
 
 _DIMENSION_COLUMNS: dict[UsageDimension, tuple[Column, ...]] = {
@@ -73,7 +86,7 @@ _DIMENSION_COLUMNS: dict[UsageDimension, tuple[Column, ...]] = {
 }
 
 
-# Rows built between two turns of the event loop: a row's 17 figures take ~50 µs.
+# Rows built between two turns of the event loop: a row's 30 figures take ~80 µs.
 ROWS_PER_TURN = 250
 
 
@@ -109,6 +122,19 @@ def summary_cells(measures: UsageMeasures) -> list[object]:
         None if average_cost is None else format_usd(average_cost),
         decimal_text(measures.average_latency_ms()),
         measures.unpriced,
+        measures.cache_read_tokens,
+        measures.cache_write_5m_tokens,
+        measures.cache_write_1h_tokens,
+        measures.reasoning_tokens,
+        measures.request_units,
+        decimal_text(measures.cache_hit_rate_percent()),
+        format_usd(measures.input_cost_nanos),
+        format_usd(measures.cache_read_cost_nanos),
+        format_usd(measures.cache_write_cost_nanos),
+        format_usd(measures.output_cost_nanos),
+        format_usd(measures.reasoning_cost_nanos),
+        format_usd(measures.request_cost_nanos),
+        format_usd(measures.cache_savings_nanos),
     ]
 
 

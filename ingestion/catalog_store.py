@@ -8,30 +8,44 @@ every replica.
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from tortoise.transactions import in_transaction
 
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
 from models.price import ModelPrice as StoredPrice
-from pricing.catalog import ModelPrice, PriceCatalog, load_default_catalog
+from pricing.catalog import (
+    ModelPrice,
+    PriceCatalog,
+    class_price_fields,
+    load_default_catalog,
+    with_class_price_fields,
+)
 
 
 async def stored_prices() -> list[ModelPrice]:
     """Every version stored in the database, sorted by (model, effective_from)."""
     rows = await fetch_all(
         "SELECT model, provider, input_per_million_nanos, output_per_million_nanos, "
-        "effective_from FROM model_price ORDER BY model, effective_from",
+        "effective_from, class_prices FROM model_price ORDER BY model, effective_from",
         Params(current_dialect()),
     )
-    return [
-        ModelPrice(
-            model=str(row["model"]),
-            provider=str(row["provider"]),
-            input_per_million_nanos=int(row["input_per_million_nanos"]),
-            output_per_million_nanos=int(row["output_per_million_nanos"]),
-            effective_from=parse_db_datetime(row["effective_from"]),
-        )
-        for row in rows
-    ]
+    return [_stored_price(row) for row in rows]
+
+
+def _stored_price(row: dict[str, Any]) -> ModelPrice:
+    price = ModelPrice(
+        model=str(row["model"]),
+        provider=str(row["provider"]),
+        input_per_million_nanos=int(row["input_per_million_nanos"]),
+        output_per_million_nanos=int(row["output_per_million_nanos"]),
+        effective_from=parse_db_datetime(row["effective_from"]),
+    )
+    extra = row["class_prices"]
+    if isinstance(extra, str | bytes):  # SQLite and asyncpg hand JSON back as text
+        extra = orjson.loads(extra)
+    return with_class_price_fields(price, extra) if extra else price
 
 
 async def load_catalog() -> PriceCatalog:
@@ -56,5 +70,6 @@ async def save_prices(prices: list[ModelPrice]) -> int:
                 input_per_million_nanos=price.input_per_million_nanos,
                 output_per_million_nanos=price.output_per_million_nanos,
                 effective_from=price.effective_from,
+                class_prices=class_price_fields(price) or None,
             )
     return len(prices)

@@ -2,9 +2,13 @@
 organization's markup and fee in effect at the request's timestamp (pricing/terms.py).
 
 Rules (documented in docs/readme/ingest.md):
-- The provider cost is the gateway's `providerCost` when sent; otherwise input and output
-  tokens times the catalog price in effect at the request's timestamp, looked up by the
-  provider model first (what was actually billed, e.g. after a fallback), then by the alias.
+- The provider cost is the gateway's `providerCost` when sent; otherwise each token class
+  times its catalog price (pricing/class_cost.py: uncached input, cache reads, cache writes,
+  visible output, reasoning, at the context-length tier the prompt reaches) plus the
+  per-request prices, from the catalog version in effect at the request's timestamp, looked
+  up by the provider model first (what was actually billed, e.g. after a fallback), then by
+  the alias. The class parts and the caching savings are stored on the log; with the
+  gateway's `providerCost` they stay 0 (the split is unknown).
 - Failed requests (any non-2xx status) cost what their tokens cost, but carry no fixed fee:
   the per-request fee is for a served request.
 - A request whose customer cost would exceed `MAX_REQUEST_COST_NANOS` is rejected
@@ -23,19 +27,19 @@ from ingestion.providers import resolve_provider
 from ingestion.records import PricedRecord
 from ingestion.validation import MAX_REQUEST_COST_USD, InvalidRecord, ValidRecord
 from pricing.catalog import ModelPrice, PriceCatalog
+from pricing.class_cost import ClassCosts, TokenUsage, class_cost_parts, class_costs
 from pricing.cost import (
     MAX_REQUEST_COST_NANOS,
     CostBreakdown,
     customer_cost,
     markup_of,
-    provider_cost_nanos,
-    provider_cost_of,
 )
 from pricing.money import format_usd
 from pricing.terms import PricingTerms, TermsTimeline
 
 _BEGINNING = datetime.min.replace(tzinfo=UTC)
 _END = datetime.max.replace(tzinfo=UTC)
+_NO_PARTS = (0, 0, 0, 0, 0, 0, 0)
 
 
 def catalog_price(
@@ -45,30 +49,53 @@ def catalog_price(
     return catalog.price_for(provider_model, at) or catalog.price_for(model, at)
 
 
+def catalog_costs(price: ModelPrice, usage: TokenUsage, status_code: int) -> ClassCosts:
+    """The provider cost per class (nano-USD) of `usage` at `price`: the tier its
+    input_tokens reach, per-request prices for a 2xx request, per-unit prices always."""
+    return class_costs(
+        usage,
+        price.rates_for(usage.input_tokens),
+        per_request_nanos=price.per_request_nanos,
+        per_unit_nanos=price.per_unit_nanos,
+        successful=200 <= status_code < 300,
+    )
+
+
+def usage_of(record: ValidRecord | PricedRecord) -> TokenUsage:
+    """The record's token classes and units as a TokenUsage."""
+    return TokenUsage(
+        input_tokens=record.input_tokens,
+        output_tokens=record.output_tokens,
+        cache_read_tokens=record.cache_read_tokens,
+        cache_write_5m_tokens=record.cache_write_5m_tokens,
+        cache_write_1h_tokens=record.cache_write_1h_tokens,
+        reasoning_tokens=record.reasoning_tokens,
+        request_units=record.request_units,
+    )
+
+
 def request_cost(
     *,
-    input_tokens: int,
-    output_tokens: int,
+    usage: TokenUsage,
     status_code: int,
     price: ModelPrice | None,
     provider_cost: int | None,
     markup_bps: int,
     fixed_fee_nanos: int,
-) -> CostBreakdown | None:
-    """The request's cost in nano-USD, or None when it cannot be priced (no price known).
+) -> tuple[CostBreakdown, ClassCosts] | None:
+    """The request's cost and its class parts in nano-USD, or None when it cannot be
+    priced (no price known).
 
-    `provider_cost` (nano-USD, from the gateway) wins over `price`.
+    `provider_cost` (nano-USD, from the gateway) wins over `price`; its class parts are 0.
     """
+    parts = ClassCosts()
     if provider_cost is None:
         if price is None:
             return None
-        provider_cost = provider_cost_nanos(
-            input_tokens,
-            output_tokens,
-            price.input_per_million_nanos,
-            price.output_per_million_nanos,
-        )
-    return customer_cost(provider_cost, markup_bps, fee_for(status_code, fixed_fee_nanos))
+        parts = catalog_costs(price, usage, status_code)
+        provider_cost = parts.total
+    breakdown = customer_cost(provider_cost, markup_bps, fee_for(status_code, fixed_fee_nanos))
+    return breakdown, parts
 
 
 def fee_for(status_code: int, fixed_fee_nanos: int) -> int:
@@ -120,15 +147,26 @@ class RecordPricer:
         Raises InvalidRecord when the customer cost exceeds MAX_REQUEST_COST_NANOS."""
         provider = record.provider_cost_nanos
         price = None
+        parts = _NO_PARTS
         if provider is None:
             price = self._catalog_price(record.provider_model, record.model, record.timestamp)
             if price is not None:
-                provider = provider_cost_of(
+                # catalog_costs(price, usage_of(record), status) on plain ints: no objects
+                # per record at gateway volume.
+                successful = 200 <= record.status_code < 300
+                parts = class_cost_parts(
                     record.input_tokens,
                     record.output_tokens,
-                    price.input_per_million_nanos,
-                    price.output_per_million_nanos,
+                    record.cache_read_tokens,
+                    record.cache_write_5m_tokens,
+                    record.cache_write_1h_tokens,
+                    record.reasoning_tokens,
+                    record.request_units,
+                    price.rates_for(record.input_tokens),
+                    price.per_request_nanos if successful else 0,
+                    price.per_unit_nanos,
                 )
+                provider = sum(parts[:6])
         if provider is None:
             markup = fee = customer = 0
             provider = 0
@@ -140,7 +178,7 @@ class RecordPricer:
             customer = provider + markup + fee
             priced = True
             if customer > MAX_REQUEST_COST_NANOS:
-                raise _over_the_bound(record, price, customer)
+                raise _over_the_bound(record, price, customer, parts)
         return PricedRecord(
             record.request_id,
             self._organization_id,
@@ -164,6 +202,19 @@ class RecordPricer:
             record.metadata,
             record.request_body,
             record.response_body,
+            # By name: fields added before these (e.g. by another change) cannot shift them.
+            cache_read_tokens=record.cache_read_tokens,
+            cache_write_5m_tokens=record.cache_write_5m_tokens,
+            cache_write_1h_tokens=record.cache_write_1h_tokens,
+            reasoning_tokens=record.reasoning_tokens,
+            request_units=record.request_units,
+            input_cost_nanos=parts[0],
+            cache_read_cost_nanos=parts[1],
+            cache_write_cost_nanos=parts[2],
+            output_cost_nanos=parts[3],
+            reasoning_cost_nanos=parts[4],
+            request_cost_nanos=parts[5],
+            cache_savings_nanos=parts[6],
         )
 
     def _provider(self, record: ValidRecord) -> str:
@@ -209,16 +260,21 @@ class RecordPricer:
         return (prices[index - 1] if index else None), start, end
 
 
-def _over_the_bound(record: ValidRecord, price: ModelPrice | None, customer: int) -> InvalidRecord:
-    """The rejection of a record whose customer cost (nano-USD) is above the bound."""
+def _over_the_bound(
+    record: ValidRecord, price: ModelPrice | None, customer: int, parts: tuple[int, ...]
+) -> InvalidRecord:
+    """The rejection of a record whose customer cost (nano-USD) is above the bound, naming
+    the field whose class part (`parts`, as `class_cost_parts` returns them) costs most."""
     cost = f"costs {format_usd(customer)} USD with markup and fee"
     limit = f"one request may cost at most {MAX_REQUEST_COST_USD}"
     if price is None:  # the gateway's providerCost
         return InvalidRecord("providerCost", f"{cost}; {limit}")
-    heavier = (
-        "inputTokens"
-        if record.input_tokens * price.input_per_million_nanos
-        >= record.output_tokens * price.output_per_million_nanos
-        else "outputTokens"
+    writes = (
+        "cacheWrite5mTokens"
+        if record.cache_write_5m_tokens >= record.cache_write_1h_tokens
+        else "cacheWrite1hTokens"
     )
-    return InvalidRecord(heavier, f"{cost} at the catalog price of {price.model}; {limit}")
+    fields = ("inputTokens", "cacheReadTokens", writes, "outputTokens", "reasoningTokens")
+    heaviest = max(range(6), key=parts.__getitem__)
+    field = "requestUnits" if heaviest == 5 else fields[heaviest]
+    return InvalidRecord(field, f"{cost} at the catalog price of {price.model}; {limit}")

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 
-# Not frozen: a frozen dataclass sets each of these 21 fields through object.__setattr__,
+# Not frozen: a frozen dataclass sets each of these 33 fields through object.__setattr__,
 # about a microsecond per record at gateway volume.
 @dataclass(slots=True)
 class PricedRecord:
@@ -36,6 +36,22 @@ class PricedRecord:
     metadata: dict[str, Any] | None = None
     request_body: str | None = None
     response_body: str | None = None
+    # Token classes (canonical meaning, pricing/class_cost.py) and per-request units.
+    cache_read_tokens: int = 0
+    cache_write_5m_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    reasoning_tokens: int = 0
+    request_units: int = 0
+    # The provider cost per class, nano-USD (they sum to provider_cost_nanos when the
+    # catalog priced the request; all 0 when the gateway sent providerCost or no price
+    # existed), and what caching saved (signed).
+    input_cost_nanos: int = 0
+    cache_read_cost_nanos: int = 0
+    cache_write_cost_nanos: int = 0
+    output_cost_nanos: int = 0
+    reasoning_cost_nanos: int = 0
+    request_cost_nanos: int = 0
+    cache_savings_nanos: int = 0
 
     @property
     def total_tokens(self) -> int:

@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 from ingestion.catalog_store import load_catalog
 from ingestion.directory import OrgTerms, load_org_terms
 from ingestion.ledger import add_spend, deduct_wallets
-from ingestion.pricing import catalog_price, request_cost
+from ingestion.pricing import catalog_price, request_cost, usage_of
 from ingestion.records import PricedRecord
 from ingestion.retry import with_rollback_retry
 from ingestion.rollups import apply_rollups
@@ -33,7 +33,22 @@ from pricing.cost import MAX_REQUEST_COST_NANOS
 _BATCH = 1000
 _COLUMNS = (
     "id, request_id, organization_id, api_key_id, member_id, timestamp, model, provider_model, "
-    "endpoint, input_tokens, output_tokens, latency_ms, status_code, provider"
+    "endpoint, input_tokens, output_tokens, latency_ms, status_code, provider, cache_read_tokens, "
+    "cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, request_units"
+)
+# The cost columns a reprice writes onto the log.
+_COST_COLUMNS = (
+    "provider_cost_nanos",
+    "markup_nanos",
+    "fixed_fee_nanos",
+    "customer_cost_nanos",
+    "input_cost_nanos",
+    "cache_read_cost_nanos",
+    "cache_write_cost_nanos",
+    "output_cost_nanos",
+    "reasoning_cost_nanos",
+    "request_cost_nanos",
+    "cache_savings_nanos",
 )
 
 
@@ -108,11 +123,15 @@ def _priced_now(
         latency_ms=int(row["latency_ms"]),
         status_code=int(row["status_code"]),
         provider=str(row["provider"]),
+        cache_read_tokens=int(row["cache_read_tokens"]),
+        cache_write_5m_tokens=int(row["cache_write_5m_tokens"]),
+        cache_write_1h_tokens=int(row["cache_write_1h_tokens"]),
+        reasoning_tokens=int(row["reasoning_tokens"]),
+        request_units=int(row["request_units"]),
     )
     org_terms = terms.pricing.at(stored.timestamp)
-    cost = request_cost(
-        input_tokens=stored.input_tokens,
-        output_tokens=stored.output_tokens,
+    priced_cost = request_cost(
+        usage=usage_of(stored),
         status_code=stored.status_code,
         price=catalog_price(catalog, stored.provider_model, stored.model, stored.timestamp),
         provider_cost=None,
@@ -120,8 +139,9 @@ def _priced_now(
         fixed_fee_nanos=org_terms.fixed_fee_nanos,
     )
     # Above the per-request bound it stays unpriced, as ingest would have refused it.
-    if cost is None or cost.customer_cost_nanos > MAX_REQUEST_COST_NANOS:
+    if priced_cost is None or priced_cost[0].customer_cost_nanos > MAX_REQUEST_COST_NANOS:
         return None
+    cost, parts = priced_cost
     priced = replace(
         stored,
         provider_cost_nanos=cost.provider_cost_nanos,
@@ -129,6 +149,13 @@ def _priced_now(
         fixed_fee_nanos=cost.fixed_fee_nanos,
         customer_cost_nanos=cost.customer_cost_nanos,
         priced=True,
+        input_cost_nanos=parts.input,
+        cache_read_cost_nanos=parts.cache_read,
+        cache_write_cost_nanos=parts.cache_write,
+        output_cost_nanos=parts.output,
+        reasoning_cost_nanos=parts.reasoning,
+        request_cost_nanos=parts.request,
+        cache_savings_nanos=parts.cache_savings,
     )
     return stored, priced
 
@@ -156,13 +183,7 @@ async def _mark_priced(conn: BaseDBAsyncClient, log_id: int, priced: PricedRecor
     """Write the costs onto the log if it is still unpriced; True when this call did."""
     params = Params(current_dialect())
     sets = ", ".join(
-        f"{column} = {params.add(value)}"
-        for column, value in (
-            ("provider_cost_nanos", priced.provider_cost_nanos),
-            ("markup_nanos", priced.markup_nanos),
-            ("fixed_fee_nanos", priced.fixed_fee_nanos),
-            ("customer_cost_nanos", priced.customer_cost_nanos),
-        )
+        f"{column} = {params.add(getattr(priced, column))}" for column in _COST_COLUMNS
     )
     rows = await conn.execute_query_dict(
         f"UPDATE request_log SET {sets}, priced = TRUE "

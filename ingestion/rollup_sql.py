@@ -47,6 +47,18 @@ _RAW_MEASURES = {
     "fixed_fee_nanos": "sum(fixed_fee_nanos)",
     "customer_cost_nanos": "sum(customer_cost_nanos)",
     "latency_ms_sum": "sum(latency_ms)",
+    "cache_read_tokens": "sum(cache_read_tokens)",
+    "cache_write_5m_tokens": "sum(cache_write_5m_tokens)",
+    "cache_write_1h_tokens": "sum(cache_write_1h_tokens)",
+    "reasoning_tokens": "sum(reasoning_tokens)",
+    "request_units": "sum(request_units)",
+    "input_cost_nanos": "sum(input_cost_nanos)",
+    "cache_read_cost_nanos": "sum(cache_read_cost_nanos)",
+    "cache_write_cost_nanos": "sum(cache_write_cost_nanos)",
+    "output_cost_nanos": "sum(output_cost_nanos)",
+    "reasoning_cost_nanos": "sum(reasoning_cost_nanos)",
+    "request_cost_nanos": "sum(request_cost_nanos)",
+    "cache_savings_nanos": "sum(cache_savings_nanos)",
 }
 
 

@@ -81,6 +81,18 @@ def measures(record: PricedRecord) -> tuple[int, ...]:
         record.fixed_fee_nanos,
         record.customer_cost_nanos,
         record.latency_ms,
+        record.cache_read_tokens,
+        record.cache_write_5m_tokens,
+        record.cache_write_1h_tokens,
+        record.reasoning_tokens,
+        record.request_units,
+        record.input_cost_nanos,
+        record.cache_read_cost_nanos,
+        record.cache_write_cost_nanos,
+        record.output_cost_nanos,
+        record.reasoning_cost_nanos,
+        record.request_cost_nanos,
+        record.cache_savings_nanos,
     )
 
 

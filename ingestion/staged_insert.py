@@ -53,7 +53,19 @@ CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (
     metadata jsonb,
     request_body text,
     response_body text,
-    provider varchar(50) NOT NULL
+    provider varchar(50) NOT NULL,
+    cache_read_tokens bigint NOT NULL,
+    cache_write_5m_tokens bigint NOT NULL,
+    cache_write_1h_tokens bigint NOT NULL,
+    reasoning_tokens bigint NOT NULL,
+    request_units bigint NOT NULL,
+    input_cost_nanos bigint NOT NULL,
+    cache_read_cost_nanos bigint NOT NULL,
+    cache_write_cost_nanos bigint NOT NULL,
+    output_cost_nanos bigint NOT NULL,
+    reasoning_cost_nanos bigint NOT NULL,
+    request_cost_nanos bigint NOT NULL,
+    cache_savings_nanos bigint NOT NULL
 ) ON COMMIT DELETE ROWS
 """
 # The staging table and the batch aggregates the rollups are computed from, in one round trip.

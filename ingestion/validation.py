@@ -17,6 +17,7 @@ from uuid import UUID
 import orjson
 
 from ingestion.json_nesting import MAX_METADATA_DEPTH, nested_deeper_than
+from ingestion.provider_usage import USAGE_FORMATS, UsageFieldError, normalize_usage
 from ingestion.providers import normalize_provider, provider_name_problem
 from pricing.cost import MAX_REQUEST_COST_NANOS
 from pricing.money import format_usd, usd_to_nanos
@@ -38,7 +39,21 @@ REQUIRED_FIELDS = (
     "latencyMs",
     "statusCode",
 )
+# Required unless the record carries a provider `usage` object they are derived from.
+_USAGE_DERIVED = frozenset({"inputTokens", "outputTokens"})
+# Token classes beside input and output, in the canonical meaning (docs/readme/pricing.md):
+# the cache counts are part of inputTokens, reasoningTokens part of outputTokens.
+CLASS_COUNT_FIELDS = (
+    "cacheReadTokens",
+    "cacheWrite5mTokens",
+    "cacheWrite1hTokens",
+    "reasoningTokens",
+)
 OPTIONAL_FIELDS = (
+    *CLASS_COUNT_FIELDS,
+    "requestUnits",
+    "usage",
+    "usageFormat",
     "apiKeyId",
     "apiKeyPrefix",
     "memberId",
@@ -131,6 +146,11 @@ class ValidRecord:
     response_body: str | None
     # The gateway's provider name (normalized); None: the catalog decides at pricing.
     provider: str | None = None
+    cache_read_tokens: int = 0
+    cache_write_5m_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    reasoning_tokens: int = 0
+    request_units: int = 0
 
 
 def validate_record(fields: object, directory: OrgDirectory, rules: ValidationRules) -> ValidRecord:
@@ -140,14 +160,16 @@ def validate_record(fields: object, directory: OrgDirectory, rules: ValidationRu
     if not ACCEPTED_FIELDS.issuperset(fields):
         name = min(fields.keys() - ACCEPTED_FIELDS)
         raise InvalidRecord(name, f"unknown field {name!r}; accepted: {', '.join(_ALL_NAMES)}")
+    with_usage = fields.get("usage") is not None
     for name in REQUIRED_FIELDS:
-        if fields.get(name) is None:
+        if fields.get(name) is None and not (with_usage and name in _USAGE_DERIVED):
             raise InvalidRecord(name, "is required")
     key_id, member_id = _key_and_member(fields, directory, rules.decode_id)
     model = _name(fields, "model")
     provider_model = _name(fields, "providerModel") if fields.get("providerModel") else model
-    input_tokens = _count(fields, "inputTokens")
-    output_tokens = _count(fields, "outputTokens")
+    counts = token_counts(fields)
+    input_tokens = counts["inputTokens"]
+    output_tokens = counts["outputTokens"]
     total = fields.get("totalTokens")
     if total is not None and _count(fields, "totalTokens") != input_tokens + output_tokens:
         raise InvalidRecord(
@@ -178,7 +200,79 @@ def validate_record(fields: object, directory: OrgDirectory, rules: ValidationRu
         request_body=bodies[0] if rules.keep_bodies else None,
         response_body=bodies[1] if rules.keep_bodies else None,
         provider=_provider(fields.get("provider")),
+        cache_read_tokens=counts["cacheReadTokens"],
+        cache_write_5m_tokens=counts["cacheWrite5mTokens"],
+        cache_write_1h_tokens=counts["cacheWrite1hTokens"],
+        reasoning_tokens=counts["reasoningTokens"],
+        request_units=_optional_count(fields, "requestUnits"),
     )
+
+
+def token_counts(fields: dict[str, Any]) -> dict[str, int]:
+    """inputTokens, outputTokens and CLASS_COUNT_FIELDS in the canonical meaning: from the
+    record's own fields, or derived from its provider `usage` (then any own field sent must
+    agree). Raises InvalidRecord naming the field when a count is bad or a subset is larger
+    than its whole."""
+    own = {
+        name: _count(fields, name) if fields.get(name) is not None else None
+        for name in ("inputTokens", "outputTokens", *CLASS_COUNT_FIELDS)
+    }
+    if fields.get("usage") is None:
+        if fields.get("usageFormat") is not None:
+            raise InvalidRecord("usage", "is required when usageFormat is sent")
+        counts = {name: value or 0 for name, value in own.items()}
+    else:
+        counts = _from_usage(fields)
+        for name, value in own.items():
+            if value is not None and value != counts[name]:
+                raise InvalidRecord(
+                    name, f"is {value} but usage ({fields['usageFormat']}) gives {counts[name]}"
+                )
+    cached = counts["cacheReadTokens"] + counts["cacheWrite5mTokens"] + counts["cacheWrite1hTokens"]
+    if cached > counts["inputTokens"]:
+        field = next(n for n in CLASS_COUNT_FIELDS[:3] if counts[n])
+        raise InvalidRecord(
+            field,
+            f"cache reads + cache writes = {cached} exceed inputTokens = "
+            f"{counts['inputTokens']} (inputTokens counts every prompt token, cached ones "
+            "included; send usage with usageFormat to have a provider's counts mapped)",
+        )
+    if counts["reasoningTokens"] > counts["outputTokens"]:
+        raise InvalidRecord(
+            "reasoningTokens",
+            f"is {counts['reasoningTokens']} but outputTokens = {counts['outputTokens']} "
+            "(outputTokens counts every generated token, reasoning included)",
+        )
+    return counts
+
+
+def _from_usage(fields: dict[str, Any]) -> dict[str, int]:
+    usage, usage_format = fields["usage"], fields.get("usageFormat")
+    if not isinstance(usage, dict):
+        raise InvalidRecord("usage", f"must be a JSON object, got {_json_type(usage)}")
+    if not isinstance(usage_format, str) or usage_format.upper() not in USAGE_FORMATS:
+        raise InvalidRecord(
+            "usageFormat",
+            f"must be one of {', '.join(USAGE_FORMATS)} when usage is sent, got {usage_format!r}"[
+                :200
+            ],
+        )
+    try:
+        canonical = normalize_usage(usage_format, usage)
+    except UsageFieldError as exc:
+        raise InvalidRecord(f"usage.{exc.path}", exc.reason) from None
+    return {
+        "inputTokens": canonical.input_tokens,
+        "outputTokens": canonical.output_tokens,
+        "cacheReadTokens": canonical.cache_read_tokens,
+        "cacheWrite5mTokens": canonical.cache_write_5m_tokens,
+        "cacheWrite1hTokens": canonical.cache_write_1h_tokens,
+        "reasoningTokens": canonical.reasoning_tokens,
+    }
+
+
+def _optional_count(fields: dict[str, Any], name: str) -> int:
+    return 0 if fields.get(name) is None else _count(fields, name)
 
 
 def _json_type(value: object) -> str:

@@ -13,6 +13,9 @@ class ModelPrice(Model):
     input_per_million_nanos = fields.BigIntField()
     output_per_million_nanos = fields.BigIntField()
     effective_from = fields.DatetimeField()
+    # The version's optional prices (per class, per request, tiers) in pricing/prices.json's
+    # format (pricing.catalog.class_price_fields); null for input/output only.
+    class_prices: fields.Field[dict[str, object] | None] = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

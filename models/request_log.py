@@ -43,7 +43,21 @@ LOG_COLUMNS = (
     "request_body",
     "response_body",
     "provider",
+    "cache_read_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "reasoning_tokens",
+    "request_units",
+    "input_cost_nanos",
+    "cache_read_cost_nanos",
+    "cache_write_cost_nanos",
+    "output_cost_nanos",
+    "reasoning_cost_nanos",
+    "request_cost_nanos",
+    "cache_savings_nanos",
 )
+# The token-class and cost-class columns added by migration 0017 (0 on older rows).
+CLASS_COLUMNS = LOG_COLUMNS[LOG_COLUMNS.index("cache_read_tokens") :]
 
 if TYPE_CHECKING:
     from models.api_key import ApiKey
@@ -107,6 +121,21 @@ class RequestLog(Model):
     # kept, so a later catalog change never moves history. Migration 0016 back-filled it.
     provider = fields.CharField(max_length=50, default="unknown", db_default="unknown")
     ingested_at = fields.DatetimeField(auto_now_add=True)
+    # Token classes in the canonical meaning (docs/readme/pricing.md): the cache counts are
+    # part of input_tokens, reasoning_tokens part of output_tokens.
+    cache_read_tokens = fields.BigIntField(default=0, db_default=0)
+    cache_write_5m_tokens = fields.BigIntField(default=0, db_default=0)
+    cache_write_1h_tokens = fields.BigIntField(default=0, db_default=0)
+    reasoning_tokens = fields.BigIntField(default=0, db_default=0)
+    request_units = fields.BigIntField(default=0, db_default=0)
+    # Provider cost per class (nano-USD) and what caching saved (signed nano-USD).
+    input_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    cache_read_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    cache_write_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    output_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    reasoning_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    request_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    cache_savings_nanos = fields.BigIntField(default=0, db_default=0)
 
     organization_id: int
     api_key_id: int

@@ -47,7 +47,23 @@ MEASURE_COLUMNS = (
     "fixed_fee_nanos",
     "customer_cost_nanos",
     "latency_ms_sum",
+    # Token classes and cost classes (migration 0017): the cache counts are part of
+    # input_tokens, reasoning_tokens of output_tokens; the cost parts sum to the catalog-
+    # priced part of provider_cost_nanos; cache_savings_nanos is signed.
+    "cache_read_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "reasoning_tokens",
+    "request_units",
+    "input_cost_nanos",
+    "cache_read_cost_nanos",
+    "cache_write_cost_nanos",
+    "output_cost_nanos",
+    "reasoning_cost_nanos",
+    "request_cost_nanos",
+    "cache_savings_nanos",
 )
+CLASS_MEASURES = MEASURE_COLUMNS[MEASURE_COLUMNS.index("cache_read_tokens") :]
 # UTC grains, finest first; a rollup table exists per family and grain.
 GRAIN_WIDTHS: dict[str, timedelta] = {
     "quarter": timedelta(minutes=15),
@@ -115,6 +131,18 @@ class UsageRollupBase(Model):
     fixed_fee_nanos = fields.BigIntField(default=0)
     customer_cost_nanos = fields.BigIntField(default=0)
     latency_ms_sum = fields.BigIntField(default=0)
+    cache_read_tokens = fields.BigIntField(default=0, db_default=0)
+    cache_write_5m_tokens = fields.BigIntField(default=0, db_default=0)
+    cache_write_1h_tokens = fields.BigIntField(default=0, db_default=0)
+    reasoning_tokens = fields.BigIntField(default=0, db_default=0)
+    request_units = fields.BigIntField(default=0, db_default=0)
+    input_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    cache_read_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    cache_write_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    output_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    reasoning_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    request_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    cache_savings_nanos = fields.BigIntField(default=0, db_default=0)
 
     class Meta:
         abstract = True
@@ -159,6 +187,18 @@ class UsageMeasuresBase(Model):
     fixed_fee_nanos = fields.BigIntField(default=0)
     customer_cost_nanos = fields.BigIntField(default=0)
     latency_ms_sum = fields.BigIntField(default=0)
+    cache_read_tokens = fields.BigIntField(default=0, db_default=0)
+    cache_write_5m_tokens = fields.BigIntField(default=0, db_default=0)
+    cache_write_1h_tokens = fields.BigIntField(default=0, db_default=0)
+    reasoning_tokens = fields.BigIntField(default=0, db_default=0)
+    request_units = fields.BigIntField(default=0, db_default=0)
+    input_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    cache_read_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    cache_write_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    output_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    reasoning_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    request_cost_nanos = fields.BigIntField(default=0, db_default=0)
+    cache_savings_nanos = fields.BigIntField(default=0, db_default=0)
 
     class Meta:
         abstract = True

@@ -30,7 +30,7 @@ from models.database import (
     parse_db_datetime,
 )
 from models.member import Role
-from models.request_log import LOG_COLUMNS
+from models.request_log import CLASS_COLUMNS, LOG_COLUMNS
 from resolvers.pagination import (
     KeysetCursor,
     Page,
@@ -139,6 +139,18 @@ class LogRecord:
     request_body: str | None
     response_body: str | None
     provider: str
+    cache_read_tokens: int = 0
+    cache_write_5m_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    reasoning_tokens: int = 0
+    request_units: int = 0
+    input_cost_nanos: int = 0
+    cache_read_cost_nanos: int = 0
+    cache_write_cost_nanos: int = 0
+    output_cost_nanos: int = 0
+    reasoning_cost_nanos: int = 0
+    request_cost_nanos: int = 0
+    cache_savings_nanos: int = 0
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> LogRecord:
@@ -171,6 +183,7 @@ class LogRecord:
             request_body=row["request_body"],
             response_body=row["response_body"],
             provider=row["provider"],
+            **{column: int(row[column]) for column in CLASS_COLUMNS},
         )
 
 

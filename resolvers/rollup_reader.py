@@ -72,6 +72,18 @@ _RAW_MEASURES: dict[str, str] = {
     "fixed_fee_nanos": "fixed_fee_nanos",
     "customer_cost_nanos": "customer_cost_nanos",
     "latency_ms_sum": "latency_ms",
+    "cache_read_tokens": "cache_read_tokens",
+    "cache_write_5m_tokens": "cache_write_5m_tokens",
+    "cache_write_1h_tokens": "cache_write_1h_tokens",
+    "reasoning_tokens": "reasoning_tokens",
+    "request_units": "request_units",
+    "input_cost_nanos": "input_cost_nanos",
+    "cache_read_cost_nanos": "cache_read_cost_nanos",
+    "cache_write_cost_nanos": "cache_write_cost_nanos",
+    "output_cost_nanos": "output_cost_nanos",
+    "reasoning_cost_nanos": "reasoning_cost_nanos",
+    "request_cost_nanos": "request_cost_nanos",
+    "cache_savings_nanos": "cache_savings_nanos",
 }
 
 UsageByGroup = dict[GroupKey, UsageMeasures]

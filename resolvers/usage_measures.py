@@ -33,6 +33,20 @@ class UsageMeasures:
     fixed_fee_nanos: int = 0
     customer_cost_nanos: int = 0
     latency_ms_sum: int = 0
+    # Token classes (subsets of input/output tokens) and per-request units.
+    cache_read_tokens: int = 0
+    cache_write_5m_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    reasoning_tokens: int = 0
+    request_units: int = 0
+    # Provider cost per class and what caching saved (signed), nano-USD.
+    input_cost_nanos: int = 0
+    cache_read_cost_nanos: int = 0
+    cache_write_cost_nanos: int = 0
+    output_cost_nanos: int = 0
+    reasoning_cost_nanos: int = 0
+    request_cost_nanos: int = 0
+    cache_savings_nanos: int = 0
 
     def add(self, other: UsageMeasures) -> None:
         """Add `other` into these sums, in place."""
@@ -50,6 +64,18 @@ class UsageMeasures:
         self.fixed_fee_nanos += other.fixed_fee_nanos
         self.customer_cost_nanos += other.customer_cost_nanos
         self.latency_ms_sum += other.latency_ms_sum
+        self.cache_read_tokens += other.cache_read_tokens
+        self.cache_write_5m_tokens += other.cache_write_5m_tokens
+        self.cache_write_1h_tokens += other.cache_write_1h_tokens
+        self.reasoning_tokens += other.reasoning_tokens
+        self.request_units += other.request_units
+        self.input_cost_nanos += other.input_cost_nanos
+        self.cache_read_cost_nanos += other.cache_read_cost_nanos
+        self.cache_write_cost_nanos += other.cache_write_cost_nanos
+        self.output_cost_nanos += other.output_cost_nanos
+        self.reasoning_cost_nanos += other.reasoning_cost_nanos
+        self.request_cost_nanos += other.request_cost_nanos
+        self.cache_savings_nanos += other.cache_savings_nanos
 
     def subtract(self, other: UsageMeasures) -> None:
         """Take `other` out of these sums, in place (a signed slice's rows, rare enough not
@@ -60,6 +86,16 @@ class UsageMeasures:
     @property
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
+
+    @property
+    def cache_write_tokens(self) -> int:
+        """Prompt tokens written to a cache, both lifetimes."""
+        return self.cache_write_5m_tokens + self.cache_write_1h_tokens
+
+    def cache_hit_rate_percent(self) -> Decimal | None:
+        """cache read tokens / input tokens x 100 (input counts every prompt token, cached
+        ones included), exact to 9 decimals; None without input tokens."""
+        return percent(self.cache_read_tokens, self.input_tokens)
 
     @property
     def failed(self) -> int:

@@ -14,6 +14,7 @@ from ingestion.records import PricedRecord
 from ingestion.rollups import ROLLUP_TABLES, aggregate
 from models.api_key import ApiKey
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
+from models.request_log import CLASS_COLUMNS
 from models.rollup import DIMENSION_COLUMNS, MEASURE_COLUMNS
 
 
@@ -77,6 +78,7 @@ async def stored_records(organization_id: int) -> list[PricedRecord]:
             latency_ms=int(row["latency_ms"]),
             status_code=int(row["status_code"]),
             provider=str(row["provider"]),
+            **{column: int(row[column]) for column in CLASS_COLUMNS},
         )
         for row in rows
     ]

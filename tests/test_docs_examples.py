@@ -152,3 +152,26 @@ async def test_the_documented_key_access_answer_is_what_the_demo_answers(
     # The balance is whatever the demo's wallet holds when it runs; the rest is the demo's.
     assert {**answer, "balance": None} == {**shown, "balance": None}
     assert answer["denial"] == "KEY_REVOKED"
+
+
+async def test_the_readme_cached_request_costs_what_the_readme_shows(
+    demos: DemoPerPage, demo_client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    [ingest] = [e for e in ALL_EXAMPLES if e.doc == "README.md" and "cache_read_input" in e.text]
+    [query] = [e for e in ALL_EXAMPLES if e.doc == "README.md" and "CachedRequest" in e.text]
+    # A demo of its own: the README's other examples may have ingested the record already.
+    demo = await demos.for_page("README.md (cached request)")
+    assert query.shown is not None
+    for call in run_shell(ingest.text, tmp_path, _shell_env(demo, "ingest", tmp_path)):
+        response = await demo_client.request(
+            call.method, call.path, headers=call.headers, content=call.body
+        )
+        assert response.json() == {"accepted": 1, "duplicates": 0, "rejected": []}
+
+    response = await demo_client.post(
+        "/graphql",
+        json={"query": query.text},
+        headers={"Authorization": f"Bearer {demo.owner}"},
+    )
+
+    assert response.json()["data"] == json.loads(query.shown)["data"]

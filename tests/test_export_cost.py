@@ -42,9 +42,9 @@ def test_an_hourly_trend_over_two_days_split_three_ways() -> None:
 
     cost = predicted_trend_export_cost(two_days, Granularity.HOUR, UsageDimension.MODEL, 3)
 
-    # 48 hours x 3 series; bucketStart, bucketEnd, model and the 17 summary figures
-    assert cost == ExportCost(rows=144, columns=20)
-    assert cost.points == 10 + 144 * 20
+    # 48 hours x 3 series; bucketStart, bucketEnd, model and the 30 summary figures
+    assert cost == ExportCost(rows=144, columns=33)
+    assert cost.points == 10 + 144 * 33
 
 
 def test_an_unsplit_trend_has_one_row_per_local_bucket() -> None:
@@ -53,7 +53,7 @@ def test_an_unsplit_trend_has_one_row_per_local_bucket() -> None:
 
     cost = predicted_trend_export_cost(berlin, Granularity.DAY, None, 20)
 
-    assert cost == ExportCost(rows=4, columns=19)
+    assert cost == ExportCost(rows=4, columns=32)
 
 
 def test_a_trend_the_export_will_refuse_predicts_no_rows() -> None:
@@ -65,10 +65,10 @@ def test_a_trend_the_export_will_refuse_predicts_no_rows() -> None:
 
 def test_a_breakdown_is_its_limit_or_at_most_the_export_group_maximum() -> None:
     by_key_and_member = (UsageDimension.API_KEY, UsageDimension.MEMBER)
-    # apiKeyId, apiKeyLabel, memberId, memberName and the 17 summary figures
-    assert predicted_breakdown_export_cost(by_key_and_member, 5) == ExportCost(5, 21)
+    # apiKeyId, apiKeyLabel, memberId, memberName and the 30 summary figures
+    assert predicted_breakdown_export_cost(by_key_and_member, 5) == ExportCost(5, 34)
     assert predicted_breakdown_export_cost((UsageDimension.MODEL,), None) == ExportCost(
-        MAX_EXPORT_GROUPS, 18
+        MAX_EXPORT_GROUPS, 31
     )
 
 
@@ -83,9 +83,9 @@ def test_the_parameters_predict_the_export_the_endpoint_will_build() -> None:
     params = ExportParams(pairs, TREND_PARAMETERS)
     log_filter = to_log_filter(usage_filter(params), UTC_ORG)
 
-    assert predicted_export_cost("trend", params, log_filter) == ExportCost(144, 20)
+    assert predicted_export_cost("trend", params, log_filter) == ExportCost(144, 33)
     breakdown = ExportParams([("by", "MODEL"), ("limit", "7")], FILTER_PARAMETERS | {"by", "limit"})
-    assert predicted_export_cost("breakdown", breakdown, log_filter) == ExportCost(7, 18)
+    assert predicted_export_cost("breakdown", breakdown, log_filter) == ExportCost(7, 31)
 
 
 async def _owner_token() -> str:
@@ -111,8 +111,8 @@ async def test_the_sixty_day_hourly_export_split_by_endpoint_is_refused(
     )
 
     assert response.status_code == 400
-    # 1440 hours x 100 series x (2 times + endpoint + 17 figures)
-    cost = 10 + 1440 * 100 * 20
+    # 1440 hours x 100 series x (2 times + endpoint + 30 figures)
+    cost = 10 + 1440 * 100 * 33
     assert response.json() == {
         "error": {
             "code": "QUERY_TOO_COMPLEX",

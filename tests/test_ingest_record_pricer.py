@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import pytest
 
-from ingestion.pricing import RecordPricer, catalog_price, request_cost
+from ingestion.pricing import RecordPricer, catalog_price, request_cost, usage_of
 from ingestion.validation import InvalidRecord, ValidRecord
 from pricing.catalog import ModelPrice, PriceCatalog
 from pricing.cost import MAX_REQUEST_COST_NANOS
@@ -45,7 +45,7 @@ PAIRS = [
 
 def _record(rng: random.Random, at: datetime, pair: tuple[str, str]) -> ValidRecord:
     provider_model, model = pair
-    return ValidRecord(
+    record = ValidRecord(
         request_id=uuid4(),
         timestamp=at,
         api_key_id=1,
@@ -63,6 +63,11 @@ def _record(rng: random.Random, at: datetime, pair: tuple[str, str]) -> ValidRec
         request_body=None,
         response_body=None,
     )
+    # Token classes: subsets of the input (cache) and output (reasoning) tokens.
+    record.cache_read_tokens = rng.randrange(record.input_tokens + 1)
+    record.cache_write_5m_tokens = rng.randrange(record.input_tokens - record.cache_read_tokens + 1)
+    record.reasoning_tokens = rng.randrange(record.output_tokens + 1)
+    return record
 
 
 @pytest.mark.parametrize("markup_bps, fee", [(0, 0), (2500, 1_000_000), (1, 3), (12_345, 7)])
@@ -76,15 +81,15 @@ def test_the_pricer_matches_the_pricing_rules_for_every_record(markup_bps: int, 
     for at in instants:
         for pair in PAIRS:
             record = _record(rng, at, pair)
-            expected = request_cost(
-                input_tokens=record.input_tokens,
-                output_tokens=record.output_tokens,
+            expected_cost = request_cost(
+                usage=usage_of(record),
                 status_code=record.status_code,
                 price=catalog_price(CATALOG, record.provider_model, record.model, at),
                 provider_cost=record.provider_cost_nanos,
                 markup_bps=markup_bps,
                 fixed_fee_nanos=fee,
             )
+            expected = None if expected_cost is None else expected_cost[0]
             if expected is not None and expected.customer_cost_nanos > MAX_REQUEST_COST_NANOS:
                 with pytest.raises(InvalidRecord):
                     pricer.price(record)
@@ -106,6 +111,23 @@ def test_the_pricer_matches_the_pricing_rules_for_every_record(markup_bps: int, 
                     expected.markup_nanos,
                     expected.fixed_fee_nanos,
                     expected.customer_cost_nanos,
+                )
+                assert expected_cost is not None
+                parts = expected_cost[1]
+                assert (
+                    priced.input_cost_nanos,
+                    priced.cache_read_cost_nanos,
+                    priced.cache_write_cost_nanos,
+                    priced.output_cost_nanos,
+                    priced.reasoning_cost_nanos,
+                    priced.cache_savings_nanos,
+                ) == (
+                    parts.input,
+                    parts.cache_read,
+                    parts.cache_write,
+                    parts.output,
+                    parts.reasoning,
+                    parts.cache_savings,
                 )
             assert (priced.organization_id, priced.request_id) == (42, record.request_id)
             checked += 1

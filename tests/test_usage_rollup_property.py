@@ -3,6 +3,9 @@ scan of the raw records, to the last nano-dollar and token; every rollup table (
 rollup, each cube, each latency histogram) holds exactly the aggregate of the records; and the
 latency histograms read over a range hold exactly the records' latency buckets.
 
+Every log also carries random token classes (cache reads and writes, reasoning, request
+units) and cost classes (the savings signed), so the issue-14 measures are checked alike.
+
 Random logs land around DST changes (Europe/Berlin, America/New_York) and in the half- and
 three-quarter-hour zones Asia/Kolkata (+05:30) and Asia/Kathmandu (+05:45); ranges have
 arbitrary second-precision edges, so every grain (DAY, HOUR, QUARTER) and the raw edges are
@@ -79,6 +82,11 @@ class LogSpec:
     provider_cost_nanos: int
     priced: bool
     latency_ms: int
+    # Token classes (canonical: parts of input/output, drawn as such) and cost classes.
+    cache_share: tuple[int, int, int] = (0, 0, 0)
+    reasoning_share: int = 0
+    request_units: int = 0
+    class_costs: tuple[int, ...] = (0,) * 7
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,43 @@ log_specs = st.builds(
     provider_cost_nanos=st.integers(0, 50_000_000_000),
     priced=st.booleans(),
     latency_ms=st.integers(0, 120_000),
+    cache_share=st.tuples(st.integers(0, 40), st.integers(0, 30), st.integers(0, 30)),
+    reasoning_share=st.integers(0, 100),
+    request_units=st.integers(0, 50),
+    class_costs=st.tuples(
+        *(st.integers(0, 5_000_000_000) for _ in range(6)),
+        st.integers(-5_000_000_000, 5_000_000_000),
+    ),
 )
+
+
+def class_fields(spec: LogSpec) -> dict[str, int]:
+    """The record's token and cost classes: cache counts as percentages of its input tokens,
+    reasoning as a percentage of its output tokens (so the canonical subsets hold)."""
+    read, five, hour = (spec.input_tokens * share // 100 for share in spec.cache_share)
+    costs = dict(
+        zip(
+            (
+                "input_cost_nanos",
+                "cache_read_cost_nanos",
+                "cache_write_cost_nanos",
+                "output_cost_nanos",
+                "reasoning_cost_nanos",
+                "request_cost_nanos",
+                "cache_savings_nanos",
+            ),
+            spec.class_costs,
+            strict=True,
+        )
+    )
+    return {
+        "cache_read_tokens": read,
+        "cache_write_5m_tokens": five,
+        "cache_write_1h_tokens": hour,
+        "reasoning_tokens": spec.output_tokens * spec.reasoning_share // 100,
+        "request_units": spec.request_units,
+        **costs,
+    }
 
 
 @st.composite
@@ -138,6 +182,18 @@ def expected_measures(records: list[PricedRecord]) -> UsageMeasures:
         fixed_fee_nanos=sum(r.fixed_fee_nanos for r in records),
         customer_cost_nanos=sum(r.customer_cost_nanos for r in records),
         latency_ms_sum=sum(r.latency_ms for r in records),
+        cache_read_tokens=sum(r.cache_read_tokens for r in records),
+        cache_write_5m_tokens=sum(r.cache_write_5m_tokens for r in records),
+        cache_write_1h_tokens=sum(r.cache_write_1h_tokens for r in records),
+        reasoning_tokens=sum(r.reasoning_tokens for r in records),
+        request_units=sum(r.request_units for r in records),
+        input_cost_nanos=sum(r.input_cost_nanos for r in records),
+        cache_read_cost_nanos=sum(r.cache_read_cost_nanos for r in records),
+        cache_write_cost_nanos=sum(r.cache_write_cost_nanos for r in records),
+        output_cost_nanos=sum(r.output_cost_nanos for r in records),
+        reasoning_cost_nanos=sum(r.reasoning_cost_nanos for r in records),
+        request_cost_nanos=sum(r.request_cost_nanos for r in records),
+        cache_savings_nanos=sum(r.cache_savings_nanos for r in records),
     )
 
 
@@ -201,6 +257,7 @@ async def test_rollup_reads_equal_a_scan_of_the_raw_records(
             provider_cost_nanos=spec.provider_cost_nanos,
             priced=spec.priced,
             latency_ms=spec.latency_ms,
+            **class_fields(spec),
         )
         for spec in scenario.logs
     ]

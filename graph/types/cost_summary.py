@@ -65,6 +65,96 @@ class CostSummary:
     def total_tokens(self) -> BigInt:
         return BigInt(self.measures.total_tokens)
 
+    @strawberry.field(
+        description=(
+            "Prompt tokens served from a prompt cache (part of inputTokens, which counts "
+            "every prompt token)."
+        )
+    )
+    def cache_read_tokens(self) -> BigInt:
+        return BigInt(self.measures.cache_read_tokens)
+
+    @strawberry.field(
+        description="Prompt tokens written to a cache, both lifetimes (part of inputTokens)."
+    )
+    def cache_write_tokens(self) -> BigInt:
+        return BigInt(self.measures.cache_write_tokens)
+
+    @strawberry.field(description="Prompt tokens written to a cache for 5 minutes (the default).")
+    def cache_write_5m_tokens(self) -> BigInt:
+        return BigInt(self.measures.cache_write_5m_tokens)
+
+    @strawberry.field(description="Prompt tokens written to a cache for 1 hour.")
+    def cache_write_1h_tokens(self) -> BigInt:
+        return BigInt(self.measures.cache_write_1h_tokens)
+
+    @strawberry.field(
+        description="inputTokens - cacheReadTokens - cacheWriteTokens: prompt tokens read fresh."
+    )
+    def uncached_input_tokens(self) -> BigInt:
+        measures = self.measures
+        return BigInt(
+            measures.input_tokens - measures.cache_read_tokens - measures.cache_write_tokens
+        )
+
+    @strawberry.field(description="Reasoning (thinking) tokens, part of outputTokens.")
+    def reasoning_tokens(self) -> BigInt:
+        return BigInt(self.measures.reasoning_tokens)
+
+    @strawberry.field(description="Billable per-request units (images, searches...) reported.")
+    def request_units(self) -> BigInt:
+        return BigInt(self.measures.request_units)
+
+    @strawberry.field(
+        description=(
+            "cacheReadTokens / inputTokens x 100 (percent, 9 decimals): the share of prompt "
+            "tokens served from a cache; null without input tokens."
+        )
+    )
+    def cache_hit_rate(self) -> Decimal | None:
+        return self.measures.cache_hit_rate_percent()
+
+    @strawberry.field(
+        description=(
+            "USD of uncachedInputTokens at the catalog's input price. The six class costs "
+            "(uncachedInputCost, cacheReadCost, cacheWriteCost, nonReasoningOutputCost, "
+            "reasoningCost, requestCost) sum to the catalog-priced providerCost; requests whose "
+            "providerCost the gateway sent count 0 in each."
+        )
+    )
+    def uncached_input_cost(self) -> Decimal:
+        return usd(self.measures.input_cost_nanos)
+
+    @strawberry.field(description="USD of cache-read tokens at the cache-read price.")
+    def cache_read_cost(self) -> Decimal:
+        return usd(self.measures.cache_read_cost_nanos)
+
+    @strawberry.field(description="USD of cache-write tokens (both lifetimes) at their prices.")
+    def cache_write_cost(self) -> Decimal:
+        return usd(self.measures.cache_write_cost_nanos)
+
+    @strawberry.field(description="USD of output tokens other than reasoning at the output price.")
+    def non_reasoning_output_cost(self) -> Decimal:
+        return usd(self.measures.output_cost_nanos)
+
+    @strawberry.field(description="USD of reasoning tokens (the output price unless priced apart).")
+    def reasoning_cost(self) -> Decimal:
+        return usd(self.measures.reasoning_cost_nanos)
+
+    @strawberry.field(description="USD of per-request and per-unit catalog prices.")
+    def request_cost(self) -> Decimal:
+        return usd(self.measures.request_cost_nanos)
+
+    @strawberry.field(
+        description=(
+            "USD caching saved: cache-read and cache-write tokens at the uncached input "
+            "price minus what they cost (negative when cache writes cost more than reads "
+            "saved)."
+        )
+    )
+    def cache_savings(self) -> Decimal:
+        return usd(self.measures.cache_savings_nanos)
+
     @strawberry.field(description="USD paid to providers.")
     def provider_cost(self) -> Decimal:
         return usd(self.measures.provider_cost_nanos)

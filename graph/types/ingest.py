@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from graph.input_size import LARGE_TEXT
+from graph.types.usage_format import UsageFormat
 from ingestion.submission import IngestOutcome
 
 
@@ -24,8 +25,6 @@ class RequestLogInput:
     )
     model: str = strawberry.field(description='Model alias requested, e.g. "gpt-4".')
     endpoint: str = strawberry.field(description='API endpoint, e.g. "/v1/chat/completions".')
-    input_tokens: int
-    output_tokens: int
     latency_ms: int
     status_code: int = strawberry.field(description="HTTP status the gateway answered.")
     api_key_id: strawberry.ID | None = strawberry.field(
@@ -49,8 +48,55 @@ class RequestLogInput:
             'catalog\'s provider of providerModel, else of model, else "unknown".'
         ),
     )
+    input_tokens: int | None = strawberry.field(
+        default=None,
+        description=(
+            "Every prompt token, cache reads and cache writes included (OpenAI's "
+            "prompt_tokens; for Anthropic add the cache counts to input_tokens). Required "
+            "unless usage is sent."
+        ),
+    )
+    output_tokens: int | None = strawberry.field(
+        default=None,
+        description=("Every generated token, reasoning included. Required unless usage is sent."),
+    )
     total_tokens: int | None = strawberry.field(
         default=None, description="If sent, must equal inputTokens + outputTokens."
+    )
+    cache_read_tokens: int | None = strawberry.field(
+        default=None,
+        description="Prompt tokens served from a prompt cache (part of inputTokens); default 0.",
+    )
+    cache_write_5m_tokens: int | None = strawberry.field(
+        default=None,
+        description=(
+            "Prompt tokens written to a cache for 5 minutes, the default lifetime (part of "
+            "inputTokens); default 0."
+        ),
+    )
+    cache_write_1h_tokens: int | None = strawberry.field(
+        default=None,
+        description="Prompt tokens written to a cache for 1 hour (part of inputTokens); default 0.",
+    )
+    reasoning_tokens: int | None = strawberry.field(
+        default=None,
+        description="Reasoning (thinking) tokens (part of outputTokens); default 0.",
+    )
+    request_units: int | None = strawberry.field(
+        default=None,
+        description=(
+            "Billable units priced per unit by the catalog (images, searches); default 0."
+        ),
+    )
+    usage: JSON | None = strawberry.field(
+        default=None,
+        description=(
+            "The provider's own usage object, as it answered (with usageFormat): the token "
+            "counts are derived from it; token fields sent beside it must agree."
+        ),
+    )
+    usage_format: UsageFormat | None = strawberry.field(
+        default=None, description="How to read usage: which provider's convention it follows."
     )
     provider_cost: Decimal | None = strawberry.field(
         default=None, description="USD paid to the provider; when sent, the catalog is skipped."
@@ -87,6 +133,13 @@ class RequestLogInput:
             "providerModel": self.provider_model,
             "provider": self.provider,
             "totalTokens": self.total_tokens,
+            "cacheReadTokens": self.cache_read_tokens,
+            "cacheWrite5mTokens": self.cache_write_5m_tokens,
+            "cacheWrite1hTokens": self.cache_write_1h_tokens,
+            "reasoningTokens": self.reasoning_tokens,
+            "requestUnits": self.request_units,
+            "usage": self.usage,
+            "usageFormat": None if self.usage_format is None else self.usage_format.value,
             "providerCost": self.provider_cost,
             "errorMessage": self.error_message,
             "metadata": self.metadata,

@@ -33,9 +33,26 @@ class RequestLogType(Node):
         )
     )
     endpoint: str
-    input_tokens: int
-    output_tokens: int
+    input_tokens: int = strawberry.field(
+        description="Every prompt token, cache reads and cache writes included."
+    )
+    output_tokens: int = strawberry.field(description="Every generated token, reasoning included.")
     total_tokens: int
+    cache_read_tokens: int = strawberry.field(
+        description="Prompt tokens served from a prompt cache (part of inputTokens)."
+    )
+    cache_write_5m_tokens: int = strawberry.field(
+        description="Prompt tokens written to a cache for 5 minutes (part of inputTokens)."
+    )
+    cache_write_1h_tokens: int = strawberry.field(
+        description="Prompt tokens written to a cache for 1 hour (part of inputTokens)."
+    )
+    reasoning_tokens: int = strawberry.field(
+        description="Reasoning (thinking) tokens (part of outputTokens)."
+    )
+    request_units: int = strawberry.field(
+        description="Billable per-request units (images, searches...) the gateway reported."
+    )
 
     # Money is computed when selected: a page of 50 shows one or two amounts per row.
     @strawberry.field(description="USD paid to the provider.")
@@ -53,6 +70,45 @@ class RequestLogType(Node):
     @strawberry.field(description="USD charged: provider+markup+fee.")
     def customer_cost(self) -> Decimal:
         return usd(self.customer_cost_nanos)
+
+    @strawberry.field(
+        description=(
+            "USD of the prompt tokens read fresh (not from or into a cache). The class costs "
+            "sum to providerCost when the catalog priced the request; all 0 when the gateway "
+            "sent providerCost."
+        )
+    )
+    def uncached_input_cost(self) -> Decimal:
+        return usd(self.class_costs[0])
+
+    @strawberry.field(description="USD of the cache-read tokens.")
+    def cache_read_cost(self) -> Decimal:
+        return usd(self.class_costs[1])
+
+    @strawberry.field(description="USD of the cache-write tokens, both lifetimes.")
+    def cache_write_cost(self) -> Decimal:
+        return usd(self.class_costs[2])
+
+    @strawberry.field(description="USD of the output tokens other than reasoning.")
+    def non_reasoning_output_cost(self) -> Decimal:
+        return usd(self.class_costs[3])
+
+    @strawberry.field(description="USD of the reasoning tokens.")
+    def reasoning_cost(self) -> Decimal:
+        return usd(self.class_costs[4])
+
+    @strawberry.field(description="USD of per-request and per-unit catalog prices.")
+    def request_cost(self) -> Decimal:
+        return usd(self.class_costs[5])
+
+    @strawberry.field(
+        description=(
+            "USD caching saved on this request: its cached tokens at the uncached input "
+            "price minus what they cost (negative when a cache write cost more)."
+        )
+    )
+    def cache_savings(self) -> Decimal:
+        return usd(self.class_costs[6])
 
     priced: bool = strawberry.field(
         description="False while no catalog price existed for the model (cost shown as 0)."
@@ -72,6 +128,9 @@ class RequestLogType(Node):
     markup_nanos: strawberry.Private[int]
     fixed_fee_nanos: strawberry.Private[int]
     customer_cost_nanos: strawberry.Private[int]
+    # Nano-USD: uncached input, cache read, cache write, non-reasoning output, reasoning,
+    # request, cache savings.
+    class_costs: strawberry.Private[tuple[int, int, int, int, int, int, int]]
     api_key_pk: strawberry.Private[int]
     member_pk: strawberry.Private[int | None]
     # This request's loaders, for a key or member not preloaded.
@@ -137,6 +196,20 @@ class RequestLogType(Node):
             input_tokens=log.input_tokens,
             output_tokens=log.output_tokens,
             total_tokens=log.total_tokens,
+            cache_read_tokens=log.cache_read_tokens,
+            cache_write_5m_tokens=log.cache_write_5m_tokens,
+            cache_write_1h_tokens=log.cache_write_1h_tokens,
+            reasoning_tokens=log.reasoning_tokens,
+            request_units=log.request_units,
+            class_costs=(
+                log.input_cost_nanos,
+                log.cache_read_cost_nanos,
+                log.cache_write_cost_nanos,
+                log.output_cost_nanos,
+                log.reasoning_cost_nanos,
+                log.request_cost_nanos,
+                log.cache_savings_nanos,
+            ),
             provider_cost_nanos=log.provider_cost_nanos,
             markup_nanos=log.markup_nanos,
             fixed_fee_nanos=log.fixed_fee_nanos,

@@ -101,6 +101,72 @@ class TrendColumns:
     def total_tokens(self) -> list[BigInt]:
         return self._each(lambda m: BigInt(m.total_tokens))
 
+    @strawberry.field(description="Prompt tokens served from a cache, per bucket.")
+    def cache_read_tokens(self) -> list[BigInt]:
+        return self._each(lambda m: BigInt(m.cache_read_tokens))
+
+    @strawberry.field(description="Prompt tokens written to a cache (both lifetimes), per bucket.")
+    def cache_write_tokens(self) -> list[BigInt]:
+        return self._each(lambda m: BigInt(m.cache_write_tokens))
+
+    @strawberry.field(description="Prompt tokens written to a cache for 5 minutes, per bucket.")
+    def cache_write_5m_tokens(self) -> list[BigInt]:
+        return self._each(lambda m: BigInt(m.cache_write_5m_tokens))
+
+    @strawberry.field(description="Prompt tokens written to a cache for 1 hour, per bucket.")
+    def cache_write_1h_tokens(self) -> list[BigInt]:
+        return self._each(lambda m: BigInt(m.cache_write_1h_tokens))
+
+    @strawberry.field(
+        description="Prompt tokens read fresh (input - cache reads - cache writes), per bucket."
+    )
+    def uncached_input_tokens(self) -> list[BigInt]:
+        return self._each(
+            lambda m: BigInt(m.input_tokens - m.cache_read_tokens - m.cache_write_tokens)
+        )
+
+    @strawberry.field(description="Billable per-request units, per bucket.")
+    def request_units(self) -> list[BigInt]:
+        return self._each(lambda m: BigInt(m.request_units))
+
+    @strawberry.field(description="USD of uncached input tokens, per bucket.")
+    def uncached_input_cost(self) -> list[Decimal]:
+        return self._each(lambda m: usd(m.input_cost_nanos))
+
+    @strawberry.field(description="USD of cache-read tokens, per bucket.")
+    def cache_read_cost(self) -> list[Decimal]:
+        return self._each(lambda m: usd(m.cache_read_cost_nanos))
+
+    @strawberry.field(description="USD of cache-write tokens, per bucket.")
+    def cache_write_cost(self) -> list[Decimal]:
+        return self._each(lambda m: usd(m.cache_write_cost_nanos))
+
+    @strawberry.field(description="USD of output tokens other than reasoning, per bucket.")
+    def non_reasoning_output_cost(self) -> list[Decimal]:
+        return self._each(lambda m: usd(m.output_cost_nanos))
+
+    @strawberry.field(description="USD of reasoning tokens, per bucket.")
+    def reasoning_cost(self) -> list[Decimal]:
+        return self._each(lambda m: usd(m.reasoning_cost_nanos))
+
+    @strawberry.field(description="USD of per-request and per-unit prices, per bucket.")
+    def request_cost(self) -> list[Decimal]:
+        return self._each(lambda m: usd(m.request_cost_nanos))
+
+    @strawberry.field(description="Reasoning tokens (part of outputTokens), per bucket.")
+    def reasoning_tokens(self) -> list[BigInt]:
+        return self._each(lambda m: BigInt(m.reasoning_tokens))
+
+    @strawberry.field(
+        description="cacheReadTokens / inputTokens x 100; null entries for buckets without input."
+    )
+    def cache_hit_rate(self) -> list[Decimal | None]:
+        return self._each(lambda m: m.cache_hit_rate_percent())
+
+    @strawberry.field(description="USD caching saved (signed), per bucket.")
+    def cache_savings(self) -> list[Decimal]:
+        return self._each(lambda m: usd(m.cache_savings_nanos))
+
     @strawberry.field
     def unpriced_requests(self) -> list[BigInt]:
         return self._each(lambda m: BigInt(m.unpriced))

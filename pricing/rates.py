@@ -1,0 +1,86 @@
+"""Prices per token class: what one million tokens of each class cost, with the fallbacks
+for classes a price does not name, and context-length tiers.
+
+Token classes (the canonical meaning of a usage record, docs/readme/pricing.md):
+- input: prompt tokens read without a cache (input_tokens minus cache reads and writes);
+- cache read: prompt tokens served from a prompt cache;
+- cache write 5m / 1h: prompt tokens written to a cache with a 5-minute (the default
+  lifetime) or a 1-hour lifetime;
+- output: generated tokens that are not reasoning;
+- reasoning: generated "thinking" tokens.
+
+Fallbacks, when a price leaves a class out: cache read, cache write 5m -> input;
+cache write 1h -> cache write 5m (-> input); reasoning -> output. A tier falls back within
+itself the same way (its cache read price is its own input price when it names none).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ClassRates", "TokenPrices"]
+
+
+def _check_price(name: str, value: int | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int of nano-USD, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {value}")
+
+
+@dataclass(frozen=True, slots=True)
+class ClassRates:
+    """Resolved nano-USD per one million tokens of every class (no fallbacks left)."""
+
+    input: int
+    output: int
+    cache_read: int
+    cache_write_5m: int
+    cache_write_1h: int
+    reasoning: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPrices:
+    """Nano-USD per one million tokens per class; None = use the class's fallback.
+
+    As a tier (`above_input_tokens` set), these prices apply to a whole request whose
+    input_tokens (all prompt tokens, cached ones included) exceed `above_input_tokens`.
+    """
+
+    input: int
+    output: int
+    cache_read: int | None = None
+    cache_write_5m: int | None = None
+    cache_write_1h: int | None = None
+    reasoning: int | None = None
+    above_input_tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("input", "output"):
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} price is required")
+        for name in (
+            "input",
+            "output",
+            "cache_read",
+            "cache_write_5m",
+            "cache_write_1h",
+            "reasoning",
+            "above_input_tokens",
+        ):
+            _check_price(name, getattr(self, name))
+
+    def resolved(self) -> ClassRates:
+        """Every class's price with the fallbacks above applied."""
+        write_5m = self.input if self.cache_write_5m is None else self.cache_write_5m
+        return ClassRates(
+            input=self.input,
+            output=self.output,
+            cache_read=self.input if self.cache_read is None else self.cache_read,
+            cache_write_5m=write_5m,
+            cache_write_1h=write_5m if self.cache_write_1h is None else self.cache_write_1h,
+            reasoning=self.output if self.reasoning is None else self.reasoning,
+        )
