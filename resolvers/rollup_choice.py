@@ -33,7 +33,10 @@ def filtered_columns(scope: Scope, log_filter: LogFilter | None) -> set[str]:
         columns.add("status_code")
     if log_filter.endpoints is not None:
         columns.add("endpoint")
-    return columns
+    if log_filter.provider_models is not None:
+        columns.add("provider_model")
+    # Columns no rollup family has: a question with a threshold finds no family.
+    return columns | log_filter.threshold_columns
 
 
 def smallest_family(

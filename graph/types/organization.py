@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
 
 import strawberry
 
 from graph.context import Info
 from graph.inputs.audit_filter import AuditTrailFilter
 from graph.inputs.filters import UsageFilter
+from graph.inputs.log_order import RequestLogOrder
 from graph.permissions import CanRead, IsAdminOrOwner, require
 from graph.relay import encode_global_id
 from graph.scalars import usd
@@ -45,9 +48,13 @@ from graph.types.report import (
     resolve_reports,
 )
 from graph.types.report_schedule import ReportScheduleType
+from graph.types.request_log import RequestLogType
 from graph.types.request_log_connection import (
+    ORDER_BY_DESCRIPTION,
     REQUEST_LOGS_DESCRIPTION,
+    SEARCH_DESCRIPTION,
     RequestLogConnection,
+    resolve_request_log,
     resolve_request_logs,
 )
 from graph.types.usage import UsageReport, resolve_current_spend, resolve_usage
@@ -234,10 +241,30 @@ class OrganizationType(Node):
         filter: UsageFilter | None = None,
         first: int | None = 50,
         after: str | None = None,
+        order_by: Annotated[
+            RequestLogOrder | None, strawberry.argument(description=ORDER_BY_DESCRIPTION)
+        ] = None,
+        search: Annotated[str | None, strawberry.argument(description=SEARCH_DESCRIPTION)] = None,
     ) -> RequestLogConnection:
         return await resolve_request_logs(
-            info.context.scope, self.model, filter, first, after, info
+            info.context.scope, self.model, filter, first, after, info, order_by, search
         )
+
+    @strawberry.field(
+        description=(
+            "One request log by the gateway's request id (the UUID it sent at ingest); null "
+            "when there is none the viewer may see: a Member finds only their own requests."
+        ),
+        extensions=require(CanRead),
+    )
+    async def request_log(
+        self,
+        info: Info,
+        request_id: Annotated[
+            UUID, strawberry.argument(description="The gateway's UUID for the request.")
+        ],
+    ) -> RequestLogType | None:
+        return await resolve_request_log(info.context.scope, self.model, request_id, info)
 
     @strawberry.field(description=REPORTS_DESCRIPTION, extensions=require(IsAdminOrOwner))
     async def reports(
