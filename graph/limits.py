@@ -238,11 +238,13 @@ def actual_cost(
     document: DocumentNode,
     operation: OperationDefinitionNode,
     data: Mapping[str, Any] | None,
+    variables: Mapping[str, Any] | None = None,
 ) -> Size:
-    """The cost in points and the nodes of what the response holds (lists as returned)."""
+    """The cost in points and the nodes of what the response holds (lists as returned);
+    `variables` tell which fields scanned raw logs (a threshold or search in a variable)."""
     if data is None:
         return Size()
-    walker = _CostWalker(schema, document, operation, None, None, DEFAULT_CEILING)
+    walker = _CostWalker(schema, document, operation, variables, None, DEFAULT_CEILING)
     root = schema.get_root_type(operation.operation)
     if root is None:
         return Size()
