@@ -34,6 +34,8 @@ from resolvers.pagination import KeysetCursor, decode_cursor, encode_cursor
 from resolvers.usage import SortDirection
 
 _CURSOR_VERSION = "k2"
+# latency_ms is an INTEGER column: a larger cursor value would overflow its parameter.
+_MAX_INTEGER = 2**31 - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Sort values are BIGINT columns (latency an INTEGER): a larger value would overflow the
 # database parameter.
@@ -133,7 +135,8 @@ class LogOrder:
         if not _INTEGER.fullmatch(value_text) or not _ROW_ID.fullmatch(id_text):
             raise _invalid(argument)
         sort_value, row_id = int(value_text), int(id_text)
-        if abs(sort_value) > _MAX_VALUE or not 1 <= row_id <= _MAX_ID:
+        largest = _MAX_INTEGER if self.field is LogOrderField.LATENCY else _MAX_VALUE
+        if abs(sort_value) > largest or not 1 <= row_id <= _MAX_ID:
             raise _invalid(argument)
         if self.field is not LogOrderField.TIMESTAMP:
             return LogPosition(sort_value, row_id)

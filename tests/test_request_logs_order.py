@@ -253,8 +253,9 @@ async def test_a_cursor_of_another_order_is_refused_naming_both_orders(
         "azI6TEFURU5DWTpERVNDOng6MQ",  # k2:LATENCY:DESC:x:1
         "azI6TEFURU5DWTpERVNDOjEwOjA",  # k2:LATENCY:DESC:10:0
         "azI6Rk9POkRFU0M6MTox",  # k2:FOO:DESC:1:1
+        "azI6TEFURU5DWTpERVNDOjIxNDc0ODM2NDg6MQ",  # k2:LATENCY:DESC:2147483648:1
     ],
-    ids=["not-base64", "value-not-integer", "id-zero", "unknown-field"],
+    ids=["not-base64", "value-not-integer", "id-zero", "unknown-field", "latency-overflow"],
 )
 async def test_a_forged_cursor_is_refused_as_invalid(
     client: httpx.AsyncClient, cursor: str
