@@ -90,7 +90,7 @@ FIELD_WEIGHTS: Mapping[str, int] = {
 }
 # What an aggregate or a log page costs instead when it must scan raw request logs (a
 # threshold in its usage filter, or a log search): no rollup or ordered index bounds the
-# rows it reads, only the statement timeout (graph.cost_sizes.scans_raw_rows).
+# rows it reads, only the request timeout (graph.cost_sizes.scans_raw_rows).
 RAW_SCAN_WEIGHT = 250
 
 
