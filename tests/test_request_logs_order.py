@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.relay import encode_global_id
+from graph.relay import decode_global_id_of, encode_global_id
 from ingestion.records import PricedRecord
 from models.api_key import ApiKey
 from models.member import Member, Role
@@ -135,8 +135,6 @@ async def test_pages_return_each_log_once_in_order_while_requests_arrive(
 
 
 def _pk(global_id: str) -> str:
-    from graph.relay import decode_global_id_of
-
     decoded = decode_global_id_of(global_id, "RequestLog")
     assert decoded is not None
     return str(decoded)
@@ -271,3 +269,30 @@ async def test_a_forged_cursor_is_refused_as_invalid(
     assert result.error_codes == ["BAD_USER_INPUT"]
     assert result.errors is not None
     assert result.errors[0]["message"].startswith("after: not a valid cursor")
+
+
+async def test_a_member_ordering_by_cost_sees_only_their_own_requests(
+    client: httpx.AsyncClient,
+) -> None:
+    org = await make_org()
+    owner = await make_member(org, Role.OWNER)
+    alice = await make_member(org, Role.MEMBER)
+    owner_key, alice_key = await make_key(org, owner), await make_key(org, alice)
+    at = _NOW - timedelta(minutes=5)
+    await store(
+        *[make_record(org, owner_key, owner, at, **_values(n)) for n in range(1, 9)],
+        *[make_record(org, alice_key, alice, at, **_values(n)) for n in range(3, 6)],
+    )
+    own = await RequestLog.filter(member_id=alice.id)
+    expected = sorted(own, key=lambda log: (log.customer_cost_nanos, log.id), reverse=True)
+
+    page = await _page(client, await make_token(alice), LogOrder(LogOrderField.CUSTOMER_COST), None)
+    rest = await _page(
+        client,
+        await make_token(alice),
+        LogOrder(LogOrderField.CUSTOMER_COST),
+        page["pageInfo"]["endCursor"],
+    )
+
+    shown = [e["node"]["id"] for e in page["edges"] + rest["edges"]]
+    assert shown == [encode_global_id("RequestLog", log.id) for log in expected]
