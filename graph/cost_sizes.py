@@ -73,6 +73,8 @@ class SizeFrame:
     buckets: int = 0  # inside a trend: its bucket count
     series: int = 0  # inside a trend: its series count
     records: int = 0  # inside ingestRequestLogs: the records sent
+    # Inside a usage report whose filter has a threshold: its aggregates read raw logs.
+    raw_scan: bool = False
 
 
 Arguments = Callable[[str], Any]
@@ -95,7 +97,10 @@ class SizeRules:
         key = f"{type_name}.{field_name}"
         if key == "Organization.usage":
             raw = arguments("filter")
-            return SizeFrame(usage_filter=_hashable(raw if isinstance(raw, Mapping) else {}))
+            return SizeFrame(
+                usage_filter=_hashable(raw if isinstance(raw, Mapping) else {}),
+                raw_scan=has_threshold(raw),
+            )
         if key == "UsageReport.trend" and frame.usage_filter is not None:
             buckets = self.trend_buckets(frame.usage_filter, arguments("granularity"))
             split = arguments("splitBy") is not None
@@ -207,6 +212,32 @@ _SIZES: Mapping[str, Limit | str | int] = {
     "Query.nodes": "ids",
 }
 _TRENDS = ("UsageTrend", "TrendSeries")
+
+
+# UsageFilter fields no rollup keeps: a usage question using one scans raw request logs.
+THRESHOLD_ARGUMENTS = ("minLatencyMs", "maxLatencyMs", "minCustomerCost", "minTotalTokens")
+# Fields that read raw logs when their own `filter` has a threshold (or, for request logs,
+# a `search` is given).
+_OWN_FILTER_SCANS = ("Organization.requestLogs", "ApiKey.usage", "Member.usage")
+
+
+def has_threshold(usage_filter: Any) -> bool:
+    """Whether a UsageFilter as sent sets a threshold (latency, cost or tokens)."""
+    return isinstance(usage_filter, Mapping) and any(
+        usage_filter.get(name) is not None for name in THRESHOLD_ARGUMENTS
+    )
+
+
+def scans_raw_rows(key: str, arguments: Arguments, inside_raw_report: bool) -> bool:
+    """Whether the field `key` ("Type.field") must scan raw request logs: a usage field
+    whose filter (its own, or its usage report's: `inside_raw_report`) has a threshold, or
+    request logs searched or filtered by a threshold."""
+    if key in _OWN_FILTER_SCANS:
+        if has_threshold(arguments("filter")):
+            return True
+        search = arguments("search") if key == "Organization.requestLogs" else None
+        return isinstance(search, str) and bool(search.strip())
+    return inside_raw_report and key.startswith("UsageReport.")
 
 
 def _limit(raw: Any, maximum: int = MAX_GROUPS) -> int:

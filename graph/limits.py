@@ -30,7 +30,7 @@ and in nodes (tests/test_limits_cost_property.py). The rate limiter charges the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -60,7 +60,7 @@ from graphql import (
 )
 
 from graph.cost_introspection import IntrospectionCounter, Size, TooLarge
-from graph.cost_sizes import PredictionClock, SizeFrame, SizeRules
+from graph.cost_sizes import PredictionClock, SizeFrame, SizeRules, has_threshold, scans_raw_rows
 from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from settings import Settings
 
@@ -88,6 +88,10 @@ FIELD_WEIGHTS: Mapping[str, int] = {
     "UsageReport.errors": AGGREGATE_WEIGHT,
     "UsageReport.comparison": AGGREGATE_WEIGHT,
 }
+# What an aggregate or a log page costs instead when it must scan raw request logs (a
+# threshold in its usage filter, or a log search): no rollup or ordered index bounds the
+# rows it reads, only the request timeout (graph.cost_sizes.scans_raw_rows).
+RAW_SCAN_WEIGHT = 250
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,11 +238,13 @@ def actual_cost(
     document: DocumentNode,
     operation: OperationDefinitionNode,
     data: Mapping[str, Any] | None,
+    variables: Mapping[str, Any] | None = None,
 ) -> Size:
-    """The cost in points and the nodes of what the response holds (lists as returned)."""
+    """The cost in points and the nodes of what the response holds (lists as returned);
+    `variables` tell which fields scanned raw logs (a threshold or search in a variable)."""
     if data is None:
         return Size()
-    walker = _CostWalker(schema, document, operation, None, None, DEFAULT_CEILING)
+    walker = _CostWalker(schema, document, operation, variables, None, DEFAULT_CEILING)
     root = schema.get_root_type(operation.operation)
     if root is None:
         return Size()
@@ -329,7 +335,7 @@ class _CostWalker:
         self.memo: dict[tuple[str, int | None, SizeFrame], Size] = {}
         self.active: set[str] = set()
         self.problems: dict[tuple[str, str, int], PageSizeProblem] = {}
-        self.plans: dict[tuple[int, str | None], tuple[_CostEntry, ...]] = {}
+        self.plans: dict[tuple[int, str | None, bool], tuple[_CostEntry, ...]] = {}
 
     def selection_set(
         self,
@@ -382,13 +388,14 @@ class _CostWalker:
             return Size()
         if name in ("__schema", "__type"):
             return self._introspection(node, definition)
-        weight = field_weight(parent.name, name)
-        own = Size(weight, 1)
-        item_type, is_list = unwrap(definition.type)
-        size = self._size(node, definition, f"{parent.name}.{name}", is_list=is_list)
 
         def arguments(argument: str) -> Any:
             return self._argument(node, definition, argument)
+
+        weight = scanned_weight(parent.name, name, arguments, frame.raw_scan)
+        own = Size(weight, 1)
+        item_type, is_list = unwrap(definition.type)
+        size = self._size(node, definition, f"{parent.name}.{name}", is_list=is_list)
 
         child_frame = self.sizes.frame_for(parent.name, name, arguments, frame)
         if not is_list:
@@ -422,6 +429,7 @@ class _CostWalker:
         selection_set: SelectionSetNode | None,
         parent: GraphQLNamedType | None,
         spreading: frozenset[str] = frozenset(),
+        raw_scan: bool = False,
     ) -> tuple[_CostEntry, ...]:
         """The selection set compiled for measuring responses: one entry per response key
         it may produce (fragments flattened in, each under its own type condition), each
@@ -430,32 +438,38 @@ class _CostWalker:
         lookup per field rather than a schema lookup per field and row."""
         if selection_set is None:
             return ()
-        memo_key = (id(selection_set), None if parent is None else parent.name)
+        memo_key = (id(selection_set), None if parent is None else parent.name, raw_scan)
         cached = self.plans.get(memo_key)
         if cached is not None:
             return cached
         entries: list[_CostEntry] = []
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                entry = self._actual_entry(selection, parent)
+                entry = self._actual_entry(selection, parent, raw_scan)
                 if entry is not None:
                     entries.append(entry)
             elif isinstance(selection, InlineFragmentNode):
                 condition = self._type_condition(selection, parent)
-                entries.extend(self.actual_plan(selection.selection_set, condition, spreading))
+                entries.extend(
+                    self.actual_plan(selection.selection_set, condition, spreading, raw_scan)
+                )
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is not None and name not in spreading:
                     condition = self._type_condition(fragment, None)
                     entries.extend(
-                        self.actual_plan(fragment.selection_set, condition, spreading | {name})
+                        self.actual_plan(
+                            fragment.selection_set, condition, spreading | {name}, raw_scan
+                        )
                     )
         plan = tuple(entries)
         self.plans[memo_key] = plan
         return plan
 
-    def _actual_entry(self, node: FieldNode, parent: GraphQLNamedType | None) -> _CostEntry | None:
+    def _actual_entry(
+        self, node: FieldNode, parent: GraphQLNamedType | None, raw_scan: bool
+    ) -> _CostEntry | None:
         key = node.alias.value if node.alias else node.name.value
         name = node.name.value
         if name == "__typename":
@@ -463,11 +477,20 @@ class _CostWalker:
         definition = _field_definition(parent, name)
         if definition is None or parent is None:
             return None
-        weight = field_weight(parent.name, name)
+
+        def arguments(argument: str) -> Any:
+            return self._argument(node, definition, argument)
+
+        weight = scanned_weight(parent.name, name, arguments, raw_scan)
         if node.selection_set is None:
             return _CostEntry(key, weight, None)
         item_type, _ = unwrap(definition.type)
-        return _CostEntry(key, weight, self.actual_plan(node.selection_set, item_type))
+        below = raw_scan or (
+            f"{parent.name}.{name}" == "Organization.usage" and has_threshold(arguments("filter"))
+        )
+        return _CostEntry(
+            key, weight, self.actual_plan(node.selection_set, item_type, raw_scan=below)
+        )
 
     def _type_condition(
         self,
@@ -531,6 +554,20 @@ def field_weight(type_name: str, field_name: str) -> int:
     weight = FIELD_WEIGHTS.get(f"{type_name}.{field_name}")
     if weight is None:
         weight = FIELD_WEIGHTS.get(f"*.{field_name}", FIELD_COST)
+    return weight
+
+
+def scanned_weight(
+    type_name: str, field_name: str, arguments: Callable[[str], Any], inside_raw_report: bool
+) -> int:
+    """`field_weight`, or RAW_SCAN_WEIGHT for an aggregate or log page that must scan raw
+    request logs (graph.cost_sizes.scans_raw_rows)."""
+    weight = field_weight(type_name, field_name)
+    key = f"{type_name}.{field_name}"
+    if (weight > FIELD_COST or key == "Organization.requestLogs") and scans_raw_rows(
+        key, arguments, inside_raw_report
+    ):
+        return RAW_SCAN_WEIGHT
     return weight
 
 

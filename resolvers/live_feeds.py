@@ -12,7 +12,7 @@ from live.hub import Feed
 from models.organization import Organization
 from resolvers.alerts import AlertFilter, AlertRecord, alert_page
 from resolvers.current_spend import CurrentSpend, current_spend
-from resolvers.log_pages import LogPage, request_log_page
+from resolvers.log_pages import LogPage, LogPageRequest, request_log_page
 from resolvers.pagination import Page, PageRequest
 from resolvers.periods import TimeRange
 from resolvers.scope import LogFilter, Scope
@@ -120,7 +120,7 @@ class NewLogsFeed(Feed):
         read = await request_log_page(
             self.scope,
             log_filter.with_range(TimeRange(start, wanted.end)),
-            PageRequest(size=MAX_LIVE_ROWS, after=None),
+            LogPageRequest(size=MAX_LIVE_ROWS),
             with_keys=True,
             with_members=True,
         )

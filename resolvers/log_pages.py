@@ -1,7 +1,8 @@
-"""Request log pages: newest first, keyset-paginated, through the scope.
+"""Request log pages: in any order of `resolvers.log_order` (newest first by default),
+keyset-paginated, through the scope, optionally searched (`resolvers.log_search`).
 
-A page is one statement: the keyset query (ORDER BY timestamp DESC, id DESC, LIMIT size + 1,
-on an index that leads with the organization) returns the page's rows with every column
+A page is one statement: the keyset query (ORDER BY the order's column and id, LIMIT
+size + 1, on an index that leads with the organization) returns the page's rows with every column
 the API shows, read into plain `LogRecord`s (no ORM objects: a page of 50 built through the
 ORM cost more than the query itself). The time range in the same statement lets PostgreSQL
 prune the monthly partitions. When the caller shows each log's key or member, the same
@@ -31,14 +32,10 @@ from models.database import (
 )
 from models.member import Role
 from models.request_log import CLASS_COLUMNS, LOG_COLUMNS
-from resolvers.pagination import (
-    KeysetCursor,
-    Page,
-    PageRequest,
-    build_page,
-    keyset_newer_than,
-    keyset_older_than,
-)
+from resolvers.errors import BadInputError
+from resolvers.log_order import NEWEST_FIRST, LogOrder, LogPosition
+from resolvers.log_search import search_condition
+from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from resolvers.scope import LogFilter, Scope, scoped_conditions
 
 RecordT = TypeVar("RecordT")
@@ -100,6 +97,49 @@ class MemberRecord:
 
 _KEY_COLUMNS = tuple(KeyRecord.__dataclass_fields__)
 _MEMBER_COLUMNS = tuple(MemberRecord.__dataclass_fields__)
+
+
+@dataclass(frozen=True, slots=True)
+class LogPageRequest:
+    """A validated page of logs to read: how many rows, in which order, after which position
+    of that order (None: from the start), or, paging backwards, the rows just before
+    `before` (None: the last rows of the order); and the search text if any."""
+
+    size: int
+    order: LogOrder = NEWEST_FIRST
+    after: LogPosition | None = None
+    search: str | None = None
+    backward: bool = False
+    before: LogPosition | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        first: int | None,
+        after: str | None,
+        last: int | None,
+        before: str | None,
+        *,
+        order: LogOrder = NEWEST_FIRST,
+        search: str | None = None,
+    ) -> LogPageRequest:
+        """A forward page (`first`/`after`) or a backward one (`last`/`before`), its cursors
+        decoded for `order`; BadInputError naming the argument for a size outside 1-100, a
+        cursor of another order, or both directions at once."""
+        if last is None and not before:
+            size = DEFAULT_PAGE_SIZE if first is None else first
+            if not 1 <= size <= MAX_PAGE_SIZE:
+                raise BadInputError(f"first: must be between 1 and {MAX_PAGE_SIZE}, got {size}")
+            return cls(size, order, order.decode(after) if after else None, search)
+        if first is not None or after:
+            raise BadInputError(
+                "first/after page forwards and last/before backwards: give one pair, not both"
+            )
+        size = DEFAULT_PAGE_SIZE if last is None else last
+        if not 1 <= size <= MAX_PAGE_SIZE:
+            raise BadInputError(f"last: must be between 1 and {MAX_PAGE_SIZE}, got {size}")
+        position = order.decode(before, "before") if before else None
+        return cls(size, order, None, search, backward=True, before=position)
 
 
 @dataclass(slots=True)
@@ -187,10 +227,20 @@ class LogRecord:
         )
 
 
+def log_conditions(
+    scope: Scope, log_filter: LogFilter, search: str | None, params: Params
+) -> list[str]:
+    """The scope's, the filter's and the search's conditions on request_log."""
+    conditions = scoped_conditions(scope, log_filter, params)
+    if search is not None:
+        conditions.append(search_condition(search, params))
+    return conditions
+
+
 def page_query(
     scope: Scope,
     log_filter: LogFilter,
-    request: PageRequest,
+    request: LogPageRequest,
     dialect: Dialect,
     *,
     with_keys: bool = False,
@@ -202,17 +252,18 @@ def page_query(
     Raises ForbiddenError when the filter reaches outside the scope.
     """
     params = Params(dialect)
-    conditions = scoped_conditions(scope, log_filter, params)
+    conditions = log_conditions(scope, log_filter, request.search, params)
+    order = request.order
     if request.after is not None:
-        conditions.append(keyset_older_than(request.after, params))
+        conditions.append(order.after(request.after, params))
     if request.before is not None:
-        conditions.append(keyset_newer_than(request.before, params))
-    # A backward page reads up from its cursor (build_page turns it newest first).
-    order = "ASC" if request.backward else "DESC"
+        conditions.append(order.before(request.before, params))
+    # A backward page reads from its cursor towards the start (then turned around).
+    scan = order.reversed() if request.backward else order
     sql = (
         f"SELECT {', '.join(PAGE_COLUMNS)} FROM request_log WHERE "
         + " AND ".join(conditions)
-        + f" ORDER BY timestamp {order}, id {order} LIMIT {params.add(request.size + 1)}"
+        + f" ORDER BY {scan.order_by()} LIMIT {params.add(request.size + 1)}"
     )
     if not (with_keys or with_members):
         return sql, params
@@ -229,7 +280,7 @@ def page_query(
         joins.append(f"LEFT JOIN member AS m ON m.id = p.member_id AND {' AND '.join(on)}")
     joined = (
         f"SELECT {', '.join(columns)} FROM ({sql}) AS p {' '.join(joins)} "
-        f"ORDER BY p.timestamp {order}, p.id {order}"
+        f"ORDER BY {scan.order_by('p')}"
     )
     return joined, params
 
@@ -237,13 +288,13 @@ def page_query(
 async def request_log_page(
     scope: Scope,
     log_filter: LogFilter,
-    request: PageRequest,
+    request: LogPageRequest,
     *,
     with_keys: bool = False,
     with_members: bool = False,
 ) -> LogPage:
-    """One page of the viewer's request logs matching the filter, newest first, with its
-    rows' keys and members when asked for."""
+    """One page of the viewer's request logs matching the filter and search, in the
+    request's order, with its rows' keys and members when asked for."""
     sql, params = page_query(
         scope,
         log_filter,
@@ -254,14 +305,29 @@ async def request_log_page(
     )
     rows = await fetch_rows(sql, params)
     logs = [LogRecord.from_row(row) for row in rows]
-    # The cursor keeps the timestamp exactly as the keyset query compared it.
-    page = build_page(logs, request, lambda log: KeysetCursor(log.timestamp, log.id))
+    kept = logs[: request.size]
+    more = len(logs) > request.size
+    if request.backward:
+        kept.reverse()
+    # The cursor keeps the sort value exactly as the keyset query compared it.
+    page = Page(
+        rows=kept,
+        cursors=[request.order.encode(position_of(log, request.order)) for log in kept],
+        has_next_page=request.before is not None if request.backward else more,
+        has_previous_page=more if request.backward else request.after is not None,
+    )
     shown = rows[: len(page.rows)]
     return LogPage(
         page,
         _joined(KeyRecord.from_row, shown, "api_key_id", "k_") if with_keys else None,
         _joined(MemberRecord.from_row, shown, "member_id", "m_") if with_members else None,
     )
+
+
+def position_of(log: LogRecord, order: LogOrder) -> LogPosition:
+    """The log's place in `order`: its sort column's value and id."""
+    value: datetime | int = getattr(log, order.field.column)
+    return LogPosition(value, log.id)
 
 
 def _joined(
@@ -280,10 +346,10 @@ def _joined(
     return found
 
 
-async def count_request_logs(scope: Scope, log_filter: LogFilter) -> int:
-    """How many of the viewer's request logs match the filter (all pages together)."""
+async def count_request_logs(scope: Scope, log_filter: LogFilter, search: str | None = None) -> int:
+    """How many of the viewer's request logs match the filter and search (all pages)."""
     params = Params(current_dialect())
-    conditions = scoped_conditions(scope, log_filter, params)
+    conditions = log_conditions(scope, log_filter, search, params)
     rows = await fetch_all(
         "SELECT COUNT(*) AS total FROM request_log WHERE " + " AND ".join(conditions), params
     )

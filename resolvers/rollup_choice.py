@@ -35,7 +35,10 @@ def filtered_columns(scope: Scope, log_filter: LogFilter | None) -> set[str]:
         columns.add("endpoint")
     if log_filter.providers is not None:
         columns.add("provider")
-    return columns
+    if log_filter.provider_models is not None:
+        columns.add("provider_model")
+    # Columns no rollup family has: a question with a threshold finds no family.
+    return columns | log_filter.threshold_columns
 
 
 def smallest_family(

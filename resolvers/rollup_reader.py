@@ -141,6 +141,10 @@ async def read_usage(
     absent. Raises ForbiddenError when the filter reaches outside the scope.
     """
     results: list[UsageByGroup] = [{} for _ in windows]
+    if log_filter.needs_raw_rows:
+        # Thresholds on a request's own latency, cost or tokens: no rollup can answer, every
+        # window is read from request_log (priced as a raw scan by graph.limits).
+        windows = [raw_slices(slices) for slices in windows]
     branches = _branches(windows)
     if not branches:
         return results
@@ -178,6 +182,21 @@ async def read_usage(
         for key in [k for k, m in result.items() if m.requests == 0]:
             del result[key]
     return results
+
+
+def raw_slices(slices: Sequence[TimeSlice]) -> list[TimeSlice]:
+    """The same time as `slices` (signed or not) as RAW slices with sign +1: the pieces
+    where the signs of the slices holding them sum to 1, adjacent pieces merged."""
+    points = sorted({s.start for s in slices} | {s.end for s in slices})
+    raw: list[TimeSlice] = []
+    for low, high in pairwise(points):
+        if sum(s.sign for s in slices if s.start <= low and high <= s.end) != 1:
+            continue
+        if raw and raw[-1].end == low:
+            raw[-1] = TimeSlice(Grain.RAW, raw[-1].start, high)
+        else:
+            raw.append(TimeSlice(Grain.RAW, low, high))
+    return raw
 
 
 def _by_window_sql(inner: str, groups: list[str], slots: _Slots) -> str:
@@ -336,6 +355,8 @@ def _branch_sql(
             scope, log_filter.with_range(hull), params, time_column="timestamp"
         )
     else:
+        if log_filter.needs_raw_rows:
+            raise RuntimeError("a rollup cannot answer a threshold filter; read raw slices")
         conditions = scoped_conditions(scope, log_filter, params, time_column=None)
     step = None if raw else GRAIN_WIDTHS[branch.grain.value.lower()]
     conditions.append(

@@ -144,9 +144,41 @@ class LogFilter:
     # Provider names, lower-case as stored (ingestion.providers).
     providers: tuple[str, ...] | None = None
     only_mine: bool = False
+    provider_models: tuple[str, ...] | None = None
+    # Thresholds on one request's own values (inclusive); no rollup keeps them, so a usage
+    # question using one reads raw rows (`needs_raw_rows`).
+    min_latency_ms: int | None = None
+    max_latency_ms: int | None = None
+    min_customer_cost_nanos: int | None = None
+    min_total_tokens: int | None = None
 
     def with_range(self, time_range: TimeRange) -> LogFilter:
         return replace(self, time_range=time_range)
+
+    @property
+    def needs_raw_rows(self) -> bool:
+        """True when a threshold is set: only `request_log` rows can answer."""
+        return any(
+            value is not None
+            for value in (
+                self.min_latency_ms,
+                self.max_latency_ms,
+                self.min_customer_cost_nanos,
+                self.min_total_tokens,
+            )
+        )
+
+    @property
+    def threshold_columns(self) -> set[str]:
+        """The raw columns the thresholds put conditions on (no rollup has them)."""
+        columns = set()
+        if self.min_latency_ms is not None or self.max_latency_ms is not None:
+            columns.add("latency_ms")
+        if self.min_customer_cost_nanos is not None:
+            columns.add("customer_cost_nanos")
+        if self.min_total_tokens is not None:
+            columns.add("total_tokens")
+        return columns
 
 
 def check_filter(scope: Scope, log_filter: LogFilter) -> None:
@@ -201,6 +233,9 @@ def _list_conditions(log_filter: LogFilter, params: Params, prefix: str) -> list
         conditions.append(in_list(f"{prefix}endpoint", log_filter.endpoints, params))
     if log_filter.providers is not None:
         conditions.append(in_list(f"{prefix}provider", log_filter.providers, params))
+    if log_filter.provider_models is not None:
+        conditions.append(in_list(f"{prefix}provider_model", log_filter.provider_models, params))
+    conditions.extend(_threshold_conditions(log_filter, params, prefix))
     if log_filter.status_classes is not None:
         column = f"{prefix}status_code"
         ranges = [
@@ -209,6 +244,22 @@ def _list_conditions(log_filter: LogFilter, params: Params, prefix: str) -> list
         ]
         conditions.append("(" + " OR ".join(ranges) + ")" if ranges else "1 = 0")
     return conditions
+
+
+def _threshold_conditions(log_filter: LogFilter, params: Params, prefix: str) -> list[str]:
+    """Inclusive bounds on a request's own latency (ms), customer cost (nano-USD) and total
+    tokens: conditions on `request_log` columns only (readers of rollups go raw first)."""
+    bounds = (
+        ("latency_ms", ">=", log_filter.min_latency_ms),
+        ("latency_ms", "<=", log_filter.max_latency_ms),
+        ("customer_cost_nanos", ">=", log_filter.min_customer_cost_nanos),
+        ("total_tokens", ">=", log_filter.min_total_tokens),
+    )
+    return [
+        f"{prefix}{column} {operator} {params.add(value)}"
+        for column, operator, value in bounds
+        if value is not None
+    ]
 
 
 def in_list(column: str, values: tuple[object, ...], params: Params) -> str:

@@ -88,6 +88,12 @@ INPUTS: dict[str, tuple[str, Any, str]] = {
         lambda v, ids: {"v": v, "p": ids["prefix"]},
         "ingest",
     ),
+    "UsageFilter.minCustomerCost": (
+        "query Q($v: Decimal) { organization { usage(filter: {minCustomerCost: $v}) "
+        "{ totals { requests } } } }",
+        lambda v, ids: {"v": v},
+        "owner",
+    ),
     "RequestLogInput.providerCost": (
         "mutation M($r: [RequestLogInput!]!) { ingestRequestLogs(records: $r) "
         "{ accepted rejected { field reason } } }",

@@ -65,7 +65,10 @@ def _documents() -> st.SearchStrategy[str]:
     as a Query field `usageReport(filter)` added to the schema for the purpose, then put
     back where the real schema has it, under `organization { usage(filter) }`."""
     sdl = print_schema(schema._schema)
-    scalars = {"DateTime": _instants()}
+    scalars = {
+        "DateTime": _instants(),
+        "UUID": st.one_of(st.uuids().map(str), st.text(max_size=8)).map(nodes.String),
+    }
     anywhere = queries(sdl, fields=FIELDS, custom_scalars=scalars, allow_x00=False)
     report_sdl = sdl + "\nextend type Query { usageReport(filter: UsageFilter): UsageReport! }"
     reports = queries(

@@ -137,10 +137,15 @@ async def test_a_new_partition_gets_every_index_named_after_the_parents(db: Sett
 
     assert [row["indexname"] for row in rows] == [
         "request_log_failed_ts_p2034_02",
+        "request_log_org_cost_p2034_02",
         "request_log_org_key_ts_p2034_02",
+        "request_log_org_latency_p2034_02",
         "request_log_org_mem_ts_p2034_02",
+        "request_log_org_tokens_p2034_02",
         "request_log_org_ts_p2034_02",
         "request_log_pkey_p2034_02",
+        "request_log_request_id_p2034_02",
+        "request_log_search_trgm_p2034_02",
         "request_log_unpriced_p2034_02",
     ]
 

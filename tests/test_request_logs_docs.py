@@ -39,6 +39,11 @@ def test_the_logs_doc_has_every_example() -> None:
         "MyLogsOnly",
         "ServerErrorsForModel",
         "KeyLogs",
+        "MostExpensiveRequests",
+        "SlowestRequestsThisWeek",
+        "SlowAndExpensive",
+        "FindRequest",
+        "SearchErrors",
     ]
 
 
@@ -93,3 +98,66 @@ async def test_documented_query_answers_as_described(
 
     assert len(connection["edges"]) == rows
     assert connection["pageInfo"]["hasNextPage"] is has_next_page
+
+
+async def test_the_ordered_examples_answer_largest_first(client: httpx.AsyncClient) -> None:
+    org = await make_org()
+    owner = await make_member(org, Role.OWNER)
+    key = await make_key(org, owner)
+    now = datetime.now(UTC)
+    await store(
+        *[
+            make_record(
+                org,
+                key,
+                owner,
+                now - timedelta(hours=n + 1),
+                provider_cost_nanos=(n * 7919) % 100 * 1_000_000,
+                latency_ms=(n * 104729) % 9000 + 100,
+            )
+            for n in range(60)
+        ]
+    )
+    token = await make_token(owner)
+
+    expensive = await gql(client, token, QUERY_TEXT["MostExpensiveRequests"])
+    slowest = await gql(client, token, QUERY_TEXT["SlowestRequestsThisWeek"])
+
+    assert expensive.data is not None and slowest.data is not None
+    costs = [
+        float(e["node"]["customerCost"])
+        for e in expensive.data["organization"]["requestLogs"]["edges"]
+    ]
+    latencies = [
+        e["node"]["latencyMs"] for e in slowest.data["organization"]["requestLogs"]["edges"]
+    ]
+    assert len(costs) == 50 and costs == sorted(costs, reverse=True)
+    assert len(latencies) == 50 and latencies == sorted(latencies, reverse=True)
+
+
+async def test_the_search_example_finds_the_rate_limited_requests(
+    client: httpx.AsyncClient,
+) -> None:
+    org = await make_org()
+    owner = await make_member(org, Role.OWNER)
+    key = await make_key(org, owner)
+    now = datetime.now(UTC)
+    await store(
+        make_record(
+            org,
+            key,
+            owner,
+            now - timedelta(minutes=1),
+            status_code=429,
+            error_message="Rate limit exceeded: too many requests per minute",
+        ),
+        make_record(org, key, owner, now - timedelta(minutes=2), status_code=500),
+        make_record(org, key, owner, now - timedelta(minutes=3)),
+    )
+
+    result = await gql(client, await make_token(owner), QUERY_TEXT["SearchErrors"])
+
+    assert result.data is not None, result.errors
+    logs = result.data["organization"]["requestLogs"]
+    assert logs["totalCount"] == 1
+    assert logs["edges"][0]["node"]["statusCode"] == 429

@@ -14,8 +14,8 @@ from graph.relay import encode_global_id
 from models.database import Dialect, connection, current_dialect
 from models.member import Role
 from models.request_log import RequestLog
-from resolvers.log_pages import page_query
-from resolvers.pagination import KeysetCursor, PageRequest
+from resolvers.log_order import LogPosition
+from resolvers.log_pages import LogPageRequest, page_query
 from resolvers.periods import TimeRange
 from resolvers.scope import LogFilter, Scope, StatusClass
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store
@@ -254,7 +254,7 @@ async def test_total_count_is_queried_only_when_selected(client: httpx.AsyncClie
 async def test_page_query_never_uses_offset(db: object) -> None:
     at = datetime(2025, 1, 1, tzinfo=UTC)
     log_filter = LogFilter(TimeRange(at - timedelta(days=30), at), ZoneInfo("UTC"))
-    request = PageRequest(size=50, after=KeysetCursor(at - timedelta(days=1), 10))
+    request = LogPageRequest(size=50, after=LogPosition(at - timedelta(days=1), 10))
 
     sql, _ = page_query(Scope(1, None, 1, True), log_filter, request, current_dialect())
 
@@ -267,7 +267,7 @@ async def test_next_page_query_is_served_in_order_by_the_organization_timestamp_
 ) -> None:
     at = datetime(2025, 1, 1, tzinfo=UTC)
     log_filter = LogFilter(TimeRange(at - timedelta(days=30), at), ZoneInfo("UTC"))
-    request = PageRequest(size=50, after=KeysetCursor(at - timedelta(days=1), 10))
+    request = LogPageRequest(size=50, after=LogPosition(at - timedelta(days=1), 10))
     dialect = current_dialect()
     sql, params = page_query(Scope(1, None, 1, True), log_filter, request, dialect)
 
@@ -299,7 +299,7 @@ async def test_a_page_of_failed_requests_reads_the_failed_requests_index(db: obj
         models=("gpt-4o-mini",),
         status_classes=(StatusClass.CLIENT_ERROR, StatusClass.SERVER_ERROR),
     )
-    request = PageRequest(size=50, after=KeysetCursor(at - timedelta(days=1), 10))
+    request = LogPageRequest(size=50, after=LogPosition(at - timedelta(days=1), 10))
     dialect = current_dialect()
     sql, params = page_query(Scope(1, None, 1, True), log_filter, request, dialect)
 

@@ -14,8 +14,7 @@ from graph.types.member import MemberType
 from graph.types.request_log import RequestLogType
 from models.api_key import ApiKey, KeyStatus
 from models.member import Member, Role
-from resolvers.log_pages import request_log_page
-from resolvers.pagination import PageRequest
+from resolvers.log_pages import LogPageRequest, request_log_page
 from resolvers.periods import TimeRange
 from resolvers.scope import LogFilter, Scope
 from settings import Settings
@@ -167,7 +166,7 @@ async def test_keys_and_members_read_with_the_page_equal_the_orm_objects(db: Set
     log_filter = LogFilter(TimeRange(now - timedelta(hours=1), now), ZoneInfo("UTC"))
 
     read = await request_log_page(
-        scope, log_filter, PageRequest.parse(10, None), with_keys=True, with_members=True
+        scope, log_filter, LogPageRequest(size=10), with_keys=True, with_members=True
     )
 
     assert read.api_keys is not None and read.members is not None

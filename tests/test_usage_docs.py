@@ -19,6 +19,7 @@ QUERIES = re.findall(r"```graphql\n(.*?)```", DOC.read_text(), re.S)
 def test_the_usage_doc_has_every_example() -> None:
     names = [re.match(r"query (\w+)", q).group(1) for q in QUERIES]  # type: ignore[union-attr]
     assert names == [
+        "SlowRequestsCost",
         "Dashboard",
         "CostPerKeyAndModel",
         "CostPerProvider",

@@ -61,7 +61,7 @@ class QueryCostLimit(SchemaExtension):
         operation = select_operation(document, execution.operation_name)
         if operation is not None and self.report.requested is not None:
             self.report.actual = actual_cost(
-                execution.schema._schema, document, operation, result.data
+                execution.schema._schema, document, operation, result.data, execution.variables
             ).points
 
     def get_results(self) -> dict[str, Any]:

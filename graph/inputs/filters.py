@@ -4,11 +4,13 @@ read side's LogFilter (ids decoded, period resolved in the right timezone)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import strawberry
 
 from graph.errors import BadUserInputError
+from graph.inputs.amounts import amount_nanos
 from graph.relay import decode_global_id_of
 from ingestion.providers import MAX_PROVIDER_LENGTH, normalize_provider, provider_name_problem
 from models.organization import Organization
@@ -64,6 +66,26 @@ class UsageFilter:
     only_mine: bool = strawberry.field(
         default=False, description='"My Logs Only": just the caller\'s own requests.'
     )
+    provider_models: list[str] | None = strawberry.field(
+        default=None, description='Provider models actually used, e.g. "gpt-4-0613".'
+    )
+    min_latency_ms: int | None = strawberry.field(
+        default=None,
+        description=(
+            "Only requests whose latency is at least this many ms (inclusive). Any threshold "
+            "makes usage questions read raw logs instead of rollups (priced higher)."
+        ),
+    )
+    max_latency_ms: int | None = strawberry.field(
+        default=None, description="Only requests whose latency is at most this many ms."
+    )
+    min_customer_cost: Decimal | None = strawberry.field(
+        default=None,
+        description="Only requests whose customer cost is at least this many USD (exact).",
+    )
+    min_total_tokens: int | None = strawberry.field(
+        default=None, description="Only requests with at least this many tokens in total."
+    )
 
 
 def _decode_ids(ids: list[strawberry.ID] | None, type_name: str) -> tuple[int, ...] | None:
@@ -109,6 +131,7 @@ def to_log_filter(
         bad = [c for c in f.status_codes if not 100 <= c <= 599]
         if bad:
             raise BadUserInputError(f"filter.statusCodes: {bad[0]} is not an HTTP status code")
+    _check_thresholds(f)
     return LogFilter(
         time_range=time_range,
         timezone=tz,
@@ -122,4 +145,29 @@ def to_log_filter(
         endpoints=None if f.endpoints is None else tuple(f.endpoints),
         providers=_providers(f.providers),
         only_mine=f.only_mine,
+        provider_models=None if f.provider_models is None else tuple(f.provider_models),
+        min_latency_ms=f.min_latency_ms,
+        max_latency_ms=f.max_latency_ms,
+        min_customer_cost_nanos=(
+            None
+            if f.min_customer_cost is None
+            else amount_nanos(f.min_customer_cost, "filter.minCustomerCost")
+        ),
+        min_total_tokens=f.min_total_tokens,
     )
+
+
+def _check_thresholds(f: UsageFilter) -> None:
+    """BadUserInputError naming the threshold that is negative, or a latency range whose
+    minimum exceeds its maximum."""
+    for name, value in (
+        ("minLatencyMs", f.min_latency_ms),
+        ("maxLatencyMs", f.max_latency_ms),
+        ("minCustomerCost", f.min_customer_cost),
+        ("minTotalTokens", f.min_total_tokens),
+    ):
+        if value is not None and value < 0:
+            raise BadUserInputError(f"filter.{name}: must be 0 or more, got {value}")
+    low, high = f.min_latency_ms, f.max_latency_ms
+    if low is not None and high is not None and low > high:
+        raise BadUserInputError(f"filter.maxLatencyMs: {high} is below filter.minLatencyMs {low}")

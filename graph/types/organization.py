@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
+from uuid import UUID
 
 import strawberry
 
 from graph.context import Info
 from graph.inputs.audit_filter import AuditTrailFilter
 from graph.inputs.filters import UsageFilter
+from graph.inputs.log_order import RequestLogOrder
 from graph.permissions import TEAM_ONLY, CanRead, IsAdminOrOwner, require
 from graph.relay import encode_global_id
 from graph.scalars import usd
@@ -46,13 +48,18 @@ from graph.types.report import (
     resolve_reports,
 )
 from graph.types.report_schedule import ReportScheduleType
+from graph.types.request_log import RequestLogType
 from graph.types.request_log_connection import (
     LOGS_AFTER,
     LOGS_BEFORE,
     LOGS_FIRST,
     LOGS_LAST,
+    ORDER_BY_DESCRIPTION,
     REQUEST_LOGS_DESCRIPTION,
+    SEARCH_DESCRIPTION,
+    LogPageArguments,
     RequestLogConnection,
+    resolve_request_log,
     resolve_request_logs,
 )
 from graph.types.usage import UsageReport, resolve_current_spend, resolve_usage
@@ -64,7 +71,7 @@ from resolvers.api_keys import list_api_keys
 from resolvers.billing_policy import billing_policy
 from resolvers.members import list_members
 from resolvers.organization_settings import organization_pricing
-from resolvers.pagination import DEFAULT_LISTED_ROWS, MAX_LISTED_ROWS, PageRequest
+from resolvers.pagination import DEFAULT_LISTED_ROWS, MAX_LISTED_ROWS
 from resolvers.report_schedules import list_report_schedules
 from resolvers.usage import check_limit
 from resolvers.wallet import wallet_summary
@@ -242,11 +249,34 @@ class OrganizationType(Node):
         after: Annotated[str | None, strawberry.argument(description=LOGS_AFTER)] = None,
         last: Annotated[int | None, strawberry.argument(description=LOGS_LAST)] = None,
         before: Annotated[str | None, strawberry.argument(description=LOGS_BEFORE)] = None,
+        order_by: Annotated[
+            RequestLogOrder | None, strawberry.argument(description=ORDER_BY_DESCRIPTION)
+        ] = None,
+        search: Annotated[str | None, strawberry.argument(description=SEARCH_DESCRIPTION)] = None,
     ) -> RequestLogConnection:
-        page_request = PageRequest.parse_either_way(first, after, last, before)
         return await resolve_request_logs(
-            info.context.scope, self.model, filter, page_request, info
+            info.context.scope,
+            self.model,
+            filter,
+            LogPageArguments(first, after, last, before, order_by, search),
+            info,
         )
+
+    @strawberry.field(
+        description=(
+            "One request log by the gateway's request id (the UUID it sent at ingest); null "
+            "when there is none the viewer may see: a Member finds only their own requests."
+        ),
+        extensions=require(CanRead),
+    )
+    async def request_log(
+        self,
+        info: Info,
+        request_id: Annotated[
+            UUID, strawberry.argument(description="The gateway's UUID for the request.")
+        ],
+    ) -> RequestLogType | None:
+        return await resolve_request_log(info.context.scope, self.model, request_id, info)
 
     @strawberry.field(description=REPORTS_DESCRIPTION, extensions=require(IsAdminOrOwner))
     async def reports(
