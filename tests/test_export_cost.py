@@ -49,7 +49,9 @@ def test_an_hourly_trend_over_two_days_split_three_ways() -> None:
 
 def test_an_unsplit_trend_has_one_row_per_local_bucket() -> None:
     # Berlin's spring-forward night: 4 local days, as the API's trend
-    berlin = _filter("2024-03-29T00:00:00.000000+01:00", "2024-04-02T00:00:00.000000+02:00", "Europe/Berlin")
+    berlin = _filter(
+        "2024-03-29T00:00:00.000000+01:00", "2024-04-02T00:00:00.000000+02:00", "Europe/Berlin"
+    )
 
     cost = predicted_trend_export_cost(berlin, Granularity.DAY, None, 20)
 

@@ -44,7 +44,10 @@ TO = "2024-11-04T00:00:00-05:00"
 HOURS = 25
 # One request per hour of the day, at :00 exactly (zero microseconds) and at :30:00.131543.
 REQUESTS = 2 * HOURS
-TOTALS = 'query { organization { usage(filter: {from: "%s", to: "%s"}) { totals { requests customerCost } } } }'
+TOTALS = (
+    'query { organization { usage(filter: {from: "%s", to: "%s"}) '
+    "{ totals { requests customerCost } } } }"
+)
 
 
 @dataclass

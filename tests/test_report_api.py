@@ -124,7 +124,11 @@ async def test_node_finds_a_report_for_admins_only_and_never_across_tenants(
     foreign = await gql(client, stranger, NODE, id=report_id)
 
     assert found.data == {
-        "node": {"id": report_id, "kind": "WEEKLY", "periodStart": "2024-05-06T00:00:00.000000+02:00"}
+        "node": {
+            "id": report_id,
+            "kind": "WEEKLY",
+            "periodStart": "2024-05-06T00:00:00.000000+02:00",
+        }
     }
     assert hidden.data == {"node": None}
     assert foreign.data == {"node": None}
