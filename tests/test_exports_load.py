@@ -13,6 +13,7 @@ DECIMAL(38,9) (exports/formats.py MONEY_SQL_TYPE), and equals the API's totals.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -292,3 +293,31 @@ async def test_a_report_csv_across_fall_back_loads_in_pandas_and_duckdb(
         f"'{MONEY_SQL_TYPE}'}}) WHERE section = 'total'"
     ).fetchall()
     assert total == seeded.customer_cost
+
+
+def _readme_bi_example() -> str:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = [
+        b
+        for b in re.findall(r"^```python\n(.*?)^```", readme, re.S | re.M)
+        if "DuckDB" in b or "duckdb" in b
+    ]
+    assert len(blocks) == 1, "README.md should hold one ```python BI example"
+    return blocks[0]
+
+
+async def test_the_readmes_bi_example_reads_money_exactly(
+    client: httpx.AsyncClient, seeded: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = await _download(client, seeded.token, "/export/request-logs.csv", dict(_RANGE))
+    (tmp_path / "logs.csv").write_bytes(content)
+    monkeypatch.chdir(tmp_path)
+    names: dict[str, Any] = {}
+
+    exec(_readme_bi_example(), names)  # the README's snippet, as printed
+
+    logs, frame = names["logs"], names["frame"]
+    [(total,)] = logs.aggregate("sum(customerCost)").fetchall()
+    assert total == seeded.customer_cost
+    assert sum(frame["customerCost"], Decimal(0)) == seeded.customer_cost
+    assert str(frame["timestamp"].dt.tz) == "UTC" and len(frame) == REQUESTS
