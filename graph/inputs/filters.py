@@ -41,7 +41,7 @@ StatusClassEnum = strawberry.enum(
 describe_values(
     StatusClassEnum,
     {
-        "SUCCESS": "Answered 1xx-3xx.",
+        "SUCCESS": "Answered 2xx.",
         "CLIENT_ERROR": "Answered 4xx.",
         "SERVER_ERROR": "Answered 5xx.",
     },

@@ -107,7 +107,7 @@ class ErrorPatternGroup(ErrorGroupFields):
 )
 class UsageErrors:
     failed_requests: BigInt = strawberry.field(
-        description="Requests answered 4xx or 5xx in the range."
+        description="Requests not answered 2xx in the range."
     )
     status_groups: strawberry.Private[list[ErrorStatusGroup]]
     analysis: strawberry.Private[ErrorAnalysis]

@@ -64,7 +64,7 @@ describe_values(
         "REQUESTS": "Number of requests.",
         "TOKENS": "Total tokens.",
         "AVERAGE_LATENCY": "Average latency in milliseconds.",
-        "ERROR_RATE": "Share of requests answered 4xx or 5xx.",
+        "ERROR_RATE": "Share of requests not answered 2xx.",
     },
 )
 SortDirectionEnum = strawberry.enum(

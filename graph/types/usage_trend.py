@@ -83,13 +83,13 @@ class TrendColumns:
         return self._each(lambda m: BigInt(m.requests))
 
     @strawberry.field(
-        description="One value per bucket, in the order of `start`: requests answered 1xx-3xx."
+        description="One value per bucket, in the order of `start`: requests answered 2xx."
     )
     def successful(self) -> list[BigInt]:
         return self._each(lambda m: BigInt(m.successful))
 
     @strawberry.field(
-        description="One value per bucket, in the order of `start`: requests answered 4xx or 5xx."
+        description="One value per bucket, in the order of `start`: requests not answered 2xx."
     )
     def failed(self) -> list[BigInt]:
         return self._each(lambda m: BigInt(m.failed))
