@@ -44,10 +44,10 @@ class AffectedModel:
 class ErrorGroupFields:
     count: BigInt = strawberry.field(description="Failed requests in the group.")
     first_seen: datetime = strawberry.field(
-        description="The earliest failed request of the group in the range (UTC)."
+        description="The earliest failed request of the group in the range, in the filter's timezone."
     )
     last_seen: datetime = strawberry.field(
-        description="The latest failed request of the group in the range (UTC)."
+        description="The latest failed request of the group in the range, in the filter's timezone."
     )
     top_api_keys: list[AffectedApiKey] = strawberry.field(
         description="The API keys with the most failed requests of the group, most first."
