@@ -44,7 +44,9 @@ class AffectedModel:
 class ErrorGroupFields:
     count: BigInt = strawberry.field(description="Failed requests in the group.")
     first_seen: datetime = strawberry.field(
-        description="The earliest failed request of the group in the range, in the filter's timezone."
+        description=(
+            "The earliest failed request of the group in the range, in the filter's timezone."
+        )
     )
     last_seen: datetime = strawberry.field(
         description="The latest failed request of the group in the range, in the filter's timezone."

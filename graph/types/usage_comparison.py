@@ -24,11 +24,15 @@ class PeriodComparison:
     from_: datetime = strawberry.field(name="from", description="This window's start.")
     to: datetime = strawberry.field(description="This window's end (the range, clipped at now).")
     previous_from: datetime = strawberry.field(
-        description="Start of the period compared against (in the filter's timezone): the same length, just before."
+        description=(
+            "Start of the period compared against (in the filter's timezone): the "
+            "same length, just before."
+        )
     )
     previous_to: datetime = strawberry.field(
         description=(
-            "End of the period compared against (in the filter's timezone), exclusive: where the current one starts."
+            "End of the period compared against (in the filter's timezone), "
+            "exclusive: where the current one starts."
         )
     )
     current: CostSummary = strawberry.field(description="Figures of the current period.")
