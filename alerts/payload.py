@@ -7,13 +7,14 @@ same bytes with the same signature input.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from alerts.message import OutboundMessage, one_line
 from graph.relay import encode_global_id
+from models.timestamps import format_instant
 from pricing.money import format_usd
 
 if TYPE_CHECKING:
@@ -45,8 +46,9 @@ class ApiKeyRef:
 
 
 def iso_utc(instant: datetime) -> str:
-    """ISO 8601 in UTC with a Z, to the second ("2024-05-03T14:00:25Z")."""
-    return instant.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    """RFC 3339 in UTC with 6 fractional digits ("2024-05-03T14:00:25.000000+00:00"), as the
+    API's DateTime."""
+    return format_instant(instant)
 
 
 def alert_document(

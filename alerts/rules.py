@@ -198,7 +198,7 @@ async def _unusual_activity(rule: DueRule, subject: Subject, now: datetime) -> V
         subject,
         now,
         threshold=f"{factor}x",
-        period=iso_utc(now),
+        period=iso_utc(now.replace(microsecond=0)),
         value_nanos=current.customer_cost_nanos,
         message=message,
     )
@@ -238,7 +238,7 @@ async def _error_rate(rule: DueRule, subject: Subject, now: datetime) -> Verdict
         subject,
         now,
         threshold=threshold,
-        period=iso_utc(now),
+        period=iso_utc(now.replace(microsecond=0)),
         value_nanos=None,
         message=message,
     )

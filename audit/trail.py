@@ -18,6 +18,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from auth.viewer import Viewer
 from models.audit import AuditEntry
+from models.timestamps import format_instant
 
 # A change stored per field: {"old": ..., "new": ...}.
 Changes = Mapping[str, tuple[Any, Any]]
@@ -48,6 +49,8 @@ def json_value(value: Any) -> Any:
     """A value as the trail stores it: money and times as strings, enums by value."""
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return format_instant(value, value.tzinfo)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Enum):

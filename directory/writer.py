@@ -24,6 +24,7 @@ from directory.records import Absent, KeyRecord, MemberRecord, OwnerRef
 from ingestion.validation import InvalidRecord
 from models.api_key import ApiKey, KeyStatus
 from models.member import Member, Role
+from models.timestamps import format_instant
 
 __all__ = ["Change", "DirectoryWriter"]
 
@@ -453,7 +454,7 @@ def _key_values(key: ApiKey) -> dict[str, Any]:
 
 def _comparable(value: object) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
+        return format_instant(value)
     return json_value(value)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from exports.formats import Column, ColumnKind, Row, text
 from graph.relay import encode_global_id
 from models.access_token import AccessToken
-from models.database import to_utc
+from models.timestamps import format_instant
 from resolvers.audit_trail import AuditFilter, AuditRecord, audit_page
 from resolvers.pagination import KeysetCursor, PageRequest
 from resolvers.scope import Scope
@@ -48,9 +48,9 @@ async def audit_export(
     scope: Scope, audit_filter: AuditFilter, *, chunk_rows: int = CHUNK_ROWS
 ) -> AuditExport:
     """The organization's audit entries matching the filter, newest first, as export rows
-    (times ISO 8601 UTC, ids global as in the API, `changes` as {field: {old, new}}).
-    Raises ForbiddenError (a Member) or BadInputError (a bad filter) at once; entries are
-    read as the chunks are iterated."""
+    (times RFC 3339 UTC with 6 fractional digits, ids global as in the API, `changes` as
+    {field: {old, new}}). Raises ForbiddenError (a Member) or BadInputError (a bad filter)
+    at once; entries are read as the chunks are iterated."""
     audit_filter.checked()
     people = {
         member_id: (name, email)
@@ -91,7 +91,7 @@ def _row(record: AuditRecord, people: dict[int, tuple[str, str]], prefixes: dict
     token = record.actor_token_id
     return [
         encode_global_id("AuditEntry", record.id),
-        to_utc(record.created_at).isoformat(),
+        format_instant(record.created_at),
         None if member_id is None else encode_global_id("Member", member_id),
         name,
         email,

@@ -21,7 +21,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from exports.usage import MAX_EXPORT_GROUPS, SUMMARY_COLUMNS, dimension_columns
+from exports.usage import (
+    BUCKET_TIME_COLUMNS,
+    MAX_EXPORT_GROUPS,
+    SUMMARY_COLUMNS,
+    dimension_columns,
+)
 from resolvers.scope import LogFilter
 from resolvers.time_slices import Granularity, bucket_spans
 from resolvers.usage import MAX_GROUPS, MAX_TREND_BUCKETS
@@ -29,7 +34,6 @@ from resolvers.usage_dimensions import UsageDimension
 
 # As graph.limits.AGGREGATE_WEIGHT: the export runs one aggregate over the rollups.
 EXPORT_AGGREGATE_WEIGHT = 10
-_BUCKET_TIME_COLUMNS = 2  # bucketStart, bucketEnd
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +57,7 @@ def predicted_trend_export_cost(
 ) -> ExportCost:
     """The trend export's size: buckets x series (limit with `split_by`, else 1). An
     export the trend will refuse (too many buckets, `limit` outside 1-100) predicts 0 rows."""
-    columns = _BUCKET_TIME_COLUMNS + len(SUMMARY_COLUMNS)
+    columns = len(BUCKET_TIME_COLUMNS) + len(SUMMARY_COLUMNS)
     if split_by is not None:
         columns += len(dimension_columns((split_by,)))
         if not 1 <= limit <= MAX_GROUPS:

@@ -1,7 +1,8 @@
 """Export formats: the columns of an export and their encoding as CSV or JSON lines.
 
 Cells are plain Python values: str, int, bool, None, or a JSON value (metadata). Money and
-timestamps arrive already rendered as strings ("0.135", "2024-05-01T12:00:00+00:00"), so
+timestamps arrive already rendered as strings ("0.135", "2024-05-01T12:00:00.000000+00:00",
+models/timestamps.py), so
 neither format ever sees a float. CSV renders None as an empty cell, booleans as
 true/false, JSON values as JSON text, and neutralizes user-supplied text (see
 `exports.csv_safety`); JSON lines keep every value's type and nest JSON values.
@@ -16,6 +17,11 @@ from enum import Enum
 import orjson
 
 from exports.csv_safety import CsvLines, neutralize
+
+# The SQL type that holds every money column exactly (USD with up to 9 decimals, nano-USD):
+# what the docs tell DuckDB, pandas (via decimal.Decimal) and BI tools to read them as. A
+# CSV reader's defaults would make them floats.
+MONEY_SQL_TYPE = "DECIMAL(38,9)"
 
 # The UTF-8 byte order mark: Excel on Windows reads a CSV as UTF-8 only when it starts so.
 UTF8_BOM = "\ufeff"

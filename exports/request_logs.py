@@ -20,6 +20,7 @@ from exports.formats import Column, ColumnKind, Row, text
 from graph.relay import encode_global_id
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
 from models.request_log import CLASS_COLUMNS
+from models.timestamps import format_instant
 from pricing.money import format_usd
 from resolvers.pagination import KeysetCursor, keyset_older_than
 from resolvers.scope import LogFilter, Scope, check_filter, scoped_conditions
@@ -92,7 +93,8 @@ async def request_log_export(
     scope: Scope, log_filter: LogFilter, *, include_bodies: bool, chunk_rows: int = CHUNK_ROWS
 ) -> LogExport:
     """The viewer's request logs matching the filter, newest first, as export rows (money
-    as plain USD strings, timestamps ISO 8601 in UTC, ids global as in the API).
+    as plain USD strings, timestamps RFC 3339 in UTC with 6 fractional digits, ids global
+    as in the API).
 
     Bodies are included only with `include_bodies` (the organization keeps them). Raises
     ForbiddenError at once when the filter reaches outside the scope; nothing is read from
@@ -155,7 +157,7 @@ def _row(row: dict[str, Any], include_bodies: bool, keys: _Names, members: _Name
         )
     cells: list[object] = [
         str(row["request_id"]),
-        parse_db_datetime(row["timestamp"]).isoformat(),
+        format_instant(parse_db_datetime(row["timestamp"])),
         key_gid,
         key_label,
         member_gid,

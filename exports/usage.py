@@ -4,7 +4,10 @@ figure, computed by the same resolvers as `Organization.usage` (rollups, one sta
 Both are bounded before they run (exports/cost.py predicts their size: a trend has at most
 1500 buckets per series, a breakdown one row per group, at most MAX_EXPORT_GROUPS), so they
 are built whole. Money is plain USD strings, rates and averages exact
-decimals as the API gives them, bucket times ISO 8601 with the filter zone's offset.
+decimals as the API gives them. A trend bucket's times come twice: `bucketStart`/`bucketEnd`
+are the wall-clock times in the filter's zone without an offset (a DST change never mixes
+offsets in one column), `bucketStartUtc`/`bucketEndUtc` the instants in UTC; all RFC 3339
+with 6 fractional digits (models/timestamps.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from exports.formats import Column, Row, text
 from graph.relay import encode_global_id
+from models.timestamps import format_instant, format_wall_time
 from pricing.money import format_usd
 from resolvers.errors import BadInputError
 from resolvers.loop_turns import LoopTurns, in_slices
@@ -85,6 +89,14 @@ _DIMENSION_COLUMNS: dict[UsageDimension, tuple[Column, ...]] = {
     UsageDimension.PROVIDER: (text("provider"),),
 }
 
+
+# A trend bucket's times: local wall clock (no offset), then the same instants in UTC.
+BUCKET_TIME_COLUMNS: tuple[Column, ...] = (
+    Column("bucketStart"),
+    Column("bucketEnd"),
+    Column("bucketStartUtc"),
+    Column("bucketEndUtc"),
+)
 
 # Rows built between two turns of the event loop: a row's 30 figures take ~80 µs.
 ROWS_PER_TURN = 250
@@ -186,12 +198,12 @@ async def trend_export(
     split_by: UsageDimension | None = None,
     limit: int = 20,
 ) -> UsageExport:
-    """One row per local bucket (bucketStart, bucketEnd, the summary figures), or with
+    """One row per local bucket (BUCKET_TIME_COLUMNS, the summary figures), or with
     `split_by` one row per series and bucket (top `limit` series by customer cost, in that
     order). Raises as `usage_trend` does (BadInputError, ForbiddenError for a split)."""
     trend = await usage_trend(scope, log_filter, granularity, split_by, limit)
     tz = log_filter.timezone
-    times = (Column("bucketStart"), Column("bucketEnd"))
+    times = BUCKET_TIME_COLUMNS
     if split_by is None:
         rows: list[Row] = [[*_bucket_times(b, tz), *summary_cells(b.totals)] for b in trend.buckets]
         return UsageExport(times + SUMMARY_COLUMNS, rows)
@@ -208,8 +220,13 @@ async def trend_export(
 
 
 def _bucket_times(bucket: TrendBucket, tz: ZoneInfo) -> list[object]:
-    """A bucket's start and end, ISO 8601 with the zone's offset at each instant."""
-    return [bucket.start.astimezone(tz).isoformat(), bucket.end.astimezone(tz).isoformat()]
+    """A bucket's start and end as wall-clock times in `tz`, then as UTC instants."""
+    return [
+        format_wall_time(bucket.start, tz),
+        format_wall_time(bucket.end, tz),
+        format_instant(bucket.start),
+        format_instant(bucket.end),
+    ]
 
 
 async def breakdown_groups(

@@ -43,7 +43,7 @@ from models.organization import Organization
 log = logging.getLogger("aize.graphql")
 
 
-@strawberry.type
+@strawberry.type(description="The entry points: the viewer, their organization, any object by id.")
 class Query:
     @strawberry.field(description="Who is calling: member, role, organization.")
     def viewer(self, info: Info) -> ViewerType:
@@ -63,7 +63,14 @@ class Query:
         description="Any object by global id; ids outside your scope answer null.",
         extensions=require(CanRead),
     )
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="A global id from any object of this API."),
+        ],
+    ) -> Node | None:
         return await resolve_node(info, str(id))
 
     @strawberry.field(
@@ -87,10 +94,25 @@ class Query:
     async def key_access(
         self,
         info: Info,
-        model: str,
-        api_key_id: strawberry.ID | None = None,
-        api_key_prefix: str | None = None,
-        estimated_cost: Decimal | None = None,
+        model: Annotated[
+            str, strawberry.argument(description="The model alias the request asks for.")
+        ],
+        api_key_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The key's global id (or give apiKeyPrefix)."),
+        ] = None,
+        api_key_prefix: Annotated[
+            str | None,
+            strawberry.argument(description="The key's public prefix (or give apiKeyId)."),
+        ] = None,
+        estimated_cost: Annotated[
+            Decimal | None,
+            strawberry.argument(
+                description=(
+                    "What the request will likely cost in USD; checked against limits and budget."
+                )
+            ),
+        ] = None,
     ) -> KeyAccessType:
         return await resolve_key_access(info, model, api_key_id, api_key_prefix, estimated_cost)
 
@@ -109,7 +131,10 @@ _MUTATION_TYPES: tuple[type, ...] = (
     ReportScheduleMutations,
     GovernanceMutations,
 )
-Mutation = merge_types("Mutation", _MUTATION_TYPES) if _MUTATION_TYPES else None
+Mutation = strawberry.type(
+    merge_types("Mutation", _MUTATION_TYPES),
+    description="Changes: ingest, money, keys, members, alerts, reports, settings, directory sync.",
+)
 
 
 class AizeSchema(strawberry.Schema):

@@ -1,7 +1,8 @@
 """A report as one CSV table: one row per figure set, told apart by `section`.
 
-Columns: section, item, itemId, periodStart, periodEnd, then every CostSummary figure (as in
-the usage exports), then budget and percentOfBudget. Sections, in order:
+Columns: section, item, itemId, periodStart, periodEnd, periodStartUtc, periodEndUtc, then
+every CostSummary figure (as in the usage exports), then budget and percentOfBudget.
+Sections, in order:
 
 - `total`: the report period; `previousPeriod`: the period before it;
 - `trend`: one row per hour (daily report) or day (weekly, monthly), zero-filled;
@@ -12,18 +13,20 @@ the usage exports), then budget and percentOfBudget. Sections, in order:
 - `budget`: spend in the billing period up to the report's end (customerCost) against the
   monthly budget; item is the status (GREEN, YELLOW, RED) when a budget is set.
 
-Times are ISO 8601 in the report's timezone; money plain USD decimals; user text
+Times are RFC 3339 with 6 fractional digits: periodStart/periodEnd the wall clock in the
+report's timezone without an offset (an hourly trend across a DST change never mixes offsets
+in one column), periodStartUtc/periodEndUtc the instants in UTC; money plain USD decimals; user text
 neutralized against formula injection (see exports/csv_safety.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from exports.formats import Column, ExportFormat, Row, RowEncoder, text
 from exports.usage import SUMMARY_COLUMNS, summary_cells
 from graph.relay import encode_global_id
+from models.timestamps import format_instant, format_wall_time
 from pricing.money import format_usd
 from reports.builder import TOP_ERROR_PATTERNS, ReportData, group_label
 from resolvers.periods import TimeRange
@@ -36,6 +39,8 @@ REPORT_COLUMNS: tuple[Column, ...] = (
     Column("itemId"),
     Column("periodStart"),
     Column("periodEnd"),
+    Column("periodStartUtc"),
+    Column("periodEndUtc"),
     *SUMMARY_COLUMNS,
     Column("budget"),
     Column("percentOfBudget"),
@@ -86,26 +91,29 @@ def report_rows(data: ReportData) -> list[Row]:
     return rows
 
 
-def _times(data: ReportData, time_range: TimeRange) -> tuple[str, str]:
-    return _iso(time_range.start, data), _iso(time_range.end, data)
-
-
-def _iso(instant: datetime, data: ReportData) -> str:
-    return instant.astimezone(data.timezone).isoformat()
+def _times(data: ReportData, time_range: TimeRange) -> tuple[str, str, str, str]:
+    """Start and end as wall-clock times in the report's zone, then as UTC instants."""
+    start, end = time_range.start, time_range.end
+    return (
+        format_wall_time(start, data.timezone),
+        format_wall_time(end, data.timezone),
+        format_instant(start),
+        format_instant(end),
+    )
 
 
 def _row(
     section: str,
     item: str | None,
     item_id: str | None,
-    times: tuple[str, str],
+    times: tuple[str, str, str, str],
     summary: Sequence[object],
     budget: tuple[str | None, str | None] = (None, None),
 ) -> Row:
     return [section, item, item_id, *times, *summary, *budget]
 
 
-def _group_row(data: ReportData, group: UsageGroup, period: tuple[str, str]) -> Row:
+def _group_row(data: ReportData, group: UsageGroup, period: tuple[str, str, str, str]) -> Row:
     [dimension] = group.dimensions
     by_id = dimension in (UsageDimension.API_KEY, UsageDimension.MEMBER)
     value = int(group.key[0]) if by_id else 0

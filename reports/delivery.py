@@ -24,6 +24,7 @@ from graph.relay import encode_global_id
 from models.database import Params, dialect_of
 from models.report import ReportKind
 from models.report_schedule import ReportSchedule
+from models.timestamps import format_instant
 from reports.builder import ReportData, group_label
 from reports.html import usd_text
 
@@ -100,8 +101,8 @@ def report_message(
             "slug": data.organization_slug,
             "name": data.organization_name,
         },
-        "periodStart": data.period.start.astimezone(tz).isoformat(),
-        "periodEnd": data.period.end.astimezone(tz).isoformat(),
+        "periodStart": format_instant(data.period.start, tz),
+        "periodEnd": format_instant(data.period.end, tz),
         "timezone": tz.key,
         "totals": dict(
             zip((c.name for c in SUMMARY_COLUMNS), summary_cells(data.totals), strict=True)
@@ -110,7 +111,7 @@ def report_message(
         "csvPath": csv_path,
         "html": html,
         "csv": csv,
-        "generatedAt": data.generated_at.isoformat(),
+        "generatedAt": format_instant(data.generated_at),
     }
     return OutboundMessage(
         message_id=global_id,
@@ -126,8 +127,8 @@ def _text_body(data: ReportData, html_path: str, csv_path: str) -> str:
     error_rate = totals.error_rate_percent()
     lines = [
         f"{data.title} for {data.organization_name}",
-        f"Period: {data.period.start.astimezone(tz).isoformat()} to "
-        f"{data.period.end.astimezone(tz).isoformat()} ({tz.key})",
+        f"Period: {format_instant(data.period.start, tz)} to "
+        f"{format_instant(data.period.end, tz)} ({tz.key})",
         "",
         f"Requests: {totals.requests:,} (previous period {previous.requests:,})",
         f"Error rate: {'n/a' if error_rate is None else format(error_rate, 'f') + '%'}",

@@ -99,7 +99,7 @@ async def test_an_alert_fired_at_ingest_is_posted_signed_and_emailed(
         "apiKey": None,
         "value": "0.80",
         "message": "The organization reached 75% of its monthly budget: $0.80 of $1.00 spent",
-        "firedAt": event.fired_at.astimezone(UTC).replace(microsecond=0).isoformat()[:-6] + "Z",
+        "firedAt": event.fired_at.astimezone(UTC).isoformat(timespec="microseconds"),
     }
     [email] = smtp.messages
     assert smtp.recipients == [["ops@acme.test"]]

@@ -190,8 +190,8 @@ async def test_unusual_activity_fires_once_per_episode(
     await run_once(settings, NOW + timedelta(hours=3))  # a new spike: a new episode
 
     assert await events(org, AlertKind.UNUSUAL_ACTIVITY) == [
-        (f"rule-{unusual.id}/2024-05-08T14:30:00Z", "3x", 350 * CENT),
-        (f"rule-{unusual.id}/2024-05-08T17:30:00Z", "3x", 400 * CENT),
+        (f"rule-{unusual.id}/2024-05-08T14:30:00.000000+00:00", "3x", 350 * CENT),
+        (f"rule-{unusual.id}/2024-05-08T17:30:00.000000+00:00", "3x", 400 * CENT),
     ]
     first = await AlertEvent.filter(organization_id=org.id).order_by("id").first()
     assert first is not None and first.message == (
@@ -217,7 +217,7 @@ async def test_unusual_spend_fires_even_at_the_usual_request_count(
     await run_once(settings, NOW)
 
     assert await events(org, AlertKind.UNUSUAL_ACTIVITY) == [
-        (f"rule-{unusual.id}/2024-05-08T14:30:00Z", "2.5x", 300 * CENT)
+        (f"rule-{unusual.id}/2024-05-08T14:30:00.000000+00:00", "2.5x", 300 * CENT)
     ]
 
 
@@ -306,8 +306,8 @@ async def test_an_error_rate_spike_fires_once_per_episode(
     await run_once(settings, NOW + timedelta(minutes=50))
 
     assert await events(org, AlertKind.ERROR_RATE) == [
-        (f"rule-{spike.id}/2024-05-08T14:30:00Z", "10", None),
-        (f"rule-{spike.id}/2024-05-08T15:20:00Z", "10", None),
+        (f"rule-{spike.id}/2024-05-08T14:30:00.000000+00:00", "10", None),
+        (f"rule-{spike.id}/2024-05-08T15:20:00.000000+00:00", "10", None),
     ]
     first = await AlertEvent.filter(organization_id=org.id).order_by("id").first()
     assert first is not None and first.message == (

@@ -251,8 +251,8 @@ async def test_current_spend_shows_the_contract_period_and_its_policy(
     assert organization["currentSpend"] == {
         "spend": "1.00",
         "billingPeriod": {
-            "start": f"{today.year}-01-01T00:00:00+05:30",
-            "end": f"{today.year + 1}-01-01T00:00:00+05:30",
+            "start": f"{today.year}-01-01T00:00:00.000000+05:30",
+            "end": f"{today.year + 1}-01-01T00:00:00.000000+05:30",
             "timezone": "Asia/Kolkata",
             "policy": {"kind": "CONTRACT", "months": 12},
         },

@@ -125,8 +125,9 @@ async def test_billing_period_is_the_local_calendar_month(client: httpx.AsyncCli
 
     local = period.start.astimezone(ZoneInfo("America/New_York"))
     assert (local.day, local.hour, local.minute) == (1, 0, 0)
-    assert spend["billingPeriod"]["start"] == local.isoformat()
-    assert spend["billingPeriod"]["end"] == period.end.astimezone(local.tzinfo).isoformat()
+    assert spend["billingPeriod"]["start"] == local.isoformat(timespec="microseconds")
+    end = period.end.astimezone(local.tzinfo)
+    assert spend["billingPeriod"]["end"] == end.isoformat(timespec="microseconds")
     assert spend["billingPeriod"]["timezone"] == "America/New_York"
 
 

@@ -38,28 +38,30 @@ def _filter(start: str, end: str, timezone: str | None = None) -> LogFilter:
 
 
 def test_an_hourly_trend_over_two_days_split_three_ways() -> None:
-    two_days = _filter("2024-05-01T00:00:00+00:00", "2024-05-03T00:00:00+00:00")
+    two_days = _filter("2024-05-01T00:00:00.000000+00:00", "2024-05-03T00:00:00.000000+00:00")
 
     cost = predicted_trend_export_cost(two_days, Granularity.HOUR, UsageDimension.MODEL, 3)
 
-    # 48 hours x 3 series; bucketStart, bucketEnd, model and the 30 summary figures
-    assert cost == ExportCost(rows=144, columns=33)
-    assert cost.points == 10 + 144 * 33
+    # 48 hours x 3 series; 4 bucket times (local and UTC), model and the 30 summary figures
+    assert cost == ExportCost(rows=144, columns=35)
+    assert cost.points == 10 + 144 * 35
 
 
 def test_an_unsplit_trend_has_one_row_per_local_bucket() -> None:
     # Berlin's spring-forward night: 4 local days, as the API's trend
-    berlin = _filter("2024-03-29T00:00:00+01:00", "2024-04-02T00:00:00+02:00", "Europe/Berlin")
+    berlin = _filter(
+        "2024-03-29T00:00:00.000000+01:00", "2024-04-02T00:00:00.000000+02:00", "Europe/Berlin"
+    )
 
     cost = predicted_trend_export_cost(berlin, Granularity.DAY, None, 20)
 
-    assert cost == ExportCost(rows=4, columns=32)
+    assert cost == ExportCost(rows=4, columns=34)
 
 
 def test_a_trend_the_export_will_refuse_predicts_no_rows() -> None:
-    years = _filter("2020-01-01T00:00:00+00:00", "2024-01-01T00:00:00+00:00")
+    years = _filter("2020-01-01T00:00:00.000000+00:00", "2024-01-01T00:00:00.000000+00:00")
     assert predicted_trend_export_cost(years, Granularity.HOUR, None, 20).rows == 0
-    week = _filter("2024-05-01T00:00:00+00:00", "2024-05-08T00:00:00+00:00")
+    week = _filter("2024-05-01T00:00:00.000000+00:00", "2024-05-08T00:00:00.000000+00:00")
     assert predicted_trend_export_cost(week, Granularity.DAY, UsageDimension.MODEL, 0).rows == 0
 
 
@@ -83,7 +85,7 @@ def test_the_parameters_predict_the_export_the_endpoint_will_build() -> None:
     params = ExportParams(pairs, TREND_PARAMETERS)
     log_filter = to_log_filter(usage_filter(params), UTC_ORG)
 
-    assert predicted_export_cost("trend", params, log_filter) == ExportCost(144, 33)
+    assert predicted_export_cost("trend", params, log_filter) == ExportCost(144, 35)
     breakdown = ExportParams([("by", "MODEL"), ("limit", "7")], FILTER_PARAMETERS | {"by", "limit"})
     assert predicted_export_cost("breakdown", breakdown, log_filter) == ExportCost(7, 31)
 
@@ -111,8 +113,8 @@ async def test_the_sixty_day_hourly_export_split_by_endpoint_is_refused(
     )
 
     assert response.status_code == 400
-    # 1440 hours x 100 series x (2 times + endpoint + 30 figures)
-    cost = 10 + 1440 * 100 * 33
+    # 1440 hours x 100 series x (4 times + endpoint + 30 figures)
+    cost = 10 + 1440 * 100 * 35
     assert response.json() == {
         "error": {
             "code": "QUERY_TOO_COMPLEX",

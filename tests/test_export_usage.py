@@ -44,8 +44,8 @@ query Breakdown($filter: UsageFilter) {{
 }}
 """
 # Berlin: the range crosses the spring-forward night of 31 March 2024.
-FROM = "2024-03-29T00:00:00+01:00"
-TO = "2024-04-02T00:00:00+02:00"
+FROM = "2024-03-29T00:00:00.000000+01:00"
+TO = "2024-04-02T00:00:00.000000+02:00"
 
 
 @pytest.fixture
@@ -92,13 +92,21 @@ async def test_trend_rows_equal_the_apis_buckets_figure_for_figure(
 
     rows = _rows(await _get(client, token, "/export/usage/trend.csv", **{"from": FROM, "to": TO}))
 
-    assert list(rows[0]) == ["bucketStart", "bucketEnd", *(c.name for c in SUMMARY_COLUMNS)]
+    times = ["bucketStart", "bucketEnd", "bucketStartUtc", "bucketEndUtc"]
+    assert list(rows[0]) == [*times, *(c.name for c in SUMMARY_COLUMNS)]
     assert len(rows) == len(buckets) == 4
-    assert [r["bucketStart"] for r in rows] == [b["start"] for b in buckets]
-    assert rows[2]["bucketStart"] == "2024-03-31T00:00:00+01:00"
-    assert rows[2]["bucketEnd"] == "2024-04-01T00:00:00+02:00"
+    # The wall clock in the filter's zone without an offset, the instant in UTC beside it:
+    # the day of the DST change starts at +01:00 and ends at +02:00.
+    assert [r["bucketStart"] for r in rows] == [b["start"][:-6] for b in buckets]
+    assert rows[2]["bucketStart"] == "2024-03-31T00:00:00.000000"
+    assert rows[2]["bucketEnd"] == "2024-04-01T00:00:00.000000"
+    assert rows[2]["bucketStartUtc"] == "2024-03-30T23:00:00.000000+00:00"
+    assert rows[2]["bucketEndUtc"] == "2024-03-31T22:00:00.000000+00:00"
     for row, bucket in zip(rows, buckets, strict=True):
-        assert row["bucketEnd"] == bucket["end"]
+        assert row["bucketEnd"] == bucket["end"][:-6]
+        assert datetime.fromisoformat(row["bucketStartUtc"]) == datetime.fromisoformat(
+            bucket["start"]
+        )
         for name in SUMMARY.split():
             assert row[name] == _cell(bucket["totals"][name]), name
 
@@ -117,7 +125,7 @@ async def test_a_split_trend_has_one_row_per_series_and_bucket(
 
     objects = [orjson.loads(line) for line in response.content.splitlines()]
     expected = [
-        (s["model"], b["start"], b["totals"]["requests"], b["totals"]["customerCost"])
+        (s["model"], b["start"][:-6], b["totals"]["requests"], b["totals"]["customerCost"])
         for s in series
         for b in s["buckets"]
     ]

@@ -89,8 +89,8 @@ async def test_an_active_key_with_money_in_the_wallet_may_spend(client: httpx.As
             "monthlySpend": "0.25",
             "remainingLimit": "4.75",
             "balance": "19.75",
-            "periodStart": period.start.isoformat(),
-            "periodEnd": period.end.isoformat(),
+            "periodStart": period.start.isoformat(timespec="microseconds"),
+            "periodEnd": period.end.isoformat(timespec="microseconds"),
         }
     }
 

@@ -110,7 +110,7 @@ async def test_requests_before_and_after_the_change_are_priced_by_their_own_term
             "pricingHistory": [
                 {"effectiveFrom": None, "markupPercent": "25.00", "fixedFee": "0.01"},
                 {
-                    "effectiveFrom": start.isoformat(),
+                    "effectiveFrom": start.isoformat(timespec="microseconds"),
                     "markupPercent": "10.00",
                     "fixedFee": "0.02",
                 },
@@ -122,7 +122,7 @@ async def test_requests_before_and_after_the_change_are_priced_by_their_own_term
             "organization.pricing",
             callers.org.id,
             {
-                "effectiveFrom": {"old": None, "new": start.isoformat()},
+                "effectiveFrom": {"old": None, "new": start.isoformat(timespec="microseconds")},
                 "markupPercent": {"old": "25.00", "new": "10.00"},
                 "fixedFee": {"old": "0.01", "new": "0.02"},
             },

@@ -77,15 +77,15 @@ async def test_admins_list_reports_newest_period_first(
     assert reports["totalCount"] == 3
     nodes = [edge["node"] for edge in reports["edges"]]
     assert [(n["kind"], n["periodStart"]) for n in nodes] == [
-        ("DAILY", "2024-05-12T00:00:00+02:00"),
-        ("DAILY", "2024-05-11T00:00:00+02:00"),
-        ("WEEKLY", "2024-05-06T00:00:00+02:00"),
+        ("DAILY", "2024-05-12T00:00:00.000000+02:00"),
+        ("DAILY", "2024-05-11T00:00:00.000000+02:00"),
+        ("WEEKLY", "2024-05-06T00:00:00.000000+02:00"),
     ]
     report_id = encode_global_id("Report", ids[1])
     assert nodes[0]["id"] == report_id
     assert nodes[0]["htmlUrl"] == f"/reports/{report_id}.html"
     assert nodes[0]["csvUrl"] == f"/reports/{report_id}.csv"
-    assert nodes[2]["periodEnd"] == "2024-05-13T00:00:00+02:00"
+    assert nodes[2]["periodEnd"] == "2024-05-13T00:00:00.000000+02:00"
 
 
 async def test_reports_page_with_cursors_and_filter_by_kind(
@@ -132,7 +132,11 @@ async def test_node_finds_a_report_for_admins_only_and_never_across_tenants(
     foreign = await gql(client, stranger, NODE, id=report_id)
 
     assert found.data == {
-        "node": {"id": report_id, "kind": "WEEKLY", "periodStart": "2024-05-06T00:00:00+02:00"}
+        "node": {
+            "id": report_id,
+            "kind": "WEEKLY",
+            "periodStart": "2024-05-06T00:00:00.000000+02:00",
+        }
     }
     assert hidden.data == {"node": None}
     assert foreign.data == {"node": None}

@@ -110,9 +110,9 @@ async def test_growth_against_the_previous_period(client: httpx.AsyncClient) -> 
 
     assert result.errors is None, result.errors
     comparison = result.data["organization"]["usage"]["comparison"]  # type: ignore[index]
-    assert comparison["from"] == "2024-05-14T00:00:00-04:00"
-    assert comparison["previousFrom"] == "2024-05-13T00:00:00-04:00"
-    assert comparison["previousTo"] == "2024-05-14T00:00:00-04:00"
+    assert comparison["from"] == "2024-05-14T00:00:00.000000-04:00"
+    assert comparison["previousFrom"] == "2024-05-13T00:00:00.000000-04:00"
+    assert comparison["previousTo"] == "2024-05-14T00:00:00.000000-04:00"
     assert comparison["current"] == {"requests": 3, "totalTokens": 450, "customerCost": "0.30"}
     assert comparison["previous"] == {"requests": 2, "totalTokens": 300, "customerCost": "0.20"}
     assert comparison["requestsGrowthPercent"] == "50"
@@ -153,11 +153,11 @@ async def test_week_over_week_and_month_over_month_in_one_report(
     comparison = result.data["organization"]["usage"]["comparison"]  # type: ignore[index]
     week = comparison["weekOverWeek"]
     month = comparison["monthOverMonth"]
-    assert week["previousFrom"] == "2024-05-07T00:00:00-04:00"
+    assert week["previousFrom"] == "2024-05-07T00:00:00.000000-04:00"
     assert week["previous"]["requests"] == 4
     assert week["requestsGrowthPercent"] == "-25"
-    assert month["previousFrom"] == "2024-04-14T00:00:00-04:00"
-    assert month["previousTo"] == "2024-04-15T00:00:00-04:00"
+    assert month["previousFrom"] == "2024-04-14T00:00:00.000000-04:00"
+    assert month["previousTo"] == "2024-04-15T00:00:00.000000-04:00"
     assert month["previous"] == {"requests": 2, "totalTokens": 400, "customerCost": "0.20"}
     assert month["requestsGrowthPercent"] == "50"
     assert month["tokensGrowthPercent"] == "12.5"

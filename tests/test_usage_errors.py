@@ -107,8 +107,8 @@ async def test_errors_are_grouped_by_status_code_and_pattern(client: httpx.Async
     assert too_many == {
         "statusCode": 429,
         "count": 3,
-        "firstSeen": "2024-05-01T15:30:00+05:30",
-        "lastSeen": "2024-05-01T15:39:00+05:30",
+        "firstSeen": "2024-05-01T15:30:00.000000+05:30",
+        "lastSeen": "2024-05-01T15:39:00.000000+05:30",
         "topApiKeys": [
             {"apiKey": {"label": "prod"}, "requests": 2},
             {"apiKey": {"label": "dev"}, "requests": 1},

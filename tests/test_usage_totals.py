@@ -191,8 +191,8 @@ async def test_report_echoes_its_range_in_the_filter_timezone(client: httpx.Asyn
 
     assert result.errors is None
     usage = result.data["organization"]["usage"]
-    assert usage["from"] == "2024-05-06T05:45:00+05:45"
-    assert usage["to"] == "2024-05-07T05:45:00+05:45"
+    assert usage["from"] == "2024-05-06T05:45:00.000000+05:45"
+    assert usage["to"] == "2024-05-07T05:45:00.000000+05:45"
     assert usage["timezone"] == "Asia/Kathmandu"
 
 

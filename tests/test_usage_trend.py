@@ -62,12 +62,12 @@ async def test_daily_buckets_are_zero_filled(client: httpx.AsyncClient) -> None:
     assert trend["granularity"] == "DAY"
     assert trend["timezone"] == "UTC"
     assert [b["start"] for b in trend["buckets"]] == [
-        "2024-05-01T00:00:00+00:00",
-        "2024-05-02T00:00:00+00:00",
-        "2024-05-03T00:00:00+00:00",
-        "2024-05-04T00:00:00+00:00",
+        "2024-05-01T00:00:00.000000+00:00",
+        "2024-05-02T00:00:00.000000+00:00",
+        "2024-05-03T00:00:00.000000+00:00",
+        "2024-05-04T00:00:00.000000+00:00",
     ]
-    assert trend["buckets"][-1]["end"] == "2024-05-05T00:00:00+00:00"
+    assert trend["buckets"][-1]["end"] == "2024-05-05T00:00:00.000000+00:00"
     assert [b["totals"]["requests"] for b in trend["buckets"]] == [1, 0, 0, 2]
     assert [b["totals"]["customerCost"] for b in trend["buckets"]] == [
         "0.10",
@@ -89,7 +89,7 @@ async def test_spring_forward_day_has_23_hourly_buckets(client: httpx.AsyncClien
         await _trend(
             client,
             owner,
-            {"from": "2024-03-31T00:00:00+01:00", "to": "2024-04-01T00:00:00+02:00"},
+            {"from": "2024-03-31T00:00:00.000000+01:00", "to": "2024-04-01T00:00:00.000000+02:00"},
             granularity="HOUR",
         )
     )
@@ -97,12 +97,12 @@ async def test_spring_forward_day_has_23_hourly_buckets(client: httpx.AsyncClien
     starts = [b["start"] for b in trend["buckets"]]
     assert len(starts) == 23
     assert starts[:3] == [
-        "2024-03-31T00:00:00+01:00",
-        "2024-03-31T01:00:00+01:00",
-        "2024-03-31T03:00:00+02:00",
+        "2024-03-31T00:00:00.000000+01:00",
+        "2024-03-31T01:00:00.000000+01:00",
+        "2024-03-31T03:00:00.000000+02:00",
     ]
     counts = {b["start"]: b["totals"]["requests"] for b in trend["buckets"]}
-    assert counts["2024-03-31T03:00:00+02:00"] == 1
+    assert counts["2024-03-31T03:00:00.000000+02:00"] == 1
     assert sum(counts.values()) == 1
 
 
@@ -123,15 +123,15 @@ async def test_fall_back_day_has_25_hourly_buckets_with_the_repeated_hour_twice(
         await _trend(
             client,
             owner,
-            {"from": "2024-11-03T00:00:00-04:00", "to": "2024-11-04T00:00:00-05:00"},
+            {"from": "2024-11-03T00:00:00.000000-04:00", "to": "2024-11-04T00:00:00.000000-05:00"},
             granularity="HOUR",
         )
     )
 
     counts = {b["start"]: b["totals"]["requests"] for b in trend["buckets"]}
     assert len(counts) == 25
-    assert counts["2024-11-03T01:00:00-04:00"] == 1
-    assert counts["2024-11-03T01:00:00-05:00"] == 2
+    assert counts["2024-11-03T01:00:00.000000-04:00"] == 1
+    assert counts["2024-11-03T01:00:00.000000-05:00"] == 2
 
 
 async def test_dst_days_are_23_and_25_hours_long_as_daily_buckets(
@@ -144,14 +144,14 @@ async def test_dst_days_are_23_and_25_hours_long_as_daily_buckets(
         await _trend(
             client,
             owner,
-            {"from": "2024-03-10T00:00:00-05:00", "to": "2024-03-11T00:00:00-04:00"},
+            {"from": "2024-03-10T00:00:00.000000-05:00", "to": "2024-03-11T00:00:00.000000-04:00"},
             granularity="DAY",
         )
     )
 
     [bucket] = trend["buckets"]
-    assert bucket["start"] == "2024-03-10T00:00:00-05:00"
-    assert bucket["end"] == "2024-03-11T00:00:00-04:00"
+    assert bucket["start"] == "2024-03-10T00:00:00.000000-05:00"
+    assert bucket["end"] == "2024-03-11T00:00:00.000000-04:00"
 
 
 async def test_kathmandu_days_start_at_local_midnight(client: httpx.AsyncClient) -> None:
@@ -167,14 +167,14 @@ async def test_kathmandu_days_start_at_local_midnight(client: httpx.AsyncClient)
         await _trend(
             client,
             owner,
-            {"from": "2024-05-01T00:00:00+05:45", "to": "2024-05-03T00:00:00+05:45"},
+            {"from": "2024-05-01T00:00:00.000000+05:45", "to": "2024-05-03T00:00:00.000000+05:45"},
             granularity="DAY",
         )
     )
 
     assert [(b["start"], b["totals"]["requests"]) for b in trend["buckets"]] == [
-        ("2024-05-01T00:00:00+05:45", 1),
-        ("2024-05-02T00:00:00+05:45", 1),
+        ("2024-05-01T00:00:00.000000+05:45", 1),
+        ("2024-05-02T00:00:00.000000+05:45", 1),
     ]
 
 
@@ -191,14 +191,14 @@ async def test_buckets_are_whole_units_but_count_only_the_range(client: httpx.As
         await _trend(
             client,
             owner,
-            {"from": "2024-05-01T06:00:00+05:30", "to": "2024-05-01T12:00:00+05:30"},
+            {"from": "2024-05-01T06:00:00.000000+05:30", "to": "2024-05-01T12:00:00.000000+05:30"},
             granularity="DAY",
         )
     )
 
     [bucket] = trend["buckets"]
-    assert bucket["start"] == "2024-05-01T00:00:00+05:30"
-    assert bucket["end"] == "2024-05-02T00:00:00+05:30"
+    assert bucket["start"] == "2024-05-01T00:00:00.000000+05:30"
+    assert bucket["end"] == "2024-05-02T00:00:00.000000+05:30"
     assert bucket["totals"]["requests"] == 1
 
 
@@ -212,12 +212,12 @@ async def test_weekly_buckets_start_on_monday_and_monthly_on_the_first(
     weeks = _data(await _trend(client, owner, window, granularity="WEEK"))
     months = _data(await _trend(client, owner, window, granularity="MONTH"))
 
-    assert weeks["buckets"][0]["start"] == "2024-01-08T00:00:00+00:00"  # a Monday
+    assert weeks["buckets"][0]["start"] == "2024-01-08T00:00:00.000000+00:00"  # a Monday
     assert len(weeks["buckets"]) == 9
     assert [b["start"] for b in months["buckets"]] == [
-        "2024-01-01T00:00:00+00:00",
-        "2024-02-01T00:00:00+00:00",
-        "2024-03-01T00:00:00+00:00",
+        "2024-01-01T00:00:00.000000+00:00",
+        "2024-02-01T00:00:00.000000+00:00",
+        "2024-03-01T00:00:00.000000+00:00",
     ]
 
 
@@ -399,15 +399,15 @@ async def test_columns_are_the_buckets_as_parallel_arrays(client: httpx.AsyncCli
         ),
         make_record(org, key, owner, datetime(2024, 5, 3, 2, tzinfo=UTC), model="claude"),
     )
-    filter = {"from": "2024-05-01T00:00:00+05:30", "to": "2024-05-04T00:00:00+05:30"}
+    filter = {"from": "2024-05-01T00:00:00.000000+05:30", "to": "2024-05-04T00:00:00.000000+05:30"}
     result = await gql(client, await make_token(owner), COLUMNS, filter=filter, splitBy="MODEL")
     trend = _data(result)
 
     columns = trend["columns"]
     assert columns["start"] == [
-        "2024-05-01T00:00:00+05:30",
-        "2024-05-02T00:00:00+05:30",
-        "2024-05-03T00:00:00+05:30",
+        "2024-05-01T00:00:00.000000+05:30",
+        "2024-05-02T00:00:00.000000+05:30",
+        "2024-05-03T00:00:00.000000+05:30",
     ]
     assert columns["requests"] == [2, 0, 1]
     assert columns["averageLatencyMs"][1] is None and columns["errorRate"][1] is None

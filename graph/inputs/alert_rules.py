@@ -71,7 +71,9 @@ def _converted(values: dict[str, Any]) -> dict[str, Any]:
 
 @strawberry.input(name="CreateAlertRuleInput", description="A new alert rule.")
 class CreateAlertRuleInput:
-    kind: AlertKindEnum  # type: ignore[valid-type]
+    kind: AlertKindEnum = strawberry.field(  # type: ignore[valid-type]
+        description="What the rule watches; decides which threshold it needs."
+    )
     api_key_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="Limit the rule to this key (usage kinds and KEY_LIMIT); null: all.",
@@ -91,7 +93,7 @@ class CreateAlertRuleInput:
     min_requests: int | None = strawberry.field(
         default=None, description=_FIELD_HELP["min_requests"]
     )
-    enabled: bool = True
+    enabled: bool = strawberry.field(default=True, description="False creates the rule paused.")
     webhook_url: str | None = strawberry.field(default=None, description=_FIELD_HELP["webhook_url"])
     webhook_secret: str | None = strawberry.field(
         default=None, description=_FIELD_HELP["webhook_secret"]
@@ -136,7 +138,9 @@ class UpdateAlertRuleInput:
     min_requests: int | None = strawberry.field(
         default=strawberry.UNSET, description=_FIELD_HELP["min_requests"]
     )
-    enabled: bool | None = strawberry.UNSET
+    enabled: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Pause (false) or resume (true) the rule."
+    )
     webhook_url: str | None = strawberry.field(
         default=strawberry.UNSET, description=_FIELD_HELP["webhook_url"]
     )

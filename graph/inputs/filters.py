@@ -12,6 +12,7 @@ import strawberry
 from graph.errors import BadUserInputError
 from graph.inputs.amounts import amount_nanos
 from graph.relay import decode_global_id_of
+from graph.types.enum_values import describe_values
 from ingestion.providers import MAX_PROVIDER_LENGTH, normalize_provider, provider_name_problem
 from models.organization import Organization
 from resolvers.billing_policy import billing_policy
@@ -23,10 +24,30 @@ PeriodEnum = strawberry.enum(
     name="Period",
     description="A relative time window; CURRENT_BILLING_PERIOD is the whole billing period.",
 )
+
+describe_values(
+    PeriodEnum,
+    {
+        "LAST_HOUR": "The 60 minutes up to now.",
+        "LAST_24_HOURS": "The 24 hours up to now.",
+        "LAST_7_DAYS": "The 7 days (168 hours) up to now.",
+        "LAST_30_DAYS": "The 30 days up to now (the default).",
+        "CURRENT_BILLING_PERIOD": "The organization's current billing period, to its end.",
+    },
+)
 StatusClassEnum = strawberry.enum(
     StatusClass,
     name="StatusClass",
     description="SUCCESS = 2xx, CLIENT_ERROR = 4xx, SERVER_ERROR = 5xx.",
+)
+
+describe_values(
+    StatusClassEnum,
+    {
+        "SUCCESS": "Answered 2xx.",
+        "CLIENT_ERROR": "Answered 4xx.",
+        "SERVER_ERROR": "Answered 5xx.",
+    },
 )
 
 
@@ -38,7 +59,12 @@ StatusClassEnum = strawberry.enum(
     ),
 )
 class UsageFilter:
-    period: PeriodEnum | None = None  # type: ignore[valid-type]
+    period: PeriodEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description=(
+            "A named period (LAST_HOUR ... CURRENT_BILLING_PERIOD); instead of `from`/`to`."
+        ),
+    )
     from_: datetime | None = strawberry.field(
         default=None, name="from", description="Inclusive start (ISO 8601 with offset)."
     )
@@ -49,13 +75,21 @@ class UsageFilter:
         default=None, description="IANA zone for buckets and periods (default: the org's)."
     )
     models: list[str] | None = strawberry.field(default=None, description="Model aliases.")
-    api_key_ids: list[strawberry.ID] | None = None
+    api_key_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only requests made with these keys (global ids)."
+    )
     member_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Admins/Owners only, except a Member naming themselves."
     )
-    status_classes: list[StatusClassEnum] | None = None  # type: ignore[valid-type]
-    status_codes: list[int] | None = None
-    endpoints: list[str] | None = None
+    status_classes: list[StatusClassEnum] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only requests whose status is in these classes."
+    )
+    status_codes: list[int] | None = strawberry.field(
+        default=None, description="Only requests answered with these HTTP status codes."
+    )
+    endpoints: list[str] | None = strawberry.field(
+        default=None, description="Only requests to these gateway paths."
+    )
     providers: list[str] | None = strawberry.field(
         default=None,
         description=(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from graph.types.enum_values import describe_values
 from graph.types.usage_enums import SortDirectionEnum
 from resolvers.log_order import LogOrder, LogOrderField
 from resolvers.usage import SortDirection
@@ -15,6 +16,16 @@ LogOrderFieldEnum = strawberry.enum(
         "What request logs are sorted by, then by id in the same direction: TIMESTAMP "
         "(DESC = newest first, the default), CUSTOMER_COST, LATENCY (ms), TOTAL_TOKENS."
     ),
+)
+
+describe_values(
+    LogOrderFieldEnum,
+    {
+        "TIMESTAMP": "When the request was made.",
+        "CUSTOMER_COST": "What the customer pays for it, in USD.",
+        "LATENCY": "How long it took, in milliseconds.",
+        "TOTAL_TOKENS": "Its input plus output tokens.",
+    },
 )
 
 

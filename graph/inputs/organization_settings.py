@@ -27,7 +27,9 @@ _T = TypeVar("_T")
     ),
 )
 class UpdateOrganizationSettingsInput:
-    name: str | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The organization's new display name."
+    )
     timezone: str | None = strawberry.field(
         default=strawberry.UNSET, description="IANA zone, e.g. Europe/Paris."
     )

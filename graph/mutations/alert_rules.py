@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from audit.trail import Actor
@@ -36,7 +38,14 @@ class AlertRuleMutations:
         ),
         extensions=require(CanAdminister),
     )
-    async def create_alert_rule(self, info: Info, input: CreateAlertRuleInput) -> AlertRulePayload:
+    async def create_alert_rule(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateAlertRuleInput,
+            strawberry.argument(description="The rule: kind, threshold, window and receivers."),
+        ],
+    ) -> AlertRulePayload:
         saved = await create_alert_rule(
             info.context.scope, input.to_rule_input(), actor=Actor.of(info.context.viewer)
         )
@@ -50,7 +59,13 @@ class AlertRuleMutations:
         extensions=require(CanAdminister),
     )
     async def update_alert_rule(
-        self, info: Info, id: strawberry.ID, input: UpdateAlertRuleInput
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The rule's global id.")],
+        input: Annotated[
+            UpdateAlertRuleInput,
+            strawberry.argument(description="The fields to change; those left out stay."),
+        ],
     ) -> AlertRulePayload:
         scope = info.context.scope
         rule_id = decode_rule_id(id)
@@ -68,7 +83,11 @@ class AlertRuleMutations:
         description="Delete a rule; its fired alerts stay listed. Returns the deleted id.",
         extensions=require(CanAdminister),
     )
-    async def delete_alert_rule(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+    async def delete_alert_rule(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The rule's global id.")],
+    ) -> strawberry.ID:
         await delete_alert_rule(
             info.context.scope, decode_rule_id(id), actor=Actor.of(info.context.viewer)
         )

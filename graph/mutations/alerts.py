@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from graph.context import Info
@@ -17,7 +19,11 @@ class AlertMutations:
         description="Mark an alert as seen; acknowledging it again keeps the first time.",
         extensions=require(CanAdminister),
     )
-    async def acknowledge_alert(self, info: Info, id: strawberry.ID) -> AlertEventType:
+    async def acknowledge_alert(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The alert's global id.")],
+    ) -> AlertEventType:
         scope = info.context.scope
         record = await acknowledge_alert(scope, decode_alert_id(id))
         org = await Organization.get(id=scope.organization_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from audit.trail import Actor
@@ -27,10 +29,22 @@ class ApiKeyMutations:
     async def update_api_key(
         self,
         info: Info,
-        id: strawberry.ID,
-        label: str | None = strawberry.UNSET,
-        owner_id: strawberry.ID | None = strawberry.UNSET,
-        allowed_models: list[str] | None = strawberry.UNSET,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The key's global id.")],
+        label: Annotated[
+            str | None, strawberry.argument(description="The key's new name.")
+        ] = strawberry.UNSET,
+        owner_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The new owner's member id; null makes it a team key."),
+        ] = strawberry.UNSET,
+        allowed_models: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description=(
+                    "Model aliases the key may use; null allows every model, an empty list none."
+                )
+            ),
+        ] = strawberry.UNSET,
     ) -> ApiKeyType:
         viewer = info.context.viewer
         if label is None:

@@ -4,6 +4,7 @@ each key's monthly limit, status and allowed models."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
@@ -47,7 +48,12 @@ class BudgetMutations:
         extensions=require(CanAdminister),
     )
     async def set_monthly_budget(
-        self, info: Info, amount: Decimal | None = strawberry.UNSET
+        self,
+        info: Info,
+        amount: Annotated[
+            Decimal | None,
+            strawberry.argument(description="The budget in USD (> 0); null clears it."),
+        ] = strawberry.UNSET,
     ) -> OrganizationType:
         budget = optional_amount_nanos(_required(amount, "amount"), "amount")
         viewer = info.context.viewer
@@ -68,8 +74,13 @@ class BudgetMutations:
     async def set_api_key_limit(
         self,
         info: Info,
-        api_key_id: strawberry.ID,
-        monthly_limit: Decimal | None = strawberry.UNSET,
+        api_key_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The key's global id.")
+        ],
+        monthly_limit: Annotated[
+            Decimal | None,
+            strawberry.argument(description="The limit in USD (> 0); null clears it."),
+        ] = strawberry.UNSET,
     ) -> ApiKeyType:
         limit = optional_amount_nanos(_required(monthly_limit, "monthlyLimit"), "monthlyLimit")
         viewer = info.context.viewer
@@ -88,9 +99,15 @@ class BudgetMutations:
     async def set_api_key_status(
         self,
         info: Info,
-        api_key_id: strawberry.ID,
-        status: KeyStatusEnum,  # type: ignore[valid-type]
-        reason: str | None = None,
+        api_key_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The key's global id.")
+        ],
+        status: Annotated[
+            KeyStatusEnum, strawberry.argument(description="ACTIVE, BLOCKED or REVOKED.")  # type: ignore[valid-type]
+        ],
+        reason: Annotated[
+            str | None, strawberry.argument(description="Why, kept with the key (user text).")
+        ] = None,
     ) -> ApiKeyType:
         viewer = info.context.viewer
         key = await set_api_key_status(
@@ -110,7 +127,19 @@ class BudgetMutations:
         extensions=require(CanAdminister),
     )
     async def set_api_key_allowed_models(
-        self, info: Info, api_key_id: strawberry.ID, models: list[str] | None = strawberry.UNSET
+        self,
+        info: Info,
+        api_key_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The key's global id.")
+        ],
+        models: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description=(
+                    "Model aliases the key may use; null allows every model, an empty list none."
+                )
+            ),
+        ] = strawberry.UNSET,
     ) -> ApiKeyType:
         if models is strawberry.UNSET:
             raise BadUserInputError("models: required; send null to allow every model")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from audit.trail import Actor
@@ -27,7 +29,12 @@ class DirectoryMutations:
         extensions=require(CanSyncDirectory),
     )
     async def sync_directory(
-        self, info: Info, records: list[DirectoryRecordInput]
+        self,
+        info: Info,
+        records: Annotated[
+            list[DirectoryRecordInput],
+            strawberry.argument(description="The members and keys to upsert (1-1000)."),
+        ],
     ) -> DirectorySyncResultType:
         if len(records) > MAX_RECORDS_PER_CALL:
             raise BadInputError(

@@ -4,6 +4,7 @@ enforcement mode, and deciding on pending limit requests."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
@@ -36,7 +37,14 @@ class GovernanceMutations:
         extensions=require(IsOwner),
     )
     async def set_limit_approval_threshold(
-        self, info: Info, amount: Decimal | None = strawberry.UNSET
+        self,
+        info: Info,
+        amount: Annotated[
+            Decimal | None,
+            strawberry.argument(
+                description="The threshold in USD (> 0); null turns approvals off."
+            ),
+        ] = strawberry.UNSET,
     ) -> OrganizationType:
         if amount is strawberry.UNSET:
             raise BadUserInputError("amount: required; send null to turn approvals off")
@@ -58,7 +66,9 @@ class GovernanceMutations:
     async def set_budget_enforcement(
         self,
         info: Info,
-        mode: BudgetEnforcementEnum,  # type: ignore[valid-type]
+        mode: Annotated[
+            BudgetEnforcementEnum, strawberry.argument(description="ALERT_ONLY or BLOCK.")  # type: ignore[valid-type]
+        ],
     ) -> OrganizationType:
         viewer = info.context.viewer
         org = await set_budget_enforcement(
@@ -73,7 +83,13 @@ class GovernanceMutations:
         ),
         extensions=require(IsOwner),
     )
-    async def approve_limit_request(self, info: Info, id: strawberry.ID) -> LimitRequestType:
+    async def approve_limit_request(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The limit request's global id.")
+        ],
+    ) -> LimitRequestType:
         viewer = info.context.viewer
         request = await approve_limit_request(
             Actor.of(viewer), viewer.organization_id, _request_pk(id)
@@ -88,7 +104,15 @@ class GovernanceMutations:
         extensions=require(IsOwner),
     )
     async def reject_limit_request(
-        self, info: Info, id: strawberry.ID, reason: str | None = None
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The limit request's global id.")
+        ],
+        reason: Annotated[
+            str | None,
+            strawberry.argument(description="Why, shown to the Admin (at most 500 characters)."),
+        ] = None,
     ) -> LimitRequestType:
         viewer = info.context.viewer
         cleaned = None if reason is None else (reason.strip() or None)

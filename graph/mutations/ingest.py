@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from graph.context import Info
@@ -27,7 +29,12 @@ class IngestMutations:
         extensions=require(CanIngest),
     )
     async def ingest_request_logs(
-        self, info: Info, records: list[RequestLogInput]
+        self,
+        info: Info,
+        records: Annotated[
+            list[RequestLogInput],
+            strawberry.argument(description="The requests to store (1-1000)."),
+        ],
     ) -> IngestResultType:
         if len(records) > MAX_RECORDS_PER_CALL:
             raise BadInputError(

@@ -5,6 +5,8 @@ Who may do what is decided in resolvers/member_administration.py (docs/readme/ad
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from audit.trail import Actor
@@ -47,9 +49,17 @@ class MemberMutations:
     async def invite_member(
         self,
         info: Info,
-        email: str,
-        name: str | None = None,
-        role: RoleEnum = Role.MEMBER,  # type: ignore[valid-type]
+        email: Annotated[str, strawberry.argument(description="The person's email address.")],
+        name: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Their display name (the email's local part by default)."
+            ),
+        ] = None,
+        role: Annotated[
+            RoleEnum,  # type: ignore[valid-type]
+            strawberry.argument(description="MEMBER or ADMIN (Owners only may invite Admins)."),
+        ] = Role.MEMBER,
     ) -> MemberType:
         viewer = info.context.viewer
         member = await invite_member(
@@ -65,7 +75,11 @@ class MemberMutations:
         ),
         extensions=require(CanAdminister),
     )
-    async def remove_member(self, info: Info, id: strawberry.ID) -> MemberType:
+    async def remove_member(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The member's global id.")],
+    ) -> MemberType:
         viewer = info.context.viewer
         member = await remove_member(
             viewer.organization_id, Actor.of(viewer), _role(info), _member_pk(id)
@@ -82,8 +96,8 @@ class MemberMutations:
     async def change_member_role(
         self,
         info: Info,
-        id: strawberry.ID,
-        role: RoleEnum,  # type: ignore[valid-type]
+        id: Annotated[strawberry.ID, strawberry.argument(description="The member's global id.")],
+        role: Annotated[RoleEnum, strawberry.argument(description="MEMBER or ADMIN.")],  # type: ignore[valid-type]
     ) -> MemberType:
         viewer = info.context.viewer
         member = await change_member_role(
@@ -98,7 +112,14 @@ class MemberMutations:
         ),
         extensions=require(IsOwner),
     )
-    async def transfer_ownership(self, info: Info, member_id: strawberry.ID) -> MemberType:
+    async def transfer_ownership(
+        self,
+        info: Info,
+        member_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The global id of the member who becomes the Owner."),
+        ],
+    ) -> MemberType:
         viewer = info.context.viewer
         member = await transfer_ownership(
             viewer.organization_id, Actor.of(viewer), _member_pk(member_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from audit.trail import Actor
@@ -23,7 +25,12 @@ class OrganizationSettingsMutations:
         extensions=require(CanAdminister),
     )
     async def update_organization_settings(
-        self, info: Info, input: UpdateOrganizationSettingsInput
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateOrganizationSettingsInput,
+            strawberry.argument(description="The settings to change; those left out stay."),
+        ],
     ) -> OrganizationType:
         viewer = info.context.viewer
         # The permission on the field guarantees a member behind the token.

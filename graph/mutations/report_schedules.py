@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from audit.trail import Actor
@@ -27,7 +29,12 @@ class ReportScheduleMutations:
         extensions=require(CanAdminister),
     )
     async def set_report_schedule(
-        self, info: Info, input: SetReportScheduleInput
+        self,
+        info: Info,
+        input: Annotated[
+            SetReportScheduleInput,
+            strawberry.argument(description="The kind, local time and recipients."),
+        ],
     ) -> ReportSchedulePayload:
         saved = await set_report_schedule(
             info.context.scope, Actor.of(info.context.viewer), input.to_schedule_input()
@@ -44,7 +51,11 @@ class ReportScheduleMutations:
         ),
         extensions=require(CanAdminister),
     )
-    async def remove_report_schedule(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+    async def remove_report_schedule(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The schedule's global id.")],
+    ) -> strawberry.ID:
         await remove_report_schedule(
             info.context.scope, Actor.of(info.context.viewer), decode_schedule_id(id)
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
@@ -37,7 +38,14 @@ class WalletMutations:
         extensions=require(IsOwner),
     )
     async def deposit_funds(
-        self, info: Info, amount: Decimal, note: str | None = None
+        self,
+        info: Info,
+        amount: Annotated[
+            Decimal, strawberry.argument(description="USD to add, > 0, at most 9 decimals.")
+        ],
+        note: Annotated[
+            str | None, strawberry.argument(description="A note kept with the entry (user text).")
+        ] = None,
     ) -> WalletEntryType:
         viewer = info.context.viewer
         entry = await deposit(
@@ -57,7 +65,14 @@ class WalletMutations:
         extensions=require(IsOwner),
     )
     async def refund_funds(
-        self, info: Info, amount: Decimal, note: str | None = None
+        self,
+        info: Info,
+        amount: Annotated[
+            Decimal, strawberry.argument(description="USD to pay back, > 0, at most the balance.")
+        ],
+        note: Annotated[
+            str | None, strawberry.argument(description="A note kept with the entry (user text).")
+        ] = None,
     ) -> WalletEntryType:
         viewer = info.context.viewer
         entry = await refund(
@@ -76,7 +91,16 @@ class WalletMutations:
         ),
         extensions=require(CanAdminister),
     )
-    async def set_low_balance_threshold(self, info: Info, amount: Decimal) -> WalletType:
+    async def set_low_balance_threshold(
+        self,
+        info: Info,
+        amount: Annotated[
+            Decimal,
+            strawberry.argument(
+                description="The balance in USD (0 or more) under which LOW_BALANCE fires."
+            ),
+        ],
+    ) -> WalletType:
         viewer = info.context.viewer
         organization_id = viewer.organization_id
         await set_low_balance_threshold(

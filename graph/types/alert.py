@@ -16,6 +16,7 @@ from graph.scalars import usd
 from graph.types.alert_delivery import AlertDeliveryType
 from graph.types.api_key import ApiKeyType
 from graph.types.connection import Connection, connection_from_page
+from graph.types.enum_values import describe_values
 from graph.types.member import MemberType
 from graph.types.node import Node
 from models.alert import AlertKind
@@ -36,6 +37,22 @@ AlertKindEnum = strawberry.enum(
     ),
 )
 
+describe_values(
+    AlertKindEnum,
+    {
+        "KEY_LIMIT": "A key reached 75%, 90% or 100% of its monthly limit.",
+        "BUDGET": "The organization reached 75%, 90% or 100% of its monthly budget.",
+        "LOW_BALANCE": "The wallet's balance fell under the threshold.",
+        "DAILY_SPEND": "A day's spend reached a rule's threshold.",
+        "UNUSUAL_ACTIVITY": (
+            "Spend or requests in a window were a rule's factor above the"
+            " usual for that time of week."
+        ),
+        "ERROR_RATE": "The share of failed requests in a window reached a rule's threshold.",
+        "LIMIT_REQUEST": "An Admin asked for a key limit that needs an Owner's approval.",
+    },
+)
+
 
 @strawberry.type(
     name="AlertEvent",
@@ -45,7 +62,11 @@ AlertKindEnum = strawberry.enum(
     ),
 )
 class AlertEventType(Node):
-    kind: AlertKindEnum  # type: ignore[valid-type]
+    kind: AlertKindEnum = strawberry.field(  # type: ignore[valid-type]
+        description=(
+            "What fired: a key limit, the budget, the balance, a usage rule or a limit request."
+        )
+    )
     threshold: str = strawberry.field(
         description=(
             'Percent for KEY_LIMIT/BUDGET ("75", "90", "100") and ERROR_RATE ("5"); USD for '
@@ -68,9 +89,13 @@ class AlertEventType(Node):
             "window's) or balance (LOW_BALANCE) when it fired; null for ERROR_RATE."
         )
     )
-    message: str
-    fired_at: datetime
-    acknowledged_at: datetime | None
+    message: str = strawberry.field(
+        description="A sentence saying what happened, with the figures."
+    )
+    fired_at: datetime = strawberry.field(description="When the alert fired (UTC).")
+    acknowledged_at: datetime | None = strawberry.field(
+        description="When someone first acknowledged it (UTC); null until then."
+    )
     pk: strawberry.Private[int]
     subject_pk: strawberry.Private[int | None]
     acknowledged_by_pk: strawberry.Private[int | None]

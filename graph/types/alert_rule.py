@@ -28,9 +28,11 @@ _HUNDREDTH = Decimal("0.01")
     ),
 )
 class AlertRuleType:
-    id: strawberry.ID
-    kind: AlertKindEnum  # type: ignore[valid-type]
-    enabled: bool
+    id: strawberry.ID = strawberry.field(
+        description="The object's global id (use it with `node(id:)`)."
+    )
+    kind: AlertKindEnum = strawberry.field(description="What the rule watches.")  # type: ignore[valid-type]
+    enabled: bool = strawberry.field(description="False pauses the rule without deleting it.")
     spend_threshold: Decimal | None = strawberry.field(
         description="DAILY_SPEND: USD of customer spend in one local day that fires it."
     )
@@ -52,14 +54,16 @@ class AlertRuleType:
     webhook_secret_hint: str | None = strawberry.field(
         description="The last four characters of the signing secret."
     )
-    email: str | None
+    email: str | None = strawberry.field(
+        description="The address the rule's alerts are emailed to; null for none."
+    )
     in_episode_since: datetime | None = strawberry.field(
         description=(
             "UNUSUAL_ACTIVITY, ERROR_RATE: when the running episode began (it fired then and "
             "stays quiet until a check is back under the threshold); null when quiet."
         )
     )
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
     api_key_pk: strawberry.Private[int | None]
 
     @strawberry.field(description="The key the rule is limited to; null for the organization.")
@@ -105,7 +109,7 @@ def _scaled(bps: int, per_unit: int) -> Decimal:
 
 @strawberry.type(name="AlertRulePayload", description="A created or changed alert rule.")
 class AlertRulePayload:
-    rule: AlertRuleType
+    rule: AlertRuleType = strawberry.field(description="The rule as stored.")
     webhook_secret: str | None = strawberry.field(
         description=(
             "The signing secret this change set (generated, or the one you gave), shown only "

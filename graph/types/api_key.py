@@ -27,12 +27,20 @@ if TYPE_CHECKING:
 
 @strawberry.type(name="ApiKey", description="A gateway key: personal (has an owner) or team.")
 class ApiKeyType(Node):
-    label: str
-    prefix: str
-    status: KeyStatusEnum  # type: ignore[valid-type]
-    status_reason: str | None
-    allowed_models: list[str] | None
-    created_at: datetime
+    label: str = strawberry.field(description="The key's name as shown in the gateway (user text).")
+    prefix: str = strawberry.field(
+        description="The key's public prefix (e.g. `sk-aize-66a078`); never the secret."
+    )
+    status: KeyStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="ACTIVE, BLOCKED (by a limit or by hand), REVOKED (final) or UNSYNCED."
+    )
+    status_reason: str | None = strawberry.field(
+        description="Why the key is blocked or revoked, when someone said; null otherwise."
+    )
+    allowed_models: list[str] | None = strawberry.field(
+        description="Model aliases the key may use; null allows every model, an empty list none."
+    )
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
     pk: strawberry.Private[int]
     owner_pk: strawberry.Private[int | None]
     monthly_limit_nanos: strawberry.Private[int | None]
@@ -49,7 +57,19 @@ class ApiKeyType(Node):
         return MemberType.from_model(member) if member else None
 
     @strawberry.field(description=SUBJECT_USAGE_DESCRIPTION, extensions=require(CanRead))
-    async def usage(self, info: Info, filter: UsageFilter | None = None) -> UsageSummary:
+    async def usage(
+        self,
+        info: Info,
+        filter: Annotated[
+            UsageFilter | None,
+            strawberry.argument(
+                description=(
+                    "Which requests count: range, timezone, models, keys, members, status "
+                    "(the last 30 days by default)."
+                )
+            ),
+        ] = None,
+    ) -> UsageSummary:
         return await resolve_subject_usage(info, UsageDimension.API_KEY, self.pk, filter)
 
     @strawberry.field(

@@ -56,14 +56,18 @@ class AuditActorType:
     description="One administrative change: who, when, what, old and new values.",
 )
 class AuditEntryType(Node):
-    created_at: datetime
-    actor: AuditActorType
+    created_at: datetime = strawberry.field(description="When the change was made (UTC).")
+    actor: AuditActorType = strawberry.field(
+        description="Who made the change: a member, the token used, or the server."
+    )
     action: str = strawberry.field(description='Dotted verb, e.g. "apiKey.limit".')
     subject_type: str = strawberry.field(description='"ApiKey", "Organization", ...')
     subject_id: strawberry.ID | None = strawberry.field(
         description="Global id of what changed (subjectType and its id)."
     )
-    changes: list[AuditChangeType]
+    changes: list[AuditChangeType] = strawberry.field(
+        description="Each changed field with its old and new value."
+    )
 
     @classmethod
     def from_record(cls, record: AuditRecord, prefixes: dict[int, str]) -> AuditEntryType:

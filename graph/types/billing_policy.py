@@ -7,6 +7,7 @@ from datetime import date
 
 import strawberry
 
+from graph.types.enum_values import describe_values
 from resolvers.billing_policy import BillingPeriodKind, BillingPolicy
 
 BillingPeriodKindEnum = strawberry.enum(
@@ -16,6 +17,17 @@ BillingPeriodKindEnum = strawberry.enum(
         "CALENDAR_MONTH (FREE), ANCHOR_DAY (TEAM, BUSINESS; ENTERPRISE without a contract), "
         "CONTRACT (ENTERPRISE with a contract period)."
     ),
+)
+
+describe_values(
+    BillingPeriodKindEnum,
+    {
+        "CALENDAR_MONTH": "From the first of the month to the next, local midnights.",
+        "ANCHOR_DAY": (
+            "From the anchor day of the month to the next (the last day in short months)."
+        ),
+        "CONTRACT": "Contract periods of a number of months from the contract's start.",
+    },
 )
 
 
@@ -28,7 +40,9 @@ BillingPeriodKindEnum = strawberry.enum(
     ),
 )
 class BillingPeriodPolicyType:
-    kind: BillingPeriodKindEnum  # type: ignore[valid-type]
+    kind: BillingPeriodKindEnum = strawberry.field(  # type: ignore[valid-type]
+        description="CALENDAR_MONTH, ANCHOR_DAY or CONTRACT: how billing periods are cut."
+    )
     months: int = strawberry.field(description="Period length in months (1, 3, 12...).")
     anchor_day: int = strawberry.field(description="Day of month periods start on (1-31).")
     contract_start: date | None = strawberry.field(

@@ -49,13 +49,17 @@ class Edge(Generic[NodeT]):
     cursor: str = strawberry.field(
         description="Opaque position; pass it as `after` (or, where offered, `before`)."
     )
-    node: NodeT
+    node: NodeT = strawberry.field(description="The object at this position.")
 
 
 @strawberry.type(description="One page of a list, newest first (Relay cursor connection).")
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
-    page_info: PageInfo
+    edges: list[Edge[NodeT]] = strawberry.field(
+        description="This page's edges, in the connection's order."
+    )
+    page_info: PageInfo = strawberry.field(
+        description="Where this page sits: cursors and whether more pages follow."
+    )
     # Counting every matching row is a query of its own; it runs only if totalCount is asked.
     count_rows: strawberry.Private[Callable[[], Awaitable[int]]]
 

@@ -53,11 +53,11 @@ class CostSummary:
     def error_rate(self) -> Decimal | None:
         return self.measures.error_rate_percent()
 
-    @strawberry.field
+    @strawberry.field(description="Prompt (input) tokens.")
     def input_tokens(self) -> BigInt:
         return BigInt(self.measures.input_tokens)
 
-    @strawberry.field
+    @strawberry.field(description="Completion (output) tokens.")
     def output_tokens(self) -> BigInt:
         return BigInt(self.measures.output_tokens)
 

@@ -23,9 +23,13 @@ from resolvers.current_spend import CurrentSpend as CurrentSpendData
 )
 class BillingPeriod:
     start: datetime = strawberry.field(description="ISO 8601 with the organization's offset.")
-    end: datetime
+    end: datetime = strawberry.field(
+        description="The period's end (exclusive): a local midnight, with the timezone's offset."
+    )
     timezone: str = strawberry.field(description="The organization's IANA zone.")
-    policy: BillingPeriodPolicyType
+    policy: BillingPeriodPolicyType = strawberry.field(
+        description="The policy that cut this period (from the organization's tier and contract)."
+    )
 
 
 @strawberry.type(
@@ -37,9 +41,11 @@ class BillingPeriod:
     ),
 )
 class CurrentSpend:
-    billing_period: BillingPeriod
+    billing_period: BillingPeriod = strawberry.field(
+        description="The current billing period: its bounds, timezone and policy."
+    )
     spend: Decimal = strawberry.field(description="USD, customer cost (usage only).")
-    requests: BigInt
+    requests: BigInt = strawberry.field(description="Requests so far in the billing period.")
     own_spend_only: bool = strawberry.field(
         description="True when the figures cover only the viewer's own requests (Members)."
     )

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 
 from directory.sync import SyncOutcome
+from graph.types.enum_values import describe_values
 from graph.types.enums import KeyStatusEnum, RoleEnum
 from graph.types.ingest import RejectedRecordType
 
@@ -17,6 +18,15 @@ from graph.types.ingest import RejectedRecordType
 class DirectoryRecordKind(Enum):
     API_KEY = "apiKey"
     MEMBER = "member"
+
+
+describe_values(
+    DirectoryRecordKind,
+    {
+        "API_KEY": "An API key of the gateway.",
+        "MEMBER": "A person of the organization.",
+    },
+)
 
 
 @strawberry.input(
@@ -30,21 +40,55 @@ class DirectoryRecordKind(Enum):
     ),
 )
 class DirectoryRecordInput:
-    type: DirectoryRecordKind
+    type: DirectoryRecordKind = strawberry.field(
+        description="MEMBER or API_KEY: which fields apply."
+    )
     external_id: str = strawberry.field(description="The gateway's own id for the record.")
-    email: str | None = strawberry.UNSET
-    name: str | None = strawberry.UNSET
-    role: RoleEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    removed: bool | None = strawberry.UNSET
-    prefix: str | None = strawberry.UNSET
-    label: str | None = strawberry.UNSET
-    owner_external_id: str | None = strawberry.UNSET
-    owner_email: str | None = strawberry.UNSET
-    allowed_models: list[str] | None = strawberry.UNSET
-    status: KeyStatusEnum | None = strawberry.UNSET  # type: ignore[valid-type]
-    status_reason: str | None = strawberry.UNSET
-    created_at: datetime | None = strawberry.UNSET
-    revoked_at: datetime | None = strawberry.UNSET
+    email: str | None = strawberry.field(
+        default=strawberry.UNSET, description="A member's email address (members)."
+    )
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="A member's display name (members)."
+    )
+    role: RoleEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET,
+        description="A member's role (members; OWNER is never set by sync).",
+    )
+    removed: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="True removes the member (members)."
+    )
+    prefix: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The key's public prefix (keys)."
+    )
+    label: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The key's name (keys)."
+    )
+    owner_external_id: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The gateway's id of the member who owns the key; null for a team key (keys).",
+    )
+    owner_email: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The owner's email, instead of ownerExternalId (keys).",
+    )
+    allowed_models: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Model aliases the key may use; null allows every model (keys).",
+    )
+    status: KeyStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET, description="The key's status in the gateway (keys)."
+    )
+    status_reason: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Why the key is blocked or revoked (keys)."
+    )
+    created_at: datetime | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="When the gateway created the record (RFC 3339 with an offset).",
+    )
+    revoked_at: datetime | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="When the gateway revoked the key (keys; RFC 3339 with an offset).",
+    )
 
     def as_fields(self) -> dict[str, Any]:
         """The record as the camelCase mapping bulk JSON lines carry (fields left out of the
@@ -76,7 +120,9 @@ class DirectorySyncResultType:
     created: int = strawberry.field(description="Records that made a new member or key.")
     updated: int = strawberry.field(description="Records that changed a stored one.")
     unchanged: int = strawberry.field(description="Records that matched what is stored.")
-    rejected: list[RejectedRecordType]
+    rejected: list[RejectedRecordType] = strawberry.field(
+        description="The records not applied, each with its position and reason."
+    )
 
     @classmethod
     def from_outcome(cls, outcome: SyncOutcome) -> DirectorySyncResultType:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypedDict
+from typing import Annotated, TypedDict
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -17,7 +17,9 @@ from resolvers.usage import check_limit
 
 @strawberry.type(name="AffectedApiKey", description="A key and its failed requests.")
 class AffectedApiKey:
-    requests: BigInt
+    requests: BigInt = strawberry.field(
+        description="Failed requests of the group made with this key."
+    )
     api_key_pk: strawberry.Private[int]
 
     @strawberry.field(description="Null if the key is no longer visible to you.")
@@ -28,8 +30,8 @@ class AffectedApiKey:
 
 @strawberry.type(name="AffectedModel", description="A model alias and its failed requests.")
 class AffectedModel:
-    model: str
-    requests: BigInt
+    model: str = strawberry.field(description="The model alias the requests asked for.")
+    requests: BigInt = strawberry.field(description="Failed requests of the group for this model.")
 
 
 @strawberry.interface(
@@ -41,10 +43,20 @@ class AffectedModel:
 )
 class ErrorGroupFields:
     count: BigInt = strawberry.field(description="Failed requests in the group.")
-    first_seen: datetime
-    last_seen: datetime
-    top_api_keys: list[AffectedApiKey]
-    top_models: list[AffectedModel]
+    first_seen: datetime = strawberry.field(
+        description=(
+            "The earliest failed request of the group in the range, in the filter's timezone."
+        )
+    )
+    last_seen: datetime = strawberry.field(
+        description="The latest failed request of the group in the range, in the filter's timezone."
+    )
+    top_api_keys: list[AffectedApiKey] = strawberry.field(
+        description="The API keys with the most failed requests of the group, most first."
+    )
+    top_models: list[AffectedModel] = strawberry.field(
+        description="The models with the most failed requests of the group, most first."
+    )
 
 
 class _GroupFields(TypedDict):
@@ -73,7 +85,9 @@ def _group_fields(group: ErrorGroup, tz: ZoneInfo) -> _GroupFields:
 
 @strawberry.type(name="ErrorStatusGroup", description="Failed requests with one status code.")
 class ErrorStatusGroup(ErrorGroupFields):
-    status_code: int
+    status_code: int = strawberry.field(
+        description="The HTTP status code the requests were answered with."
+    )
 
 
 @strawberry.type(
@@ -94,18 +108,30 @@ class ErrorPatternGroup(ErrorGroupFields):
     description="Failed (non-2xx) requests matching the filter, from the raw logs.",
 )
 class UsageErrors:
-    failed_requests: BigInt
+    failed_requests: BigInt = strawberry.field(
+        description="Requests not answered 2xx in the range."
+    )
     status_groups: strawberry.Private[list[ErrorStatusGroup]]
     analysis: strawberry.Private[ErrorAnalysis]
     tz: strawberry.Private[ZoneInfo]
 
     @strawberry.field(description="Most failed requests first, ties by status code; `limit` 1-100.")
-    def by_status_code(self, limit: int = 20) -> list[ErrorStatusGroup]:
+    def by_status_code(
+        self,
+        limit: Annotated[
+            int, strawberry.argument(description="Most status codes to return (1-100).")
+        ] = 20,
+    ) -> list[ErrorStatusGroup]:
         check_limit(limit)
         return self.status_groups[:limit]
 
     @strawberry.field(description="Most failed requests first, ties by pattern; `limit` 1-100.")
-    def by_pattern(self, limit: int = 20) -> list[ErrorPatternGroup]:
+    def by_pattern(
+        self,
+        limit: Annotated[
+            int, strawberry.argument(description="Most message patterns to return (1-100).")
+        ] = 20,
+    ) -> list[ErrorPatternGroup]:
         check_limit(limit)
         return [
             ErrorPatternGroup(

@@ -25,7 +25,9 @@ class RequestLogInput:
     )
     model: str = strawberry.field(description='Model alias requested, e.g. "gpt-4".')
     endpoint: str = strawberry.field(description='API endpoint, e.g. "/v1/chat/completions".')
-    latency_ms: int
+    latency_ms: int = strawberry.field(
+        description="How long the request took, in milliseconds, 0 or more."
+    )
     status_code: int = strawberry.field(description="HTTP status the gateway answered.")
     api_key_id: strawberry.ID | None = strawberry.field(
         default=None, description="The key's global id (Organization.apiKeys { id })."
@@ -101,7 +103,9 @@ class RequestLogInput:
     provider_cost: Decimal | None = strawberry.field(
         default=None, description="USD paid to the provider; when sent, the catalog is skipped."
     )
-    error_message: str | None = None
+    error_message: str | None = strawberry.field(
+        default=None, description="The error for a failed request (user text, bounded in length)."
+    )
     metadata: JSON | None = strawberry.field(
         default=None, description="A JSON object: model parameters, provider details."
     )
@@ -156,7 +160,7 @@ class RejectedRecordType:
     field: str | None = strawberry.field(
         description="The offending field (camelCase); null when the whole record is unusable."
     )
-    reason: str
+    reason: str = strawberry.field(description="Why the record was not stored, naming the field.")
 
 
 @strawberry.type(name="IngestResult", description="What happened to each record of a batch.")
@@ -165,7 +169,9 @@ class IngestResultType:
     duplicates: int = strawberry.field(
         description="Records whose requestId was already stored (or repeated in the batch)."
     )
-    rejected: list[RejectedRecordType]
+    rejected: list[RejectedRecordType] = strawberry.field(
+        description="The records not stored, each with its position and reason."
+    )
 
     @classmethod
     def from_outcome(cls, outcome: IngestOutcome) -> IngestResultType:

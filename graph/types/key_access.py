@@ -12,6 +12,7 @@ from graph.errors import BadUserInputError
 from graph.inputs.amounts import optional_amount_nanos
 from graph.relay import decode_global_id_of, encode_global_id
 from graph.scalars import usd
+from graph.types.enum_values import describe_values
 from graph.types.enums import KeyStatusEnum
 from models.api_key import KeyStatus
 from resolvers.key_access import Denial, KeyAccessDecision, check_key_access
@@ -23,6 +24,21 @@ KeyAccessDenialEnum = strawberry.enum(
         "Why a key may not spend. 401: UNKNOWN_KEY, KEY_REVOKED, KEY_BLOCKED, LIMIT_REACHED; "
         "403: MODEL_NOT_ALLOWED; 402: BUDGET_EXCEEDED, INSUFFICIENT_BALANCE."
     ),
+)
+
+describe_values(
+    KeyAccessDenialEnum,
+    {
+        "UNKNOWN_KEY": "No such key in the organization (or not yet synced).",
+        "KEY_REVOKED": "The key is revoked.",
+        "KEY_BLOCKED": "The key is blocked.",
+        "LIMIT_REACHED": (
+            "The key's monthly spend reached its limit (or would pass it with the estimated cost)."
+        ),
+        "MODEL_NOT_ALLOWED": "The key may not use this model.",
+        "BUDGET_EXCEEDED": "The organization's budget is reached and enforcement is BLOCK.",
+        "INSUFFICIENT_BALANCE": "The wallet cannot pay for the request.",
+    },
 )
 
 KEY_ACCESS_DESCRIPTION = (
@@ -37,14 +53,18 @@ KEY_ACCESS_DESCRIPTION = (
 
 @strawberry.type(name="KeyAccess", description="Whether a key may spend, and if not, why.")
 class KeyAccessType:
-    allowed: bool
+    allowed: bool = strawberry.field(description="True when the gateway may serve the request.")
     status_code: int | None = strawberry.field(
         description="HTTP status to refuse with (401, 402, 403); null when allowed."
     )
-    denial: KeyAccessDenialEnum | None  # type: ignore[valid-type]
+    denial: KeyAccessDenialEnum | None = strawberry.field(  # type: ignore[valid-type]
+        description="Why not, when `allowed` is false; null when allowed."
+    )
     reason: str | None = strawberry.field(description="What to tell the caller; null if allowed.")
     api_key_id: strawberry.ID | None = strawberry.field(description="Null for an unknown key.")
-    key_status: KeyStatusEnum | None  # type: ignore[valid-type]
+    key_status: KeyStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+        description="The key's status; null when the key is unknown."
+    )
     monthly_limit: Decimal | None = strawberry.field(description="USD; null: no limit.")
     monthly_spend: Decimal | None = strawberry.field(
         description="USD the key spent in the current billing period."
@@ -53,8 +73,14 @@ class KeyAccessType:
         description="USD left under the monthly limit (0 when reached); null: no limit."
     )
     balance: Decimal | None = strawberry.field(description="USD in the organization's wallet.")
-    period_start: datetime | None
-    period_end: datetime | None
+    period_start: datetime | None = strawberry.field(
+        description="Start of the key's current limit period (UTC); null for an unknown key."
+    )
+    period_end: datetime | None = strawberry.field(
+        description=(
+            "End of the key's current limit period (UTC), exclusive; null for an unknown key."
+        )
+    )
 
     @classmethod
     def from_decision(cls, decision: KeyAccessDecision) -> KeyAccessType:

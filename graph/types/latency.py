@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TypedDict
+from typing import Annotated, TypedDict
 
 import strawberry
 
 from graph.context import Info
 from graph.permissions import TEAM_ONLY, IsAdminOrOwner, require
 from graph.scalars import BigInt
+from graph.types.enum_values import describe_values
 from graph.types.usage_enums import UsageDimensionEnum
 from graph.types.usage_group import DimensionValues, dimension_values
 from resolvers.latency import EXACT_SCAN_LIMIT, LatencyMethod, LatencyStats, latency_stats
@@ -34,6 +35,14 @@ LatencyMethodEnum = strawberry.enum(
         "the middle of the histogram bucket holding that rank, within `maxRelativeError` of "
         "the exact value (exact below 128 ms)."
     ),
+)
+
+describe_values(
+    LatencyMethodEnum,
+    {
+        "EXACT": "Percentiles are observed latencies from the raw rows.",
+        "APPROXIMATE": "Percentiles come from the latency histograms, within maxRelativeError.",
+    },
 )
 
 
@@ -108,8 +117,13 @@ class LatencyReport(LatencyStatsFields):
     async def groups(
         self,
         info: Info,
-        by: UsageDimensionEnum,  # type: ignore[valid-type]
-        limit: int = 20,
+        by: Annotated[
+            UsageDimensionEnum,  # type: ignore[valid-type]
+            strawberry.argument(description="The dimension to group latency by."),
+        ],
+        limit: Annotated[
+            int, strawberry.argument(description="Most groups to return (1-100).")
+        ] = 20,
     ) -> list[LatencyGroup] | None:
         dimension = UsageDimension(by)
         require_breakdown_access(self.scope, "Latency per group")

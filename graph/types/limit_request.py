@@ -15,6 +15,7 @@ from graph.relay import encode_global_id
 from graph.scalars import usd
 from graph.types.api_key import ApiKeyType
 from graph.types.connection import Connection, connection_from_page
+from graph.types.enum_values import describe_values
 from graph.types.member import MemberType
 from graph.types.node import Node
 from models.limit_request import LimitRequest, LimitRequestStatus
@@ -28,6 +29,16 @@ LimitRequestStatusEnum = strawberry.enum(
         "PENDING until an Owner decides; APPROVED (the limit applied), REJECTED, or "
         "SUPERSEDED (a later limit change for the key replaced it)."
     ),
+)
+
+describe_values(
+    LimitRequestStatusEnum,
+    {
+        "PENDING": "Waiting for an Owner's decision.",
+        "APPROVED": "An Owner approved it; the key got the limit.",
+        "REJECTED": "An Owner rejected it; the key kept its limit.",
+        "SUPERSEDED": "A newer request for the same key replaced it.",
+    },
 )
 
 LIMIT_REQUESTS_DESCRIPTION = (
@@ -45,14 +56,21 @@ LIMIT_REQUESTS_DESCRIPTION = (
     ),
 )
 class LimitRequestType(Node):
-    status: LimitRequestStatusEnum  # type: ignore[valid-type]
+    status: LimitRequestStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description=(
+            "PENDING until an Owner decides; APPROVED, REJECTED, or SUPERSEDED by a"
+            " newer request for the key."
+        )
+    )
     old_limit: Decimal | None = strawberry.field(
         description="USD limit when it was requested; null: no limit."
     )
     requested_limit: Decimal | None = strawberry.field(
         description="USD limit asked for; null: no limit (clearing a limit needs approval too)."
     )
-    requested_at: datetime
+    requested_at: datetime = strawberry.field(
+        description="When the Admin asked for the limit (UTC)."
+    )
     decided_at: datetime | None = strawberry.field(
         description="When it was approved, rejected or superseded; null while pending."
     )

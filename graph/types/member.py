@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -20,14 +21,30 @@ from resolvers.usage_dimensions import UsageDimension
 
 @strawberry.type(name="Member", description="A person in the organization.")
 class MemberType(Node):
-    name: str
-    email: str
-    role: RoleEnum  # type: ignore[valid-type]
-    created_at: datetime
+    name: str = strawberry.field(description="The member's display name (user text).")
+    email: str = strawberry.field(description="The member's email address.")
+    role: RoleEnum = strawberry.field(  # type: ignore[valid-type]
+        description="MEMBER, ADMIN or OWNER: what the member may see and change."
+    )
+    created_at: datetime = strawberry.field(
+        description="When the member joined or was invited (UTC)."
+    )
     pk: strawberry.Private[int]
 
     @strawberry.field(description=SUBJECT_USAGE_DESCRIPTION, extensions=require(CanRead))
-    async def usage(self, info: Info, filter: UsageFilter | None = None) -> UsageSummary:
+    async def usage(
+        self,
+        info: Info,
+        filter: Annotated[
+            UsageFilter | None,
+            strawberry.argument(
+                description=(
+                    "Which requests count: range, timezone, models, keys, members, status "
+                    "(the last 30 days by default)."
+                )
+            ),
+        ] = None,
+    ) -> UsageSummary:
         return await resolve_subject_usage(info, UsageDimension.MEMBER, self.pk, filter)
 
     @classmethod

@@ -7,4 +7,6 @@ import strawberry
 
 @strawberry.interface(description="An object with a global id, fetchable with Query.node.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="The object's global id: opaque, stable, unique across types."
+    )

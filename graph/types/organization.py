@@ -31,6 +31,7 @@ from graph.types.audit_entry import (
 )
 from graph.types.billing_policy import BillingPeriodPolicyType
 from graph.types.current_spend import CurrentSpend
+from graph.types.enum_values import describe_values
 from graph.types.enums import TierEnum
 from graph.types.limit_request import (
     LIMIT_REQUESTS_DESCRIPTION,
@@ -85,16 +86,26 @@ BudgetEnforcementEnum = strawberry.enum(
     ),
 )
 
+describe_values(
+    BudgetEnforcementEnum,
+    {
+        "ALERT_ONLY": "Reaching the budget fires BUDGET alerts only.",
+        "BLOCK": "keyAccess also refuses requests once the budget is reached.",
+    },
+)
+
 
 @strawberry.type(name="Organization", description="The caller's organization.")
 class OrganizationType(Node):
-    name: str
-    slug: str
-    tier: TierEnum  # type: ignore[valid-type]
+    name: str = strawberry.field(description="The organization's display name.")
+    slug: str = strawberry.field(description="The organization's short unique name, as in URLs.")
+    tier: TierEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The plan: FREE, TEAM, BUSINESS or ENTERPRISE (decides the billing period)."
+    )
     timezone: str = strawberry.field(description="IANA zone; trends and periods use it.")
     billing_anchor_day: int = strawberry.field(description="Day of month periods start on.")
     log_bodies: bool = strawberry.field(description="Whether request bodies are kept.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
     pk: strawberry.Private[int]
     # The row this type was built from, so fields need not load the organization again.
     model: strawberry.Private[Organization]
@@ -109,7 +120,12 @@ class OrganizationType(Node):
         return usd((await organization_pricing(self.pk)).at(datetime.now(UTC)).fixed_fee_nanos)
 
     @strawberry.field(description=PRICING_HISTORY_DESCRIPTION, extensions=require(CanRead))
-    async def pricing_history(self, limit: int = DEFAULT_LISTED_ROWS) -> list[PricingVersionType]:
+    async def pricing_history(
+        self,
+        limit: Annotated[
+            int, strawberry.argument(description="Most versions to list, newest first (1-100).")
+        ] = DEFAULT_LISTED_ROWS,
+    ) -> list[PricingVersionType]:
         # The latest `limit` versions, oldest first: a bounded list for the cost model.
         check_limit(limit, maximum=MAX_LISTED_ROWS)
         history = (await organization_pricing(self.pk)).history()[-limit:]
@@ -165,9 +181,27 @@ class OrganizationType(Node):
     async def limit_requests(
         self,
         info: Info,
-        status: LimitRequestStatusEnum | None = None,  # type: ignore[valid-type]
-        first: int | None = 50,
-        after: str | None = None,
+        status: Annotated[
+            LimitRequestStatusEnum | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only requests in this status; all by default."),
+        ] = None,
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description=(
+                    "How many items to return from the start of the page (1-100; 50 by default)."
+                )
+            ),
+        ] = 50,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description=(
+                    "A cursor (`pageInfo.endCursor` of the previous page): return the items"
+                    " after it."
+                )
+            ),
+        ] = None,
     ) -> LimitRequestConnection | None:
         return await resolve_limit_requests(info, status, first, after)
 
@@ -178,7 +212,13 @@ class OrganizationType(Node):
         ),
         extensions=require(CanRead),
     )
-    async def api_keys(self, info: Info, limit: int = DEFAULT_LISTED_ROWS) -> list[ApiKeyType]:
+    async def api_keys(
+        self,
+        info: Info,
+        limit: Annotated[
+            int, strawberry.argument(description="Most keys to list (1-100).")
+        ] = DEFAULT_LISTED_ROWS,
+    ) -> list[ApiKeyType]:
         check_limit(limit, maximum=MAX_LISTED_ROWS)
         keys = await list_api_keys(info.context.scope, limit)
         return [ApiKeyType.from_model(k) for k in keys]
@@ -190,7 +230,13 @@ class OrganizationType(Node):
         ),
         extensions=require(CanRead),
     )
-    async def members(self, info: Info, limit: int = DEFAULT_LISTED_ROWS) -> list[MemberType]:
+    async def members(
+        self,
+        info: Info,
+        limit: Annotated[
+            int, strawberry.argument(description="Most members to list (1-100).")
+        ] = DEFAULT_LISTED_ROWS,
+    ) -> list[MemberType]:
         check_limit(limit, maximum=MAX_LISTED_ROWS)
         members = await list_members(info.context.scope, limit)
         return [MemberType.from_model(m) for m in members]
@@ -202,7 +248,19 @@ class OrganizationType(Node):
         ),
         extensions=require(CanRead),
     )
-    async def usage(self, info: Info, filter: UsageFilter | None = None) -> UsageReport:
+    async def usage(
+        self,
+        info: Info,
+        filter: Annotated[
+            UsageFilter | None,
+            strawberry.argument(
+                description=(
+                    "Which requests count: range, timezone, models, keys, members, status "
+                    "(the last 30 days by default)."
+                )
+            ),
+        ] = None,
+    ) -> UsageReport:
         return await resolve_usage(info, self.model, filter)
 
     @strawberry.field(
@@ -223,10 +281,31 @@ class OrganizationType(Node):
     async def alerts(
         self,
         info: Info,
-        first: int | None = 50,
-        after: str | None = None,
-        kinds: list[AlertKindEnum] | None = None,  # type: ignore[valid-type]
-        unacknowledged_only: bool = False,
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description=(
+                    "How many items to return from the start of the page (1-100; 50 by default)."
+                )
+            ),
+        ] = 50,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description=(
+                    "A cursor (`pageInfo.endCursor` of the previous page): return the items"
+                    " after it."
+                )
+            ),
+        ] = None,
+        kinds: Annotated[
+            list[AlertKindEnum] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only alerts of these kinds; all by default."),
+        ] = None,
+        unacknowledged_only: Annotated[
+            bool,
+            strawberry.argument(description="True lists only alerts nobody has acknowledged yet."),
+        ] = False,
     ) -> AlertEventConnection:
         return await resolve_alerts(info, self.model, first, after, kinds, unacknowledged_only)
 
@@ -244,7 +323,15 @@ class OrganizationType(Node):
     async def request_logs(
         self,
         info: Info,
-        filter: UsageFilter | None = None,
+        filter: Annotated[
+            UsageFilter | None,
+            strawberry.argument(
+                description=(
+                    "Which requests count: range, timezone, models, keys, members, status "
+                    "(the last 30 days by default)."
+                )
+            ),
+        ] = None,
         first: Annotated[int | None, strawberry.argument(description=LOGS_FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=LOGS_AFTER)] = None,
         last: Annotated[int | None, strawberry.argument(description=LOGS_LAST)] = None,
@@ -282,9 +369,27 @@ class OrganizationType(Node):
     async def reports(
         self,
         info: Info,
-        first: int | None = 50,
-        after: str | None = None,
-        kinds: list[ReportKindEnum] | None = None,  # type: ignore[valid-type]
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description=(
+                    "How many items to return from the start of the page (1-100; 50 by default)."
+                )
+            ),
+        ] = 50,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description=(
+                    "A cursor (`pageInfo.endCursor` of the previous page): return the items"
+                    " after it."
+                )
+            ),
+        ] = None,
+        kinds: Annotated[
+            list[ReportKindEnum] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only reports of these kinds; all by default."),
+        ] = None,
     ) -> ReportConnection | None:
         return await resolve_reports(info.context.scope, first, after, kinds)
 
@@ -303,9 +408,27 @@ class OrganizationType(Node):
     async def audit_trail(
         self,
         info: Info,
-        filter: AuditTrailFilter | None = None,
-        first: int | None = 50,
-        after: str | None = None,
+        filter: Annotated[
+            AuditTrailFilter | None,
+            strawberry.argument(description="Which entries: time range, actions, actors, subject."),
+        ] = None,
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description=(
+                    "How many items to return from the start of the page (1-100; 50 by default)."
+                )
+            ),
+        ] = 50,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description=(
+                    "A cursor (`pageInfo.endCursor` of the previous page): return the items"
+                    " after it."
+                )
+            ),
+        ] = None,
     ) -> AuditEntryConnection | None:
         return await resolve_audit_trail(info.context.scope, filter, first, after)
 

@@ -12,6 +12,7 @@ import strawberry
 from graph.permissions import TEAM_ONLY
 from graph.relay import encode_global_id
 from graph.types.connection import Connection, connection_from_page
+from graph.types.enum_values import describe_values
 from graph.types.node import Node
 from models.report import ReportKind
 from reports.delivery import report_paths
@@ -28,6 +29,15 @@ ReportKindEnum = strawberry.enum(
     ),
 )
 
+describe_values(
+    ReportKindEnum,
+    {
+        "DAILY": "Yesterday, hour by hour, in the organization's timezone.",
+        "WEEKLY": "Last week (Monday to Sunday), day by day.",
+        "MONTHLY": "Last calendar month, day by day.",
+    },
+)
+
 
 @strawberry.type(
     name="Report",
@@ -37,11 +47,11 @@ ReportKindEnum = strawberry.enum(
     ),
 )
 class ReportType(Node):
-    kind: ReportKindEnum  # type: ignore[valid-type]
+    kind: ReportKindEnum = strawberry.field(description="DAILY, WEEKLY or MONTHLY.")  # type: ignore[valid-type]
     period_start: datetime = strawberry.field(description="Start, in the report's timezone.")
     period_end: datetime = strawberry.field(description="End (exclusive).")
     timezone: str = strawberry.field(description="IANA zone the report's periods follow.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When the report was produced (UTC).")
     html_url: str = strawberry.field(description="Path of the HTML report on this service.")
     csv_url: str = strawberry.field(description="Path of the CSV report on this service.")
 

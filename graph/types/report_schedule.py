@@ -22,7 +22,7 @@ from resolvers.report_schedules import ScheduleInput
     ),
 )
 class ReportScheduleType(Node):
-    kind: ReportKindEnum  # type: ignore[valid-type]
+    kind: ReportKindEnum = strawberry.field(description="The report kind this schedule produces.")  # type: ignore[valid-type]
     hour: int = strawberry.field(
         description="Local hour (0-23) the report is due at; never before 00:30 after the period."
     )
@@ -64,7 +64,9 @@ class ReportScheduleType(Node):
     description="A kind's whole schedule; it replaces the kind's current one.",
 )
 class SetReportScheduleInput:
-    kind: ReportKindEnum  # type: ignore[valid-type]
+    kind: ReportKindEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The report kind to schedule; replaces that kind's schedule."
+    )
     hour: int = strawberry.field(default=0, description="Local hour 0-23 (default 0: 00:30).")
     weekday: int | None = strawberry.field(
         default=None, description="WEEKLY only: 1 (Monday, the default) to 7 (Sunday)."
@@ -100,7 +102,7 @@ class SetReportScheduleInput:
 
 @strawberry.type(name="ReportSchedulePayload", description="A set report schedule.")
 class ReportSchedulePayload:
-    schedule: ReportScheduleType
+    schedule: ReportScheduleType = strawberry.field(description="The schedule as stored.")
     webhook_secret: str | None = strawberry.field(
         description=(
             "The signing secret this change set (generated, or the one you gave), shown only "

@@ -23,7 +23,7 @@ from resolvers.log_pages import LogRecord
 @strawberry.type(name="RequestLog", description="One gateway call, priced.")
 class RequestLogType(Node):
     request_id: strawberry.ID = strawberry.field(description="The gateway's UUID for tracing.")
-    timestamp: datetime
+    timestamp: datetime = strawberry.field(description="When the gateway served the request (UTC).")
     model: str = strawberry.field(description='Model alias requested, e.g. "gpt-4".')
     provider_model: str = strawberry.field(description='Model actually used ("gpt-4-0613").')
     provider: str = strawberry.field(
@@ -32,12 +32,14 @@ class RequestLogType(Node):
             "neither the gateway nor the price catalog named one). Fixed at ingest."
         )
     )
-    endpoint: str
+    endpoint: str = strawberry.field(
+        description='The gateway path called, e.g. "/v1/chat/completions".'
+    )
     input_tokens: int = strawberry.field(
         description="Every prompt token, cache reads and cache writes included."
     )
     output_tokens: int = strawberry.field(description="Every generated token, reasoning included.")
-    total_tokens: int
+    total_tokens: int = strawberry.field(description="Input plus output tokens.")
     cache_read_tokens: int = strawberry.field(
         description="Prompt tokens served from a prompt cache (part of inputTokens)."
     )
@@ -113,9 +115,11 @@ class RequestLogType(Node):
     priced: bool = strawberry.field(
         description="False while no catalog price existed for the model (cost shown as 0)."
     )
-    latency_ms: int
-    status_code: int
-    error_message: str | None
+    latency_ms: int = strawberry.field(description="How long the request took, in milliseconds.")
+    status_code: int = strawberry.field(description="The HTTP status the gateway answered with.")
+    error_message: str | None = strawberry.field(
+        description="The error the gateway reported for a failed request; null otherwise."
+    )
     metadata: JSON | None = strawberry.field(description="Model parameters and provider details.")
     request_body: str | None = strawberry.field(
         description="Only when the organization has enabled body logging."

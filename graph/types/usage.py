@@ -10,6 +10,7 @@ groups are FORBIDDEN for Members (the seed's "Cost breakdowns" row).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -75,9 +76,26 @@ class UsageReport:
     )
     async def trend(
         self,
-        granularity: TrendGranularityEnum = Granularity.DAY,  # type: ignore[valid-type]
-        split_by: UsageDimensionEnum | None = None,  # type: ignore[valid-type]
-        limit: int = 20,
+        granularity: Annotated[
+            TrendGranularityEnum,  # type: ignore[valid-type]
+            strawberry.argument(
+                description=(
+                    "Bucket size: HOUR, DAY, WEEK (from Monday) or MONTH, in the filter's timezone."
+                )
+            ),
+        ] = Granularity.DAY,
+        split_by: Annotated[
+            UsageDimensionEnum | None,  # type: ignore[valid-type]
+            strawberry.argument(
+                description="Also split the trend into one series per value of this dimension."
+            ),
+        ] = None,
+        limit: Annotated[
+            int,
+            strawberry.argument(
+                description="With splitBy: most series, the top ones by customer cost (1-100)."
+            ),
+        ] = 20,
     ) -> UsageTrend | None:
         trend = await usage_trend(
             self.scope,
@@ -97,9 +115,19 @@ class UsageReport:
     )
     async def breakdown(
         self,
-        by: list[UsageDimensionEnum],  # type: ignore[valid-type]
-        order_by: UsageOrder | None = None,
-        limit: int = 20,
+        by: Annotated[
+            list[UsageDimensionEnum],  # type: ignore[valid-type]
+            strawberry.argument(description="The dimensions to group by (one or more)."),
+        ],
+        order_by: Annotated[
+            UsageOrder | None,
+            strawberry.argument(
+                description="How to sort the groups (customer cost, largest first, by default)."
+            ),
+        ] = None,
+        limit: Annotated[
+            int, strawberry.argument(description="Most groups to return (1-100).")
+        ] = 20,
     ) -> list[UsageGroupType] | None:
         dimensions = distinct_dimensions([UsageDimension(d) for d in by], "by")
         field, direction = (

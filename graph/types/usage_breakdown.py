@@ -16,8 +16,10 @@ from resolvers.usage import UsageGroup as UsageGroupData
     description="Order of groups: by `field`, `direction` DESC by default; ties by value.",
 )
 class UsageOrder:
-    field: UsageOrderFieldEnum  # type: ignore[valid-type]
-    direction: SortDirectionEnum = SortDirection.DESC  # type: ignore[valid-type]
+    field: UsageOrderFieldEnum = strawberry.field(description="The figure to sort by.")  # type: ignore[valid-type]
+    direction: SortDirectionEnum = strawberry.field(  # type: ignore[valid-type]
+        default=SortDirection.DESC, description="ASC (smallest first) or DESC (largest first)."
+    )
 
     def parsed(self) -> tuple[BreakdownField, SortDirection]:
         return BreakdownField(self.field), SortDirection(self.direction)
@@ -25,7 +27,7 @@ class UsageOrder:
 
 @strawberry.type(name="UsageGroup", description="One group of a breakdown and its totals.")
 class UsageGroupType(DimensionValues):
-    totals: CostSummary
+    totals: CostSummary = strawberry.field(description="The series' figures over the whole range.")
 
     @classmethod
     def from_group(cls, group: UsageGroupData) -> UsageGroupType:

@@ -23,10 +23,20 @@ _GROWTH = "(current - previous) / previous x 100, percent to 9 decimals; null wh
 class PeriodComparison:
     from_: datetime = strawberry.field(name="from", description="This window's start.")
     to: datetime = strawberry.field(description="This window's end (the range, clipped at now).")
-    previous_from: datetime
-    previous_to: datetime
-    current: CostSummary
-    previous: CostSummary
+    previous_from: datetime = strawberry.field(
+        description=(
+            "Start of the period compared against (in the filter's timezone): the "
+            "same length, just before."
+        )
+    )
+    previous_to: datetime = strawberry.field(
+        description=(
+            "End of the period compared against (in the filter's timezone), "
+            "exclusive: where the current one starts."
+        )
+    )
+    current: CostSummary = strawberry.field(description="Figures of the current period.")
+    previous: CostSummary = strawberry.field(description="Figures of the previous period.")
     requests_growth_percent: Decimal | None = strawberry.field(description=f"Requests: {_GROWTH}.")
     tokens_growth_percent: Decimal | None = strawberry.field(
         description=f"Total tokens: {_GROWTH}."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from graph.types.enum_values import describe_values
 from resolvers.current_spend import BudgetStatus
 from resolvers.time_slices import Granularity
 from resolvers.usage import BreakdownField, SortDirection
@@ -18,6 +19,19 @@ UsageDimensionEnum = strawberry.enum(
         "..., or unknown)."
     ),
 )
+
+describe_values(
+    UsageDimensionEnum,
+    {
+        "MODEL": "The model alias the request asked for.",
+        "PROVIDER_MODEL": "The provider's model that served it.",
+        "API_KEY": "The API key used (Admins and Owners).",
+        "MEMBER": "The member who made it (Admins and Owners).",
+        "STATUS_CODE": "The HTTP status answered.",
+        "ENDPOINT": "The gateway path called.",
+        "PROVIDER": 'Who served the request (openai, anthropic, ...; "unknown" when nobody said).',
+    },
+)
 TrendGranularityEnum = strawberry.enum(
     Granularity,
     name="TrendGranularity",
@@ -25,6 +39,16 @@ TrendGranularityEnum = strawberry.enum(
         "Local calendar buckets: HOUR, DAY, WEEK (Monday to Monday), MONTH. A DST day has "
         "23 or 25 HOUR buckets."
     ),
+)
+
+describe_values(
+    TrendGranularityEnum,
+    {
+        "HOUR": "One bucket per local hour (23 or 25 on DST days).",
+        "DAY": "One bucket per local day, midnight to midnight.",
+        "WEEK": "One bucket per week, from Monday's local midnight.",
+        "MONTH": "One bucket per calendar month, from the first's local midnight.",
+    },
 )
 UsageOrderFieldEnum = strawberry.enum(
     BreakdownField,
@@ -34,9 +58,39 @@ UsageOrderFieldEnum = strawberry.enum(
         "ERROR_RATE (non-2xx share)."
     ),
 )
-SortDirectionEnum = strawberry.enum(SortDirection, name="SortDirection")
+
+describe_values(
+    UsageOrderFieldEnum,
+    {
+        "COST": "Customer cost in USD.",
+        "REQUESTS": "Number of requests.",
+        "TOKENS": "Total tokens.",
+        "AVERAGE_LATENCY": "Average latency in milliseconds.",
+        "ERROR_RATE": "Share of requests not answered 2xx.",
+    },
+)
+SortDirectionEnum = strawberry.enum(
+    SortDirection, name="SortDirection", description="Sort order: ASC or DESC."
+)
+
+describe_values(
+    SortDirectionEnum,
+    {
+        "ASC": "Smallest first.",
+        "DESC": "Largest first.",
+    },
+)
 BudgetStatusEnum = strawberry.enum(
     BudgetStatus,
     name="BudgetStatus",
     description="GREEN under 75% of the budget, YELLOW 75% to 90% inclusive, RED over 90%.",
+)
+
+describe_values(
+    BudgetStatusEnum,
+    {
+        "GREEN": "Under 75% of the budget.",
+        "YELLOW": "75% to 90% of the budget, inclusive.",
+        "RED": "Over 90% of the budget.",
+    },
 )

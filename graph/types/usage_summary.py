@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
@@ -26,14 +27,14 @@ DEFAULT_MODELS_USED = 10
     ),
 )
 class UsageSummary:
-    requests: BigInt
+    requests: BigInt = strawberry.field(description="Requests in the range.")
     failed: BigInt = strawberry.field(description="Requests not answered 2xx.")
     error_rate: Decimal | None = strawberry.field(
         description="failed / requests x 100 (percent, 9 decimals); null without requests."
     )
-    input_tokens: BigInt
-    output_tokens: BigInt
-    total_tokens: BigInt
+    input_tokens: BigInt = strawberry.field(description="Prompt (input) tokens in the range.")
+    output_tokens: BigInt = strawberry.field(description="Completion (output) tokens in the range.")
+    total_tokens: BigInt = strawberry.field(description="Input plus output tokens in the range.")
     cost: Decimal = strawberry.field(description="USD customer cost.")
     totals: CostSummary = strawberry.field(description="Every metric of the usage report.")
     all_models_used: strawberry.Private[list[str]]
@@ -44,7 +45,12 @@ class UsageSummary:
             f"(1-{MAX_GROUPS})."
         )
     )
-    def models_used(self, limit: int = DEFAULT_MODELS_USED) -> list[str]:
+    def models_used(
+        self,
+        limit: Annotated[
+            int, strawberry.argument(description="Most model aliases to list (1-100).")
+        ] = DEFAULT_MODELS_USED,
+    ) -> list[str]:
         check_limit(limit)
         return self.all_models_used[:limit]
 

@@ -29,9 +29,18 @@ from resolvers.usage_measures import UsageMeasures
     ),
 )
 class TrendBucketType:
-    start: datetime
-    end: datetime
-    totals: CostSummary
+    start: datetime = strawberry.field(
+        description=(
+            "The bucket's start: a local boundary of the filter's timezone, with "
+            "that zone's offset."
+        )
+    )
+    end: datetime = strawberry.field(
+        description="The bucket's end (exclusive), with the timezone's offset at that instant."
+    )
+    totals: CostSummary = strawberry.field(
+        description="The bucket's figures (zero-filled when nothing happened)."
+    )
 
     @classmethod
     def from_bucket(cls, bucket: TrendBucket, tz: ZoneInfo) -> TrendBucketType:
@@ -69,35 +78,45 @@ class TrendColumns:
     def end(self) -> list[datetime]:
         return [bucket.end.astimezone(self.tz) for bucket in self.buckets]
 
-    @strawberry.field
+    @strawberry.field(description="One value per bucket, in the order of `start`: requests.")
     def requests(self) -> list[BigInt]:
         return self._each(lambda m: BigInt(m.requests))
 
-    @strawberry.field
+    @strawberry.field(
+        description="One value per bucket, in the order of `start`: requests answered 2xx."
+    )
     def successful(self) -> list[BigInt]:
         return self._each(lambda m: BigInt(m.successful))
 
-    @strawberry.field
+    @strawberry.field(
+        description="One value per bucket, in the order of `start`: requests not answered 2xx."
+    )
     def failed(self) -> list[BigInt]:
         return self._each(lambda m: BigInt(m.failed))
 
-    @strawberry.field
+    @strawberry.field(
+        description="One value per bucket, in the order of `start`: requests answered 4xx."
+    )
     def client_errors(self) -> list[BigInt]:
         return self._each(lambda m: BigInt(m.client_errors))
 
-    @strawberry.field
+    @strawberry.field(
+        description="One value per bucket, in the order of `start`: requests answered 5xx."
+    )
     def server_errors(self) -> list[BigInt]:
         return self._each(lambda m: BigInt(m.server_errors))
 
-    @strawberry.field
+    @strawberry.field(description="One value per bucket, in the order of `start`: input tokens.")
     def input_tokens(self) -> list[BigInt]:
         return self._each(lambda m: BigInt(m.input_tokens))
 
-    @strawberry.field
+    @strawberry.field(description="One value per bucket, in the order of `start`: output tokens.")
     def output_tokens(self) -> list[BigInt]:
         return self._each(lambda m: BigInt(m.output_tokens))
 
-    @strawberry.field
+    @strawberry.field(
+        description="One value per bucket, in the order of `start`: input plus output tokens."
+    )
     def total_tokens(self) -> list[BigInt]:
         return self._each(lambda m: BigInt(m.total_tokens))
 
@@ -167,23 +186,37 @@ class TrendColumns:
     def cache_savings(self) -> list[Decimal]:
         return self._each(lambda m: usd(m.cache_savings_nanos))
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "One value per bucket, in the order of `start`: requests without a "
+            "price for their model."
+        )
+    )
     def unpriced_requests(self) -> list[BigInt]:
         return self._each(lambda m: BigInt(m.unpriced))
 
-    @strawberry.field
+    @strawberry.field(
+        description="One value per bucket, in the order of `start`: provider cost in USD."
+    )
     def provider_cost(self) -> list[Decimal]:
         return self._each(lambda m: usd(m.provider_cost_nanos))
 
-    @strawberry.field
+    @strawberry.field(description="One value per bucket, in the order of `start`: markup in USD.")
     def markup(self) -> list[Decimal]:
         return self._each(lambda m: usd(m.markup_nanos))
 
-    @strawberry.field
+    @strawberry.field(
+        description="One value per bucket, in the order of `start`: fixed fees in USD."
+    )
     def fixed_fees(self) -> list[Decimal]:
         return self._each(lambda m: usd(m.fixed_fee_nanos))
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "One value per bucket, in the order of `start`: customer cost in USD "
+            "(provider cost + markup + fixed fees)."
+        )
+    )
     def customer_cost(self) -> list[Decimal]:
         return self._each(lambda m: usd(m.customer_cost_nanos))
 
@@ -223,7 +256,9 @@ class TrendSeriesType(UsageGroupType):
 
 @strawberry.type(name="UsageTrend", description="Usage over time in local calendar buckets.")
 class UsageTrend:
-    granularity: TrendGranularityEnum  # type: ignore[valid-type]
+    granularity: TrendGranularityEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The bucket size the trend was asked for."
+    )
     timezone: str = strawberry.field(description="IANA zone the buckets follow.")
     bucket_data: strawberry.Private[list[TrendBucket]]
     tz: strawberry.Private[ZoneInfo]

@@ -18,8 +18,12 @@ from models.organization import Organization
 class ViewerType:
     # role, scopes and member are what an ingest token may read here (role and member are
     # null for it): enough for a gateway to check its token; everything else is FORBIDDEN.
-    role: RoleEnum | None  # type: ignore[valid-type]
-    scopes: list[TokenScopeEnum]  # type: ignore[valid-type]
+    role: RoleEnum | None = strawberry.field(  # type: ignore[valid-type]
+        description="The token's member's role; null for a service token without a member."
+    )
+    scopes: list[TokenScopeEnum] = strawberry.field(  # type: ignore[valid-type]
+        description="What the token may do: READ, EXPORT, ADMIN, INGEST, DIRECTORY."
+    )
     member_pk: strawberry.Private[int | None]
     organization_pk: strawberry.Private[int]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeAlias
+from typing import Annotated, TypeAlias
 
 import strawberry
 
@@ -12,6 +12,7 @@ from graph.context import Info
 from graph.relay import encode_global_id
 from graph.scalars import usd
 from graph.types.connection import Connection, connection_from_page
+from graph.types.enum_values import describe_values
 from graph.types.member import MemberType
 from graph.types.node import Node
 from models.wallet import EntryKind
@@ -24,20 +25,34 @@ WalletEntryKindEnum = strawberry.enum(
     description="DEPOSIT and REFUND move money in and out; USAGE is what requests cost.",
 )
 
+describe_values(
+    WalletEntryKindEnum,
+    {
+        "DEPOSIT": "Money an Owner added.",
+        "REFUND": "Money paid back out (a negative amount).",
+        "USAGE": "Spend charged for requests (a negative amount).",
+        "ADJUSTMENT": "A correction made by an operator.",
+    },
+)
+
 
 @strawberry.type(
     name="WalletEntry",
     description="One line of the wallet ledger (a Node: Admins and Owners fetch it by id).",
 )
 class WalletEntryType(Node):
-    kind: WalletEntryKindEnum  # type: ignore[valid-type]
+    kind: WalletEntryKindEnum = strawberry.field(  # type: ignore[valid-type]
+        description="DEPOSIT, REFUND, USAGE or ADJUSTMENT."
+    )
     amount: Decimal = strawberry.field(
         description="USD, signed: deposits positive, usage deductions and refunds negative."
     )
     balance_after: Decimal = strawberry.field(description="USD balance after this entry.")
     request_count: int = strawberry.field(description="Requests a USAGE entry paid for.")
-    note: str | None
-    created_at: datetime
+    note: str | None = strawberry.field(
+        description="The note given with a deposit or refund (user text); null when none."
+    )
+    created_at: datetime = strawberry.field(description="When the entry was booked (UTC).")
     created_by_pk: strawberry.Private[int | None]
 
     @strawberry.field(description="Who made a deposit or refund (null for usage).")
@@ -81,7 +96,25 @@ class WalletType:
         )
     )
     async def entries(
-        self, info: Info, first: int | None = 50, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description=(
+                    "How many items to return from the start of the page (1-100; 50 by default)."
+                )
+            ),
+        ] = 50,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description=(
+                    "A cursor (`pageInfo.endCursor` of the previous page): return the items"
+                    " after it."
+                )
+            ),
+        ] = None,
     ) -> WalletEntryConnection:
         scope = info.context.scope
         page = await ledger_page(scope, PageRequest.parse(first, after))
