@@ -30,6 +30,7 @@ and in nodes (tests/test_limits_cost_property.py). The rate limiter charges the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,6 +57,8 @@ from graphql import (
     TypeMetaFieldDef,
     Undefined,
     VariableNode,
+    get_introspection_query,
+    parse,
     value_from_ast_untyped,
 )
 
@@ -209,6 +212,25 @@ def select_operation(
     if operation_name:
         return next((o for o in operations if o.name and o.name.value == operation_name), None)
     return operations[0] if len(operations) == 1 else None
+
+
+def only_introspection(operation: OperationDefinitionNode) -> bool:
+    """Whether every root field of the operation is `__schema`, `__type` or `__typename`."""
+    return all(
+        isinstance(selection, FieldNode) and selection.name.value.startswith("__")
+        for selection in operation.selection_set.selections
+    )
+
+
+@functools.cache
+def full_introspection_cost(schema: GraphQLSchema) -> int:
+    """Points of the standard introspection query (graphql-core's, with descriptions and
+    deprecated input values) over `schema`: what GraphiQL and code generators send. An
+    introspection-only operation's limit is never below it, so tools can always read the
+    schema however it grows; two aliased copies cost twice as much and stay refused."""
+    document = parse(get_introspection_query(descriptions=True, input_value_deprecation=True))
+    operation = operations_of(document)[0]
+    return requested_cost(schema, document, operation, None).points
 
 
 def requested_cost(

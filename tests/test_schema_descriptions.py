@@ -85,4 +85,5 @@ def test_every_custom_scalar_is_specified_by_a_url() -> None:
         "DateTime": "https://www.rfc-editor.org/rfc/rfc3339",
         "Decimal": "https://www.w3.org/TR/xmlschema11-2/#decimal",
         "JSON": "https://ecma-international.org/wp-content/uploads/ECMA-404_2nd_edition_december_2017.pdf",
+        "UUID": "https://www.rfc-editor.org/rfc/rfc9562",
     }

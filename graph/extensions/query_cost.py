@@ -12,6 +12,7 @@ x-ratelimit-* headers.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +24,15 @@ from strawberry.extensions import SchemaExtension
 from graph.cost_sizes import PredictionClock
 from graph.errors import BadUserInputError, QueryTooComplexError
 from graph.extensions.request_state import aize_context, query_limits
-from graph.limits import CostReport, QueryLimits, actual_cost, requested_cost, select_operation
+from graph.limits import (
+    CostReport,
+    QueryLimits,
+    actual_cost,
+    full_introspection_cost,
+    only_introspection,
+    requested_cost,
+    select_operation,
+)
 
 
 class QueryCostLimit(SchemaExtension):
@@ -40,6 +49,14 @@ class QueryCostLimit(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         execution = self.execution_context
         limits = query_limits(execution)
+        # An introspection never meets a limit below one standard introspection of this
+        # schema, however the schema grows (graph/limits.py full_introspection_cost).
+        document = execution.graphql_document
+        operation = select_operation(document, execution.operation_name) if document else None
+        if operation is not None and only_introspection(operation):
+            introspection = full_introspection_cost(execution.schema._schema)
+            if limits.max_cost < introspection:
+                limits = dataclasses.replace(limits, max_cost=introspection)
         self.report.limit = limits.max_cost
         context = aize_context(execution)
         clock = (
