@@ -45,13 +45,14 @@ async def test_an_export_pays_its_predicted_cost_and_says_so(
     logs = await _export(client, token, "/export/request-logs.jsonl")
 
     assert [r.status_code for r in (trend, breakdown, logs)] == [200, 200, 200]
-    # From the token's 50,000: the daily trend over two days costs 10 + 2 rows x 21 columns
-    # = 52; the breakdown without a limit 10 + 1,000 groups x 18 columns = 18,010; a
+    # From the token's 50,000: the daily trend over two days costs 10 + 2 rows x 34 columns
+    # (4 bucket times, 30 figures) = 78; the breakdown without a limit 10 + 1,000 groups x
+    # 31 columns (model, 30 figures) = 31,010; a
     # request-log export, whose length is unknown before it streams, AIZE_MAX_QUERY_COST.
     assert [r.headers["x-ratelimit-remaining"] for r in (trend, breakdown, logs)] == [
-        "49948",
-        "31938",
-        "21938",
+        "49922",
+        "18912",
+        "8912",
     ]
     assert logs.headers["x-ratelimit-limit"] == "50000"
     assert logs.headers["x-ratelimit-reset"] == "200"

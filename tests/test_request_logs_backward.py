@@ -15,8 +15,8 @@ from graph.relay import encode_global_id
 from models.database import Dialect, connection, current_dialect
 from models.member import Role
 from models.request_log import RequestLog
-from resolvers.log_pages import page_query
-from resolvers.pagination import KeysetCursor, PageRequest
+from resolvers.log_order import LogPosition
+from resolvers.log_pages import LogPageRequest, page_query
 from resolvers.periods import TimeRange
 from resolvers.scope import LogFilter, Scope
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store
@@ -179,9 +179,7 @@ async def test_a_backward_page_query_is_served_in_order_by_the_organization_time
 ) -> None:
     at = datetime(2025, 1, 1, tzinfo=UTC)
     log_filter = LogFilter(TimeRange(at - timedelta(days=30), at), ZoneInfo("UTC"))
-    request = PageRequest(
-        size=50, after=None, backward=True, before=KeysetCursor(at - timedelta(days=1), 10)
-    )
+    request = LogPageRequest(size=50, backward=True, before=LogPosition(at - timedelta(days=1), 10))
     dialect = current_dialect()
     sql, params = page_query(Scope(1, None, 1, True), log_filter, request, dialect)
 
