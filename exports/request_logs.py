@@ -18,6 +18,7 @@ import orjson
 
 from exports.formats import Column, ColumnKind, Row, text
 from graph.relay import encode_global_id
+from ingestion.attribution import stored_tags
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
 from pricing.money import format_usd
 from resolvers.pagination import KeysetCursor, keyset_older_than
@@ -47,6 +48,9 @@ LOG_COLUMNS: tuple[Column, ...] = (
     Column("statusCode"),
     text("errorMessage"),
     Column("metadata", ColumnKind.JSON),
+    # The tags as a JSON array (in CSV its JSON text, e.g. ["feature:chat","team:search"]).
+    Column("tags", ColumnKind.JSON),
+    text("endUser"),
 )
 BODY_COLUMNS: tuple[Column, ...] = (text("requestBody"), text("responseBody"))
 
@@ -54,7 +58,7 @@ _SELECT = (
     "id, request_id, timestamp, api_key_id, member_id, model, provider_model, endpoint, "
     "input_tokens, output_tokens, total_tokens, provider_cost_nanos, markup_nanos, "
     "fixed_fee_nanos, customer_cost_nanos, priced, latency_ms, status_code, error_message, "
-    "metadata"
+    "metadata, tags, end_user"
 )
 
 
@@ -157,6 +161,8 @@ def _row(row: dict[str, Any], include_bodies: bool, keys: _Names, members: _Name
         int(row["status_code"]),
         row["error_message"],
         _json_value(row["metadata"]),
+        list(stored_tags(row["tags"])),
+        row["end_user"],
     ]
     if include_bodies:
         cells += [row["request_body"], row["response_body"]]

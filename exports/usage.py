@@ -69,6 +69,8 @@ _DIMENSION_COLUMNS: dict[UsageDimension, tuple[Column, ...]] = {
     UsageDimension.MEMBER: (Column("memberId"), text("memberName")),
     UsageDimension.STATUS_CODE: (Column("statusCode"),),
     UsageDimension.ENDPOINT: (text("endpoint"),),
+    UsageDimension.TAG: (text("tag"),),
+    UsageDimension.END_USER: (text("endUser"),),
 }
 
 

@@ -151,6 +151,8 @@ class RecordPricer:
             record.metadata,
             record.request_body,
             record.response_body,
+            record.tags,
+            record.end_user,
         )
 
     def _terms_at(self, at: datetime) -> PricingTerms:

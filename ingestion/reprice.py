@@ -18,6 +18,7 @@ from uuid import UUID
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from ingestion.attribution import stored_tags
 from ingestion.catalog_store import load_catalog
 from ingestion.directory import OrgTerms, load_org_terms
 from ingestion.ledger import add_spend, deduct_wallets
@@ -33,7 +34,7 @@ from pricing.cost import MAX_REQUEST_COST_NANOS
 _BATCH = 1000
 _COLUMNS = (
     "id, request_id, organization_id, api_key_id, member_id, timestamp, model, provider_model, "
-    "endpoint, input_tokens, output_tokens, latency_ms, status_code"
+    "endpoint, input_tokens, output_tokens, latency_ms, status_code, tags, end_user"
 )
 
 
@@ -107,6 +108,8 @@ def _priced_now(
         priced=False,
         latency_ms=int(row["latency_ms"]),
         status_code=int(row["status_code"]),
+        tags=stored_tags(row["tags"]),
+        end_user=None if row["end_user"] is None else str(row["end_user"]),
     )
     org_terms = terms.pricing.at(stored.timestamp)
     cost = request_cost(

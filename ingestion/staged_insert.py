@@ -52,7 +52,9 @@ CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (
     error_message text,
     metadata jsonb,
     request_body text,
-    response_body text
+    response_body text,
+    tags jsonb,
+    end_user varchar(128)
 ) ON COMMIT DELETE ROWS
 """
 # The staging table and the batch aggregates the rollups are computed from, in one round trip.

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import orjson
 
+from ingestion.attribution import TagError, normalize_end_user, normalize_tags
 from ingestion.json_nesting import MAX_METADATA_DEPTH, nested_deeper_than
 from pricing.cost import MAX_REQUEST_COST_NANOS
 from pricing.money import format_usd, usd_to_nanos
@@ -48,6 +49,8 @@ OPTIONAL_FIELDS = (
     "metadata",
     "requestBody",
     "responseBody",
+    "tags",
+    "endUser",
 )
 ACCEPTED_FIELDS = frozenset(REQUIRED_FIELDS + OPTIONAL_FIELDS)
 _ALL_NAMES = sorted(ACCEPTED_FIELDS)
@@ -127,6 +130,9 @@ class ValidRecord:
     metadata: dict[str, Any] | None
     request_body: str | None
     response_body: str | None
+    # Normal form (ingestion.attribution): distinct, sorted; () without tags.
+    tags: tuple[str, ...] = ()
+    end_user: str | None = None
 
 
 def validate_record(fields: object, directory: OrgDirectory, rules: ValidationRules) -> ValidRecord:
@@ -173,6 +179,8 @@ def validate_record(fields: object, directory: OrgDirectory, rules: ValidationRu
         metadata=_metadata(fields.get("metadata")),
         request_body=bodies[0] if rules.keep_bodies else None,
         response_body=bodies[1] if rules.keep_bodies else None,
+        tags=_tags(fields.get("tags")),
+        end_user=_end_user(fields.get("endUser")),
     )
 
 
@@ -282,6 +290,21 @@ def _provider_cost(value: object) -> int | None:
             "providerCost", f"must be at most {MAX_REQUEST_COST_USD} per request, got {value}"
         )
     return nanos
+
+
+def _tags(value: object) -> tuple[str, ...]:
+    try:
+        return normalize_tags(value)
+    except TagError as error:
+        where = "tags" if error.index is None else f"tags[{error.index}]"
+        raise InvalidRecord(where, error.reason) from None
+
+
+def _end_user(value: object) -> str | None:
+    try:
+        return normalize_end_user(value)
+    except ValueError as error:
+        raise InvalidRecord("endUser", str(error)) from None
 
 
 def _metadata(value: object) -> dict[str, Any] | None:

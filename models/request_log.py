@@ -42,6 +42,8 @@ LOG_COLUMNS = (
     "metadata",
     "request_body",
     "response_body",
+    "tags",
+    "end_user",
 )
 
 if TYPE_CHECKING:
@@ -101,6 +103,11 @@ class RequestLog(Model):
     metadata: fields.Field[dict[str, object] | None] = fields.JSONField(null=True)
     request_body = fields.TextField(null=True)
     response_body = fields.TextField(null=True)
+    # The record's tags (ingestion.attribution), a JSON array of distinct strings sorted;
+    # NULL without tags. jsonb on PostgreSQL, JSON text on SQLite.
+    tags: fields.Field[list[str] | None] = fields.JSONField(null=True)
+    # The application's end-user id (OpenAI's `user`), NULL without one.
+    end_user = fields.CharField(max_length=128, null=True)
     ingested_at = fields.DatetimeField(auto_now_add=True)
 
     organization_id: int

@@ -20,6 +20,7 @@ from uuid import UUID
 
 import orjson
 
+from ingestion.attribution import stored_tags
 from models.api_key import KeyStatus
 from models.database import (
     Dialect,
@@ -131,6 +132,8 @@ class LogRecord:
     metadata: Any
     request_body: str | None
     response_body: str | None
+    tags: tuple[str, ...] = ()
+    end_user: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> LogRecord:
@@ -162,6 +165,8 @@ class LogRecord:
             metadata=orjson.loads(metadata) if isinstance(metadata, str | bytes) else metadata,
             request_body=row["request_body"],
             response_body=row["response_body"],
+            tags=stored_tags(row["tags"]),
+            end_user=row["end_user"],
         )
 
 

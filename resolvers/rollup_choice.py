@@ -33,6 +33,10 @@ def filtered_columns(scope: Scope, log_filter: LogFilter | None) -> set[str]:
         columns.add("status_code")
     if log_filter.endpoints is not None:
         columns.add("endpoint")
+    if log_filter.filters_tags:
+        columns.add("tag")
+    if log_filter.end_users is not None:
+        columns.add("end_user")
     return columns
 
 

@@ -10,11 +10,13 @@ from typing import Any
 import httpx
 import orjson
 
+from ingestion.attribution import stored_tags
 from ingestion.records import PricedRecord
 from ingestion.rollups import ROLLUP_TABLES, aggregate
 from models.api_key import ApiKey
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
-from models.rollup import DIMENSION_COLUMNS, MEASURE_COLUMNS
+from models.rollup import ATTRIBUTION_FAMILIES, DIMENSION_COLUMNS, GRAIN_WIDTHS, MEASURE_COLUMNS
+from tests.rollup_snapshots import expected_attribution_tables, table_rows
 
 
 def gateway_record(key: ApiKey, **fields: Any) -> dict[str, Any]:
@@ -76,6 +78,8 @@ async def stored_records(organization_id: int) -> list[PricedRecord]:
             priced=bool(row["priced"]),
             latency_ms=int(row["latency_ms"]),
             status_code=int(row["status_code"]),
+            tags=stored_tags(row["tags"]),
+            end_user=row["end_user"],
         )
         for row in rows
     ]
@@ -99,6 +103,11 @@ async def assert_rollups_match_raw_scan(organization_id: int) -> None:
             for row in rows
         }
         assert actual == expected, table
+    for family in ATTRIBUTION_FAMILIES:
+        for grain in GRAIN_WIDTHS:
+            rows_of = await table_rows(family, grain)
+            stored = {k: v for k, v in rows_of.items() if k[0] == organization_id}
+            assert stored == expected_attribution_tables(records)[family.table(grain)]
 
 
 async def spend_totals(organization_id: int) -> tuple[int, int]:

@@ -25,4 +25,3 @@ def test_collections_deferred_restores_the_collector_after_an_exception() -> Non
     except ValueError:
         pass
     assert gc.isenabled()
-

@@ -10,6 +10,7 @@ import strawberry
 
 from graph.errors import BadUserInputError
 from graph.relay import decode_global_id_of
+from ingestion.attribution import normalize_end_user, normalize_tag
 from models.organization import Organization
 from resolvers.billing_policy import billing_policy
 from resolvers.periods import Period, parse_timezone, resolve_range
@@ -18,13 +19,40 @@ from resolvers.scope import LogFilter, StatusClass
 PeriodEnum = strawberry.enum(
     Period,
     name="Period",
-    description="A relative time window; CURRENT_BILLING_PERIOD is the whole billing period.",
+    description=(
+        "A relative time window; CURRENT_BILLING_PERIOD is the whole billing period; "
+        "LIFETIME is everything stored up to now (from 1970-01-01T00:00:00Z: the seed's "
+        "lifetime Total Requests, Tokens and Cost), read from the day rollups. A LIFETIME "
+        "trend starts in 1970 (leading buckets empty): use MONTH, or from/to."
+    ),
 )
 StatusClassEnum = strawberry.enum(
     StatusClass,
     name="StatusClass",
     description="SUCCESS = 2xx, CLIENT_ERROR = 4xx, SERVER_ERROR = 5xx.",
 )
+
+
+# Values one tag or end-user list of a filter may name.
+MAX_FILTER_TAGS = 50
+MAX_FILTER_END_USERS = 100
+
+
+@strawberry.input(
+    name="TagFilter",
+    description=(
+        "Requests by their tags (normalised like ingested tags: trimmed, lowercased). `any`: "
+        "carrying at least one of these; `all`: carrying every one of these; both: both "
+        f"conditions. At most {MAX_FILTER_TAGS} tags per list; an empty list matches nothing."
+    ),
+)
+class TagFilter:
+    any_: list[str] | None = strawberry.field(
+        default=None, name="any", description="Requests carrying at least one of these tags."
+    )
+    all_: list[str] | None = strawberry.field(
+        default=None, name="all", description="Requests carrying every one of these tags."
+    )
 
 
 @strawberry.input(
@@ -55,6 +83,19 @@ class UsageFilter:
     endpoints: list[str] | None = None
     only_mine: bool = strawberry.field(
         default=False, description='"My Logs Only": just the caller\'s own requests.'
+    )
+    tags: TagFilter | None = strawberry.field(
+        default=None,
+        description=(
+            "Requests by tag (any / all). A Member's tags are their own requests' tags only."
+        ),
+    )
+    end_users: list[str] | None = strawberry.field(
+        default=None,
+        description=(
+            "The application's end-user ids (the record's `endUser`, trimmed; exact, "
+            f"case-sensitive); at most {MAX_FILTER_END_USERS}."
+        ),
     )
 
 
@@ -100,4 +141,41 @@ def to_log_filter(
         status_codes=None if f.status_codes is None else tuple(f.status_codes),
         endpoints=None if f.endpoints is None else tuple(f.endpoints),
         only_mine=f.only_mine,
+        tags_any=_tags(f.tags.any_ if f.tags else None, "filter.tags.any"),
+        tags_all=_tags(f.tags.all_ if f.tags else None, "filter.tags.all"),
+        end_users=_end_users(f.end_users),
     )
+
+
+def _tags(tags: list[str] | None, argument: str) -> tuple[str, ...] | None:
+    """The tags in normal form, distinct; BadUserInputError naming the argument and index."""
+    if tags is None:
+        return None
+    if len(tags) > MAX_FILTER_TAGS:
+        raise BadUserInputError(f"{argument}: at most {MAX_FILTER_TAGS} tags, got {len(tags)}")
+    normal: dict[str, None] = {}
+    for index, tag in enumerate(tags):
+        try:
+            normal[normalize_tag(tag)] = None
+        except ValueError as error:
+            raise BadUserInputError(f"{argument}[{index}]: {error}") from None
+    return tuple(normal)
+
+
+def _end_users(end_users: list[str] | None) -> tuple[str, ...] | None:
+    if end_users is None:
+        return None
+    if len(end_users) > MAX_FILTER_END_USERS:
+        raise BadUserInputError(
+            f"filter.endUsers: at most {MAX_FILTER_END_USERS} end users, got {len(end_users)}"
+        )
+    normal: dict[str, None] = {}
+    for index, end_user in enumerate(end_users):
+        try:
+            value = normalize_end_user(end_user)
+        except ValueError as error:
+            raise BadUserInputError(f"filter.endUsers[{index}]: {error}") from None
+        if value is None:
+            raise BadUserInputError(f"filter.endUsers[{index}]: must not be empty")
+        normal[value] = None
+    return tuple(normal)

@@ -14,7 +14,10 @@ UsageDimensionEnum = strawberry.enum(
     name="UsageDimension",
     description=(
         "What usage can be grouped by: MODEL (alias), PROVIDER_MODEL, API_KEY, MEMBER, "
-        "STATUS_CODE, ENDPOINT."
+        "STATUS_CODE, ENDPOINT, TAG (the record's tags: a request with two tags counts in "
+        "both tag groups, so tag groups do not add up to the total; untagged requests are "
+        'tag ""), END_USER (the application\'s end-user id; none is ""). Not for latency '
+        "groups: TAG."
     ),
 )
 TrendGranularityEnum = strawberry.enum(

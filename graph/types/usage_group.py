@@ -19,7 +19,9 @@ from resolvers.usage_dimensions import NO_MEMBER, GroupKey, UsageDimension
     description=(
         "The group's value for each dimension it is grouped by; the others are null. In a "
         "MEMBER group, `member` null with `hasMember` false means requests made with a team "
-        "key and no member."
+        'key and no member. A TAG group\'s `tag` is "" for untagged requests and an '
+        'END_USER group\'s `endUser` "" for requests without an end user. A request with '
+        "two tags counts in both tag groups, so TAG groups do not add up to the total."
     ),
 )
 class DimensionValues:
@@ -27,6 +29,10 @@ class DimensionValues:
     provider_model: str | None = strawberry.field(description="Provider model (PROVIDER_MODEL).")
     status_code: int | None = strawberry.field(description="HTTP status code (STATUS_CODE).")
     endpoint: str | None = strawberry.field(description="Endpoint path (ENDPOINT).")
+    tag: str | None = strawberry.field(description='Tag (TAG); "" for untagged requests.')
+    end_user: str | None = strawberry.field(
+        description='The application\'s end-user id (END_USER); "" for requests without one.'
+    )
     has_member: bool | None = strawberry.field(
         description="MEMBER groups: false for requests without a member; null otherwise."
     )
@@ -55,6 +61,8 @@ class DimensionFields(TypedDict):
     provider_model: str | None
     status_code: int | None
     endpoint: str | None
+    tag: str | None
+    end_user: str | None
     has_member: bool | None
     api_key_pk: int | None
     member_pk: int | None
@@ -78,6 +86,8 @@ def dimension_values(dimensions: tuple[UsageDimension, ...], key: GroupKey) -> D
         provider_model=text(UsageDimension.PROVIDER_MODEL),
         status_code=number(UsageDimension.STATUS_CODE),
         endpoint=text(UsageDimension.ENDPOINT),
+        tag=text(UsageDimension.TAG),
+        end_user=text(UsageDimension.END_USER),
         has_member=None if member is None else member != NO_MEMBER,
         api_key_pk=number(UsageDimension.API_KEY),
         member_pk=member,
