@@ -26,6 +26,8 @@ from models.rollup import (
     ATTRIBUTION_FAMILIES,
     DIMENSION_COLUMNS,
     GRAIN_WIDTHS,
+    USAGE_BY_TAG,
+    USAGE_BY_TEAM_TAG,
     USAGE_FAMILIES,
     USAGE_FULL,
     RollupFamily,
@@ -230,6 +232,9 @@ def _rebuild_sources() -> dict[tuple[RollupFamily, str], tuple[RollupFamily, str
         position = family.grains.index(grain)
         if position > 0:
             sources[(family, grain)] = (family, family.grains[position - 1])
+        elif family is USAGE_BY_TEAM_TAG:
+            # The team's tags are the member x tag rows summed over members.
+            sources[(family, grain)] = (USAGE_BY_TAG, grain)
         elif family is USAGE_FULL or family in LATENCY_FAMILIES or family in ATTRIBUTION_FAMILIES:
             sources[(family, grain)] = None
         else:

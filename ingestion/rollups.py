@@ -25,7 +25,7 @@ from models.rollup import (
     ATTRIBUTION_FAMILIES,
     GRAIN_WIDTHS,
     MEASURE_COLUMNS,
-    USAGE_BY_TAG,
+    TAG_FAMILIES,
     USAGE_FAMILIES,
     USAGE_FULL,
     RollupFamily,
@@ -118,16 +118,22 @@ def _atoms(records: Iterable[PricedRecord]) -> FamilyRows:
 def _attribution_rows(
     records: Iterable[PricedRecord], family: RollupFamily, width: timedelta
 ) -> FamilyRows:
-    """Records summed per organization, bucket, member and tag (a request counts once in
-    each of its tags, untagged ones in NO_TAG) or end user (NO_END_USER without one)."""
+    """Records summed per organization, bucket, member (unless the family has none) and tag
+    (a request counts once in each of its tags, untagged ones in NO_TAG) or end user
+    (NO_END_USER without one)."""
     rows: FamilyRows = {}
-    by_tag = family is USAGE_BY_TAG
+    by_tag = family in TAG_FAMILIES
+    by_member = "member_id" in family.dimensions
     for record in records:
         bucket = floor_utc(record.timestamp, width)
         values = measures(record)
         groups = (record.tags or (NO_TAG,)) if by_tag else (record.end_user or NO_END_USER,)
         for group in groups:
-            key = (record.organization_id, bucket, record.member_id or 0, group)
+            key: tuple[object, ...] = (
+                (record.organization_id, bucket, record.member_id or 0, group)
+                if by_member
+                else (record.organization_id, bucket, group)
+            )
             current = rows.get(key)
             if current is None:
                 rows[key] = list(values)

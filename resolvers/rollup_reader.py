@@ -38,8 +38,8 @@ from models.database import Dialect, Params, current_dialect, fetch_rows, to_utc
 from models.rollup import (
     GRAIN_WIDTHS,
     MEASURE_COLUMNS,
+    TAG_FAMILIES,
     USAGE_BY_END_USER,
-    USAGE_BY_TAG,
     USAGE_FAMILIES,
     USAGE_FULL,
     RollupFamily,
@@ -257,9 +257,9 @@ def usage_family(
         one_group = (
             log_filter.single_tag is not None if not grouped else not log_filter.filters_tags
         )
-        if one_group and columns <= set(USAGE_BY_TAG.dimensions):
-            return USAGE_BY_TAG
-        return None
+        if not one_group:
+            return None
+        return next((f for f in TAG_FAMILIES if columns <= set(f.dimensions)), None)
     if "end_user" in columns:
         return USAGE_BY_END_USER if columns <= set(USAGE_BY_END_USER.dimensions) else None
     return smallest_family(USAGE_FAMILIES, columns) or USAGE_FULL
@@ -355,7 +355,7 @@ def _branch_sql(
         )
     else:
         conditions = scoped_conditions(
-            scope, log_filter, params, time_column=None, tag_rows=family is USAGE_BY_TAG
+            scope, log_filter, params, time_column=None, tag_rows=family in TAG_FAMILIES
         )
     step = None if raw else GRAIN_WIDTHS[branch.grain.value.lower()]
     conditions.append(

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from ingestion.records import PricedRecord
 from models.member import Role
-from models.rollup import GRAIN_WIDTHS, USAGE_BY_END_USER, USAGE_BY_TAG
+from models.rollup import GRAIN_WIDTHS, USAGE_BY_END_USER, USAGE_BY_TAG, USAGE_BY_TEAM_TAG
 from resolvers.periods import TimeRange
 from resolvers.rollup_reader import usage_family
 from resolvers.scope import LogFilter, Scope
@@ -188,7 +188,7 @@ async def test_tag_and_end_user_reads_equal_a_scan_of_the_raw_records(
 
     # TAG groups (tag rollup): a request counts in each of its tags.
     groups = await usage_breakdown(scope, plain, (UsageDimension.TAG,), limit=100)
-    assert usage_family(scope, plain, (UsageDimension.TAG,)) is USAGE_BY_TAG
+    assert usage_family(scope, plain, (UsageDimension.TAG,)) is USAGE_BY_TEAM_TAG
     assert {g.key: g.totals for g in groups} == by_groups(
         in_range, lambda r: [(t,) for t in tags_of(r)]
     )
@@ -214,6 +214,17 @@ async def test_tag_and_end_user_reads_equal_a_scan_of_the_raw_records(
         [r for r in in_range if r.end_user in scenario.end_users]
     )
 
+    # A Member's one-tag totals: the member x tag rollup, their own requests only.
+    alice = members[0]
+    member_scope = Scope(
+        organization_id=org.id, member_id=alice.id, viewer_member_id=alice.id, sees_team=False
+    )
+    one_tag = LogFilter(time_range=time_range, timezone=tz, tags_all=(TAGS[0],))
+    assert usage_family(member_scope, one_tag) is USAGE_BY_TAG
+    assert await usage_totals(member_scope, one_tag) == expected_measures(
+        [r for r in in_range if r.member_id == alice.id and TAGS[0] in r.tags]
+    )
+
     # Trend split by TAG: local buckets, exact in every zone.
     trend = await usage_trend(scope, plain, scenario.granularity, UsageDimension.TAG, limit=100)
     expected_series = {
@@ -236,7 +247,7 @@ async def test_tag_and_end_user_reads_equal_a_scan_of_the_raw_records(
         family.table(grain): {
             k: v for k, v in (await table_rows(family, grain)).items() if k[0] == org.id
         }
-        for family in (USAGE_BY_TAG, USAGE_BY_END_USER)
+        for family in (USAGE_BY_TAG, USAGE_BY_TEAM_TAG, USAGE_BY_END_USER)
         for grain in GRAIN_WIDTHS
     }
     assert stored == expected_attribution_tables(records)
