@@ -45,6 +45,7 @@ _GROUP_SECTIONS = {
     UsageDimension.MODEL: "model",
     UsageDimension.API_KEY: "apiKey",
     UsageDimension.MEMBER: "member",
+    UsageDimension.TAG: "tag",
 }
 
 
@@ -72,7 +73,7 @@ def report_rows(data: ReportData) -> list[Row]:
         rows.append(
             _row("trend", None, None, _times(data, bucket_range), summary_cells(bucket.totals))
         )
-    for groups in (data.top_models, data.top_api_keys, data.top_members):
+    for groups in (data.top_models, data.top_api_keys, data.top_members, data.top_tags):
         rows += [_group_row(data, group, period) for group in groups]
     for group in data.status_codes:
         rows.append(
@@ -106,7 +107,7 @@ def _row(
 
 def _group_row(data: ReportData, group: UsageGroup, period: tuple[str, str]) -> Row:
     [dimension] = group.dimensions
-    value = int(group.key[0]) if dimension is not UsageDimension.MODEL else 0
+    value = int(group.key[0]) if dimension in (UsageDimension.API_KEY, UsageDimension.MEMBER) else 0
     item_id: str | None = None
     if dimension is UsageDimension.API_KEY:
         item_id = encode_global_id("ApiKey", value)

@@ -246,11 +246,12 @@ def usage_family(
     """The smallest usage rollup family able to answer (every filtered or grouped column),
     or None when only the raw rows can.
 
-    Tags and end users are answered by their own families, with member_id beside them for
-    a Member's scope: a question grouped by TAG (no tag filter), filtered to ONE tag (not
-    grouped by TAG), or grouped or filtered by END_USER, when it touches no other
-    dimension. Anything else with tags or end users reads raw rows: the tag family counts a
-    request once per tag, so it cannot answer "any of two tags" without counting twice."""
+    Tags and end users are answered by their own families (per tag for the team, per member
+    and tag for a Member's scope or a member filter, per member and end user): a question
+    grouped by TAG (no tag filter), filtered to ONE tag (not grouped by TAG), or grouped or
+    filtered by END_USER, when it touches no other dimension. Anything else with tags or end
+    users reads raw rows: the tag families count a request once per tag, so they cannot
+    answer "any of two tags" without counting twice."""
     columns = filtered_columns(scope, log_filter) | {d.column for d in dimensions}
     if "tag" in columns:
         grouped = UsageDimension.TAG in dimensions
