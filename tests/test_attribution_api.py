@@ -414,3 +414,17 @@ async def test_lifetime_totals_are_every_stored_request_exactly(
     recent_totals = recent.data["organization"]["usage"]["totals"]  # type: ignore[index]
     assert recent_totals["requests"] == 1
     assert Decimal(recent_totals["customerCost"]) == Decimal(_cost(records[-1:]))
+
+    comparison = """
+    { organization { usage(filter: { period: LIFETIME }) { comparison {
+        current { requests } previous { requests } weekOverWeek { previous { requests } }
+    } } } }
+    """
+    compared = await gql(client, token, comparison)
+    assert compared.errors is None, compared.errors
+    # The week before "everything up to now" holds every request but the last minute's.
+    assert compared.data["organization"]["usage"]["comparison"] == {  # type: ignore[index]
+        "current": {"requests": 5},
+        "previous": {"requests": 0},
+        "weekOverWeek": {"previous": {"requests": 4}},
+    }
