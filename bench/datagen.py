@@ -34,6 +34,16 @@ BIG_MEMBERS = 400
 DAYS = 90
 PERSONAL_KEY_SHARE = 0.8
 TEAM_KEY_WITHOUT_MEMBER = 0.1
+# Tags and end users (ingestion/attribution.py): a feature tag on FEATURE_TAGGED of the
+# requests, a customer tag (Zipf over CUSTOMERS) on CUSTOMER_TAGGED, an end user (one of
+# END_USERS per organization) on END_USER_SHARE. Drawn from their own random stream, so the
+# other columns are those of the data set without them.
+FEATURES = ("chat", "search", "summarize", "extract", "translate", "classify", "agent", "code")
+FEATURE_TAGGED = 0.8
+CUSTOMERS = 200
+CUSTOMER_TAGGED = 0.5
+END_USERS = 5_000
+END_USER_SHARE = 0.7
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,9 +212,13 @@ def generate_rows(
     }
     seconds = plan.days * 86_400
     per_day = _spread(plan.rows, [1.0] * plan.days, 0)
+    customer_cumulative = _zipf_cumulative(CUSTOMERS, 1.1)
+    feature_tags = [f"feature:{name}" for name in FEATURES]
+    customer_tags = [f"customer:{n}" for n in range(CUSTOMERS)]
     for day in range(plan.days) if days is None else days:
         count = per_day[day]
         rng = random.Random(f"{plan.seed}:{day}")
+        tag_rng = random.Random(f"{plan.seed}:{day}:attribution")
         offsets = sorted(rng.random() for _ in range(count))
         org_picks = rng.choices(orgs, cum_weights=org_cumulative, k=count)
         models = rng.choices(MODELS, cum_weights=model_cumulative, k=count)
@@ -236,6 +250,17 @@ def generate_rows(
                 )
                 provider = (numerator + 500_000) // 1_000_000
             cost = customer_cost(provider, org.markup_bps, org.fixed_fee_nanos)
+            tags: list[str] = []
+            if tag_rng.random() < FEATURE_TAGGED:
+                tags.append(feature_tags[tag_rng.randrange(len(FEATURES))])
+            if tag_rng.random() < CUSTOMER_TAGGED:
+                customer = tag_rng.choices(customer_tags, cum_weights=customer_cumulative)[0]
+                tags.append(customer)
+            end_user = (
+                f"user-{tag_rng.randrange(END_USERS)}"
+                if tag_rng.random() < END_USER_SHARE
+                else None
+            )
             yield (
                 _uuid7(rng, instant),
                 org.organization_id,
@@ -260,5 +285,7 @@ def generate_rows(
                 None,
                 None,
                 providers[model.alias],
+                orjson.dumps(sorted(tags)).decode() if tags else None,
+                end_user,
                 ingested_at,
             )

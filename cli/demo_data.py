@@ -508,8 +508,10 @@ def _record(
         fixed_fee_nanos=org.fixed_fee_nanos,
     )
     cost, parts = priced or (CostBreakdown(0, 0, 0, 0), ClassCosts())
+    request_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+    tags, end_user = _attribution(request_id)
     return PricedRecord(
-        request_id=uuid.UUID(int=rng.getrandbits(128), version=4),
+        request_id=request_id,
         organization_id=org.id,
         api_key_id=api_key_id,
         member_id=member_id,
@@ -535,4 +537,23 @@ def _record(
         },
         input_cost_nanos=parts.input,
         output_cost_nanos=parts.output,
+        tags=tags,
+        end_user=end_user,
     )
+
+
+DEMO_FEATURES = ("feature:chat", "feature:search", "feature:summarize")
+DEMO_CUSTOMERS = ("customer:acme", "customer:globex", "customer:initech")
+
+
+def _attribution(request_id: uuid.UUID) -> tuple[tuple[str, ...], str | None]:
+    """A demo request's tags (a feature on most, a customer on half) and end user, drawn
+    from its own id so the other columns keep the demo's random stream."""
+    pick = random.Random(request_id.int)
+    tags = set()
+    if pick.random() < 0.85:
+        tags.add(pick.choice(DEMO_FEATURES))
+    if pick.random() < 0.5:
+        tags.add(pick.choice(DEMO_CUSTOMERS))
+    end_user = f"user-{pick.randrange(40)}" if pick.random() < 0.7 else None
+    return tuple(sorted(tags)), end_user

@@ -18,6 +18,7 @@ import orjson
 
 from exports.formats import Column, ColumnKind, Row, text
 from graph.relay import encode_global_id
+from ingestion.attribution import stored_tags
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
 from models.request_log import CLASS_COLUMNS
 from models.timestamps import format_instant
@@ -62,6 +63,9 @@ LOG_COLUMNS: tuple[Column, ...] = (
     Column("reasoningCost"),
     Column("requestCost"),
     Column("cacheSavings"),
+    # The tags as a JSON array (in CSV its JSON text, e.g. ["feature:chat","team:search"]).
+    Column("tags", ColumnKind.JSON),
+    text("endUser"),
 )
 # The token-class counts, then the class costs (nano-USD) after them, as LOG_COLUMNS ends.
 _CLASS_COUNTS = CLASS_COLUMNS[:5]
@@ -73,7 +77,7 @@ _SELECT = (
     "endpoint, "
     "input_tokens, output_tokens, total_tokens, provider_cost_nanos, markup_nanos, "
     "fixed_fee_nanos, customer_cost_nanos, priced, latency_ms, status_code, error_message, "
-    "metadata, " + ", ".join(CLASS_COLUMNS)
+    "metadata, tags, end_user, " + ", ".join(CLASS_COLUMNS)
 )
 
 
@@ -180,6 +184,8 @@ def _row(row: dict[str, Any], include_bodies: bool, keys: _Names, members: _Name
         _json_value(row["metadata"]),
         *(int(row[column]) for column in _CLASS_COUNTS),
         *(format_usd(int(row[column])) for column in _CLASS_COSTS),
+        list(stored_tags(row["tags"])),
+        row["end_user"],
     ]
     if include_bodies:
         cells += [row["request_body"], row["response_body"]]

@@ -87,6 +87,8 @@ _DIMENSION_COLUMNS: dict[UsageDimension, tuple[Column, ...]] = {
     UsageDimension.STATUS_CODE: (Column("statusCode"),),
     UsageDimension.ENDPOINT: (text("endpoint"),),
     UsageDimension.PROVIDER: (text("provider"),),
+    UsageDimension.TAG: (text("tag"),),
+    UsageDimension.END_USER: (text("endUser"),),
 }
 
 

@@ -33,6 +33,7 @@ from audit.trail import MAX_CHANGED_FIELDS
 from graph.errors import BadUserInputError
 from graph.inputs.filters import UsageFilter, to_log_filter
 from graph.relay import MAX_NODE_IDS
+from ingestion.attribution import MAX_TAGS
 from models.access_token import Scope as TokenScope
 from models.alert_delivery import DeliveryChannel
 from models.organization import Organization
@@ -204,6 +205,7 @@ _SIZES: Mapping[str, Limit | str | int] = {
     },
     "Organization.alertRules": MAX_RULES_PER_ORGANIZATION,
     "ApiKey.allowedModels": MAX_ALLOWED_MODELS,
+    "RequestLog.tags": MAX_TAGS,
     "AlertEvent.deliveries": len(DeliveryChannel),
     "Viewer.scopes": len(TokenScope),
     # Subscriptions: one message carries at most this many (resolvers/live_feeds.py).

@@ -27,7 +27,7 @@ from exports.cost import ExportCost, predicted_breakdown_export_cost, predicted_
 from exports.usage import UsageExport, breakdown_export, trend_export
 from graph.errors import BadUserInputError
 from graph.inputs.audit_filter import AuditTrailFilter
-from graph.inputs.filters import UsageFilter
+from graph.inputs.filters import TagFilter, UsageFilter
 from graph.inputs.text import unstorable_reason
 from resolvers.periods import Period
 from resolvers.scope import LogFilter, Scope, StatusClass
@@ -49,6 +49,9 @@ FILTER_PARAMETERS = frozenset(
         "endpoints",
         "providers",
         "onlyMine",
+        "tagsAny",
+        "tagsAll",
+        "endUsers",
     }
 )
 # The AuditTrailFilter fields, for GET /export/audit.{csv,jsonl}.
@@ -161,7 +164,15 @@ def usage_filter(params: ExportParams) -> UsageFilter:
         endpoints=params.many("endpoints"),
         providers=params.many("providers"),
         only_mine=params.flag("onlyMine"),
+        tags=_tag_filter(params),
+        end_users=params.many("endUsers"),
     )
+
+
+def _tag_filter(params: ExportParams) -> TagFilter | None:
+    """`tagsAny` / `tagsAll` (repeated or comma-separated like every list parameter)."""
+    any_, all_ = params.many("tagsAny"), params.many("tagsAll")
+    return None if any_ is None and all_ is None else TagFilter(any_=any_, all_=all_)
 
 
 def audit_trail_filter(params: ExportParams) -> AuditTrailFilter:

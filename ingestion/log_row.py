@@ -11,7 +11,8 @@ __all__ = ["LOG_COLUMNS", "log_row"]
 
 
 def log_row(record: PricedRecord) -> tuple[object, ...]:
-    """The record's values for LOG_COLUMNS (metadata as JSON text with sorted keys)."""
+    """The record's values for LOG_COLUMNS (metadata as JSON text with sorted
+    keys, tags as a JSON array or NULL)."""
     metadata = record.metadata
     return (
         record.request_id,
@@ -49,4 +50,6 @@ def log_row(record: PricedRecord) -> tuple[object, ...]:
         record.reasoning_cost_nanos,
         record.request_cost_nanos,
         record.cache_savings_nanos,
+        orjson.dumps(list(record.tags)).decode() if record.tags else None,
+        record.end_user,
     )

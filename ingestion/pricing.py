@@ -215,6 +215,8 @@ class RecordPricer:
             reasoning_cost_nanos=parts[4],
             request_cost_nanos=parts[5],
             cache_savings_nanos=parts[6],
+            tags=record.tags,
+            end_user=record.end_user,
         )
 
     def _provider(self, record: ValidRecord) -> str:

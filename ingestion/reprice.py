@@ -18,6 +18,7 @@ from uuid import UUID
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from ingestion.attribution import stored_tags
 from ingestion.catalog_store import load_catalog
 from ingestion.directory import OrgTerms, load_org_terms
 from ingestion.ledger import add_spend, deduct_wallets
@@ -34,7 +35,8 @@ _BATCH = 1000
 _COLUMNS = (
     "id, request_id, organization_id, api_key_id, member_id, timestamp, model, provider_model, "
     "endpoint, input_tokens, output_tokens, latency_ms, status_code, provider, cache_read_tokens, "
-    "cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, request_units"
+    "cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, request_units, tags, "
+    "end_user"
 )
 # The cost columns a reprice writes onto the log.
 _COST_COLUMNS = (
@@ -128,6 +130,8 @@ def _priced_now(
         cache_write_1h_tokens=int(row["cache_write_1h_tokens"]),
         reasoning_tokens=int(row["reasoning_tokens"]),
         request_units=int(row["request_units"]),
+        tags=stored_tags(row["tags"]),
+        end_user=None if row["end_user"] is None else str(row["end_user"]),
     )
     org_terms = terms.pricing.at(stored.timestamp)
     priced_cost = request_cost(

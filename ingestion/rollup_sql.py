@@ -23,8 +23,11 @@ from models.latency_rollup import (
     latency_bucket_sql,
 )
 from models.rollup import (
+    ATTRIBUTION_FAMILIES,
     DIMENSION_COLUMNS,
     GRAIN_WIDTHS,
+    USAGE_BY_TAG,
+    USAGE_BY_TEAM_TAG,
     USAGE_FAMILIES,
     USAGE_FULL,
     RollupFamily,
@@ -32,7 +35,11 @@ from models.rollup import (
 
 _EPOCH = "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
 _INTERVALS = {"quarter": "15 minutes", "hour": "1 hour", "day": "1 day"}
-_TEXT_COLUMNS = frozenset({"model", "provider_model", "endpoint", "provider"})
+_TEXT_COLUMNS = frozenset({"model", "provider_model", "endpoint", "provider", "tag", "end_user"})
+# A raw relation with one row per (request, tag): untagged requests once, with tag "".
+_TAG_ROWS = (
+    "CROSS JOIN LATERAL jsonb_array_elements_text(COALESCE(tags, '[\"\"]'::jsonb)) AS tag_of(value)"
+)
 # Each measure computed from raw rows; same order and meaning as ingestion.rollups.measures().
 _RAW_MEASURES = {
     "requests": "count(*)",
@@ -67,6 +74,10 @@ def _raw_dimension(column: str) -> str:
         return "COALESCE(member_id, 0)"
     if column == "latency_bucket":
         return latency_bucket_sql("latency_ms")
+    if column == "tag":
+        return "tag_of.value"
+    if column == "end_user":
+        return "COALESCE(end_user, '')"
     return column
 
 
@@ -115,6 +126,8 @@ def rollup_from_raw_sql(
         *(_raw_dimension(c) for c in family.dimensions),
     ]
     values = [_RAW_MEASURES[m] for m in family.measures]
+    if "tag" in family.dimensions:
+        source = f"{source} {_TAG_ROWS}"
     return _insert(family, grain, keys, values, source, upsert=upsert)
 
 
@@ -188,6 +201,10 @@ def rollup_script(source: str) -> str:
         rollup_from_raw_sql(BATCH_LATENCY, "hour", source, upsert=False),
     ]
     for family, grain in ROLLUP_ORDER:
+        if family in ATTRIBUTION_FAMILIES:
+            # Tags and end users are not in the batch aggregates: summed from the new rows.
+            statements.append(rollup_from_raw_sql(family, grain, source, upsert=True))
+            continue
         batch = BATCH_LATENCY if family in LATENCY_FAMILIES else BATCH_USAGE
         statements.append(
             rollup_from_rollup_sql(family, grain, batch, batch.grains[0], upsert=True)
@@ -221,13 +238,17 @@ def rebuild_statements(raw: str = "request_log") -> list[list[str]]:
 
 def _rebuild_sources() -> dict[tuple[RollupFamily, str], tuple[RollupFamily, str] | None]:
     """Where each table is built from: its family's next finer grain; else, at the same
-    grain, the smallest wider usage family (for the usage cubes); else the raw log (None)."""
+    grain, the smallest wider usage family (for the usage cubes); else the raw log (None: the
+    full rollup, the latency families and the tag and end-user families)."""
     sources: dict[tuple[RollupFamily, str], tuple[RollupFamily, str] | None] = {}
     for family, grain in ROLLUP_ORDER:
         position = family.grains.index(grain)
         if position > 0:
             sources[(family, grain)] = (family, family.grains[position - 1])
-        elif family is USAGE_FULL or family in LATENCY_FAMILIES:
+        elif family is USAGE_BY_TEAM_TAG:
+            # The team's tags are the member x tag rows summed over members.
+            sources[(family, grain)] = (USAGE_BY_TAG, grain)
+        elif family is USAGE_FULL or family in LATENCY_FAMILIES or family in ATTRIBUTION_FAMILIES:
             sources[(family, grain)] = None
         else:
             wider = next(

@@ -2,10 +2,11 @@
 
 Called inside the ingest transaction, with only the records that were newly inserted, so a
 resent record never counts twice. The families (the full usage rollup, the narrower usage
-cubes and the latency histograms, see models.rollup and models.latency_rollup) are written
-in one fixed order, `ROLLUP_ORDER`, and each table's rows in key order, so concurrent
-batches lock rollup rows in the same order and cannot deadlock. PostgreSQL's staged ingest
-computes the same rows in SQL (ingestion.rollup_sql); both follow this order.
+cubes, the latency histograms and the tag and end-user families, see models.rollup and
+models.latency_rollup) are written in one fixed order, `ROLLUP_ORDER`, and each table's
+rows in key order, so concurrent batches lock rollup rows in the same order and cannot
+deadlock. PostgreSQL's staged ingest computes the same rows in SQL (ingestion.rollup_sql);
+both follow this order.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from typing import cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from ingestion.attribution import NO_END_USER, NO_TAG
 from ingestion.records import PricedRecord
 from models.database import Params, dialect_of
 from models.latency_rollup import LATENCY_FAMILIES, latency_bucket
 from models.rollup import (
+    ATTRIBUTION_FAMILIES,
     GRAIN_WIDTHS,
     MEASURE_COLUMNS,
+    TAG_FAMILIES,
     USAGE_FAMILIES,
     USAGE_FULL,
     RollupFamily,
@@ -32,6 +36,7 @@ _WRITE_FAMILIES = (
     USAGE_FULL,
     *(family for family in USAGE_FAMILIES if family is not USAGE_FULL),
     *LATENCY_FAMILIES,
+    *ATTRIBUTION_FAMILIES,
 )
 ROLLUP_ORDER: tuple[tuple[RollupFamily, str], ...] = tuple(
     (family, grain) for family in _WRITE_FAMILIES for grain in family.grains
@@ -124,6 +129,34 @@ def _atoms(records: Iterable[PricedRecord]) -> FamilyRows:
     return atoms
 
 
+def _attribution_rows(
+    records: Iterable[PricedRecord], family: RollupFamily, width: timedelta
+) -> FamilyRows:
+    """Records summed per organization, bucket, member (unless the family has none) and tag
+    (a request counts once in each of its tags, untagged ones in NO_TAG) or end user
+    (NO_END_USER without one)."""
+    rows: FamilyRows = {}
+    by_tag = family in TAG_FAMILIES
+    by_member = "member_id" in family.dimensions
+    for record in records:
+        bucket = floor_utc(record.timestamp, width)
+        values = measures(record)
+        groups = (record.tags or (NO_TAG,)) if by_tag else (record.end_user or NO_END_USER,)
+        for group in groups:
+            key: tuple[object, ...] = (
+                (record.organization_id, bucket, record.member_id or 0, group)
+                if by_member
+                else (record.organization_id, bucket, group)
+            )
+            current = rows.get(key)
+            if current is None:
+                rows[key] = list(values)
+            else:
+                for i, value in enumerate(values):
+                    current[i] += value
+    return rows
+
+
 def _project(atoms: FamilyRows, family: RollupFamily, width: timedelta) -> FamilyRows:
     positions = [_ATOM_POSITIONS[d] + 2 for d in family.dimensions]
     # Atom values are in MEASURE_COLUMNS order; the latency families keep two of them.
@@ -152,6 +185,8 @@ def aggregate_family(
 ) -> FamilyRows:
     """The rows `records` add to `family`'s table at `grain`:
     (organization, bucket start, *dimensions) -> measures in `family.measures` order."""
+    if family in ATTRIBUTION_FAMILIES:
+        return _attribution_rows(records, family, GRAIN_WIDTHS[grain])
     return _project(_atoms(records), family, GRAIN_WIDTHS[grain])
 
 
@@ -171,7 +206,13 @@ async def apply_rollups(
         return
     atoms = _atoms(records)
     for family, grain in ROLLUP_ORDER:
-        rows = sorted(_project(atoms, family, GRAIN_WIDTHS[grain]).items(), key=_sort_key)
+        width = GRAIN_WIDTHS[grain]
+        projected = (
+            _attribution_rows(records, family, width)
+            if family in ATTRIBUTION_FAMILIES
+            else _project(atoms, family, width)
+        )
+        rows = sorted(projected.items(), key=_sort_key)
         await _upsert(conn, family, family.table(grain), rows, sign)
 
 

@@ -65,7 +65,9 @@ CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (
     output_cost_nanos bigint NOT NULL,
     reasoning_cost_nanos bigint NOT NULL,
     request_cost_nanos bigint NOT NULL,
-    cache_savings_nanos bigint NOT NULL
+    cache_savings_nanos bigint NOT NULL,
+    tags jsonb,
+    end_user varchar(128)
 ) ON COMMIT DELETE ROWS
 """
 # The staging table and the batch aggregates the rollups are computed from, in one round trip.

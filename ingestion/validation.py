@@ -16,6 +16,7 @@ from uuid import UUID
 
 import orjson
 
+from ingestion.attribution import TagError, normalize_end_user, normalize_tags
 from ingestion.json_nesting import MAX_METADATA_DEPTH, nested_deeper_than
 from ingestion.provider_usage import USAGE_FORMATS, UsageFieldError, normalize_usage
 from ingestion.providers import normalize_provider, provider_name_problem
@@ -65,6 +66,8 @@ OPTIONAL_FIELDS = (
     "metadata",
     "requestBody",
     "responseBody",
+    "tags",
+    "endUser",
 )
 ACCEPTED_FIELDS = frozenset(REQUIRED_FIELDS + OPTIONAL_FIELDS)
 _ALL_NAMES = sorted(ACCEPTED_FIELDS)
@@ -151,6 +154,9 @@ class ValidRecord:
     cache_write_1h_tokens: int = 0
     reasoning_tokens: int = 0
     request_units: int = 0
+    # Normal form (ingestion.attribution): distinct, sorted; () without tags.
+    tags: tuple[str, ...] = ()
+    end_user: str | None = None
 
 
 def validate_record(fields: object, directory: OrgDirectory, rules: ValidationRules) -> ValidRecord:
@@ -205,6 +211,8 @@ def validate_record(fields: object, directory: OrgDirectory, rules: ValidationRu
         cache_write_1h_tokens=counts["cacheWrite1hTokens"],
         reasoning_tokens=counts["reasoningTokens"],
         request_units=_optional_count(fields, "requestUnits"),
+        tags=_tags(fields.get("tags")),
+        end_user=_end_user(fields.get("endUser")),
     )
 
 
@@ -395,6 +403,21 @@ def _provider_cost(value: object) -> int | None:
             "providerCost", f"must be at most {MAX_REQUEST_COST_USD} per request, got {value}"
         )
     return nanos
+
+
+def _tags(value: object) -> tuple[str, ...]:
+    try:
+        return normalize_tags(value)
+    except TagError as error:
+        where = "tags" if error.index is None else f"tags[{error.index}]"
+        raise InvalidRecord(where, error.reason) from None
+
+
+def _end_user(value: object) -> str | None:
+    try:
+        return normalize_end_user(value)
+    except ValueError as error:
+        raise InvalidRecord("endUser", str(error)) from None
 
 
 def _metadata(value: object) -> dict[str, Any] | None:

@@ -55,9 +55,13 @@ LOG_COLUMNS = (
     "reasoning_cost_nanos",
     "request_cost_nanos",
     "cache_savings_nanos",
+    "tags",
+    "end_user",
 )
 # The token-class and cost-class columns added by migration 0017 (0 on older rows).
-CLASS_COLUMNS = LOG_COLUMNS[LOG_COLUMNS.index("cache_read_tokens") :]
+CLASS_COLUMNS = LOG_COLUMNS[
+    LOG_COLUMNS.index("cache_read_tokens") : LOG_COLUMNS.index("cache_savings_nanos") + 1
+]
 
 if TYPE_CHECKING:
     from models.api_key import ApiKey
@@ -120,6 +124,11 @@ class RequestLog(Model):
     # gateway nor the price catalog said): decided at ingest (ingestion.providers) and
     # kept, so a later catalog change never moves history. Migration 0016 back-filled it.
     provider = fields.CharField(max_length=50, default="unknown", db_default="unknown")
+    # The record's tags (ingestion.attribution), a JSON array of distinct strings sorted;
+    # NULL without tags. jsonb on PostgreSQL, JSON text on SQLite.
+    tags: fields.Field[list[str] | None] = fields.JSONField(null=True)
+    # The application's end-user id (OpenAI's `user`), NULL without one.
+    end_user = fields.CharField(max_length=128, null=True)
     ingested_at = fields.DatetimeField(auto_now_add=True)
     # Token classes in the canonical meaning (docs/readme/pricing.md): the cache counts are
     # part of input_tokens, reasoning_tokens part of output_tokens.

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from exports.usage import GroupLabels
+from ingestion.attribution import NO_TAG
 from models.organization import Organization
 from models.report import ReportKind
 from reports.periods import previous_period
@@ -98,6 +99,8 @@ class ReportData:
     top_providers: list[UsageGroup]
     top_api_keys: list[UsageGroup]
     top_members: list[UsageGroup]
+    # By tag: a request with two tags is in both groups (untagged requests: tag "").
+    top_tags: list[UsageGroup]
     status_codes: list[UsageGroup]
     errors: ErrorAnalysis
     budget: BudgetView
@@ -124,6 +127,7 @@ async def build_report(
     top_providers = await _top(scope, log_filter, UsageDimension.PROVIDER)
     top_keys = await _top(scope, log_filter, UsageDimension.API_KEY)
     top_members = await _top(scope, log_filter, UsageDimension.MEMBER)
+    top_tags = await _top(scope, log_filter, UsageDimension.TAG)
     status_codes = await usage_breakdown(
         scope,
         log_filter,
@@ -150,6 +154,7 @@ async def build_report(
         top_providers=top_providers,
         top_api_keys=top_keys,
         top_members=top_members,
+        top_tags=top_tags,
         status_codes=status_codes,
         errors=errors,
         budget=budget,
@@ -174,6 +179,9 @@ async def _budget(scope: Scope, org: Organization, period: TimeRange, tz: ZoneIn
 NO_MEMBER_LABEL = "(no member: team key)"
 
 
+NO_TAG_LABEL = "(untagged)"
+
+
 def group_label(data: ReportData, group: UsageGroup) -> str:
     """How a top-list group is named: the model alias, the provider, the key's label, the
     member's name (user-supplied text: escape or neutralize it where it is rendered)."""
@@ -185,4 +193,6 @@ def group_label(data: ReportData, group: UsageGroup) -> str:
         if int(value) == NO_MEMBER:
             return NO_MEMBER_LABEL
         return data.labels.members.get(int(value), f"(member {value})")
+    if dimension is UsageDimension.TAG and value == NO_TAG:
+        return NO_TAG_LABEL
     return str(value)

@@ -51,6 +51,7 @@ _GROUP_SECTIONS = {
     UsageDimension.PROVIDER: "provider",
     UsageDimension.API_KEY: "apiKey",
     UsageDimension.MEMBER: "member",
+    UsageDimension.TAG: "tag",
 }
 
 
@@ -78,7 +79,13 @@ def report_rows(data: ReportData) -> list[Row]:
         rows.append(
             _row("trend", None, None, _times(data, bucket_range), summary_cells(bucket.totals))
         )
-    for groups in (data.top_models, data.top_providers, data.top_api_keys, data.top_members):
+    for groups in (
+        data.top_models,
+        data.top_providers,
+        data.top_api_keys,
+        data.top_members,
+        data.top_tags,
+    ):
         rows += [_group_row(data, group, period) for group in groups]
     for group in data.status_codes:
         rows.append(
@@ -117,6 +124,7 @@ def _group_row(data: ReportData, group: UsageGroup, period: tuple[str, str, str,
     [dimension] = group.dimensions
     by_id = dimension in (UsageDimension.API_KEY, UsageDimension.MEMBER)
     value = int(group.key[0]) if by_id else 0
+    value = int(group.key[0]) if dimension in (UsageDimension.API_KEY, UsageDimension.MEMBER) else 0
     item_id: str | None = None
     if dimension is UsageDimension.API_KEY:
         item_id = encode_global_id("ApiKey", value)

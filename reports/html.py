@@ -47,6 +47,7 @@ def render_html(data: ReportData) -> str:
         _top_table("Top providers", "Provider", data, data.top_providers),
         _top_table("Top API keys", "API key", data, data.top_api_keys),
         _top_table("Top members", "Member", data, data.top_members),
+        _top_table("Top tags (a request with two tags counts in both)", "Tag", data, data.top_tags),
         _status_codes(data),
         _error_patterns(data),
     ]

@@ -21,6 +21,7 @@ from uuid import UUID
 
 import orjson
 
+from ingestion.attribution import stored_tags
 from models.api_key import KeyStatus
 from models.database import (
     Dialect,
@@ -191,6 +192,8 @@ class LogRecord:
     reasoning_cost_nanos: int = 0
     request_cost_nanos: int = 0
     cache_savings_nanos: int = 0
+    tags: tuple[str, ...] = ()
+    end_user: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> LogRecord:
@@ -224,6 +227,8 @@ class LogRecord:
             response_body=row["response_body"],
             provider=row["provider"],
             **{column: int(row[column]) for column in CLASS_COLUMNS},
+            tags=stored_tags(row["tags"]),
+            end_user=row["end_user"],
         )
 
 

@@ -48,6 +48,10 @@ class Period(enum.Enum):
     LAST_7_DAYS = "LAST_7_DAYS"
     LAST_30_DAYS = "LAST_30_DAYS"
     CURRENT_BILLING_PERIOD = "CURRENT_BILLING_PERIOD"
+    # Everything stored up to now: [EARLIEST_INSTANT, now). Its whole UTC days are read
+    # from the day rollups in one index range, so its cost does not grow with the
+    # organization's age (only the day rows it has).
+    LIFETIME = "LIFETIME"
 
 
 _TRAILING_PERIODS: dict[Period, timedelta] = {
@@ -221,6 +225,7 @@ def resolve_range(
 
     - Trailing periods (LAST_HOUR, LAST_24_HOURS, LAST_7_DAYS, LAST_30_DAYS) are exact
       durations back from `now`: [now - d, now).
+    - LIFETIME is everything before `now`: [EARLIEST_INSTANT, now).
     - CURRENT_BILLING_PERIOD is the WHOLE billing period containing `now` (see
       `billing_period`), so its end lies in the future; trends then show the full month
       with the days still to come zero-filled. Clip to `now` where "so far" is meant.
@@ -237,6 +242,8 @@ def resolve_range(
     if period is not None:
         if start is not None or end is not None:
             raise ValueError("give either period or from/to, not both")
+        if period is Period.LIFETIME:
+            return TimeRange(EARLIEST_INSTANT, now_utc)
         if period is Period.CURRENT_BILLING_PERIOD:
             if billing is not None:
                 return billing(now_utc)

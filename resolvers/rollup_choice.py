@@ -37,6 +37,10 @@ def filtered_columns(scope: Scope, log_filter: LogFilter | None) -> set[str]:
         columns.add("provider")
     if log_filter.provider_models is not None:
         columns.add("provider_model")
+    if log_filter.filters_tags:
+        columns.add("tag")
+    if log_filter.end_users is not None:
+        columns.add("end_user")
     # Columns no rollup family has: a question with a threshold finds no family.
     return columns | log_filter.threshold_columns
 

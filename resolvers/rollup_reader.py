@@ -35,7 +35,16 @@ from operator import itemgetter
 from typing import Any
 
 from models.database import Dialect, Params, current_dialect, fetch_rows, to_utc
-from models.rollup import GRAIN_WIDTHS, MEASURE_COLUMNS, USAGE_FAMILIES, USAGE_FULL, RollupFamily
+from models.rollup import (
+    GRAIN_WIDTHS,
+    MEASURE_COLUMNS,
+    TAG_FAMILIES,
+    USAGE_BY_END_USER,
+    USAGE_FAMILIES,
+    USAGE_FULL,
+    RollupFamily,
+)
+from resolvers.attribution_sql import tag_rows_join
 from resolvers.errors import BadInputError
 from resolvers.loop_turns import in_slices
 from resolvers.periods import TimeRange
@@ -141,14 +150,15 @@ async def read_usage(
     absent. Raises ForbiddenError when the filter reaches outside the scope.
     """
     results: list[UsageByGroup] = [{} for _ in windows]
-    if log_filter.needs_raw_rows:
-        # Thresholds on a request's own latency, cost or tokens: no rollup can answer, every
-        # window is read from request_log (priced as a raw scan by graph.limits).
+    family = usage_family(scope, log_filter, dimensions)
+    if log_filter.needs_raw_rows or family is None:
+        # No rollup holds this question: thresholds on a request's own latency, cost or
+        # tokens, or tags and end users with other dimensions (or several tags). Every
+        # window is read from request_log (a threshold is priced as a raw scan).
         windows = [raw_slices(slices) for slices in windows]
     branches = _branches(windows)
     if not branches:
         return results
-    family = usage_family(scope, log_filter, dimensions)
     slots = _slots(branches)
     params = Params(current_dialect())
     inner = " UNION ALL ".join(
@@ -260,9 +270,27 @@ def _add_by_slot(
 
 def usage_family(
     scope: Scope, log_filter: LogFilter, dimensions: Sequence[UsageDimension] = ()
-) -> RollupFamily:
-    """The smallest usage rollup family able to answer: every filtered or grouped column."""
+) -> RollupFamily | None:
+    """The smallest usage rollup family able to answer (every filtered or grouped column),
+    or None when only the raw rows can.
+
+    Tags and end users are answered by their own families (per tag for the team, per member
+    and tag for a Member's scope or a member filter, per member and end user): a question
+    grouped by TAG (no tag filter), filtered to ONE tag (not grouped by TAG), or grouped or
+    filtered by END_USER, when it touches no other dimension. Anything else with tags or end
+    users reads raw rows: the tag families count a request once per tag, so they cannot
+    answer "any of two tags" without counting twice."""
     columns = filtered_columns(scope, log_filter) | {d.column for d in dimensions}
+    if "tag" in columns:
+        grouped = UsageDimension.TAG in dimensions
+        one_group = (
+            log_filter.single_tag is not None if not grouped else not log_filter.filters_tags
+        )
+        if not one_group:
+            return None
+        return next((f for f in TAG_FAMILIES if columns <= set(f.dimensions)), None)
+    if "end_user" in columns:
+        return USAGE_BY_END_USER if columns <= set(USAGE_BY_END_USER.dimensions) else None
     return smallest_family(USAGE_FAMILIES, columns) or USAGE_FULL
 
 
@@ -323,7 +351,7 @@ def _elementary_intervals(slices: list[tuple[TimeSlice, int]]) -> list[_Interval
 
 def _branch_sql(
     branch: _Branch,
-    family: RollupFamily,
+    family: RollupFamily | None,
     scope: Scope,
     log_filter: LogFilter,
     dimensions: Sequence[UsageDimension],
@@ -357,12 +385,19 @@ def _branch_sql(
     else:
         if log_filter.needs_raw_rows:
             raise RuntimeError("a rollup cannot answer a threshold filter; read raw slices")
-        conditions = scoped_conditions(scope, log_filter, params, time_column=None)
+        conditions = scoped_conditions(
+            scope, log_filter, params, time_column=None, tag_rows=family in TAG_FAMILIES
+        )
     step = None if raw else GRAIN_WIDTHS[branch.grain.value.lower()]
     conditions.append(
         in_time_ranges(time_column, [(i.start, i.end) for i in branch.intervals], params, step)
     )
-    table = "request_log" if raw else family.table(branch.grain.value.lower())
+    if raw:
+        # Grouped by TAG: one row per (request, tag), as the tag rollup counts them.
+        table = tag_rows_join(params.dialect) if UsageDimension.TAG in dimensions else "request_log"
+    else:
+        assert family is not None  # every slice is RAW without a family
+        table = family.table(branch.grain.value.lower())
     # No GROUP BY here: the outer one sums every branch's rows in a single aggregation
     # (summing per branch first, then again over NUMERIC partial sums, cost twice as much).
     return f"SELECT {', '.join(columns)} FROM {table} WHERE {' AND '.join(conditions)}"

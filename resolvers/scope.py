@@ -22,6 +22,7 @@ from models.audit import AuditEntry
 from models.database import Params
 from models.member import Member
 from models.request_log import RequestLog
+from resolvers.attribution_sql import has_all_tags, has_any_tag
 from resolvers.errors import ForbiddenError
 from resolvers.periods import TimeRange
 
@@ -151,6 +152,25 @@ class LogFilter:
     max_latency_ms: int | None = None
     min_customer_cost_nanos: int | None = None
     min_total_tokens: int | None = None
+    # Tags in normal form (ingestion.attribution): requests carrying any / all of them.
+    tags_any: tuple[str, ...] | None = None
+    tags_all: tuple[str, ...] | None = None
+    end_users: tuple[str, ...] | None = None
+
+    @property
+    def filters_tags(self) -> bool:
+        return self.tags_any is not None or self.tags_all is not None
+
+    @property
+    def single_tag(self) -> str | None:
+        """The tag when the tag conditions mean exactly "carries this tag" (what one tag
+        rollup group holds); None otherwise or without tag conditions."""
+        named = {*(self.tags_any or ()), *(self.tags_all or ())}
+        if len(named) != 1 or (self.tags_any is not None and len(self.tags_any) != 1):
+            return None
+        if self.tags_all is not None and len(self.tags_all) != 1:
+            return None
+        return next(iter(named))
 
     def with_range(self, time_range: TimeRange) -> LogFilter:
         return replace(self, time_range=time_range)
@@ -196,11 +216,14 @@ def scoped_conditions(
     *,
     alias: str = "",
     time_column: str | None = "timestamp",
+    tag_rows: bool = False,
 ) -> list[str]:
     """SQL conditions (to AND together) for the scope and filter.
 
     `time_column` None leaves the time range to the caller (rollup reads split the
-    range into grains themselves).
+    range into grains themselves). `tag_rows`: the rows are the tag rollup's (one per tag,
+    column `tag`), which can answer only a filter meaning one tag (`LogFilter.single_tag`);
+    otherwise tag conditions read request_log's `tags` array.
     """
     prefix = f"{alias}." if alias else ""
     conditions = [f"{prefix}organization_id = {params.add(scope.organization_id)}"]
@@ -216,6 +239,28 @@ def scoped_conditions(
         conditions.append(f"{prefix}{time_column} >= {params.add(log_filter.time_range.start)}")
         conditions.append(f"{prefix}{time_column} < {params.add(log_filter.time_range.end)}")
     conditions.extend(_list_conditions(log_filter, params, prefix))
+    conditions.extend(_attribution_conditions(log_filter, params, prefix, tag_rows))
+    return conditions
+
+
+def _attribution_conditions(
+    log_filter: LogFilter, params: Params, prefix: str, tag_rows: bool
+) -> list[str]:
+    conditions: list[str] = []
+    if log_filter.end_users is not None:
+        conditions.append(in_list(f"{prefix}end_user", log_filter.end_users, params))
+    if not log_filter.filters_tags:
+        return conditions
+    if tag_rows:
+        tag = log_filter.single_tag
+        if tag is None:
+            raise ValueError("the tag rollup answers only a filter naming one tag")
+        conditions.append(f"{prefix}tag = {params.add(tag)}")
+        return conditions
+    if log_filter.tags_any is not None:
+        conditions.append(has_any_tag(f"{prefix}tags", log_filter.tags_any, params))
+    if log_filter.tags_all is not None:
+        conditions.append(has_all_tags(f"{prefix}tags", log_filter.tags_all, params))
     return conditions
 
 

@@ -176,9 +176,16 @@ async def usage_trend(
     results = await read_usage(scope, log_filter, windows, dimensions)
     turns = LoopTurns()  # buckets x groups steps
     buckets: list[TrendBucket] = []
-    for start, end, by_group in zip(starts, ends, results, strict=True):
-        buckets.append(TrendBucket(start, end, _sum(by_group.values())))
-        await turns.after(len(by_group))
+    if split_by is UsageDimension.TAG:
+        # Tag groups overlap (a request counts in each of its tags): the buckets' own
+        # totals are read ungrouped, so they count each request once.
+        totals = await read_usage(scope, log_filter, windows)
+        for start, end, by_group in zip(starts, ends, totals, strict=True):
+            buckets.append(TrendBucket(start, end, by_group.get((), UsageMeasures())))
+    else:
+        for start, end, by_group in zip(starts, ends, results, strict=True):
+            buckets.append(TrendBucket(start, end, _sum(by_group.values())))
+            await turns.after(len(by_group))
     series: list[TrendSeries] = []
     if split_by is not None:
         keys = {key for by_group in results for key in by_group}

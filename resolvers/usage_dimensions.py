@@ -6,6 +6,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
+from resolvers.attribution_sql import TAG_VALUE
 from resolvers.errors import BadInputError
 from resolvers.scope import Scope
 
@@ -21,14 +22,25 @@ class UsageDimension(Enum):
     STATUS_CODE = "STATUS_CODE"
     ENDPOINT = "ENDPOINT"
     PROVIDER = "PROVIDER"
+    # A request counts once in each of its tags (untagged: tag ""), so tag groups do not
+    # add up to the total; END_USER groups do (no end user: "").
+    TAG = "TAG"
+    END_USER = "END_USER"
 
     @property
     def column(self) -> str:
         return _COLUMNS[self]
 
     def raw_expression(self) -> str:
-        """SQL on request_log giving the same value as the rollup column (no member -> 0)."""
-        return "COALESCE(member_id, 0)" if self is UsageDimension.MEMBER else self.column
+        """SQL on request_log giving the same value as the rollup column (no member -> 0,
+        no end user -> ""). TAG reads the tag column of `attribution_sql.tag_rows_join`."""
+        if self is UsageDimension.MEMBER:
+            return "COALESCE(member_id, 0)"
+        if self is UsageDimension.END_USER:
+            return "COALESCE(end_user, '')"
+        if self is UsageDimension.TAG:
+            return TAG_VALUE
+        return self.column
 
 
 _COLUMNS = {
@@ -39,6 +51,8 @@ _COLUMNS = {
     UsageDimension.STATUS_CODE: "status_code",
     UsageDimension.ENDPOINT: "endpoint",
     UsageDimension.PROVIDER: "provider",
+    UsageDimension.TAG: "tag",
+    UsageDimension.END_USER: "end_user",
 }
 
 # member_id 0 on the rollups means "no member" (a team key used without a person).

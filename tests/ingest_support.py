@@ -10,12 +10,14 @@ from typing import Any
 import httpx
 import orjson
 
+from ingestion.attribution import stored_tags
 from ingestion.records import PricedRecord
 from ingestion.rollups import ROLLUP_TABLES, aggregate
 from models.api_key import ApiKey
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
 from models.request_log import CLASS_COLUMNS
-from models.rollup import DIMENSION_COLUMNS, MEASURE_COLUMNS
+from models.rollup import ATTRIBUTION_FAMILIES, DIMENSION_COLUMNS, GRAIN_WIDTHS, MEASURE_COLUMNS
+from tests.rollup_snapshots import expected_attribution_tables, table_rows
 
 
 def gateway_record(key: ApiKey, **fields: Any) -> dict[str, Any]:
@@ -79,6 +81,8 @@ async def stored_records(organization_id: int) -> list[PricedRecord]:
             status_code=int(row["status_code"]),
             provider=str(row["provider"]),
             **{column: int(row[column]) for column in CLASS_COLUMNS},
+            tags=stored_tags(row["tags"]),
+            end_user=row["end_user"],
         )
         for row in rows
     ]
@@ -102,6 +106,11 @@ async def assert_rollups_match_raw_scan(organization_id: int) -> None:
             for row in rows
         }
         assert actual == expected, table
+    for family in ATTRIBUTION_FAMILIES:
+        for grain in GRAIN_WIDTHS:
+            rows_of = await table_rows(family, grain)
+            stored = {k: v for k, v in rows_of.items() if k[0] == organization_id}
+            assert stored == expected_attribution_tables(records)[family.table(grain)]
 
 
 async def spend_totals(organization_id: int) -> tuple[int, int]:

@@ -4,9 +4,15 @@ a Python aggregation of the raw logs produce."""
 from __future__ import annotations
 
 from ingestion.records import PricedRecord
-from ingestion.rollups import ROLLUP_ORDER, FamilyRows, aggregate_family
+from ingestion.rollups import ROLLUP_ORDER, FamilyRows, aggregate_family, floor_utc, measures
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
-from models.rollup import RollupFamily
+from models.rollup import (
+    GRAIN_WIDTHS,
+    USAGE_BY_END_USER,
+    USAGE_BY_TAG,
+    USAGE_BY_TEAM_TAG,
+    RollupFamily,
+)
 
 # Rows whose measures are all zero carry no information (a reprice can leave them behind).
 Snapshot = dict[str, FamilyRows]
@@ -40,3 +46,32 @@ def expected_snapshot(records: list[PricedRecord]) -> Snapshot:
         family.table(grain): aggregate_family(records, family, grain)
         for family, grain in ROLLUP_ORDER
     }
+
+
+def expected_attribution_tables(
+    records: list[PricedRecord],
+) -> dict[str, dict[tuple[object, ...], list[int]]]:
+    """Each tag / end-user table's rows, summed here from the records (independently of
+    ingestion.rollups): a request once in each of its tags (untagged: ""), once in its end
+    user ("" without one)."""
+    tables: dict[str, dict[tuple[object, ...], list[int]]] = {}
+    for grain, width in GRAIN_WIDTHS.items():
+        for family, groups_of, by_member in (
+            (USAGE_BY_TAG, lambda r: r.tags or ("",), True),
+            (USAGE_BY_TEAM_TAG, lambda r: r.tags or ("",), False),
+            (USAGE_BY_END_USER, lambda r: (r.end_user or "",), True),
+        ):
+            rows: dict[tuple[object, ...], list[int]] = {}
+            for record in records:
+                for group in groups_of(record):
+                    bucket = floor_utc(record.timestamp, width)
+                    key: tuple[object, ...] = (
+                        (record.organization_id, bucket, record.member_id or 0, group)
+                        if by_member
+                        else (record.organization_id, bucket, group)
+                    )
+                    current = rows.setdefault(key, [0] * 12)
+                    for i, value in enumerate(measures(record)):
+                        current[i] += value
+            tables[family.table(grain)] = rows
+    return tables

@@ -42,6 +42,7 @@ query Usage($filter: UsageFilter) {
       member { id name } hasMember totals { customerCost }
     }
     trend(granularity: DAY) { buckets { start totals { requests customerCost } } }
+    tags: breakdown(by: [TAG], limit: 10) { tag totals { requests customerCost } }
   } }
 }
 """
@@ -64,7 +65,8 @@ async def org(db: object) -> Organization:
     records = []
     for hour in range(0, 7 * 24, 7):
         at = start + timedelta(hours=hour, minutes=3)
-        records.append(make_record(org, evil_key, alice, at, model="gpt-4"))
+        tags = ("customer:acme", "feature:chat") if hour % 2 else ("feature:chat",)
+        records.append(make_record(org, evil_key, alice, at, model="gpt-4", tags=tags))
         records.append(
             make_record(
                 org,
@@ -163,6 +165,12 @@ async def test_the_weekly_reports_numbers_equal_the_apis_usage_for_the_week(
         (g["member"]["id"] if g["hasMember"] else "", g["totals"]["customerCost"])
         for g in api["members"]
     ]
+    tags = _section(rows, "tag")
+    assert [(t["item"], t["requests"], t["customerCost"]) for t in tags] == [
+        (g["tag"] or "(untagged)", str(g["totals"]["requests"]), g["totals"]["customerCost"])
+        for g in api["tags"]
+    ]
+    assert {t["item"] for t in tags} == {"feature:chat", "customer:acme", "(untagged)"}
     trend = _section(rows, "trend")
     assert [(t["periodStart"], t["requests"], t["customerCost"]) for t in trend] == [
         (b["start"][:-6], str(b["totals"]["requests"]), b["totals"]["customerCost"])

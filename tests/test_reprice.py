@@ -58,7 +58,13 @@ async def test_unpriced_model_is_repriced_and_every_total_corrected(
     token = await make_ingest_token(org)
     priced = gateway_record(key, providerCost="0.10")
     unpriced = gateway_record(
-        key, model="mystery-1", providerModel=None, inputTokens=1000, outputTokens=500
+        key,
+        model="mystery-1",
+        providerModel=None,
+        inputTokens=1000,
+        outputTokens=500,
+        tags=["feature:chat", "customer:7"],
+        endUser="user-1",
     )
     await post_bulk(client, token, [priced, unpriced])
     assert await _day_totals(org.id) == (2, 1, usd_to_nanos("0.135"))

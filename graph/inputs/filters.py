@@ -13,6 +13,7 @@ from graph.errors import BadUserInputError
 from graph.inputs.amounts import amount_nanos
 from graph.relay import decode_global_id_of
 from graph.types.enum_values import describe_values
+from ingestion.attribution import normalize_end_user, normalize_tag
 from ingestion.providers import MAX_PROVIDER_LENGTH, normalize_provider, provider_name_problem
 from models.organization import Organization
 from resolvers.billing_policy import billing_policy
@@ -22,7 +23,12 @@ from resolvers.scope import LogFilter, StatusClass
 PeriodEnum = strawberry.enum(
     Period,
     name="Period",
-    description="A relative time window; CURRENT_BILLING_PERIOD is the whole billing period.",
+    description=(
+        "A relative time window; CURRENT_BILLING_PERIOD is the whole billing period; "
+        "LIFETIME is everything stored up to now (from 1970-01-01T00:00:00Z: the seed's "
+        "lifetime Total Requests, Tokens and Cost), read from the day rollups. A LIFETIME "
+        "trend starts in 1970 (leading buckets empty): use MONTH, or from/to."
+    ),
 )
 
 describe_values(
@@ -33,6 +39,7 @@ describe_values(
         "LAST_7_DAYS": "The 7 days (168 hours) up to now.",
         "LAST_30_DAYS": "The 30 days up to now (the default).",
         "CURRENT_BILLING_PERIOD": "The organization's current billing period, to its end.",
+        "LIFETIME": "Everything up to now (from 1970: every request ever stored).",
     },
 )
 StatusClassEnum = strawberry.enum(
@@ -49,6 +56,28 @@ describe_values(
         "SERVER_ERROR": "Answered 5xx.",
     },
 )
+
+
+# Values one tag or end-user list of a filter may name.
+MAX_FILTER_TAGS = 50
+MAX_FILTER_END_USERS = 100
+
+
+@strawberry.input(
+    name="TagFilter",
+    description=(
+        "Requests by their tags (normalised like ingested tags: trimmed, lowercased). `any`: "
+        "carrying at least one of these; `all`: carrying every one of these; both: both "
+        f"conditions. At most {MAX_FILTER_TAGS} tags per list; an empty list matches nothing."
+    ),
+)
+class TagFilter:
+    any_: list[str] | None = strawberry.field(
+        default=None, name="any", description="Requests carrying at least one of these tags."
+    )
+    all_: list[str] | None = strawberry.field(
+        default=None, name="all", description="Requests carrying every one of these tags."
+    )
 
 
 @strawberry.input(
@@ -120,6 +149,19 @@ class UsageFilter:
     min_total_tokens: int | None = strawberry.field(
         default=None, description="Only requests with at least this many tokens in total."
     )
+    tags: TagFilter | None = strawberry.field(
+        default=None,
+        description=(
+            "Requests by tag (any / all). A Member's tags are their own requests' tags only."
+        ),
+    )
+    end_users: list[str] | None = strawberry.field(
+        default=None,
+        description=(
+            "The application's end-user ids (the record's `endUser`, trimmed; exact, "
+            f"case-sensitive); at most {MAX_FILTER_END_USERS}."
+        ),
+    )
 
 
 def _decode_ids(ids: list[strawberry.ID] | None, type_name: str) -> tuple[int, ...] | None:
@@ -188,6 +230,9 @@ def to_log_filter(
             else amount_nanos(f.min_customer_cost, "filter.minCustomerCost")
         ),
         min_total_tokens=f.min_total_tokens,
+        tags_any=_tags(f.tags.any_ if f.tags else None, "filter.tags.any"),
+        tags_all=_tags(f.tags.all_ if f.tags else None, "filter.tags.all"),
+        end_users=_end_users(f.end_users),
     )
 
 
@@ -205,3 +250,37 @@ def _check_thresholds(f: UsageFilter) -> None:
     low, high = f.min_latency_ms, f.max_latency_ms
     if low is not None and high is not None and low > high:
         raise BadUserInputError(f"filter.maxLatencyMs: {high} is below filter.minLatencyMs {low}")
+
+
+def _tags(tags: list[str] | None, argument: str) -> tuple[str, ...] | None:
+    """The tags in normal form, distinct; BadUserInputError naming the argument and index."""
+    if tags is None:
+        return None
+    if len(tags) > MAX_FILTER_TAGS:
+        raise BadUserInputError(f"{argument}: at most {MAX_FILTER_TAGS} tags, got {len(tags)}")
+    normal: dict[str, None] = {}
+    for index, tag in enumerate(tags):
+        try:
+            normal[normalize_tag(tag)] = None
+        except ValueError as error:
+            raise BadUserInputError(f"{argument}[{index}]: {error}") from None
+    return tuple(normal)
+
+
+def _end_users(end_users: list[str] | None) -> tuple[str, ...] | None:
+    if end_users is None:
+        return None
+    if len(end_users) > MAX_FILTER_END_USERS:
+        raise BadUserInputError(
+            f"filter.endUsers: at most {MAX_FILTER_END_USERS} end users, got {len(end_users)}"
+        )
+    normal: dict[str, None] = {}
+    for index, end_user in enumerate(end_users):
+        try:
+            value = normalize_end_user(end_user)
+        except ValueError as error:
+            raise BadUserInputError(f"filter.endUsers[{index}]: {error}") from None
+        if value is None:
+            raise BadUserInputError(f"filter.endUsers[{index}]: must not be empty")
+        normal[value] = None
+    return tuple(normal)

@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 
 from graph.input_size import LARGE_TEXT
 from graph.types.usage_format import UsageFormat
+from ingestion.attribution import MAX_END_USER_BYTES, MAX_TAG_BYTES, MAX_TAGS
 from ingestion.submission import IngestOutcome
 
 
@@ -119,6 +120,21 @@ class RequestLogInput:
         description="Stored only when the organization logs bodies.",
         metadata=LARGE_TEXT,
     )
+    tags: list[str] | None = strawberry.field(
+        default=None,
+        description=(
+            f"Up to {MAX_TAGS} tags (features, customers, projects) to attribute spend to: "
+            f"trimmed and lowercased, each 1 to {MAX_TAG_BYTES} bytes of a-z, 0-9 and "
+            "_ - . : / = @ +, starting with a letter or digit; repeats count once."
+        ),
+    )
+    end_user: str | None = strawberry.field(
+        default=None,
+        description=(
+            "The application's own id for the end user (OpenAI's `user`): up to "
+            f"{MAX_END_USER_BYTES} bytes, trimmed, case kept; blank means none."
+        ),
+    )
 
     def as_fields(self) -> dict[str, Any]:
         """The record as the camelCase mapping validation reads (unset fields left out)."""
@@ -149,6 +165,8 @@ class RequestLogInput:
             "metadata": self.metadata,
             "requestBody": self.request_body,
             "responseBody": self.response_body,
+            "tags": self.tags,
+            "endUser": self.end_user,
         }
         return {name: value for name, value in values.items() if value is not None}
 

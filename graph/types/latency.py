@@ -10,6 +10,7 @@ from typing import Annotated, TypedDict
 import strawberry
 
 from graph.context import Info
+from graph.errors import BadUserInputError
 from graph.permissions import TEAM_ONLY, IsAdminOrOwner, require
 from graph.scalars import BigInt
 from graph.types.enum_values import describe_values
@@ -127,6 +128,11 @@ class LatencyReport(LatencyStatsFields):
     ) -> list[LatencyGroup] | None:
         dimension = UsageDimension(by)
         require_breakdown_access(self.scope, "Latency per group")
+        if dimension is UsageDimension.TAG:
+            raise BadUserInputError(
+                "by: latency is not grouped by TAG (a request counts in each of its tags); "
+                "filter by tag instead"
+            )
         check_limit(limit)
         stats = await latency_stats(
             self.scope, self.log_filter, dimension, raw_kept_from=self.raw_kept_from

@@ -16,6 +16,7 @@ from graph.scalars import usd
 from graph.types.api_key import ApiKeyType
 from graph.types.member import MemberType
 from graph.types.node import Node
+from ingestion.attribution import stored_tags
 from models.request_log import RequestLog
 from resolvers.log_pages import LogRecord
 
@@ -127,6 +128,15 @@ class RequestLogType(Node):
     response_body: str | None = strawberry.field(
         description="Only when the organization has enabled body logging."
     )
+    tags: list[str] = strawberry.field(
+        description=(
+            "The request's tags, normalised (trimmed, lowercased), distinct and sorted; "
+            "empty when it has none."
+        )
+    )
+    end_user: str | None = strawberry.field(
+        description="The application's end-user id sent with the request (OpenAI's `user`)."
+    )
     pk: strawberry.Private[int]
     provider_cost_nanos: strawberry.Private[int]
     markup_nanos: strawberry.Private[int]
@@ -225,6 +235,8 @@ class RequestLogType(Node):
             metadata=cast(JSON, log.metadata),
             request_body=log.request_body if show_bodies else None,
             response_body=log.response_body if show_bodies else None,
+            tags=list(stored_tags(log.tags)),
+            end_user=log.end_user,
             pk=log.id,
             api_key_pk=log.api_key_id,
             member_pk=log.member_id,

@@ -17,6 +17,10 @@ UsageDimensionEnum = strawberry.enum(
         "What usage can be grouped by: MODEL (alias), PROVIDER_MODEL, API_KEY, MEMBER, "
         "STATUS_CODE, ENDPOINT, PROVIDER (who served the request: openai, anthropic, google, "
         "..., or unknown)."
+        "STATUS_CODE, ENDPOINT, TAG (the record's tags: a request with two tags counts in "
+        "both tag groups, so tag groups do not add up to the total; untagged requests are "
+        'tag ""), END_USER (the application\'s end-user id; none is ""). Not for latency '
+        "groups: TAG."
     ),
 )
 
@@ -30,6 +34,8 @@ describe_values(
         "STATUS_CODE": "The HTTP status answered.",
         "ENDPOINT": "The gateway path called.",
         "PROVIDER": 'Who served the request (openai, anthropic, ...; "unknown" when nobody said).',
+        "TAG": "Each of the request's tags: a request counts in every one of its tags.",
+        "END_USER": 'The application\'s end user ("" when the request named none).',
     },
 )
 TrendGranularityEnum = strawberry.enum(

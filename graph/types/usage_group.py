@@ -19,7 +19,9 @@ from resolvers.usage_dimensions import NO_MEMBER, GroupKey, UsageDimension
     description=(
         "The group's value for each dimension it is grouped by; the others are null. In a "
         "MEMBER group, `member` null with `hasMember` false means requests made with a team "
-        "key and no member."
+        'key and no member. A TAG group\'s `tag` is "" for untagged requests and an '
+        'END_USER group\'s `endUser` "" for requests without an end user. A request with '
+        "two tags counts in both tag groups, so TAG groups do not add up to the total."
     ),
 )
 class DimensionValues:
@@ -29,6 +31,10 @@ class DimensionValues:
     endpoint: str | None = strawberry.field(description="Endpoint path (ENDPOINT).")
     provider: str | None = strawberry.field(
         description='Provider, lower-case, e.g. "openai" or "unknown" (PROVIDER).'
+    )
+    tag: str | None = strawberry.field(description='Tag (TAG); "" for untagged requests.')
+    end_user: str | None = strawberry.field(
+        description='The application\'s end-user id (END_USER); "" for requests without one.'
     )
     has_member: bool | None = strawberry.field(
         description="MEMBER groups: false for requests without a member; null otherwise."
@@ -59,6 +65,8 @@ class DimensionFields(TypedDict):
     status_code: int | None
     endpoint: str | None
     provider: str | None
+    tag: str | None
+    end_user: str | None
     has_member: bool | None
     api_key_pk: int | None
     member_pk: int | None
@@ -83,6 +91,8 @@ def dimension_values(dimensions: tuple[UsageDimension, ...], key: GroupKey) -> D
         status_code=number(UsageDimension.STATUS_CODE),
         endpoint=text(UsageDimension.ENDPOINT),
         provider=text(UsageDimension.PROVIDER),
+        tag=text(UsageDimension.TAG),
+        end_user=text(UsageDimension.END_USER),
         has_member=None if member is None else member != NO_MEMBER,
         api_key_pk=number(UsageDimension.API_KEY),
         member_pk=member,
