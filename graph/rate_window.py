@@ -80,6 +80,10 @@ class SlidingWindow:
         if self.spent + points <= self.capacity:
             return 0
         window = self.window_seconds
+        if points > self.capacity:
+            # Never fits (settings keep every admitted request within the capacities):
+            # answer a full window rather than divide by an empty window's zero points.
+            return max(math.ceil(2 * window), 1)
         room = self.capacity - points - self.current_points
         if room >= 0:
             # The previous window's share has to shrink until floor(share) <= room.

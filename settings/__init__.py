@@ -180,6 +180,16 @@ class Settings:
             )
         bulk_max_records = _int(source, "AIZE_BULK_MAX_RECORDS", 10_000, minimum=1)
         rate_limits = _rate_limit_settings(source, capacity, max_cost, bulk_max_records)
+        max_export_cost = _int(source, "AIZE_MAX_EXPORT_COST", DEFAULT_MAX_EXPORT_COST, minimum=1)
+        # An export the limit admits must fit an empty budget, or it could never be paid.
+        for name, budget in (
+            ("AIZE_RATE_LIMIT_CAPACITY", capacity),
+            ("AIZE_RATE_LIMIT_ORG_CAPACITY", int(rate_limits["rate_limit_org_capacity"])),
+        ):
+            if budget < max_export_cost:
+                raise SettingsError(
+                    f"{name} ({budget}) must be at least AIZE_MAX_EXPORT_COST ({max_export_cost})"
+                )
         return cls(
             database_url=source.get("AIZE_DATABASE_URL") or DEFAULT_DATABASE_URL,
             host=source.get("AIZE_HOST") or "127.0.0.1",
@@ -203,9 +213,7 @@ class Settings:
             max_response_nodes=_int(
                 source, "AIZE_MAX_RESPONSE_NODES", DEFAULT_MAX_RESPONSE_NODES, minimum=1
             ),
-            max_export_cost=_int(
-                source, "AIZE_MAX_EXPORT_COST", DEFAULT_MAX_EXPORT_COST, minimum=1
-            ),
+            max_export_cost=max_export_cost,
             rate_limit_capacity=capacity,
             **rate_limits,
             request_timeout_seconds=_seconds(source, "AIZE_REQUEST_TIMEOUT_SECONDS", 10.0),

@@ -53,7 +53,9 @@ def test_every_limit_is_read_from_the_environment() -> None:
 
 
 def test_the_organization_budget_defaults_to_eight_token_budgets() -> None:
-    settings = Settings.from_env({"AIZE_RATE_LIMIT_CAPACITY": "30000"})
+    settings = Settings.from_env(
+        {"AIZE_RATE_LIMIT_CAPACITY": "30000", "AIZE_MAX_EXPORT_COST": "30000"}
+    )
     assert settings.rate_limit_org_capacity == 240_000
 
 
@@ -67,7 +69,11 @@ def test_the_pause_before_a_spent_budgets_refusal_is_read_and_may_be_zero() -> N
 
 def test_the_window_is_capacity_over_refill_in_whole_seconds() -> None:
     settings = Settings.from_env(
-        {"AIZE_RATE_LIMIT_CAPACITY": "10000", "AIZE_RATE_LIMIT_REFILL_PER_SECOND": "3000"}
+        {
+            "AIZE_RATE_LIMIT_CAPACITY": "10000",
+            "AIZE_RATE_LIMIT_REFILL_PER_SECOND": "3000",
+            "AIZE_MAX_EXPORT_COST": "10000",
+        }
     )
     assert settings.rate_limit_window_seconds == 3
 
@@ -112,6 +118,14 @@ def test_the_redis_url_is_not_shown_in_the_settings_repr() -> None:
             {"AIZE_RATE_LIMIT_INGEST_CAPACITY": "5000", "AIZE_BULK_MAX_RECORDS": "20000"},
             "AIZE_RATE_LIMIT_INGEST_CAPACITY (5000) must be at least AIZE_BULK_MAX_RECORDS and "
             "AIZE_MAX_QUERY_COST (20000)",
+        ),
+        (
+            {"AIZE_RATE_LIMIT_CAPACITY": "20000"},
+            "AIZE_RATE_LIMIT_CAPACITY (20000) must be at least AIZE_MAX_EXPORT_COST (50000)",
+        ),
+        (
+            {"AIZE_RATE_LIMIT_ORG_CAPACITY": "40000"},
+            "AIZE_RATE_LIMIT_ORG_CAPACITY (40000) must be at least AIZE_MAX_EXPORT_COST (50000)",
         ),
         (
             {"AIZE_REDIS_URL": "http://:secret@cache:6379"},

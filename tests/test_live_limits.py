@@ -173,6 +173,7 @@ async def tight_budget_server(db: Settings) -> AsyncIterator[LiveServer]:
     env = {
         "AIZE_MAX_QUERY_COST": "100",
         "AIZE_RATE_LIMIT_CAPACITY": "100",
+        "AIZE_MAX_EXPORT_COST": "100",
         "AIZE_RATE_LIMIT_REFILL_PER_SECOND": "1",
         "AIZE_RATE_LIMIT_ORG_CAPACITY": "100",
     }

@@ -73,3 +73,11 @@ def test_what_one_hit_can_surely_take_rounds_the_previous_window_up() -> None:
     trailing = window(previous=7, previous_in=25.0)
     assert (trailing.remaining, trailing.takeable) == (97, 96)
     assert window(previous=80, previous_in=25.0, current=10, current_in=75.0).takeable == 50
+
+
+def test_a_cost_above_the_capacity_waits_two_windows_instead_of_failing() -> None:
+    # An empty window and 150 points against a capacity of 100: it never fits, and must
+    # not divide by the empty window's zero points.
+    empty = SlidingWindow(100, 50, 0, 0.0, 0, 0.0)
+
+    assert empty.pays_in(150) == 100
