@@ -22,8 +22,11 @@ from itertools import accumulate
 import orjson
 
 from ingestion.providers import resolve_provider
+from models.request_log import CLASS_COLUMNS
 from pricing.catalog import load_default_catalog
 from pricing.cost import customer_cost
+
+_NO_CLASSES = (0,) * len(CLASS_COLUMNS)
 
 ORGANIZATIONS = 50
 BIG_SHARE = 0.4
@@ -285,6 +288,9 @@ def generate_rows(
                 None,
                 None,
                 providers[model.alias],
+                # The token and cost classes (models/request_log.py CLASS_COLUMNS): none
+                # cached or reasoning, and no split of the cost, as for a gateway-priced log.
+                *_NO_CLASSES,
                 orjson.dumps(sorted(tags)).decode() if tags else None,
                 end_user,
                 ingested_at,

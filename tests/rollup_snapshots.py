@@ -8,6 +8,7 @@ from ingestion.rollups import ROLLUP_ORDER, FamilyRows, aggregate_family, floor_
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
 from models.rollup import (
     GRAIN_WIDTHS,
+    MEASURE_COLUMNS,
     USAGE_BY_END_USER,
     USAGE_BY_TAG,
     USAGE_BY_TEAM_TAG,
@@ -70,7 +71,7 @@ def expected_attribution_tables(
                         if by_member
                         else (record.organization_id, bucket, group)
                     )
-                    current = rows.setdefault(key, [0] * 12)
+                    current = rows.setdefault(key, [0] * len(MEASURE_COLUMNS))
                     for i, value in enumerate(measures(record)):
                         current[i] += value
             tables[family.table(grain)] = rows

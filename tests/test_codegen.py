@@ -39,7 +39,8 @@ const yes = <T extends true>(): T => true as T;
 
 type Totals = UsagePageQuery["organization"]["usage"]["totals"];
 type Node = LogsQuery["organization"]["requestLogs"]["edges"][number]["node"];
-type Column = UsagePageQuery["organization"]["usage"]["trend"]["columns"];
+// `trend` is null for a Member asking for a split (team-only): NonNullable to reach it.
+type Column = NonNullable<UsagePageQuery["organization"]["usage"]["trend"]>["columns"];
 
 export const checks = [
   yes<Exact<Totals["customerCost"], string>>(),          // Decimal
@@ -54,7 +55,7 @@ export const checks = [
 export function totalCost(data: UsagePageQuery): number {
   // Strings and numbers are usable as such: no casts from unknown.
   const cents: number = Math.round(Number(data.organization.usage.totals.customerCost) * 100);
-  const when: Date = new Date(data.organization.usage.trend.columns.start[0] ?? "");
+  const when: Date = new Date(data.organization.usage.trend?.columns.start[0] ?? "");
   return cents + data.organization.usage.totals.requests + when.getTime() * 0;
 }
 """
