@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,7 +17,8 @@ from pricing.catalog import (
     parse_catalog,
     with_class_price_fields,
 )
-from pricing.money import usd_to_nanos
+from pricing.class_cost import TokenUsage, class_costs
+from pricing.money import nanos_to_usd, usd_to_nanos
 
 BASE: dict[str, Any] = {
     "model": "m",
@@ -138,3 +140,51 @@ def test_the_shipped_catalog_prices_current_models_per_class() -> None:
     assert price("claude-sonnet-4-5").rates_for(200_001).output == usd_to_nanos("22.50")
     assert price("o3").input_per_million_nanos == usd_to_nanos("2")  # after the 2025-06-10 cut
     assert price("dall-e-3").per_unit_nanos == usd_to_nanos("0.04")
+
+
+@pytest.mark.parametrize(
+    ("model", "prices"),
+    [
+        # model: (input, output, cache write 5m, cache write 1h, cache read) USD per million,
+        # as platform.claude.com lists them (sources in docs/readme/pricing.md).
+        ("claude-opus-4-6", ("5", "25", "6.25", "10", "0.50")),
+        ("claude-sonnet-4-6", ("3", "15", "3.75", "6", "0.30")),
+        ("claude-opus-4-7", ("5", "25", "6.25", "10", "0.50")),
+        ("claude-opus-4-8", ("5", "25", "6.25", "10", "0.50")),
+        ("claude-fable-5", ("10", "50", "12.50", "20", "1")),
+        ("claude-sonnet-5", ("2", "10", "2.50", "4", "0.20")),
+        ("claude-opus-5", ("5", "25", "6.25", "10", "0.50")),
+        ("claude-fable-5-1", ("10", "50", "12.50", "20", "0.25")),
+        ("claude-opus-5-5", ("4", "20", "5", "8", "0.20")),
+        ("claude-sonnet-5-5", ("2", "10", "2.50", "4", "0.20")),
+    ],
+)
+def test_the_shipped_catalog_prices_the_2026_claude_models(
+    model: str, prices: tuple[str, str, str, str, str]
+) -> None:
+    found = load_default_catalog().price_for(model, datetime(2026, 12, 7, tzinfo=UTC))
+
+    assert found is not None
+    assert found.provider == "anthropic"
+    assert (
+        found.input_per_million_nanos,
+        found.output_per_million_nanos,
+        found.cache_write_5m_per_million_nanos,
+        found.cache_write_1h_per_million_nanos,
+        found.cache_read_per_million_nanos,
+    ) == tuple(usd_to_nanos(p) for p in prices)
+    assert found.tiers == ()
+
+
+def test_a_cached_opus_5_5_request_costs_exactly_its_classes() -> None:
+    price = load_default_catalog().price_for("claude-opus-5-5", datetime(2026, 12, 7, tzinfo=UTC))
+    assert price is not None
+    # 30,000 prompt tokens: 20,000 read from the cache, 5,000 written for an hour; 2,000 out.
+    usage = TokenUsage(30_000, 2_000, cache_read_tokens=20_000, cache_write_1h_tokens=5_000)
+
+    costs = class_costs(usage, price.rates_for(usage.input_tokens))
+
+    # 5,000 x $4 + 20,000 x $0.20 + 5,000 x $8 + 2,000 x $20, per million
+    assert nanos_to_usd(costs.total) == Decimal("0.104")
+    # 25,000 cached tokens at $4 = $0.10, minus $0.004 + $0.04 they cost.
+    assert nanos_to_usd(costs.cache_savings) == Decimal("0.056")
