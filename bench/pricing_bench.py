@@ -7,9 +7,11 @@ two hours of timestamps in arrival order), gives a share of them prompt-cache an
 tokens (`--cached`, default 30%: half the prompt read from the cache, a tenth written, a
 fifth of the output reasoning), validates them all before timing, then prices them in
 batches of 5,000 with a fresh `RecordPricer` per batch (as the ingest pipeline does) after
-`gc.freeze()`. Prints CPU microseconds per record (process time) per round, for all records
-and for the plain and the cached ones apart, and a checksum of every amount so two trees
-can be compared for identical results.
+`gc.freeze()`, with the garbage collector off while timing (what a collection costs depends
+on everything else alive in the process; bench.gc_regimes measures that). Prints CPU
+microseconds per record (process time) per round, for all records and for the plain and the
+cached ones apart, and a checksum of every amount so two trees can be compared for
+identical results.
 """
 
 from __future__ import annotations
@@ -79,11 +81,16 @@ def price_all(records: list[ValidRecord]) -> tuple[float, list[PricedRecord]]:
     catalog = load_default_catalog()
     terms = TermsTimeline.constant(2500, usd_to_nanos("0.001"))
     priced: list[PricedRecord] = []
-    started = time.process_time()
-    for start in range(0, len(records), _BATCH):
-        pricer = RecordPricer(catalog, 1, terms)
-        priced.extend(pricer.price(record) for record in records[start : start + _BATCH])
-    return time.process_time() - started, priced
+    gc.collect()
+    gc.disable()
+    try:
+        started = time.process_time()
+        for start in range(0, len(records), _BATCH):
+            pricer = RecordPricer(catalog, 1, terms)
+            priced.extend(pricer.price(record) for record in records[start : start + _BATCH])
+        return time.process_time() - started, priced
+    finally:
+        gc.enable()
 
 
 def checksum(priced: list[PricedRecord]) -> int:

@@ -126,6 +126,25 @@ def class_cost_parts(
     (input, cache read, cache write, output, reasoning, request, cache savings) in nano-USD.
     `request_nanos` is the per-request price already decided for the request's status."""
     request = request_nanos + request_units * per_unit_nanos
+    per_token = rates.per_token
+    if per_token is not None:
+        # Whole nanos per token (pricing/rates.py): every exact class cost is an int, so
+        # nothing rounds, there is no residue, and the result is the general path's.
+        p_in, p_out, p_read, p_write_5m, p_write_1h, p_reasoning = per_token
+        if not (cache_read or cache_write_5m or cache_write_1h or reasoning):
+            return input_tokens * p_in, 0, 0, output_tokens * p_out, 0, request, 0
+        cached = cache_read + cache_write_5m + cache_write_1h
+        read = cache_read * p_read
+        write = cache_write_5m * p_write_5m + cache_write_1h * p_write_1h
+        return (
+            (input_tokens - cached) * p_in,
+            read,
+            write,
+            (output_tokens - reasoning) * p_out,
+            reasoning * p_reasoning,
+            request,
+            cached * p_in - read - write,
+        )
     if not (cache_read or cache_write_5m or cache_write_1h or reasoning):
         # Input and output only (most traffic): two parts, no savings.
         exact_in, exact_out = input_tokens * rates.input, output_tokens * rates.output

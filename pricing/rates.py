@@ -16,9 +16,13 @@ itself the same way (its cache read price is its own input price when it names n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["ClassRates", "TokenPrices"]
+
+# Prices are nano-USD per this many tokens (pricing.cost.TOKENS_PER_PRICE_UNIT; not imported:
+# pricing.cost would import this module's users back).
+_TOKENS_PER_PRICE = 1_000_000
 
 
 def _check_price(name: str, value: int | None) -> None:
@@ -32,7 +36,13 @@ def _check_price(name: str, value: int | None) -> None:
 
 @dataclass(frozen=True, slots=True)
 class ClassRates:
-    """Resolved nano-USD per one million tokens of every class (no fallbacks left)."""
+    """Resolved nano-USD per one million tokens of every class (no fallbacks left).
+
+    `per_token` is the same six prices in nano-USD per token, in this order, when every one
+    is a whole number of nanos per token (a multiple of $0.001 per million, as nearly every
+    list price is), else None: a class cost is then tokens x that int, exact with no
+    rounding, which is what `pricing.class_cost` computes fastest.
+    """
 
     input: int
     output: int
@@ -40,6 +50,22 @@ class ClassRates:
     cache_write_5m: int
     cache_write_1h: int
     reasoning: int
+    per_token: tuple[int, int, int, int, int, int] | None = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        prices = (
+            self.input,
+            self.output,
+            self.cache_read,
+            self.cache_write_5m,
+            self.cache_write_1h,
+            self.reasoning,
+        )
+        whole = all(price % _TOKENS_PER_PRICE == 0 for price in prices)
+        per_token = tuple(price // _TOKENS_PER_PRICE for price in prices) if whole else None
+        object.__setattr__(self, "per_token", per_token)
 
 
 @dataclass(frozen=True, slots=True)
