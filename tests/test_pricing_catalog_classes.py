@@ -188,3 +188,15 @@ def test_a_cached_opus_5_5_request_costs_exactly_its_classes() -> None:
     assert nanos_to_usd(costs.total) == Decimal("0.104")
     # 25,000 cached tokens at $4 = $0.10, minus $0.004 + $0.04 they cost.
     assert nanos_to_usd(costs.cache_savings) == Decimal("0.056")
+
+
+def test_every_shipped_price_is_whole_nanos_per_token() -> None:
+    # docs/PERFORMANCE.md: shipped prices take class_cost_parts' path without rounding.
+    slow = [
+        (price.model, threshold)
+        for price in load_default_catalog().entries()
+        for threshold in (0, *(t.above_input_tokens or 0 for t in price.tiers))
+        if price.rates_for(threshold + 1 if threshold else 0).per_token is None
+    ]
+
+    assert slow == []
