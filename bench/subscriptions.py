@@ -20,7 +20,10 @@ commit: the time that notification reached the bench is the batch's commit time 
 to push"; each organization has one batch in flight at a time, so notices and batches pair
 up: a batch's commit is the first notice of its organization after its POST was sent).
 For each message (one organization's count or first request id), "first
-subscriber" is when its first copy arrived and "fan-out" the spread to its last copy.
+subscriber" is when its first copy arrived and "fan-out" the spread to its last copy; the
+message's `computedAt` (when its hub started computing, wall clock of the same machine)
+splits commit to push into "commit to compute" (coalescing wait, NOTIFY delivery, event
+loop) and "compute to push" (the computation, shaping and sending, the client reading).
 
 CPU: the service's processes (uvicorn and its workers, from /proc) during a phase with
 ingest alone and a phase with ingest and the subscribers; the difference per subscriber.
@@ -56,8 +59,8 @@ from models.organization import Organization
 from settings import Settings
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
-CARDS = "subscription Cards { usage { totals { requests customerCost } } }"
-LOGS = "subscription Logs { requestLogs { logs { requestId } } }"
+CARDS = "subscription Cards { usage { totals { requests customerCost } computedAt } }"
+LOGS = "subscription Logs { requestLogs { logs { requestId } computedAt } }"
 _UNLIMITED = "1000000000"
 
 
@@ -78,6 +81,8 @@ class Tenant:
     # When each batch was sent, in order; when each notice of the organization arrived.
     batch_sent_at: list[float] = field(default_factory=list)
     committed_at: list[float] = field(default_factory=list)
+    # The same notices' arrival on the wall clock (to compare with `computedAt`).
+    committed_wall: list[float] = field(default_factory=list)
     batch_of_id: dict[str, int] = field(default_factory=dict)
     batch_of_count: dict[int, int] = field(default_factory=dict)
     # Seconds each bulk POST took (send to answer), to tell ingest queueing from push delay.
@@ -93,6 +98,10 @@ class Figures:
     messages: int = 0
     # Push arrival times per message, keyed by (organization, kind, count or first id).
     arrivals: dict[tuple[int, str, object], list[float]] = field(default_factory=dict)
+    # Each message key's `computedAt` (seconds since the epoch) and the wall clock at its
+    # copies' arrival.
+    computed_at: dict[tuple[int, str, object], float] = field(default_factory=dict)
+    arrivals_wall: dict[tuple[int, str, object], list[float]] = field(default_factory=dict)
     # The batch each message key carries: (tenant, batch index).
     batch_of_message: dict[tuple[int, str, object], tuple[Tenant, int]] = field(
         default_factory=dict
@@ -228,6 +237,7 @@ async def _subscriber(
                 except TimeoutError:
                     continue
                 arrived = time.monotonic()
+                arrived_wall = time.time()
                 message = json.loads(raw)
                 if message["type"] == "ping":
                     await conn.send(json.dumps({"type": "pong"}))
@@ -245,6 +255,8 @@ async def _subscriber(
                         # Newest first: the oldest id's batch committed first.
                         key = (tenant.organization_id, "logs", ids[-1])
                         figures.arrivals.setdefault(key, []).append(arrived)
+                        figures.arrivals_wall.setdefault(key, []).append(arrived_wall)
+                        figures.computed_at[key] = _epoch(data["requestLogs"]["computedAt"])
                         figures.batch_of_message[key] = (tenant, tenant.batch_of_id[ids[-1]])
                     sent = [tenant.sent_at[i] for i in ids if i in tenant.sent_at]
                     if sent:
@@ -257,6 +269,8 @@ async def _subscriber(
                     if requests in tenant.batch_of_count:
                         key = (tenant.organization_id, "usage", requests)
                         figures.arrivals.setdefault(key, []).append(arrived)
+                        figures.arrivals_wall.setdefault(key, []).append(arrived_wall)
+                        figures.computed_at[key] = _epoch(data["usage"]["computedAt"])
                         figures.batch_of_message[key] = (tenant, tenant.batch_of_count[requests])
                     sent_at = tenant.count_sent_at.get(requests)
                     if sent_at is not None:
@@ -280,6 +294,7 @@ async def _listen_for_commits(database_url: str, tenants: list[Tenant]) -> async
         tenant = by_org.get(int(str(payload).partition(":")[0]))
         if tenant is not None:
             tenant.committed_at.append(time.monotonic())
+            tenant.committed_wall.append(time.time())
 
     await conn.add_listener(CHANNEL, on_notice)
     return conn
@@ -290,6 +305,8 @@ def _commit_figures(figures: Figures) -> dict[str, Any]:
     every: list[float] = []
     first: list[float] = []
     spread: list[float] = []
+    to_compute: list[float] = []
+    compute_to_push: list[float] = []
     for key, arrivals in figures.arrivals.items():
         tenant, index = figures.batch_of_message[key]
         # The batch's commit: its organization's first notice after the batch was sent.
@@ -300,6 +317,9 @@ def _commit_figures(figures: Figures) -> dict[str, Any]:
         every.extend(a - committed for a in arrivals)
         first.append(min(arrivals) - committed)
         spread.append(max(arrivals) - min(arrivals))
+        computed = figures.computed_at[key]
+        to_compute.append(computed - tenant.committed_wall[at])
+        compute_to_push.extend(a - computed for a in figures.arrivals_wall[key])
 
     def q(values: list[float], at: int) -> float | None:
         if len(values) < 2:
@@ -312,10 +332,19 @@ def _commit_figures(figures: Figures) -> dict[str, Any]:
         "commit_to_push_max_seconds": round(max(every), 3) if every else None,
         "commit_to_first_subscriber_p50_seconds": q(first, 50),
         "commit_to_first_subscriber_p99_seconds": q(first, 99),
+        "commit_to_compute_start_p50_seconds": q(to_compute, 50),
+        "commit_to_compute_start_p99_seconds": q(to_compute, 99),
+        "compute_start_to_push_p50_seconds": q(compute_to_push, 50),
+        "compute_start_to_push_p99_seconds": q(compute_to_push, 99),
         "fan_out_spread_p50_seconds": q(spread, 50),
         "fan_out_spread_p99_seconds": q(spread, 99),
         "matched_pushes": len(every),
     }
+
+
+def _epoch(iso: str) -> float:
+    """Seconds since the epoch of an ISO 8601 date-time with its offset."""
+    return datetime.fromisoformat(iso).timestamp()
 
 
 def _service_cpu(pid: int) -> float:
