@@ -19,8 +19,9 @@ service's NOTIFY channel itself, and PostgreSQL delivers a batch's notification 
 commit: the time that notification reached the bench is the batch's commit time ("commit
 to push"; each organization has one batch in flight at a time, so notices and batches pair
 up: a batch's commit is the first notice of its organization after its POST was sent).
-For each message (one organization's count or first request id), "first
-subscriber" is when its first copy arrived and "fan-out" the spread to its last copy; the
+For each message (one hub's computation: its organization, feed and `computedAt`; each
+worker has its own hubs), "first subscriber" is when its first copy arrived and "fan-out"
+the spread to its last copy; the
 message's `computedAt` (when its hub started computing, wall clock of the same machine)
 splits commit to push into "commit to compute" (coalescing wait, NOTIFY delivery, event
 loop) and "compute to push" (the computation, shaping and sending, the client reading).
@@ -96,7 +97,8 @@ class Figures:
     # ingest client read its answer).
     after_ack: list[float] = field(default_factory=list)
     messages: int = 0
-    # Push arrival times per message, keyed by (organization, kind, count or first id).
+    # Push arrival times per message, keyed by (organization, feed and computedAt, count or
+    # first id): one key per hub computation.
     arrivals: dict[tuple[int, str, object], list[float]] = field(default_factory=dict)
     # Each message key's `computedAt` (seconds since the epoch) and the wall clock at its
     # copies' arrival.
@@ -253,10 +255,11 @@ async def _subscriber(
                     ids = [log["requestId"] for log in data["requestLogs"]["logs"]]
                     if ids and ids[-1] in tenant.batch_of_id:
                         # Newest first: the oldest id's batch committed first.
-                        key = (tenant.organization_id, "logs", ids[-1])
+                        computed = data["requestLogs"]["computedAt"]
+                        key = (tenant.organization_id, f"logs {computed}", ids[-1])
                         figures.arrivals.setdefault(key, []).append(arrived)
                         figures.arrivals_wall.setdefault(key, []).append(arrived_wall)
-                        figures.computed_at[key] = _epoch(data["requestLogs"]["computedAt"])
+                        figures.computed_at[key] = _epoch(computed)
                         figures.batch_of_message[key] = (tenant, tenant.batch_of_id[ids[-1]])
                     sent = [tenant.sent_at[i] for i in ids if i in tenant.sent_at]
                     if sent:
@@ -267,10 +270,11 @@ async def _subscriber(
                 elif "usage" in data:
                     requests = int(data["usage"]["totals"]["requests"])
                     if requests in tenant.batch_of_count:
-                        key = (tenant.organization_id, "usage", requests)
+                        computed = data["usage"]["computedAt"]
+                        key = (tenant.organization_id, f"usage {computed}", requests)
                         figures.arrivals.setdefault(key, []).append(arrived)
                         figures.arrivals_wall.setdefault(key, []).append(arrived_wall)
-                        figures.computed_at[key] = _epoch(data["usage"]["computedAt"])
+                        figures.computed_at[key] = _epoch(computed)
                         figures.batch_of_message[key] = (tenant, tenant.batch_of_count[requests])
                     sent_at = tenant.count_sent_at.get(requests)
                     if sent_at is not None:
