@@ -346,6 +346,17 @@ def _commit_figures(figures: Figures) -> dict[str, Any]:
     }
 
 
+def _settings(pairs: list[str]) -> dict[str, str]:
+    """`--env NAME=VALUE` pairs as service settings."""
+    settings = {}
+    for pair in pairs:
+        name, separator, value = pair.partition("=")
+        if not separator or not name:
+            raise SystemExit(f"--env expects NAME=VALUE, got {pair!r}")
+        settings[name] = value
+    return settings
+
+
 def _epoch(iso: str) -> float:
     """Seconds since the epoch of an ISO 8601 date-time with its offset."""
     return datetime.fromisoformat(iso).timestamp()
@@ -372,6 +383,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "AIZE_SUBSCRIPTION_INTERVAL_SECONDS": str(args.interval),
                 "AIZE_MAX_SUBSCRIPTIONS_PER_TOKEN": str(args.subscribers),
                 "AIZE_MAX_SUBSCRIPTIONS_PER_CONNECTION": str(args.per_connection),
+                **_settings(args.env),
             },
         )
         commits = await _listen_for_commits(database_url, tenants)
@@ -482,6 +494,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--organizations", type=int, default=10)
     parser.add_argument("--interval", type=float, default=1.0, help="coalescing interval, s")
     parser.add_argument("--seconds", type=float, default=40.0, help="both phases together")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a service setting (repeatable), e.g. AIZE_DB_POOL_MAX=30",
+    )
     return parser.parse_args(argv)
 
 
