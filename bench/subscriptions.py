@@ -14,7 +14,17 @@ so that all of them together send `--rate` records/s.
 Commit to push: every request id a `requestLogs` message carries, and every `usage` message
 (by the request count it shows, which one organization's sequential batches make exact), is
 matched with its batch. The batch committed between the moment its POST was sent and the
-moment its answer arrived; the figures use the send time, so they can only overstate.
+moment its answer arrived (the two bracketing columns); the bench also LISTENs on the
+service's NOTIFY channel itself, and PostgreSQL delivers a batch's notification at its
+commit: the time that notification reached the bench is the batch's commit time ("commit
+to push"; each organization has one batch in flight at a time, so notices and batches pair
+up: a batch's commit is the first notice of its organization after its POST was sent).
+For each message (one hub's computation: its organization, feed and `computedAt`; each
+worker has its own hubs), "first subscriber" is when its first copy arrived and "fan-out"
+the spread to its last copy; the
+message's `computedAt` (when its hub started computing, wall clock of the same machine)
+splits commit to push into "commit to compute" (coalescing wait, NOTIFY delivery, event
+loop) and "compute to push" (the computation, shaping and sending, the client reading).
 
 CPU: the service's processes (uvicorn and its workers, from /proc) during a phase with
 ingest alone and a phase with ingest and the subscribers; the difference per subscriber.
@@ -24,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import json
 import statistics
 import time
@@ -39,6 +50,8 @@ import websockets
 from auth.tokens import issue_token
 from bench.process_cpu import cpu_seconds, load_average, process_tree
 from bench.service import start_service
+from live.listener import asyncpg_dsn
+from live.notices import CHANNEL
 from models.access_token import Scope
 from models.api_key import ApiKey
 from models.database import apply_migrations, close_database, init_database
@@ -47,8 +60,8 @@ from models.organization import Organization
 from settings import Settings
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
-CARDS = "subscription Cards { usage { totals { requests customerCost } } }"
-LOGS = "subscription Logs { requestLogs { logs { requestId } } }"
+CARDS = "subscription Cards { usage { totals { requests customerCost } computedAt } }"
+LOGS = "subscription Logs { requestLogs { logs { requestId } computedAt } }"
 _UNLIMITED = "1000000000"
 
 
@@ -66,6 +79,13 @@ class Tenant:
     acked_at: dict[str, float] = field(default_factory=dict)
     count_acked_at: dict[int, float] = field(default_factory=dict)
     stored: int = 0
+    # When each batch was sent, in order; when each notice of the organization arrived.
+    batch_sent_at: list[float] = field(default_factory=list)
+    committed_at: list[float] = field(default_factory=list)
+    # The same notices' arrival on the wall clock (to compare with `computedAt`).
+    committed_wall: list[float] = field(default_factory=list)
+    batch_of_id: dict[str, int] = field(default_factory=dict)
+    batch_of_count: dict[int, int] = field(default_factory=dict)
     # Seconds each bulk POST took (send to answer), to tell ingest queueing from push delay.
     post_seconds: list[float] = field(default_factory=list)
 
@@ -77,6 +97,17 @@ class Figures:
     # ingest client read its answer).
     after_ack: list[float] = field(default_factory=list)
     messages: int = 0
+    # Push arrival times per message, keyed by (organization, feed and computedAt, count or
+    # first id): one key per hub computation.
+    arrivals: dict[tuple[int, str, object], list[float]] = field(default_factory=dict)
+    # Each message key's `computedAt` (seconds since the epoch) and the wall clock at its
+    # copies' arrival.
+    computed_at: dict[tuple[int, str, object], float] = field(default_factory=dict)
+    arrivals_wall: dict[tuple[int, str, object], list[float]] = field(default_factory=dict)
+    # The batch each message key carries: (tenant, batch index).
+    batch_of_message: dict[tuple[int, str, object], tuple[Tenant, int]] = field(
+        default_factory=dict
+    )
     connected: int = 0
     subscribed: int = 0
     errors: list[str] = field(default_factory=list)
@@ -147,8 +178,12 @@ async def _produce(
             records = [_record(tenant.key_prefix) for _ in range(batch)]
             body = b"\n".join(json.dumps(r).encode() for r in records)
             sent = time.monotonic()
+            index = len(tenant.batch_sent_at)
+            tenant.batch_sent_at.append(sent)
+            tenant.batch_of_count[tenant.stored + batch] = index
             for record in records:
                 tenant.sent_at[record["requestId"]] = sent
+                tenant.batch_of_id[record["requestId"]] = index
             # Before the answer: a push may arrive before this task reads it.
             tenant.count_sent_at[tenant.stored + batch] = sent
             response = await http.post(
@@ -204,6 +239,7 @@ async def _subscriber(
                 except TimeoutError:
                     continue
                 arrived = time.monotonic()
+                arrived_wall = time.time()
                 message = json.loads(raw)
                 if message["type"] == "ping":
                     await conn.send(json.dumps({"type": "pong"}))
@@ -217,6 +253,14 @@ async def _subscriber(
                 data = message["payload"].get("data") or {}
                 if "requestLogs" in data:
                     ids = [log["requestId"] for log in data["requestLogs"]["logs"]]
+                    if ids and ids[-1] in tenant.batch_of_id:
+                        # Newest first: the oldest id's batch committed first.
+                        computed = data["requestLogs"]["computedAt"]
+                        key = (tenant.organization_id, f"logs {computed}", ids[-1])
+                        figures.arrivals.setdefault(key, []).append(arrived)
+                        figures.arrivals_wall.setdefault(key, []).append(arrived_wall)
+                        figures.computed_at[key] = _epoch(computed)
+                        figures.batch_of_message[key] = (tenant, tenant.batch_of_id[ids[-1]])
                     sent = [tenant.sent_at[i] for i in ids if i in tenant.sent_at]
                     if sent:
                         figures.latencies.append(arrived - min(sent))
@@ -225,6 +269,13 @@ async def _subscriber(
                         figures.after_ack.append(arrived - min(acked))
                 elif "usage" in data:
                     requests = int(data["usage"]["totals"]["requests"])
+                    if requests in tenant.batch_of_count:
+                        computed = data["usage"]["computedAt"]
+                        key = (tenant.organization_id, f"usage {computed}", requests)
+                        figures.arrivals.setdefault(key, []).append(arrived)
+                        figures.arrivals_wall.setdefault(key, []).append(arrived_wall)
+                        figures.computed_at[key] = _epoch(computed)
+                        figures.batch_of_message[key] = (tenant, tenant.batch_of_count[requests])
                     sent_at = tenant.count_sent_at.get(requests)
                     if sent_at is not None:
                         figures.latencies.append(arrived - sent_at)
@@ -235,6 +286,80 @@ async def _subscriber(
         figures.errors.append(f"{type(exc).__name__}: {exc}"[:200])
     finally:
         ready.set()
+
+
+async def _listen_for_commits(database_url: str, tenants: list[Tenant]) -> asyncpg.Connection:
+    """LISTEN on the service's channel: each notice is its organization's next batch's
+    commit (one batch in flight per organization; the first after its send is its commit)."""
+    by_org = {t.organization_id: t for t in tenants}
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+
+    def on_notice(_conn: object, _pid: int, _channel: str, payload: object) -> None:
+        tenant = by_org.get(int(str(payload).partition(":")[0]))
+        if tenant is not None:
+            tenant.committed_at.append(time.monotonic())
+            tenant.committed_wall.append(time.time())
+
+    await conn.add_listener(CHANNEL, on_notice)
+    return conn
+
+
+def _commit_figures(figures: Figures) -> dict[str, Any]:
+    """Commit (NOTIFY at the bench) to push: every copy, the first copy, and the fan-out."""
+    every: list[float] = []
+    first: list[float] = []
+    spread: list[float] = []
+    to_compute: list[float] = []
+    compute_to_push: list[float] = []
+    for key, arrivals in figures.arrivals.items():
+        tenant, index = figures.batch_of_message[key]
+        # The batch's commit: its organization's first notice after the batch was sent.
+        at = bisect.bisect_left(tenant.committed_at, tenant.batch_sent_at[index])
+        if at == len(tenant.committed_at):
+            continue
+        committed = tenant.committed_at[at]
+        every.extend(a - committed for a in arrivals)
+        first.append(min(arrivals) - committed)
+        spread.append(max(arrivals) - min(arrivals))
+        computed = figures.computed_at[key]
+        to_compute.append(computed - tenant.committed_wall[at])
+        compute_to_push.extend(a - computed for a in figures.arrivals_wall[key])
+
+    def q(values: list[float], at: int) -> float | None:
+        if len(values) < 2:
+            return None
+        return round(statistics.quantiles(values, n=100)[at - 1], 3)
+
+    return {
+        "commit_to_push_p50_seconds": q(every, 50),
+        "commit_to_push_p99_seconds": q(every, 99),
+        "commit_to_push_max_seconds": round(max(every), 3) if every else None,
+        "commit_to_first_subscriber_p50_seconds": q(first, 50),
+        "commit_to_first_subscriber_p99_seconds": q(first, 99),
+        "commit_to_compute_start_p50_seconds": q(to_compute, 50),
+        "commit_to_compute_start_p99_seconds": q(to_compute, 99),
+        "compute_start_to_push_p50_seconds": q(compute_to_push, 50),
+        "compute_start_to_push_p99_seconds": q(compute_to_push, 99),
+        "fan_out_spread_p50_seconds": q(spread, 50),
+        "fan_out_spread_p99_seconds": q(spread, 99),
+        "matched_pushes": len(every),
+    }
+
+
+def _settings(pairs: list[str]) -> dict[str, str]:
+    """`--env NAME=VALUE` pairs as service settings."""
+    settings = {}
+    for pair in pairs:
+        name, separator, value = pair.partition("=")
+        if not separator or not name:
+            raise SystemExit(f"--env expects NAME=VALUE, got {pair!r}")
+        settings[name] = value
+    return settings
+
+
+def _epoch(iso: str) -> float:
+    """Seconds since the epoch of an ISO 8601 date-time with its offset."""
+    return datetime.fromisoformat(iso).timestamp()
 
 
 def _service_cpu(pid: int) -> float:
@@ -258,11 +383,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "AIZE_SUBSCRIPTION_INTERVAL_SECONDS": str(args.interval),
                 "AIZE_MAX_SUBSCRIPTIONS_PER_TOKEN": str(args.subscribers),
                 "AIZE_MAX_SUBSCRIPTIONS_PER_CONNECTION": str(args.per_connection),
+                **_settings(args.env),
             },
         )
+        commits = await _listen_for_commits(database_url, tenants)
         try:
             return await _measure(args, tenants, base_url, process.pid)
         finally:
+            await commits.close()
             process.terminate()
             await process.wait()
     finally:
@@ -340,11 +468,12 @@ async def _measure(
         "target_records_per_second": args.rate,
         "achieved_records_per_second": round(stored / (time.monotonic() - start), 1),
         "messages": figures.messages,
-        "commit_to_push_p50_seconds": round(quantiles[49], 3),
-        "commit_to_push_p99_seconds": round(quantiles[98], 3),
-        "commit_to_push_max_seconds": round(latencies[-1], 3) if latencies else None,
+        "post_sent_to_push_p50_seconds": round(quantiles[49], 3),
+        "post_sent_to_push_p99_seconds": round(quantiles[98], 3),
+        "post_sent_to_push_max_seconds": round(latencies[-1], 3) if latencies else None,
         "ingest_answer_to_push_p50_seconds": round(after_ack[49], 3),
         "ingest_answer_to_push_p99_seconds": round(after_ack[98], 3),
+        **_commit_figures(figures),
         "service_cpu_ingest_only": round(ingest_only_cpu, 3),
         "service_cpu_with_subscribers": round(with_subscribers_cpu, 3),
         "cpu_ms_per_subscriber_second": round(
@@ -365,6 +494,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--organizations", type=int, default=10)
     parser.add_argument("--interval", type=float, default=1.0, help="coalescing interval, s")
     parser.add_argument("--seconds", type=float, default=40.0, help="both phases together")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a service setting (repeatable), e.g. AIZE_DB_POOL_MAX=30",
+    )
     return parser.parse_args(argv)
 
 

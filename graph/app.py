@@ -70,6 +70,7 @@ from graph.security_headers import SecurityHeaders, ide_csp
 from graph.url_secrets import RefuseSecretsInUrl, install_access_log_redaction
 from ingestion.gc_tuning import freeze_startup_objects
 from live.listener import NotificationListener
+from live.slots import SubscriptionSlots
 from maintenance.runner import start_maintenance
 from models.database import (
     close_database,
@@ -425,6 +426,7 @@ def create_app(
         finally:
             if listener is not None:
                 await listener.stop()
+            await app.state.subscription_slots.stop()
             if alert_worker is not None:
                 await alert_worker.stop()
             await stop_reports()
@@ -474,6 +476,10 @@ def create_app(
     app.state.settings = settings
     # In this process's memory, or shared in Redis with AIZE_REDIS_URL (see SECURITY.md).
     app.state.rate_limiter = RateLimiter.from_settings(settings)
+    # Subscriptions per token: in this process, or counted in Redis with AIZE_REDIS_URL.
+    app.state.subscription_slots = SubscriptionSlots(
+        settings.redis_url, ttl_seconds=settings.subscription_slot_ttl_seconds
+    )
     if settings.otel_traces:
         instrument_app(app, graphql_schema)
     return app

@@ -22,7 +22,7 @@ from graph.inputs.filters import UsageFilter, to_log_filter
 from graph.permissions import CanRead, IsAdminOrOwner, require
 from graph.types.live import LiveAlertsType, LiveRequestLogsType, LiveUsageType
 from live.hub import HUBS, Feed, HubTiming, Subscriber
-from live.slots import SLOTS, TooManySubscriptions
+from live.slots import SubscriptionSlots, TooManySubscriptions
 from models.organization import Organization
 from resolvers.errors import ForbiddenError
 from resolvers.live_feeds import FiredAlertsFeed, NewLogsFeed, UsageFeed
@@ -84,8 +84,10 @@ async def _stream(info: Info, key: Hashable, make_feed: Callable[[], Feed]) -> A
     context = info.context
     settings = context.request.app.state.settings
     assert isinstance(settings, Settings)
+    slots = context.request.app.state.subscription_slots
+    assert isinstance(slots, SubscriptionSlots)
     try:
-        SLOTS.take(context.viewer.token_id, settings.max_subscriptions_per_token)
+        slot = await slots.take(context.viewer.token_id, settings.max_subscriptions_per_token)
     except TooManySubscriptions as exc:
         raise RateLimitedError(str(exc), limit=settings.max_subscriptions_per_token) from None
     overflowed = False
@@ -115,7 +117,7 @@ async def _stream(info: Info, key: Hashable, make_feed: Callable[[], Feed]) -> A
             yield message
     finally:
         hub.remove(subscriber)
-        SLOTS.give_back(context.viewer.token_id)
+        slots.give_back(slot)
 
 
 FILTER_DESCRIPTION = "Which requests, as in Organization.usage; a relative period moves with time."

@@ -80,6 +80,9 @@ class Hub:
         self.computations = 0
         self._latest: Any | None = None
         self._dirty = asyncio.Event()
+        # Set while the hub's last interval is over and it waits for a notice: the next one
+        # is computed at once (leading edge). Clear while computing or coalescing.
+        self.quiet = asyncio.Event()
         self._oldest: datetime | None = None
         self._on_empty = on_empty
         self._unwatch = bus.watch(organization_id, self._on_notice)
@@ -110,10 +113,13 @@ class Hub:
     async def _run(self) -> None:
         while True:
             refresh = False
+            self.quiet.set()
             try:
                 await asyncio.wait_for(self._dirty.wait(), self.timing.refresh)
             except TimeoutError:
                 refresh = True
+            finally:
+                self.quiet.clear()
             started = time.monotonic()
             self._dirty.clear()
             oldest, self._oldest = self._oldest, None
@@ -129,7 +135,8 @@ class Hub:
                 self._latest = message
                 for subscriber in list(self.subscribers):
                     subscriber.offer(message)
-            # Coalescing: whatever arrives meanwhile waits for the next interval.
+            # Coalescing: whatever arrives meanwhile waits for this interval's end; a notice
+            # after it is computed at once (the wait above), not on a fixed tick.
             with contextlib.suppress(TimeoutError):
                 await asyncio.sleep(max(0.0, self.timing.interval - (time.monotonic() - started)))
 

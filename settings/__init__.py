@@ -153,6 +153,8 @@ class Settings:
     subscription_auth_recheck_seconds: float = 5.0
     max_subscriptions_per_connection: int = 20
     max_subscriptions_per_token: int = 50
+    # With AIZE_REDIS_URL: a crashed process's subscriptions stop counting after this.
+    subscription_slot_ttl_seconds: float = 30.0
     max_subscription_message_bytes: int = 64 * 1024
     subscription_keepalive_seconds: float = 15.0
     subscription_idle_seconds: float = 300.0
@@ -397,6 +399,7 @@ def _subscription_settings(env: dict[str, str]) -> dict[str, Any]:
             env, "AIZE_MAX_SUBSCRIPTIONS_PER_CONNECTION", 20, minimum=1
         ),
         "max_subscriptions_per_token": _int(env, "AIZE_MAX_SUBSCRIPTIONS_PER_TOKEN", 50, minimum=1),
+        "subscription_slot_ttl_seconds": _seconds(env, "AIZE_SUBSCRIPTION_SLOT_TTL_SECONDS", 30.0),
         "max_subscription_message_bytes": _int(
             env, "AIZE_MAX_SUBSCRIPTION_MESSAGE_BYTES", 64 * 1024, minimum=1024
         ),

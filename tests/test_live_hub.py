@@ -63,6 +63,50 @@ async def test_many_notices_make_one_computation_shared_by_every_subscriber() ->
     assert feed.calls == [None, older]
 
 
+async def _settle() -> None:
+    """Let every ready task run (a computation with nothing to await finishes in these)."""
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+async def test_a_notice_to_a_quiet_hub_is_computed_at_once() -> None:
+    bus = LiveBus()
+    hubs = HubRegistry(bus)
+    feed = CountingFeed()
+    subscriber = Subscriber(8, lambda: None)
+    hub = hubs.join("key", 7, lambda: feed, HubTiming(interval=0.05, refresh=60), subscriber)
+    assert await _next(subscriber) == (1, None)
+    async with asyncio.timeout(DEADLINE_SECONDS):
+        await hub.quiet.wait()  # its interval is over: nothing pending
+
+    at = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    bus.publish(Notice(7, at))
+    await _settle()
+
+    # Leading edge: computed without waiting for any timer.
+    assert feed.calls == [None, at]
+    assert subscriber.queue.get_nowait() == (2, at)
+    hub.remove(subscriber)
+
+
+async def test_notices_within_an_interval_wait_for_its_end_and_are_computed_together() -> None:
+    bus = LiveBus()
+    hubs = HubRegistry(bus)
+    feed = CountingFeed()
+    subscriber = Subscriber(8, lambda: None)
+    # An interval far longer than the test: nothing may be computed before it ends.
+    hub = hubs.join("key", 7, lambda: feed, HubTiming(interval=3600, refresh=7200), subscriber)
+    assert await _next(subscriber) == (1, None)
+    for minute in range(3):
+        bus.publish(Notice(7, datetime(2026, 1, 1, 12, minute, tzinfo=UTC)))
+        await _settle()
+
+    assert not hub.quiet.is_set()
+    assert feed.calls == [None]
+    assert subscriber.queue.empty()
+    hub.remove(subscriber)
+
+
 async def test_a_subscriber_that_does_not_read_is_reported_slow() -> None:
     overflows: list[str] = []
     subscriber = Subscriber(2, lambda: overflows.append("slow"))
