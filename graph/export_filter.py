@@ -101,7 +101,7 @@ def usage_filter(params: ExportParams) -> UsageFilter:
                 values[parameter.path] = [_value(parameter, item) for item in items]
             continue
         text = params.one(parameter.name)
-        if text:
+        if text is not None:
             values[parameter.path] = _value(parameter, text)
     built: UsageFilter = _build(UsageFilter, values, ())
     return built

@@ -245,6 +245,8 @@ async def test_the_usage_export_with_thresholds_equals_the_api_breakdown(
             {"minLatencyMs": "50", "maxLatencyMs": "10"},
             "filter.maxLatencyMs: 10 is below filter.minLatencyMs 50",
         ),
+        ("/export/request-logs.csv", {"from": ""}, "from: '' is not an ISO 8601 date-time"),
+        ("/export/request-logs.csv", {"period": " "}, "period: expected one of LAST_HOUR"),
         (
             "/export/request-logs.csv",
             {"minTotalTokens": "-1"},
