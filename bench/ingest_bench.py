@@ -29,6 +29,14 @@ import orjson
 
 from auth.tokens import issue_token
 from bench import process_cpu
+from bench.datagen import (
+    CUSTOMER_TAGGED,
+    CUSTOMERS,
+    END_USER_SHARE,
+    END_USERS,
+    FEATURE_TAGGED,
+    FEATURES,
+)
 from bench.process_cpu import load_average
 from bench.service import start_service
 from graph.relay import decode_global_id_of
@@ -222,12 +230,28 @@ def generate(org: BenchOrg, count: int, seed: int, order: str) -> list[dict[str,
                 "statusCode": status,
                 "errorMessage": None if ok else "upstream error",
                 "metadata": {"temperature": 0.7, "max_tokens": 1024, "stream": rng.random() < 0.4},
+                **_attribution(rng),
             }
         )
     if order == "arrival":
         # Same offset for every record: the ISO strings sort like the instants.
         records.sort(key=lambda r: str(r["timestamp"]))
     return records
+
+
+def _attribution(rng: random.Random) -> dict[str, Any]:
+    """Tags and end user in bench.datagen's proportions (a feature tag on 80%, a customer
+    tag on 50%, an end user on 70%); customers uniform here, so rollup rows are if
+    anything more numerous than with datagen's Zipf."""
+    tags = []
+    if rng.random() < FEATURE_TAGGED:
+        tags.append(f"feature:{rng.choice(FEATURES)}")
+    if rng.random() < CUSTOMER_TAGGED:
+        tags.append(f"customer:{rng.randrange(CUSTOMERS)}")
+    fields: dict[str, Any] = {"tags": tags} if tags else {}
+    if rng.random() < END_USER_SHARE:
+        fields["endUser"] = f"user-{rng.randrange(END_USERS)}"
+    return fields
 
 
 async def post_all(url: str, token: str, bodies: list[bytes], clients: int) -> float:

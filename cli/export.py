@@ -8,6 +8,7 @@ separated), resolved by the same code; request logs stream to the file chunk by 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -17,31 +18,27 @@ from cli.commands import CommandError, find_org
 from exports.formats import ExportFormat, Row, RowEncoder
 from exports.request_logs import request_log_export
 from graph.errors import BadUserInputError
+from graph.export_filter import FILTER_FIELDS, usage_filter
 from graph.export_params import (
     BREAKDOWN_PARAMETERS,
+    LOG_PARAMETERS,
     TREND_PARAMETERS,
     ExportParams,
     breakdown_export_for,
     trend_export_for,
-    usage_filter,
 )
 from graph.inputs.filters import to_log_filter
 from resolvers.errors import BadInputError, ForbiddenError
+from resolvers.log_search import parse_search
 from resolvers.scope import Scope
 
-# (option, parameter, repeatable): the filter options every export takes.
-_FILTER_OPTIONS = (
-    ("--period", "period", False),
-    ("--from", "from", False),
-    ("--to", "to", False),
-    ("--timezone", "timezone", False),
-    ("--models", "models", True),
-    ("--api-key-ids", "apiKeyIds", True),
-    ("--member-ids", "memberIds", True),
-    ("--status-classes", "statusClasses", True),
-    ("--status-codes", "statusCodes", True),
-    ("--endpoints", "endpoints", True),
-    ("--providers", "providers", True),
+# (option, parameter, repeatable): the filter options every export takes, one per
+# UsageFilter field as in the HTTP exports (`--tags-any`, `--min-latency-ms`...), except
+# onlyMine (an operator exports as the Admin view, not as one member).
+_FILTER_OPTIONS = tuple(
+    ("--" + re.sub(r"(?<!^)(?=[A-Z])", "-", parameter.name).lower(), parameter.name, parameter.many)
+    for parameter in FILTER_FIELDS
+    if parameter.name != "onlyMine"
 )
 _LIMIT_OPTION = ("--limit", "limit", False)
 _TREND_OPTIONS = (
@@ -55,7 +52,10 @@ _BREAKDOWN_OPTIONS = (
     ("--direction", "direction", False),
     _LIMIT_OPTION,
 )
-_ALL_OPTIONS = tuple(dict.fromkeys(_FILTER_OPTIONS + _TREND_OPTIONS + _BREAKDOWN_OPTIONS))
+_LOG_OPTIONS = (("--search", "search", False),)
+_ALL_OPTIONS = tuple(
+    dict.fromkeys(_FILTER_OPTIONS + _LOG_OPTIONS + _TREND_OPTIONS + _BREAKDOWN_OPTIONS)
+)
 
 
 def add_export_parser(sub: Any) -> None:
@@ -63,7 +63,7 @@ def add_export_parser(sub: Any) -> None:
     export = sub.add_parser("export", help="export request logs or usage as CSV / JSON lines")
     subjects = export.add_subparsers(dest="export_subject", required=True)
     subject_options: tuple[tuple[str, str, tuple[tuple[str, str, bool], ...]], ...] = (
-        ("request-logs", "every matching request log, newest first", ()),
+        ("request-logs", "every matching request log, newest first", _LOG_OPTIONS),
         ("usage-trend", "usage per time bucket (zero-filled)", _TREND_OPTIONS),
         ("usage-breakdown", "usage per group (--by MODEL, API_KEY...)", _BREAKDOWN_OPTIONS),
     )
@@ -98,12 +98,15 @@ async def export_command(args: argparse.Namespace) -> str | None:
     org = await find_org(args.org)
     scope = Scope.for_organization(org.id)
     export_format = ExportFormat(args.format)
-    accepted = TREND_PARAMETERS | BREAKDOWN_PARAMETERS
+    accepted = LOG_PARAMETERS | TREND_PARAMETERS | BREAKDOWN_PARAMETERS
     try:
         params = ExportParams(_pairs(args), accepted)
         log_filter = to_log_filter(usage_filter(params), org)
         if args.export_subject == "request-logs":
-            logs = await request_log_export(scope, log_filter, include_bodies=org.log_bodies)
+            search = parse_search(params.text("search"))
+            logs = await request_log_export(
+                scope, log_filter, search=search, include_bodies=org.log_bodies
+            )
             encoder = RowEncoder(logs.columns, export_format, bom=args.bom)
             with _output(args.output) as out:
                 rows = await _write_chunks(out, encoder, logs.chunks)

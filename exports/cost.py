@@ -34,19 +34,26 @@ from resolvers.usage_dimensions import UsageDimension
 
 # As graph.limits.AGGREGATE_WEIGHT: the export runs one aggregate over the rollups.
 EXPORT_AGGREGATE_WEIGHT = 10
+# As graph.limits.RAW_SCAN_WEIGHT: with a threshold (latency, cost, tokens) no rollup can
+# answer, and the aggregate scans the range's raw request logs (bounded by the timeout).
+EXPORT_RAW_SCAN_WEIGHT = 250
 
 
 @dataclass(frozen=True, slots=True)
 class ExportCost:
-    """An export's predicted size: at most `rows` rows of `columns` cells."""
+    """An export's predicted size: at most `rows` rows of `columns` cells, read from the
+    rollups or (`raw_scan`) from the raw request logs."""
 
     rows: int
     columns: int
+    raw_scan: bool = False
 
     @property
     def points(self) -> int:
-        """The cost in query-cost points: the aggregate's weight plus one per cell."""
-        return EXPORT_AGGREGATE_WEIGHT + self.rows * self.columns
+        """The cost in query-cost points: the aggregate's weight (a raw scan's when it reads
+        raw logs) plus one per cell."""
+        weight = EXPORT_RAW_SCAN_WEIGHT if self.raw_scan else EXPORT_AGGREGATE_WEIGHT
+        return weight + self.rows * self.columns
 
 
 def predicted_trend_export_cost(

@@ -23,8 +23,9 @@ from models.database import Params, current_dialect, fetch_all, parse_db_datetim
 from models.request_log import CLASS_COLUMNS
 from models.timestamps import format_instant
 from pricing.money import format_usd
+from resolvers.log_pages import log_conditions
 from resolvers.pagination import KeysetCursor, keyset_older_than
-from resolvers.scope import LogFilter, Scope, check_filter, scoped_conditions
+from resolvers.scope import LogFilter, Scope, check_filter
 
 CHUNK_ROWS = 5_000
 
@@ -94,9 +95,15 @@ class LogExport:
 
 
 async def request_log_export(
-    scope: Scope, log_filter: LogFilter, *, include_bodies: bool, chunk_rows: int = CHUNK_ROWS
+    scope: Scope,
+    log_filter: LogFilter,
+    *,
+    include_bodies: bool,
+    search: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> LogExport:
-    """The viewer's request logs matching the filter, newest first, as export rows (money
+    """The viewer's request logs matching the filter and the search text if any (as
+    `requestLogs(filter, search)`), newest first, as export rows (money
     as plain USD strings, timestamps RFC 3339 in UTC with 6 fractional digits, ids global
     as in the API).
 
@@ -114,13 +121,14 @@ async def request_log_export(
         for member_id, name in await scope.members().values_list("id", "name")
     }
     columns = LOG_COLUMNS + (BODY_COLUMNS if include_bodies else ())
-    chunks = _chunks(scope, log_filter, include_bodies, chunk_rows, keys, members)
+    chunks = _chunks(scope, log_filter, search, include_bodies, chunk_rows, keys, members)
     return LogExport(columns, chunks)
 
 
 async def _chunks(
     scope: Scope,
     log_filter: LogFilter,
+    search: str | None,
     include_bodies: bool,
     chunk_rows: int,
     keys: _Names,
@@ -130,7 +138,7 @@ async def _chunks(
     after: KeysetCursor | None = None
     while True:
         params = Params(current_dialect())
-        conditions = scoped_conditions(scope, log_filter, params)
+        conditions = log_conditions(scope, log_filter, search, params)
         if after is not None:
             conditions.append(keyset_older_than(after, params))
         sql = (

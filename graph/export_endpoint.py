@@ -1,6 +1,6 @@
 """GET /export/...: request logs and usage reports as CSV or JSON lines, over HTTP.
 
-    GET /export/request-logs.csv | .jsonl          streamed, newest first
+    GET /export/request-logs.csv | .jsonl          streamed, newest first; search
     GET /export/usage/trend.csv | .jsonl           granularity, splitBy, limit
     GET /export/usage/breakdown.csv | .jsonl       by (required), orderBy, direction, limit
     GET /export/audit.csv | .jsonl                 the audit trail, streamed, newest first
@@ -43,10 +43,11 @@ from exports.usage import UsageExport
 from graph.errors import BadUserInputError, ErrorCode
 from graph.export_charge import ExportKind, export_charge
 from graph.export_deadline import ExportDeadline
+from graph.export_filter import usage_filter
 from graph.export_params import (
     AUDIT_PARAMETERS,
     BREAKDOWN_PARAMETERS,
-    FILTER_PARAMETERS,
+    LOG_PARAMETERS,
     TREND_PARAMETERS,
     ExportParams,
     UsageExportKind,
@@ -54,7 +55,6 @@ from graph.export_params import (
     breakdown_export_for,
     predicted_export_cost,
     trend_export_for,
-    usage_filter,
 )
 from graph.inputs.audit_filter import to_audit_filter
 from graph.inputs.filters import to_log_filter
@@ -68,6 +68,7 @@ from graph.rate_limit_http import (
 from models.access_token import Scope as TokenScope
 from models.organization import Organization
 from resolvers.errors import BadInputError, ForbiddenError
+from resolvers.log_search import parse_search
 from resolvers.loop_turns import in_slices
 from resolvers.scope import LogFilter, Scope
 from settings import Settings
@@ -111,10 +112,13 @@ async def export_request_logs(request: Request) -> Response:
         return viewer
     try:
         export_format = _format(request)
-        params = ExportParams(request.query_params.multi_items(), FILTER_PARAMETERS | {"bom"})
+        params = ExportParams(request.query_params.multi_items(), LOG_PARAMETERS | {"bom"})
         org, scope, log_filter = await _resolve(viewer, params)
+        search = parse_search(params.text("search"))
         # Nothing is read from request_log until the chunks are iterated.
-        export = await request_log_export(scope, log_filter, include_bodies=org.log_bodies)
+        export = await request_log_export(
+            scope, log_filter, search=search, include_bodies=org.log_bodies
+        )
         encoder = RowEncoder(export.columns, export_format, bom=params.flag("bom"))
     except _REFUSALS as exc:
         return await charge_refused(request, viewer, _refusal(exc), _refusal_points(request, exc))

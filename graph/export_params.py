@@ -1,22 +1,22 @@
 """Export parameters: query-string (or CLI) values parsed into the API's own inputs, and
 the usage exports they ask for.
 
-Filter parameters mirror `UsageFilter` field for field (period, from, to, timezone, models,
-apiKeyIds, memberIds, statusClasses, statusCodes, endpoints, providers,
-onlyMine) and are resolved by
-the same `to_log_filter`, so an export answers exactly what `Organization.usage` and
-`requestLogs` answer for the same filter. A list parameter may be repeated and each value
-may hold several items separated by commas; present but empty, it is an empty list (which
-matches nothing, as in GraphQL). Every problem raises BadUserInputError naming the
-parameter; unknown parameters are refused rather than ignored (a typo would otherwise
-export more than was meant), and so are values holding a NUL or an unpaired surrogate.
+Filter parameters are the UsageFilter fields, derived from its declaration
+(graph/export_filter.py: `tagsAny`, `minLatencyMs`, `providerModels`... every field), and
+are resolved by the same `to_log_filter`, so an export answers exactly what
+`Organization.usage` and `requestLogs` answer for the same filter; the request-log export
+also takes `search` (parsed by `requestLogs`' own `parse_search`). A list parameter may be
+repeated and each value may hold several items separated by commas; present but empty, it
+is an empty list (which matches nothing, as in GraphQL). Every problem raises
+BadUserInputError naming the parameter; unknown parameters are refused rather than ignored
+(a typo would otherwise export more than was meant), and so are values holding a NUL or an
+unpaired surrogate.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from typing import Literal, TypeVar
@@ -26,46 +26,30 @@ import strawberry
 from exports.cost import ExportCost, predicted_breakdown_export_cost, predicted_trend_export_cost
 from exports.usage import UsageExport, breakdown_export, trend_export
 from graph.errors import BadUserInputError
+from graph.export_filter import (
+    FILTER_PARAMETERS,
+    boolean,
+    enum_member,
+    instant,
+    whole_number,
+)
 from graph.inputs.audit_filter import AuditTrailFilter
-from graph.inputs.filters import TagFilter, UsageFilter
 from graph.inputs.text import unstorable_reason
-from resolvers.periods import Period
-from resolvers.scope import LogFilter, Scope, StatusClass
+from resolvers.scope import LogFilter, Scope
 from resolvers.time_slices import Granularity
 from resolvers.usage import BreakdownField, SortDirection
 from resolvers.usage_dimensions import UsageDimension, distinct_dimensions
 
-FILTER_PARAMETERS = frozenset(
-    {
-        "period",
-        "from",
-        "to",
-        "timezone",
-        "models",
-        "apiKeyIds",
-        "memberIds",
-        "statusClasses",
-        "statusCodes",
-        "endpoints",
-        "providers",
-        "onlyMine",
-        "tagsAny",
-        "tagsAll",
-        "endUsers",
-    }
-)
 # The AuditTrailFilter fields, for GET /export/audit.{csv,jsonl}.
 AUDIT_PARAMETERS = frozenset(
     {"from", "to", "actions", "actorMemberIds", "subjectType", "subjectId"}
 )
+# The request-log export also takes `search`, as `requestLogs` does.
+LOG_PARAMETERS = FILTER_PARAMETERS | {"search"}
 TREND_PARAMETERS = FILTER_PARAMETERS | {"granularity", "splitBy", "limit"}
 BREAKDOWN_PARAMETERS = FILTER_PARAMETERS | {"by", "orderBy", "direction", "limit"}
 # Series in a split trend unless `limit` says otherwise (as in the API).
 DEFAULT_SERIES = 20
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-# A "+hh:mm" offset that arrived as " hh:mm" because the client left "+" unencoded.
-_SPACED_OFFSET = re.compile(r"^(.*\d) (\d{2}(?::?\d{2})?)$")
 
 EnumT = TypeVar("EnumT", bound=Enum)
 
@@ -105,74 +89,33 @@ class ExportParams:
 
     def flag(self, name: str) -> bool:
         value = self.one(name)
-        if value is None:
-            return False
-        if value.lower() in _TRUE:
-            return True
-        if value.lower() in _FALSE:
-            return False
-        raise BadUserInputError(f"{name}: expected true or false, got {value!r}")
+        return False if value is None else boolean(name, value)
 
     def integer(self, name: str) -> int | None:
         value = self.one(name)
-        if value is None:
-            return None
-        return _int(name, value)
+        return None if value is None else whole_number(name, value)
 
     def choice(self, name: str, enum: type[EnumT]) -> EnumT | None:
         value = self.one(name)
-        return None if value is None else _member(name, value, enum)
+        return None if value is None else enum_member(name, value, enum)
 
     def choices(self, name: str, enum: type[EnumT]) -> list[EnumT] | None:
         values = self.many(name)
-        return None if values is None else [_member(name, v, enum) for v in values]
+        return None if values is None else [enum_member(name, v, enum) for v in values]
 
     def instant(self, name: str) -> datetime | None:
         """An ISO 8601 date-time with an offset ("Z" or "+02:00"); naive ones are refused
         later by the filter, with the same message as in GraphQL."""
         value = self.one(name)
-        if value is None:
-            return None
-        spaced = _SPACED_OFFSET.match(value)
-        if spaced:
-            value = f"{spaced.group(1)}+{spaced.group(2)}"
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            raise BadUserInputError(
-                f"{name}: {value!r} is not an ISO 8601 date-time (e.g. 2024-05-01T00:00:00Z)"
-            ) from None
+        return None if value is None else instant(name, value)
 
-
-def usage_filter(params: ExportParams) -> UsageFilter:
-    """The UsageFilter the filter parameters describe (resolve it with `to_log_filter`)."""
-    status_codes = params.many("statusCodes")
-    period = params.choice("period", Period)
-    status_classes = params.choices("statusClasses", StatusClass)
-    return UsageFilter(
-        period=period,
-        from_=params.instant("from"),
-        to=params.instant("to"),
-        timezone=params.one("timezone") or None,
-        models=params.many("models"),
-        api_key_ids=_ids(params.many("apiKeyIds")),
-        member_ids=_ids(params.many("memberIds")),
-        status_classes=status_classes,
-        status_codes=None
-        if status_codes is None
-        else [_int("statusCodes", c) for c in status_codes],
-        endpoints=params.many("endpoints"),
-        providers=params.many("providers"),
-        only_mine=params.flag("onlyMine"),
-        tags=_tag_filter(params),
-        end_users=params.many("endUsers"),
-    )
-
-
-def _tag_filter(params: ExportParams) -> TagFilter | None:
-    """`tagsAny` / `tagsAll` (repeated or comma-separated like every list parameter)."""
-    any_, all_ = params.many("tagsAny"), params.many("tagsAll")
-    return None if any_ is None and all_ is None else TagFilter(any_=any_, all_=all_)
+    def text(self, name: str) -> str | None:
+        """The parameter's single value exactly as sent (not trimmed), or None when absent;
+        refused when repeated."""
+        values = self._values.get(name)
+        if values is not None and len(values) > 1:
+            raise BadUserInputError(f"{name}: give it once, not {len(values)} times")
+        return None if values is None else values[0]
 
 
 def audit_trail_filter(params: ExportParams) -> AuditTrailFilter:
@@ -191,20 +134,6 @@ def audit_trail_filter(params: ExportParams) -> AuditTrailFilter:
 
 def _ids(values: Sequence[str] | None) -> list[strawberry.ID] | None:
     return None if values is None else [strawberry.ID(v) for v in values]
-
-
-def _int(name: str, value: str) -> int:
-    if not re.fullmatch(r"-?[0-9]{1,18}", value):
-        raise BadUserInputError(f"{name}: expected a whole number, got {value!r}")
-    return int(value)
-
-
-def _member(name: str, value: str, enum: type[EnumT]) -> EnumT:
-    for member in enum:
-        if member.name == value.upper():
-            return member
-    choices = ", ".join(member.name for member in enum)
-    raise BadUserInputError(f"{name}: expected one of {choices}, got {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,11 +186,14 @@ def predicted_export_cost(
     Raises BadUserInputError / BadInputError for parameters the export would refuse."""
     if kind == "trend":
         trend = TrendArguments.parse(params)
-        return predicted_trend_export_cost(
+        cost = predicted_trend_export_cost(
             log_filter, trend.granularity, trend.split_by, trend.limit
         )
-    breakdown = BreakdownArguments.parse(params)
-    return predicted_breakdown_export_cost(breakdown.dimensions, breakdown.limit)
+    else:
+        breakdown = BreakdownArguments.parse(params)
+        cost = predicted_breakdown_export_cost(breakdown.dimensions, breakdown.limit)
+    # A threshold makes the aggregate scan raw logs, priced as the GraphQL field is.
+    return replace(cost, raw_scan=log_filter.needs_raw_rows)
 
 
 async def trend_export_for(

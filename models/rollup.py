@@ -108,12 +108,19 @@ USAGE_BY_MEMBER = RollupFamily("usage_cube_member", ("member_id",))
 # questions grouped by TAG or filtered to one tag, never a plain total (that is why these
 # two are not in USAGE_FAMILIES). Requests without tags are in tag "" (NO_TAG), without an
 # end user in end_user "" (NO_END_USER).
-USAGE_BY_TAG = RollupFamily("usage_cube_tag", ("member_id", "tag"))
+# Their grains are fewer (migration 0020; docs/PERFORMANCE.md "Attribution rollups: size
+# and write cost"): measured at 3M logs, the big tenant's 30 days are 400k requests but
+# 447k member x tag quarter rows, 349k / 325k / 269k end-user quarter / hour / day rows. A
+# grain with about as many rows as the raw log does not pay its disk and write cost: the
+# reader reads those pieces of time from the raw rows instead (`rollup_reader.family_slices`).
+# Tags keep HOUR (24-hour and day trends in zones with whole-hour offsets) and DAY; end
+# users only DAY.
+USAGE_BY_TAG = RollupFamily("usage_cube_tag", ("member_id", "tag"), grains=("hour", "day"))
 # The same per tag for the whole team (no member): what an Admin's cost by tag reads. A big
 # tenant's member x tag rows are hundreds of times more (400 members: 70,000 day rows a
 # month against 6,000).
-USAGE_BY_TEAM_TAG = RollupFamily("usage_cube_team_tag", ("tag",))
-USAGE_BY_END_USER = RollupFamily("usage_cube_end_user", ("member_id", "end_user"))
+USAGE_BY_TEAM_TAG = RollupFamily("usage_cube_team_tag", ("tag",), grains=("hour", "day"))
+USAGE_BY_END_USER = RollupFamily("usage_cube_end_user", ("member_id", "end_user"), grains=("day",))
 ATTRIBUTION_FAMILIES = (USAGE_BY_TAG, USAGE_BY_TEAM_TAG, USAGE_BY_END_USER)
 # Families counting a request once per tag (the reader may use them only for TAG groups or
 # a one-tag filter).
@@ -344,12 +351,6 @@ class EndUserCubeBase(UsageMeasuresBase):
         abstract = True
 
 
-class UsageCubeTagQuarter(TagCubeBase):
-    class Meta:
-        table = "usage_cube_tag_quarter"
-        unique_together = (USAGE_BY_TAG.key_columns,)
-
-
 class UsageCubeTagHour(TagCubeBase):
     class Meta:
         table = "usage_cube_tag_hour"
@@ -362,12 +363,6 @@ class UsageCubeTagDay(TagCubeBase):
         unique_together = (USAGE_BY_TAG.key_columns,)
 
 
-class UsageCubeTeamTagQuarter(TeamTagCubeBase):
-    class Meta:
-        table = "usage_cube_team_tag_quarter"
-        unique_together = (USAGE_BY_TEAM_TAG.key_columns,)
-
-
 class UsageCubeTeamTagHour(TeamTagCubeBase):
     class Meta:
         table = "usage_cube_team_tag_hour"
@@ -378,18 +373,6 @@ class UsageCubeTeamTagDay(TeamTagCubeBase):
     class Meta:
         table = "usage_cube_team_tag_day"
         unique_together = (USAGE_BY_TEAM_TAG.key_columns,)
-
-
-class UsageCubeEndUserQuarter(EndUserCubeBase):
-    class Meta:
-        table = "usage_cube_end_user_quarter"
-        unique_together = (USAGE_BY_END_USER.key_columns,)
-
-
-class UsageCubeEndUserHour(EndUserCubeBase):
-    class Meta:
-        table = "usage_cube_end_user_hour"
-        unique_together = (USAGE_BY_END_USER.key_columns,)
 
 
 class UsageCubeEndUserDay(EndUserCubeBase):

@@ -156,6 +156,8 @@ async def read_usage(
         # tokens, or tags and end users with other dimensions (or several tags). Every
         # window is read from request_log (a threshold is priced as a raw scan).
         windows = [raw_slices(slices) for slices in windows]
+    elif len(family.grains) < len(GRAIN_WIDTHS):
+        windows = [family_slices(family, slices) for slices in windows]
     branches = _branches(windows)
     if not branches:
         return results
@@ -192,6 +194,17 @@ async def read_usage(
         for key in [k for k, m in result.items() if m.requests == 0]:
             del result[key]
     return results
+
+
+def family_slices(family: RollupFamily, slices: Sequence[TimeSlice]) -> list[TimeSlice]:
+    """The slices with those of a grain `family` does not keep (the attribution families
+    keep fewer, models/rollup.py) read from the raw rows instead, with the same sign."""
+    return [
+        piece
+        if piece.grain is Grain.RAW or piece.grain.value.lower() in family.grains
+        else TimeSlice(Grain.RAW, piece.start, piece.end, piece.sign)
+        for piece in slices
+    ]
 
 
 def raw_slices(slices: Sequence[TimeSlice]) -> list[TimeSlice]:

@@ -16,7 +16,7 @@ from ingestion.rollups import ROLLUP_TABLES, aggregate
 from models.api_key import ApiKey
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
 from models.request_log import CLASS_COLUMNS
-from models.rollup import ATTRIBUTION_FAMILIES, DIMENSION_COLUMNS, GRAIN_WIDTHS, MEASURE_COLUMNS
+from models.rollup import ATTRIBUTION_FAMILIES, DIMENSION_COLUMNS, MEASURE_COLUMNS
 from tests.rollup_snapshots import expected_attribution_tables, table_rows
 
 
@@ -107,7 +107,7 @@ async def assert_rollups_match_raw_scan(organization_id: int) -> None:
         }
         assert actual == expected, table
     for family in ATTRIBUTION_FAMILIES:
-        for grain in GRAIN_WIDTHS:
+        for grain in family.grains:
             rows_of = await table_rows(family, grain)
             stored = {k: v for k, v in rows_of.items() if k[0] == organization_id}
             assert stored == expected_attribution_tables(records)[family.table(grain)]

@@ -12,12 +12,12 @@ import httpx
 
 from exports.cost import ExportCost, predicted_breakdown_export_cost, predicted_trend_export_cost
 from exports.usage import MAX_EXPORT_GROUPS
+from graph.export_filter import usage_filter
 from graph.export_params import (
     FILTER_PARAMETERS,
     TREND_PARAMETERS,
     ExportParams,
     predicted_export_cost,
-    usage_filter,
 )
 from graph.inputs.filters import UsageFilter, to_log_filter
 from models.member import Role

@@ -32,6 +32,7 @@ def _commands(text: str) -> list[list[str]]:
 def test_the_exports_doc_shows_every_endpoint() -> None:
     assert [url.split("?")[0] for url in EXPORT_URLS] == [
         "/export/request-logs.csv",
+        "/export/request-logs.csv",
         "/export/request-logs.jsonl",
         "/export/usage/trend.csv",
         "/export/usage/breakdown.csv",

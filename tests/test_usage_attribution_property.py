@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from ingestion.records import PricedRecord
 from models.member import Role
-from models.rollup import GRAIN_WIDTHS, USAGE_BY_END_USER, USAGE_BY_TAG, USAGE_BY_TEAM_TAG
+from models.rollup import USAGE_BY_END_USER, USAGE_BY_TAG, USAGE_BY_TEAM_TAG
 from resolvers.periods import TimeRange
 from resolvers.rollup_reader import usage_family
 from resolvers.scope import LogFilter, Scope
@@ -248,7 +248,7 @@ async def test_tag_and_end_user_reads_equal_a_scan_of_the_raw_records(
             k: v for k, v in (await table_rows(family, grain)).items() if k[0] == org.id
         }
         for family in (USAGE_BY_TAG, USAGE_BY_TEAM_TAG, USAGE_BY_END_USER)
-        for grain in GRAIN_WIDTHS
+        for grain in family.grains
     }
     assert stored == expected_attribution_tables(records)
 
