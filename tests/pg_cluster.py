@@ -172,9 +172,11 @@ class PgCluster:
             raise
         return replica
 
-    def start(self) -> None:
-        """Start the server and return once it accepts connections (after any recovery)."""
+    def start(self, *settings: str) -> None:
+        """Start the server and return once it accepts connections (after any recovery);
+        `settings` are extra `name=value` server settings."""
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+        options += "".join(f" -c {setting}" for setting in settings)
         self._run(
             "pg_ctl",
             "start",
