@@ -3,10 +3,10 @@
 A read goes to a replica only when both sides agree:
 - the caller's data may lag: analytics reads (rollups, request logs, percentiles, errors)
   pass `may_lag=True` to `models.database.fetch_rows`/`fetch_all`; keys, members, settings,
-  spend counters and everything in a transaction never do;
+  spend counters, `keyAccess` and everything in a transaction never do;
 - the request may see lagging data: GraphQL queries, exports and reports run under
-  `replica_reads()`; mutations, ingest, spend control and `keyAccess` (`primary_reads()`)
-  do not, so what a request wrote it reads back from the primary.
+  `replica_reads()`; mutations and ingest do not, so what a request wrote it reads back
+  from the primary.
 
 Each replica is checked every AIZE_READ_REPLICA_CHECK_SECONDS: the primary's flushed WAL
 position is read, then the replica is asked until it has replayed that far. The time that
@@ -235,16 +235,6 @@ def client(label: str) -> BaseDBAsyncClient:
 def replica_reads() -> Iterator[None]:
     """Within this block, reads whose data may lag may go to a replica."""
     token = _replica_reads.set(True)
-    try:
-        yield
-    finally:
-        _replica_reads.reset(token)
-
-
-@contextlib.contextmanager
-def primary_reads() -> Iterator[None]:
-    """Within this block every read goes to the primary (spend control, read-your-writes)."""
-    token = _replica_reads.set(False)
     try:
         yield
     finally:
