@@ -72,10 +72,11 @@ class Dialect(Enum):
     POSTGRES = "postgres"
 
 
-# application_name of the service's connections (pg_stat_activity): the primary's, and the
-# read replicas'.
+# application_name of the service's connections (pg_stat_activity): the primary's, the read
+# replicas' reads, and their lag checks.
 PRIMARY_APPLICATION_NAME = "aize-analytics"
 REPLICA_APPLICATION_NAME = "aize-analytics-read"
+CHECK_APPLICATION_NAME = "aize-analytics-replica-check"
 
 
 def tortoise_config(
@@ -131,19 +132,27 @@ def _postgres_connection(
 
 def replica_clients(
     settings: Settings, statement_timeout_ms: int | None
-) -> list[tuple[str, BaseDBAsyncClient]]:
-    """One client (a pool, connecting on first use) per AIZE_DATABASE_READ_URLS entry, with
-    its address (host:port/database, no user or password). Not registered with Tortoise:
-    its `in_transaction()` needs a connection name as soon as two are, and nothing but
-    `fetch_rows`/`fetch_all` with `may_lag` reads a replica."""
-    clients: list[tuple[str, BaseDBAsyncClient]] = []
+) -> list[read_replicas.ReplicaClients]:
+    """Per AIZE_DATABASE_READ_URLS entry: its address (host:port/database, no user or
+    password), the pool its reads use and a one-connection pool for its checks (both
+    connect on first use). Not registered with Tortoise: its `in_transaction()` needs a
+    connection name as soon as two are, and nothing but `fetch_rows`/`fetch_all` with
+    `may_lag` reads a replica."""
+    found = []
     for position, url in enumerate(settings.database_read_urls, start=1):
-        config = _postgres_connection(url, settings, statement_timeout_ms, REPLICA_APPLICATION_NAME)
-        credentials = config["credentials"]
-        address = f"{credentials['host']}:{credentials['port']}/{credentials['database']}"
         label = read_replicas.replica_label(position)
-        clients.append((address, AsyncpgDBClient(connection_name=label, **credentials)))
-    return clients
+        reads = _postgres_connection(url, settings, statement_timeout_ms, REPLICA_APPLICATION_NAME)
+        checks = _postgres_connection(url, settings, statement_timeout_ms, CHECK_APPLICATION_NAME)
+        credentials = reads["credentials"]
+        checks["credentials"].update(minsize=1, maxsize=1)
+        found.append(
+            read_replicas.ReplicaClients(
+                address=f"{credentials['host']}:{credentials['port']}/{credentials['database']}",
+                reads=AsyncpgDBClient(connection_name=label, **credentials),
+                checks=AsyncpgDBClient(connection_name=f"{label}_check", **checks["credentials"]),
+            )
+        )
+    return found
 
 
 def _check_sqlite_path(settings: Settings) -> None:

@@ -85,23 +85,28 @@ class ReplicaStatus:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ReplicaClients:
+    """One replica: its address for operators, the pool its reads use, and the pool (of
+    one connection) its checks use, so a check never queues behind reads."""
+
+    address: str
+    reads: BaseDBAsyncClient
+    checks: BaseDBAsyncClient
+
+
 class ReadReplicas:
     """The configured replicas, their states, and the task that checks them."""
 
     def __init__(
-        self,
-        clients: list[tuple[str, BaseDBAsyncClient]],
-        *,
-        max_lag_seconds: float,
-        check_seconds: float,
+        self, replicas: list[ReplicaClients], *, max_lag_seconds: float, check_seconds: float
     ) -> None:
-        """`clients`: each replica's address (for operators) and client, in the order of
-        AIZE_DATABASE_READ_URLS."""
+        """`replicas` in the order of AIZE_DATABASE_READ_URLS."""
         self.statuses = [
-            ReplicaStatus(label=replica_label(n), address=address)
-            for n, (address, _) in enumerate(clients, start=1)
+            ReplicaStatus(label=replica_label(n), address=replica.address)
+            for n, replica in enumerate(replicas, start=1)
         ]
-        self.clients = {replica_label(n): client for n, (_, client) in enumerate(clients, start=1)}
+        self.replicas = {replica_label(n): replica for n, replica in enumerate(replicas, start=1)}
         self.max_lag_seconds = max_lag_seconds
         self.check_seconds = check_seconds
         self._turn = 0
@@ -140,7 +145,7 @@ class ReadReplicas:
 
     async def _check_one(self, status: ReplicaStatus, primary_lsn: str) -> None:
         started = time.monotonic()
-        client = self.clients[status.label]
+        client = self.replicas[status.label].checks
         try:
             async with asyncio.timeout(self.max_lag_seconds + _CONNECT_BOUND_SECONDS):
                 while True:
@@ -196,8 +201,9 @@ class ReadReplicas:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        for client in self.clients.values():
-            await client.close()
+        for replica in self.replicas.values():
+            await replica.reads.close()
+            await replica.checks.close()
 
     async def _run(self) -> None:
         # init_database has just checked them once.
@@ -228,7 +234,7 @@ def client(label: str) -> BaseDBAsyncClient:
     """The client (pool) of replica `label`; only while replicas are configured."""
     if _replicas is None:
         raise RuntimeError("no read replicas are configured")
-    return _replicas.clients[label]
+    return _replicas.replicas[label].reads
 
 
 @contextlib.contextmanager

@@ -13,7 +13,13 @@ from tortoise.transactions import in_transaction
 
 from models import read_replicas
 from models.database import Params, connection, current_dialect, fetch_all, fetch_rows
-from models.read_replicas import ReadReplicas, ReplicaState, replica_for_read, replica_reads
+from models.read_replicas import (
+    ReadReplicas,
+    ReplicaClients,
+    ReplicaState,
+    replica_for_read,
+    replica_reads,
+)
 from settings import Settings
 from tests.factories import make_org
 from tests.pg_cluster import free_port
@@ -25,19 +31,21 @@ pytestmark = pytest.mark.postgres_only
 def unreachable_replica(db: Settings) -> Iterator[ReadReplicas]:
     """One configured replica, taken to be in use, whose server refuses connections."""
     port = free_port()
-    client = AsyncpgDBClient(
-        connection_name="read_1",
-        host="127.0.0.1",
-        port=port,
-        user="postgres",
-        password=None,
-        database="postgres",
-        minsize=1,
-        maxsize=2,
-    )
-    replicas = ReadReplicas(
-        [(f"127.0.0.1:{port}/postgres", client)], max_lag_seconds=5.0, check_seconds=3600
-    )
+
+    def client(name: str) -> AsyncpgDBClient:
+        return AsyncpgDBClient(
+            connection_name=name,
+            host="127.0.0.1",
+            port=port,
+            user="postgres",
+            password=None,
+            database="postgres",
+            minsize=1,
+            maxsize=2,
+        )
+
+    replica = ReplicaClients(f"127.0.0.1:{port}/postgres", client("read_1"), client("check"))
+    replicas = ReadReplicas([replica], max_lag_seconds=5.0, check_seconds=3600)
     replicas.statuses[0].state = ReplicaState.IN_USE
     read_replicas.configure(replicas)
     try:
