@@ -302,8 +302,11 @@ async def _subjects(rules: list[DueRule]) -> dict[int, Subject]:
         keys = {
             int(row["id"]): row
             for row in await fetch_all(
+                # The organizations too: sharded by organization (docs/SCALING.md), only
+                # their shards are asked.
                 "SELECT id, label, created_at FROM api_key "
-                f"WHERE id IN ({params.add_list(key_ids)})",
+                f"WHERE organization_id IN ({params.add_list(org_ids)}) "
+                f"AND id IN ({params.add_list(key_ids)})",
                 params,
             )
         }

@@ -109,7 +109,10 @@ async def authenticate(authorization: str | None) -> Viewer:
     now = datetime.now(UTC)
     last_used = record.last_used_at
     if last_used is None or (now - last_used).total_seconds() > _LAST_USED_RESOLUTION_SECONDS:
-        await AccessToken.filter(id=record.id).update(last_used_at=now)
+        # With the organization, a sharded database updates one shard (docs/SCALING.md).
+        await AccessToken.filter(id=record.id, organization_id=record.organization_id).update(
+            last_used_at=now
+        )
     return Viewer(
         token_id=record.id,
         organization_id=record.organization_id,

@@ -18,6 +18,7 @@ from cli.export import add_export_parser, export_command
 from cli.graphiql import GraphiqlFetchError, add_graphiql_parser, fetch_graphiql_command
 from cli.leader import add_leader_parser, leader_command
 from cli.maintain import add_maintain_parser, maintain_command
+from cli.replicas import add_replicas_parser, replicas_command
 from cli.report import add_report_parser, report_command
 from models.database import DatabaseConfigError
 from observability.tracing import TracingNotInstalled
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_parser(sub)
     add_maintain_parser(sub)
     add_leader_parser(sub)
+    add_replicas_parser(sub)
     add_report_parser(sub)
     add_directory_parsers(sub)
     add_billing_parser(sub)
@@ -176,6 +178,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "export": export_command,
         "maintain": maintain_command,
         "leader": leader_command,
+        "replicas": replicas_command,
         "report": report_command,
         "key": key_command,
         "member": member_command,

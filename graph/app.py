@@ -72,6 +72,7 @@ from ingestion.gc_tuning import freeze_startup_objects
 from live.listener import NotificationListener
 from live.slots import SubscriptionSlots
 from maintenance.runner import start_maintenance
+from models import read_replicas
 from models.database import (
     close_database,
     connection,
@@ -372,7 +373,13 @@ async def healthz(request: Request) -> JSONResponse:
             503,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
-    return JSONResponse({"status": "ok", "database": "ok"})
+    body: dict[str, object] = {"status": "ok", "database": "ok"}
+    replicas = read_replicas.configured()
+    if replicas is not None:
+        # As of the last periodic check; a replica that is down leaves the service healthy
+        # (its reads go to the primary), so it never makes this a 503.
+        body["readReplicas"] = {s.label: s.state.value for s in replicas.statuses}
+    return JSONResponse(body)
 
 
 def create_app(

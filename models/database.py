@@ -15,11 +15,12 @@ from functools import cache
 from typing import Any, TypeVar
 
 from tortoise import Tortoise, connections
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.models import Model
 
-from models import MODEL_MODULES
+from models import MODEL_MODULES, read_replicas
 from observability.metrics import DB_POOL_IN_USE
 from settings import Settings
 
@@ -71,24 +72,26 @@ class Dialect(Enum):
     POSTGRES = "postgres"
 
 
+# application_name of the service's connections (pg_stat_activity): the primary's, the read
+# replicas' reads, and their lag checks.
+PRIMARY_APPLICATION_NAME = "aize-analytics"
+REPLICA_APPLICATION_NAME = "aize-analytics-read"
+CHECK_APPLICATION_NAME = "aize-analytics-replica-check"
+
+
 def tortoise_config(
     settings: Settings, *, statement_timeout_ms: int | None = None
 ) -> dict[str, Any]:
     """Tortoise configuration for the settings' database URL (statement timeout: Postgres)."""
     url = settings.database_url
+    connections_config: dict[str, Any] = {}
     if url.startswith("sqlite://"):
         _check_sqlite_path(settings)
-        connection: dict[str, Any] = expand_db_url(url)
+        connections_config["default"] = expand_db_url(url)
     elif url.startswith(("postgres://", "postgresql://", "asyncpg://")):
-        connection = expand_db_url("asyncpg://" + url.split("://", 1)[1])
-        credentials = connection["credentials"]
-        credentials["maxsize"] = settings.db_pool_max
-        credentials["minsize"] = 1
-        credentials["server_settings"] = dict(POSTGRES_SERVER_SETTINGS)
-        credentials["reset"] = keep_session
-        credentials["setup"] = count_acquired
-        if statement_timeout_ms is not None:
-            credentials["server_settings"]["statement_timeout"] = str(statement_timeout_ms)
+        connections_config["default"] = _postgres_connection(
+            url, settings, statement_timeout_ms, PRIMARY_APPLICATION_NAME
+        )
     else:
         scheme = url.split("://", 1)[0] if "://" in url else url
         raise DatabaseConfigError(
@@ -96,7 +99,7 @@ def tortoise_config(
             "use sqlite://PATH or postgres://USER@HOST:PORT/DB"
         )
     return {
-        "connections": {"default": connection},
+        "connections": connections_config,
         "apps": {
             "models": {
                 "models": list(MODEL_MODULES),
@@ -107,6 +110,49 @@ def tortoise_config(
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _postgres_connection(
+    url: str, settings: Settings, statement_timeout_ms: int | None, application_name: str
+) -> dict[str, Any]:
+    connection: dict[str, Any] = expand_db_url("asyncpg://" + url.split("://", 1)[1])
+    credentials = connection["credentials"]
+    credentials["maxsize"] = settings.db_pool_max
+    credentials["minsize"] = 1
+    credentials["server_settings"] = {
+        **POSTGRES_SERVER_SETTINGS,
+        "application_name": application_name,
+    }
+    credentials["reset"] = keep_session
+    credentials["setup"] = count_acquired
+    if statement_timeout_ms is not None:
+        credentials["server_settings"]["statement_timeout"] = str(statement_timeout_ms)
+    return connection
+
+
+def replica_clients(
+    settings: Settings, statement_timeout_ms: int | None
+) -> list[read_replicas.ReplicaClients]:
+    """Per AIZE_DATABASE_READ_URLS entry: its address (host:port/database, no user or
+    password), the pool its reads use and a one-connection pool for its checks (both
+    connect on first use). Not registered with Tortoise: its `in_transaction()` needs a
+    connection name as soon as two are, and nothing but `fetch_rows`/`fetch_all` with
+    `may_lag` reads a replica."""
+    found = []
+    for position, url in enumerate(settings.database_read_urls, start=1):
+        label = read_replicas.replica_label(position)
+        reads = _postgres_connection(url, settings, statement_timeout_ms, REPLICA_APPLICATION_NAME)
+        checks = _postgres_connection(url, settings, statement_timeout_ms, CHECK_APPLICATION_NAME)
+        credentials = reads["credentials"]
+        checks["credentials"].update(minsize=1, maxsize=1)
+        found.append(
+            read_replicas.ReplicaClients(
+                address=f"{credentials['host']}:{credentials['port']}/{credentials['database']}",
+                reads=AsyncpgDBClient(connection_name=label, **credentials),
+                checks=AsyncpgDBClient(connection_name=f"{label}_check", **checks["credentials"]),
+            )
+        )
+    return found
 
 
 def _check_sqlite_path(settings: Settings) -> None:
@@ -124,7 +170,10 @@ def _check_sqlite_path(settings: Settings) -> None:
 async def init_database(
     settings: Settings, *, migrate: bool = False, statement_timeout_ms: int | None = None
 ) -> None:
-    """Connect (and optionally apply migrations), or raise DatabaseConfigError saying why."""
+    """Connect (and optionally apply migrations), or raise DatabaseConfigError saying why.
+    With read replicas configured, checks them at once and then every
+    AIZE_READ_REPLICA_CHECK_SECONDS until `close_database()` (a replica that is down does
+    not stop the start: reads go to the primary until it answers)."""
     config = tortoise_config(settings, statement_timeout_ms=statement_timeout_ms)
     if migrate:
         await apply_migrations(settings)
@@ -135,6 +184,15 @@ async def init_database(
         raise
     except Exception as exc:  # driver errors vary; the user needs one clear line
         raise DatabaseConfigError(f"cannot connect to the database: {_describe(exc)}") from exc
+    if settings.database_read_urls:
+        replicas = read_replicas.ReadReplicas(
+            replica_clients(settings, statement_timeout_ms),
+            max_lag_seconds=settings.read_replica_max_lag_seconds,
+            check_seconds=settings.read_replica_check_seconds,
+        )
+        await replicas.check()
+        read_replicas.configure(replicas)
+        replicas.start()
 
 
 async def apply_migrations(settings: Settings) -> None:
@@ -152,6 +210,10 @@ async def apply_migrations(settings: Settings) -> None:
 
 
 async def close_database() -> None:
+    replicas = read_replicas.configured()
+    if replicas is not None:
+        read_replicas.configure(None)
+        await replicas.stop()
     await Tortoise.close_connections()
 
 
@@ -210,20 +272,47 @@ def parse_db_datetime(value: Any) -> datetime:
 
 
 async def fetch_all(
-    sql: str, params: Params, conn: BaseDBAsyncClient | None = None
+    sql: str, params: Params, conn: BaseDBAsyncClient | None = None, *, may_lag: bool = False
 ) -> list[dict[str, Any]]:
-    """Run a read query; rows as dicts."""
+    """Run a read query; rows as dicts. `may_lag`: the answer may come from a read replica
+    (models/read_replicas.py) when the request allows it."""
+    if conn is None and may_lag:
+        label = read_replicas.replica_for_read(connection())
+        if label is not None:
+            try:
+                return list(
+                    await read_replicas.client(label).execute_query_dict(sql, params.values)
+                )
+            except Exception as exc:
+                if not read_replicas.skip_unreachable(label, exc):
+                    raise
     client = conn or connection()
     return list(await client.execute_query_dict(sql, params.values))
 
 
-async def fetch_rows(sql: str, params: Params) -> Sequence[Mapping[str, Any]]:
+async def fetch_rows(
+    sql: str, params: Params, *, may_lag: bool = False
+) -> Sequence[Mapping[str, Any]]:
     """Run a read query; rows to read by column name. On PostgreSQL these are asyncpg's own
     records, not copied into dicts: the rollup readers receive hundreds of rows per request,
-    and the copy cost ~3 ms of a dashboard's CPU. Logged like every ORM statement."""
-    client = connection()
+    and the copy cost ~3 ms of a dashboard's CPU. Logged like every ORM statement.
+    `may_lag`: the answer may come from a read replica when the request allows it."""
+    primary = connection()
     if params.dialect is Dialect.SQLITE:
-        return await client.execute_query_dict(sql, params.values)
+        return await primary.execute_query_dict(sql, params.values)
+    label = read_replicas.replica_for_read(primary) if may_lag else None
+    if label is not None:
+        try:
+            return await _fetch_records(read_replicas.client(label), sql, params)
+        except Exception as exc:
+            if not read_replicas.skip_unreachable(label, exc):
+                raise
+    return await _fetch_records(primary, sql, params)
+
+
+async def _fetch_records(
+    client: BaseDBAsyncClient, sql: str, params: Params
+) -> Sequence[Mapping[str, Any]]:
     async with client.acquire_connection() as raw:
         client.log.debug("%s: %s", sql, params.values)
         records: Sequence[Mapping[str, Any]] = await raw.fetch(sql, *params.values)

@@ -58,6 +58,26 @@ DB_POOL_MAX = Gauge(
     "Most PostgreSQL connections the pool may open (AIZE_DB_POOL_MAX), summed over workers.",
     multiprocess_mode="livesum",
 )
+# Read replicas (AIZE_DATABASE_READ_URLS): labelled `read_1`, `read_2`... in the order of
+# the setting (never by URL: it may hold a password). Each worker checks them itself.
+READ_REPLICA_LAG = Gauge(
+    "aize_read_replica_lag_seconds",
+    "How far behind the primary a read replica was at its last check, in seconds (time it "
+    "took to replay what the primary had written; the bound plus one when it did not).",
+    ["replica"],
+    multiprocess_mode="liveall",
+)
+READ_REPLICA_UP = Gauge(
+    "aize_read_replica_in_use",
+    "1 when a read replica takes reads (it answered within the lag bound), else 0.",
+    ["replica"],
+    multiprocess_mode="liveall",
+)
+READ_REPLICA_READS = Counter(
+    "aize_read_replica_reads",
+    "Reads that could go to a replica, by where they went: a replica's label or `primary`.",
+    ["target"],
+)
 
 
 def count_ingest_outcome(accepted: int, duplicates: int, rejected: int) -> None:

@@ -115,7 +115,7 @@ async def error_analysis(scope: Scope, log_filter: LogFilter) -> ErrorAnalysis:
         f"WHERE {' AND '.join(conditions)} GROUP BY status_code, error_message, api_key_id, model"
     )
     rows = sorted(
-        (_row(r) for r in await fetch_all(sql, params)),
+        (_row(r) for r in await fetch_all(sql, params, may_lag=True)),
         # A fixed order makes the sample message deterministic among equal timestamps.
         key=lambda r: (r.status_code, r.message or "", r.api_key_id, r.model),
     )

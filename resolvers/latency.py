@@ -116,7 +116,7 @@ async def exact_latency_stats(
     conditions = " AND ".join(scoped_conditions(scope, log_filter, params))
     group = dimension.raw_expression() if dimension is not None else None
     if params.dialect is Dialect.POSTGRES:
-        rows = await fetch_all(_postgres_sql(group, conditions), params)
+        rows = await fetch_all(_postgres_sql(group, conditions), params, may_lag=True)
         return _from_postgres(rows, dimension)
     rows = await fetch_all(_sqlite_sql(group, conditions), params)
     return _from_ranked(rows, dimension)

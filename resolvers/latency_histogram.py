@@ -98,7 +98,7 @@ async def read_histograms(
         f"CAST(SUM(scanned) AS BIGINT) AS scanned FROM ({' UNION ALL '.join(branches)}) "
         f"AS branches GROUP BY {keys}"
     )
-    for row in await fetch_rows(sql, params):
+    for row in await fetch_rows(sql, params, may_lag=True):
         scanned += int(row["scanned"] or 0)
         matched = int(row["matched"] or 0)
         if matched == 0:

@@ -308,7 +308,7 @@ async def request_log_page(
         with_keys=with_keys,
         with_members=with_members,
     )
-    rows = await fetch_rows(sql, params)
+    rows = await fetch_rows(sql, params, may_lag=True)
     logs = [LogRecord.from_row(row) for row in rows]
     kept = logs[: request.size]
     more = len(logs) > request.size
@@ -356,6 +356,8 @@ async def count_request_logs(scope: Scope, log_filter: LogFilter, search: str | 
     params = Params(current_dialect())
     conditions = log_conditions(scope, log_filter, search, params)
     rows = await fetch_all(
-        "SELECT COUNT(*) AS total FROM request_log WHERE " + " AND ".join(conditions), params
+        "SELECT COUNT(*) AS total FROM request_log WHERE " + " AND ".join(conditions),
+        params,
+        may_lag=True,
     )
     return int(rows[0]["total"])

@@ -176,7 +176,7 @@ async def read_usage(
     # Rows are many when buckets x groups are (a month of hours split by endpoint): they
     # are read in slices, other requests running in between (resolvers.loop_turns).
     if all(branch.by_case for branch in branches):
-        rows = await fetch_rows(_by_window_sql(inner, groups, slots), params)
+        rows = await fetch_rows(_by_window_sql(inner, groups, slots), params, may_lag=True)
         async for some_rows in in_slices(rows):
             for row in some_rows:
                 key: GroupKey = tuple(
@@ -187,7 +187,7 @@ async def read_usage(
         keys = ", ".join(["grain", "slot", *groups])
         sums = ", ".join(f"CAST(SUM({m}) AS BIGINT) AS {m}" for m in MEASURE_COLUMNS)
         sql = f"SELECT {keys}, {sums} FROM ({inner}) AS branches GROUP BY {keys}"
-        async for some_rows in in_slices(await fetch_rows(sql, params)):
+        async for some_rows in in_slices(await fetch_rows(sql, params, may_lag=True)):
             _add_by_slot(some_rows, branches, slots, dimensions, results)
     for result in results:
         # A group whose subtracted rows cancel its added ones had no requests in the window.

@@ -83,6 +83,11 @@ class Settings:
     port: int = 8000
     log_level: str = "info"
     db_pool_max: int = 10
+    # PostgreSQL streaming replicas for dashboards, logs, exports and reports
+    # (models/read_replicas.py; docs/SCALING.md); one skipped while it lags past the bound.
+    database_read_urls: tuple[str, ...] = field(default=(), repr=False)
+    read_replica_max_lag_seconds: float = 5.0
+    read_replica_check_seconds: float = 5.0
     late_arrival_days: int = 35
     # Growth: raw logs older than this many whole months are dropped (0 = keep forever), and
     # how often `serve` runs maintenance; docs/readme/growth.md.
@@ -192,12 +197,16 @@ class Settings:
                 raise SettingsError(
                     f"{name} ({budget}) must be at least AIZE_MAX_EXPORT_COST ({max_export_cost})"
                 )
+        database_url = source.get("AIZE_DATABASE_URL") or DEFAULT_DATABASE_URL
         return cls(
-            database_url=source.get("AIZE_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_url=database_url,
             host=source.get("AIZE_HOST") or "127.0.0.1",
             port=_int(source, "AIZE_PORT", 8000, minimum=1),
             log_level=log_level,
             db_pool_max=_int(source, "AIZE_DB_POOL_MAX", 10, minimum=1),
+            database_read_urls=_read_urls(source, database_url),
+            read_replica_max_lag_seconds=_seconds(source, "AIZE_READ_REPLICA_MAX_LAG_SECONDS", 5.0),
+            read_replica_check_seconds=_seconds(source, "AIZE_READ_REPLICA_CHECK_SECONDS", 5.0),
             late_arrival_days=_int(source, "AIZE_LATE_ARRIVAL_DAYS", 35, minimum=1),
             raw_retention_months=_int(source, "AIZE_RAW_RETENTION_MONTHS", 0, minimum=0),
             maintenance_interval_seconds=_seconds(
@@ -250,6 +259,33 @@ class Settings:
             return None
         path = self.database_url.removeprefix("sqlite://")
         return None if path in {"", ":memory:"} else Path(path)
+
+
+_POSTGRES_SCHEMES = ("postgres://", "postgresql://")
+
+
+def _read_urls(env: dict[str, str], database_url: str) -> tuple[str, ...]:
+    """AIZE_DATABASE_READ_URLS: comma-separated PostgreSQL URLs of streaming replicas of the
+    AIZE_DATABASE_URL server; refused with SQLite, which has no replicas."""
+    raw = env.get("AIZE_DATABASE_READ_URLS", "")
+    urls = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if not urls:
+        return ()
+    if not database_url.startswith(_POSTGRES_SCHEMES):
+        raise SettingsError(
+            "AIZE_DATABASE_READ_URLS needs a PostgreSQL primary: AIZE_DATABASE_URL is "
+            f"{database_url.split('://', 1)[0]}, which has no read replicas; unset it"
+        )
+    for position, url in enumerate(urls, start=1):
+        if not url.startswith(_POSTGRES_SCHEMES):
+            scheme = url.split("://", 1)[0] if "://" in url else url[:20]
+            raise SettingsError(
+                f"AIZE_DATABASE_READ_URLS: URL {position} is not PostgreSQL ({scheme!r}); "
+                "use postgres://USER@HOST:PORT/DB"
+            )
+    if len(set(urls)) != len(urls):
+        raise SettingsError("AIZE_DATABASE_READ_URLS lists the same URL twice")
+    return urls
 
 
 class _RateLimitSettings(TypedDict):

@@ -12,6 +12,9 @@ authentication. PostgreSQL refuses to run as root, so when the tests run as root
         cluster.start()               # crash recovery, then accepts connections again
     finally:
         cluster.destroy()             # stops it if running, deletes the folder
+
+    replica = PgCluster.replica_of(cluster)   # a streaming replica of a running cluster
+    replica.start()                            # replays the primary's WAL as it comes
 """
 
 from __future__ import annotations
@@ -135,9 +138,45 @@ class PgCluster:
             raise
         return cluster
 
-    def start(self) -> None:
-        """Start the server and return once it accepts connections (after any recovery)."""
+    @classmethod
+    def replica_of(cls, primary: PgCluster) -> PgCluster:
+        """A new, stopped streaming replica of the running `primary`, on a free port:
+        `pg_basebackup -R` copies its data directory and writes the standby settings
+        (primary_conninfo, standby.signal). initdb's trust pg_hba.conf already lets
+        127.0.0.1 connect for replication."""
+        prefix = _run_as_prefix()
+        root = Path(tempfile.mkdtemp(prefix="aize-pg-replica-"))
+        try:
+            if prefix:
+                user = pwd.getpwnam(_SERVICE_USER)
+                os.chown(root, user.pw_uid, user.pw_gid)
+            replica = cls(bindir=primary.bindir, root=root, port=free_port(), prefix=prefix)
+            replica._run(
+                "pg_basebackup",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(primary.port),
+                "-U",
+                "postgres",
+                "-D",
+                str(replica.data_dir),
+                "-R",
+                "-X",
+                "stream",
+                "--checkpoint=fast",
+                "--no-sync",
+            )
+        except BaseException:
+            shutil.rmtree(root, ignore_errors=True)
+            raise
+        return replica
+
+    def start(self, *settings: str) -> None:
+        """Start the server and return once it accepts connections (after any recovery);
+        `settings` are extra `name=value` server settings."""
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+        options += "".join(f" -c {setting}" for setting in settings)
         self._run(
             "pg_ctl",
             "start",
@@ -156,6 +195,10 @@ class PgCluster:
         """Stop the server at once, as a crash would: open connections are cut, nothing is
         checkpointed, and the next start runs crash recovery from the WAL."""
         self._stop("immediate")
+
+    def stop(self) -> None:
+        """Stop the server cleanly (`pg_ctl stop -m fast`: open connections are cut)."""
+        self._stop("fast")
 
     def is_running(self) -> bool:
         """Whether a server runs on this data directory."""

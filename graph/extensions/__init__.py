@@ -14,6 +14,7 @@ from graph.extensions.query_cost import QueryCostLimit
 from graph.extensions.query_depth import QueryDepthLimit
 from graph.extensions.query_tokens import QueryTokenLimit
 from graph.extensions.rate_limit import RateLimit
+from graph.extensions.replica_reads import ReplicaReads
 from graph.extensions.request_timeout import RequestTimeout
 from observability.graphql_metrics import OperationMetrics
 
@@ -25,6 +26,7 @@ from observability.graphql_metrics import OperationMetrics
 # - RateLimit before QueryCostLimit, so the cost is requested before it is charged;
 # - InputSizeLimit before the parser reads the document (and before DocumentCache);
 # - DocumentCache after every extension that sets parse options or adds validation rules;
+# - ReplicaReads before RequestTimeout, so whatever execution starts sees its choice;
 # - RequestTimeout last, so its deadline wraps execution only.
 SCHEMA_EXTENSIONS: list[type[SchemaExtension]] = [
     OperationMetrics,
@@ -38,6 +40,7 @@ SCHEMA_EXTENSIONS: list[type[SchemaExtension]] = [
     NulCharacters,
     QueryCostLimit,
     DocumentCache,
+    ReplicaReads,
     RequestTimeout,
 ]
 

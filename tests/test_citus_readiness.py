@@ -1,0 +1,321 @@
+"""What sharding by organization on Citus needs of the schema and of the statements
+(docs/SCALING.md). Citus does not install here, so these tests check its rules directly:
+
+- every tenant table (a table with `organization_id`) has `organization_id` in its primary
+  key and in every unique key (Citus enforces uniqueness only within one shard);
+- every statement the service runs against a tenant table names `organization_id`: in its
+  WHERE or JOIN for reads, updates and deletes, among the columns of an insert. Without it
+  Citus sends the statement to every shard.
+
+The statements are PostgreSQL's own record: a throwaway cluster (tests/pg_cluster.py) logs
+every statement it executes (`log_statement=all`, csvlog) while the real service (uvicorn)
+answers a workload over HTTP: bulk and GraphQL ingest, the gateway's `keyAccess`, the usage
+page, a log page, a node lookup, a budget change, a request-log export, and its background
+work (alert worker, maintenance). The check is textual (no SQL parser is installed); the
+exceptions, and the tables and keys that do not yet follow the rules, are allow-listed below
+with the reason, and an entry that no longer matches anything fails the test, so the lists
+only shrink.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from bench.dashboard_queries import DASHBOARD_QUERY, LOG_PAGE_QUERY
+from bench.service import start_service
+from models.database import PRIMARY_APPLICATION_NAME
+from tests.pg_cluster import ClusterUnavailable, PgCluster
+
+IN_CI = bool(os.environ.get("CI"))
+
+# Tables without organization_id, and how Citus would hold them.
+NOT_TENANT_TABLES = {
+    "organization": "the tenants themselves: distributed by `id`, co-located with the rest",
+    "model_price": "the price catalog, shared by every tenant: a reference table",
+    "service_lease": "the background-work lease: a reference table (one row per lease)",
+    "tortoise_migrations": "migration bookkeeping: a coordinator-local table",
+}
+_SURROGATE = (
+    "surrogate id from a sequence (unique across shards by construction); Citus needs "
+    "(organization_id, id): referenced by foreign keys or ORM updates by id, not changed yet"
+)
+_CUBE_0019 = (
+    "tag/end-user cube of 0019, owned by the tag-rollup work in progress; same change as "
+    "0021 made for the other cubes, left to it"
+)
+# Primary and unique keys without organization_id: "table: primary key|unique (columns)".
+KEY_ALLOW_LIST = {
+    "access_token: primary key (id)": _SURROGATE,
+    "access_token: unique (token_hash)": (
+        "a token is looked up by its hash before its organization is known: needs a "
+        "reference table (hash -> organization) or the organization in the token"
+    ),
+    "alert_delivery: primary key (id)": _SURROGATE,
+    "alert_event: primary key (id)": _SURROGATE,
+    "alert_rule: primary key (id)": _SURROGATE,
+    "api_key: primary key (id)": _SURROGATE,
+    "audit_entry: primary key (id)": _SURROGATE,
+    "limit_request: primary key (id)": _SURROGATE,
+    "member: primary key (id)": _SURROGATE,
+    "organization_pricing: primary key (id)": _SURROGATE,
+    "report: primary key (id)": _SURROGATE,
+    "report_schedule: primary key (id)": _SURROGATE,
+    "spend_counter: primary key (id)": _SURROGATE,
+    "wallet_entry: primary key (id)": _SURROGATE,
+    "request_id_seen: primary key (request_id)": (
+        "idempotency is global by request id today; per organization it would be "
+        "(organization_id, request_id), a change of the ingest contract"
+    ),
+    "request_log: primary key (id, timestamp)": (
+        "partitioned by month; (organization_id, id, timestamp) rebuilds the key of every "
+        "partition: a migration of its own, planned in SCALING.md"
+    ),
+    **{
+        f"usage_cube_{family}_{grain}: primary key (id)": _CUBE_0019
+        for family in ("tag", "team_tag", "end_user")
+        for grain in ("quarter", "hour", "day")
+    },
+}
+
+_KEYS_SQL = """
+SELECT c.relname AS table_name, ix.indisprimary AS is_primary,
+       ARRAY(SELECT a.attname::text FROM unnest(ix.indkey[0:ix.indnkeyatts - 1]) AS k
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k) AS columns
+FROM pg_index ix
+JOIN pg_class c ON c.oid = ix.indrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND (ix.indisprimary OR ix.indisunique)
+"""
+_TENANT_TABLES_SQL = """
+SELECT c.relname AS table_name,
+       EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+               AND a.attname = 'organization_id' AND NOT a.attisdropped) AS tenant
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+"""
+
+# Statements on tenant tables that do not name organization_id, by a pattern of their text,
+# with why (all of them are multi-shard in Citus: correct, just not routed to one shard).
+_PARTITION_DDL = (
+    "maintenance creates next months' request_log partitions: DDL, which Citus propagates "
+    "to every shard (create_time_partitions in a Citus deployment)"
+)
+STATEMENT_ALLOW_LIST: dict[str, str] = {
+    r"^UPDATE alert_delivery SET attempts = attempts \+ 1, .* WHERE id IN \(SELECT id FROM "
+    r"alert_delivery WHERE status = ": (
+        "the alert worker claims due deliveries of every organization at once (FOR UPDATE "
+        "SKIP LOCKED): one multi-shard statement per poll, by design"
+    ),
+    r"^DELETE FROM request_id_seen WHERE request_id IN \(SELECT request_id FROM "
+    r"request_id_seen WHERE timestamp < ": (
+        "maintenance prunes old request ids of every organization by age: multi-shard, "
+        "hourly, in bounded batches"
+    ),
+    r"^ALTER TABLE request_log ATTACH PARTITION ": _PARTITION_DDL,
+    r"^ALTER TABLE request_log_p\d{4}_\d{2} ADD CONSTRAINT request_log_pkey_p": _PARTITION_DDL,
+    r"^CREATE INDEX request_log_\w+_p\d{4}_\d{2} ON request_log_p": _PARTITION_DDL,
+    r"^CREATE TABLE request_log_p\d{4}_\d{2} \(LIKE request_log ": _PARTITION_DDL,
+    r"^WITH moved AS \(DELETE FROM request_log_default WHERE timestamp >= ": (
+        "maintenance moves rows that arrived before their month's partition existed out of "
+        "the default partition: multi-shard, rare (a partition created late)"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def logged_cluster() -> Iterator[PgCluster]:
+    """A throwaway cluster that logs every statement to csvlog."""
+    try:
+        cluster = PgCluster.create()
+    except ClusterUnavailable as exc:
+        if IN_CI:
+            pytest.fail(f"cannot create a throwaway PostgreSQL cluster: {exc} (required under CI)")
+        pytest.skip(f"cannot create a throwaway PostgreSQL cluster: {exc}")
+    try:
+        cluster.start(
+            "logging_collector=on",
+            "log_destination=csvlog",
+            "log_directory=log",
+            "log_filename=statements",
+            "log_statement=all",
+            "log_timezone=UTC",
+        )
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+def _cli(cluster: PgCluster, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        env={**os.environ, "AIZE_DATABASE_URL": cluster.url, "AIZE_LOG_LEVEL": "warning"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _statements(cluster: PgCluster, application_name: str, since: datetime) -> list[str]:
+    """Every statement sessions named `application_name` ran from `since` (UTC) on, as
+    logged (csvlog)."""
+    mark = since.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    log = cluster.data_dir / "log" / "statements.csv"
+    found = []
+    with Path(log).open(newline="", errors="replace") as lines:
+        for row in csv.reader(lines):
+            # csvlog: message is column 14, application_name column 23 (from 1).
+            # log_time (column 1) is "YYYY-MM-DD HH:MM:SS.mmm UTC" (log_timezone=UTC).
+            if len(row) < 23 or row[22] != application_name or row[0][:23] < mark:
+                continue
+            message = row[13]
+            match = re.match(r"(?:statement|execute [^:]*): (.*)", message, re.DOTALL)
+            if match:
+                found.append(match.group(1).strip())
+    return found
+
+
+async def _catalog(cluster: PgCluster) -> tuple[set[str], list[asyncpg.Record]]:
+    conn = await asyncpg.connect(cluster.url.replace("postgres://", "postgresql://"))
+    try:
+        tables = await conn.fetch(_TENANT_TABLES_SQL)
+        keys = await conn.fetch(_KEYS_SQL)
+    finally:
+        await conn.close()
+    tenant = {row["table_name"] for row in tables if row["tenant"]}
+    others = {row["table_name"] for row in tables if not row["tenant"]}
+    assert others == set(NOT_TENANT_TABLES), "a table without organization_id: say why"
+    return tenant, list(keys)
+
+
+async def _workload(cluster: PgCluster) -> datetime:
+    """Run the workload; returns when the service started (after migrations and seeding,
+    which are tools run beside the service, not the service)."""
+    _cli(cluster, "migrate")
+    tokens = json.loads(_cli(cluster, "demo", "--requests", "100", "--json"))
+    started = datetime.now(UTC)
+    settings = {
+        "AIZE_ALERT_WORKER": "true",
+        "AIZE_ALERT_POLL_SECONDS": "0.2",
+        "AIZE_MAINTENANCE_INTERVAL_SECONDS": "0.5",
+    }
+    process, url = await start_service(cluster.url, 1, settings)
+    owner = {"Authorization": f"Bearer {tokens['owner']}"}
+    ingest = {"Authorization": f"Bearer {tokens['ingest']}"}
+    record = {
+        "timestamp": datetime.now(UTC).isoformat(),
+        "apiKeyPrefix": "sk-aize-66a078",
+        "model": "gpt-4o",
+        "endpoint": "/v1/chat/completions",
+        "inputTokens": 10,
+        "outputTokens": 2,
+        "latencyMs": 100,
+        "statusCode": 200,
+    }
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+            bulk = await http.post(
+                "/ingest/bulk",
+                content=json.dumps({**record, "requestId": str(uuid.uuid4())}),
+                headers={**ingest, "Content-Type": "application/x-ndjson"},
+            )
+            assert bulk.json()["accepted"] == 1
+            for query, variables, headers in (
+                (
+                    "mutation($r: [RequestLogInput!]!) { ingestRequestLogs(records: $r) "
+                    "{ accepted } }",
+                    {"r": [{**record, "requestId": str(uuid.uuid4())}]},
+                    ingest,
+                ),
+                (
+                    '{ keyAccess(apiKeyPrefix: "sk-aize-66a078", model: "gpt-4o") { allowed } }',
+                    {},
+                    ingest,
+                ),
+                (DASHBOARD_QUERY, {"filter": {"period": "LAST_30_DAYS"}}, owner),
+                (LOG_PAGE_QUERY, {"filter": {"period": "LAST_30_DAYS"}}, owner),
+                (
+                    "{ organization { currentSpend { spend } apiKeys { id label } "
+                    "members { id } } }",
+                    {},
+                    owner,
+                ),
+            ):
+                answer = await http.post(
+                    "/graphql", json={"query": query, "variables": variables}, headers=headers
+                )
+                assert "errors" not in answer.json(), answer.text
+            export = await http.get("/export/request-logs.csv?period=LAST_7_DAYS", headers=owner)
+            assert export.status_code == 200, export.text
+    finally:
+        process.terminate()
+        await process.wait()
+    return started
+
+
+@pytest.fixture(scope="module")
+async def served_statements(logged_cluster: PgCluster) -> list[str]:
+    started = await _workload(logged_cluster)
+    return _statements(logged_cluster, PRIMARY_APPLICATION_NAME, started)
+
+
+def _violations(keys: list[asyncpg.Record], tenant: set[str]) -> set[str]:
+    found = set()
+    for row in keys:
+        if row["table_name"] in tenant and "organization_id" not in row["columns"]:
+            kind = "primary key" if row["is_primary"] else "unique"
+            found.add(f"{row['table_name']}: {kind} ({', '.join(row['columns'])})")
+    return found
+
+
+@pytest.mark.postgres_only
+async def test_every_tenant_key_holds_organization_id(logged_cluster: PgCluster) -> None:
+    _cli(logged_cluster, "migrate")
+    tenant, keys = await _catalog(logged_cluster)
+    violations = _violations(keys, tenant)
+    assert violations - set(KEY_ALLOW_LIST) == set(), "a key without organization_id"
+    assert set(KEY_ALLOW_LIST) - violations == set(), "allow-listed, but fixed: remove it"
+
+
+def _names_table(statement: str, table: str) -> bool:
+    return (
+        re.search(rf'(?<![\w"])"?{table}(?:_p\d{{4}}_\d{{2}})?"?(?![\w"])', statement) is not None
+    )
+
+
+@pytest.mark.postgres_only
+async def test_every_statement_on_a_tenant_table_names_organization_id(
+    logged_cluster: PgCluster, served_statements: list[str]
+) -> None:
+    tenant, _ = await _catalog(logged_cluster)
+    assert len(served_statements) > 50  # the workload ran through this log
+    unrouted: dict[str, list[str]] = {}
+    for statement in served_statements:
+        tables = sorted(t for t in tenant if _names_table(statement, t))
+        if tables and "organization_id" not in statement:
+            unrouted.setdefault(" ".join(statement.split())[:160], tables)
+    allowed = {
+        text
+        for text in unrouted
+        if any(re.search(pattern, text) for pattern in STATEMENT_ALLOW_LIST)
+    }
+    not_allowed = sorted(f"{unrouted[t]}: {t}" for t in unrouted if t not in allowed)
+    assert not_allowed == [], "statements without organization_id:\n" + "\n".join(not_allowed)
+    stale = [p for p in STATEMENT_ALLOW_LIST if not any(re.search(p, t) for t in unrouted)]
+    assert stale == [], "allow-listed statements the service no longer runs: remove them"
