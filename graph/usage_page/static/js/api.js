@@ -52,9 +52,12 @@ export async function query(token, name, variables = {}) {
  * Subscribe over server-sent events: `onData(data)` for each `next` event until `signal`
  * aborts. A stream that ends or fails is opened again after `retryMs` (the server restarts,
  * a proxy cuts idle streams); an error in a message (a revoked token) goes to `onError`
- * and ends the subscription.
+ * and ends the subscription. Returns a promise that settles once the stream is open (the
+ * server has accepted the subscription).
  */
 export function subscribe(token, name, variables, { onData, onError, signal, retryMs = 3000 }) {
+  let opened;
+  const open = new Promise((resolve) => { opened = resolve; });
   const run = async () => {
     const response = await fetch("/graphql", {
       method: "POST",
@@ -63,12 +66,16 @@ export function subscribe(token, name, variables, { onData, onError, signal, ret
       signal,
     });
     if (!response.ok) throw firstError(await response.json().catch(() => null), response.status);
+    opened();
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return "ended";
+      // Lines end in CRLF, LF or CR (the SSE spec); a CR at a chunk's end waits for its LF.
       buffer += value;
+      const carriage = buffer.endsWith("\r");
+      buffer = (carriage ? buffer.slice(0, -1) : buffer).replace(/\r\n?/g, "\n") + (carriage ? "\r" : "");
       let end;
       while ((end = buffer.indexOf("\n\n")) >= 0) {
         const block = buffer.slice(0, end);
@@ -99,6 +106,7 @@ export function subscribe(token, name, variables, { onData, onError, signal, ret
         if (signal.aborted) return;
         if (error instanceof ApiError) {
           onError(error);
+          opened();
           return;
         }
         outcome = "ended"; // the network dropped: try again
@@ -108,6 +116,7 @@ export function subscribe(token, name, variables, { onData, onError, signal, ret
     }
   };
   loop();
+  return open;
 }
 
 /** GET an export (docs/readme/exports.md) and hand it to the browser as a download. */

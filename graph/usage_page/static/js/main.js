@@ -266,21 +266,17 @@ async function loadLogs(filter, { more }) {
 
 // ---- live ------------------------------------------------------------------------------
 
-function startLive(filter) {
+/**
+ * Subscribe to new logs, then (once that stream is open) to the cards: the body's
+ * `data-live` turns "on" with the cards' first message, when both streams are running.
+ */
+async function startLive(filter) {
   state.live?.abort();
   const live = new AbortController();
   state.live = live;
+  document.body.dataset.live = "off";
   const onError = (error) => problem(`Live updates stopped: ${error.message}`);
-  subscribe(state.token, "LiveCards", { filter }, {
-    signal: live.signal,
-    onError,
-    onData: (data) => {
-      renderTotals(data.usage.totals);
-      renderSpend(data.usage.currentSpend);
-      $("live-state").textContent = `· live, updated ${dateTime(data.usage.computedAt, state.viewer.organization.timezone)}`;
-    },
-  });
-  subscribe(state.token, "LiveLogs", { filter }, {
+  await subscribe(state.token, "LiveLogs", { filter }, {
     signal: live.signal,
     onError,
     onData: (data) => {
@@ -290,6 +286,18 @@ function startLive(filter) {
       renderLogCount();
       clearTimeout(state.analysisTimer);
       state.analysisTimer = setTimeout(() => refreshUsage(filter).catch(report), ANALYSIS_REFRESH_MS);
+    },
+  });
+  if (live.signal.aborted) return;
+  subscribe(state.token, "LiveCards", { filter }, {
+    signal: live.signal,
+    onError,
+    onData: (data) => {
+      renderTotals(data.usage.totals);
+      renderSpend(data.usage.currentSpend);
+      const zone = state.viewer.organization.timezone;
+      $("live-state").textContent = `· live, updated ${dateTime(data.usage.computedAt, zone)}`;
+      if (!live.signal.aborted) document.body.dataset.live = "on";
     },
   });
 }
@@ -321,7 +329,7 @@ async function refresh() {
   problem("");
   const filter = currentFilter();
   await Promise.all([refreshUsage(filter), loadLogs(filter, { more: false })]);
-  startLive(filter);
+  startLive(filter).catch(report);
   document.body.dataset.state = "ready";
 }
 
