@@ -196,8 +196,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     else:
         # Fail with one clear line before uvicorn starts, rather than a lifespan traceback.
         asyncio.run(_check_database(settings))
-        print(f"GraphQL (GraphiQL in a browser): {url}", flush=True)
-        print(f"Usage page: {_page_url(url)}", flush=True)
+        # One line: with AIZE_LOG_FORMAT=json every later stdout line is a JSON log line.
+        print(f"GraphQL (GraphiQL in a browser): {url}  Usage page: {_page_url(url)}", flush=True)
     config: dict[str, Any] = {"host": host, "port": port, "log_level": settings.log_level}
     if settings.log_format == "json":
         from observability.json_logs import json_log_config

@@ -311,7 +311,11 @@ function problem(message) {
 
 function report(error) {
   if (error instanceof ApiError && error.code === "UNAUTHENTICATED") {
-    signOut();
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.live?.abort();
+    $("sign-in").hidden = false;
+    $("page").hidden = true;
+    $("who").hidden = true;
   }
   problem(error.message);
   document.body.dataset.state = "failed";
