@@ -272,6 +272,8 @@ async function loadLogs(filter, { more }) {
  */
 async function startLive(filter) {
   state.live?.abort();
+  clearTimeout(state.analysisTimer);
+  state.analysisTimer = null;
   const live = new AbortController();
   state.live = live;
   document.body.dataset.live = "off";
@@ -284,8 +286,13 @@ async function startLive(filter) {
       if (added === 0) return;
       state.totalCount += added;
       renderLogCount();
-      clearTimeout(state.analysisTimer);
-      state.analysisTimer = setTimeout(() => refreshUsage(filter).catch(report), ANALYSIS_REFRESH_MS);
+      // At most one refresh per interval, however fast logs arrive (a throttle, not a
+      // debounce: a steady stream would postpone a debounced one for ever).
+      if (state.analysisTimer !== null) return;
+      state.analysisTimer = setTimeout(() => {
+        state.analysisTimer = null;
+        if (!live.signal.aborted) refreshUsage(filter).catch(report);
+      }, ANALYSIS_REFRESH_MS);
     },
   });
   if (live.signal.aborted) return;
