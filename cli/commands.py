@@ -72,7 +72,10 @@ def _token_banner(tokens: DemoTokens, url: str | None) -> str:
     owner = tokens.owner
     lines = [f"Demo organization: {tokens.organization}"]
     if url:
-        lines += [f"GraphiQL: {url}  (add the header below in GraphiQL's Headers tab)"]
+        lines += [
+            f"GraphiQL: {url}  (add the header below in GraphiQL's Headers tab)",
+            f"Usage page: {_page_url(url)}  (paste a token below)",
+        ]
     lines += [
         f'  Owner  token: {owner}      {{"Authorization": "Bearer {owner}"}}',
         f"  Admin  token: {tokens.admin}",
@@ -193,7 +196,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     else:
         # Fail with one clear line before uvicorn starts, rather than a lifespan traceback.
         asyncio.run(_check_database(settings))
-        print(f"GraphQL (GraphiQL in a browser): {url}", flush=True)
+        # One line: with AIZE_LOG_FORMAT=json every later stdout line is a JSON log line.
+        print(f"GraphQL (GraphiQL in a browser): {url}  Usage page: {_page_url(url)}", flush=True)
     config: dict[str, Any] = {"host": host, "port": port, "log_level": settings.log_level}
     if settings.log_format == "json":
         from observability.json_logs import json_log_config
@@ -206,6 +210,13 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
         uvicorn.run(create_app(settings), **config)
     return 0
+
+
+def _page_url(graphql_url: str) -> str:
+    """The usage page's address beside the GraphQL one (graph/usage_page/)."""
+    from graph.usage_page.routes import PAGE_PATH
+
+    return graphql_url.removesuffix("/graphql") + PAGE_PATH
 
 
 def _fetch_graphiql_for_demo() -> None:

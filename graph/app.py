@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql (GraphiQL in a browser), /healthz, /metrics."""
+"""The Starlette application: /graphql (GraphiQL in a browser), /usage (the usage page),
+/healthz, /metrics."""
 
 from __future__ import annotations
 
@@ -68,6 +69,7 @@ from graph.request_json import decode_request_json
 from graph.schema import schema
 from graph.security_headers import SecurityHeaders, ide_csp
 from graph.url_secrets import RefuseSecretsInUrl, install_access_log_redaction
+from graph.usage_page.routes import USAGE_PAGE_ROUTES
 from ingestion.gc_tuning import freeze_startup_objects
 from live.listener import NotificationListener
 from live.slots import SubscriptionSlots
@@ -472,6 +474,8 @@ def create_app(
         Route("/ingest/bulk", bulk_ingest, methods=["POST"]),
         Route("/directory/bulk", bulk_directory, methods=["POST"]),
         *EXPORT_ROUTES,
+        # The usage page (static files; its token goes to /graphql like any client's).
+        *USAGE_PAGE_ROUTES,
     ]
     if settings.metrics_token is not None:
         # Only for a scraper holding AIZE_METRICS_TOKEN (docs/readme/integrations.md).

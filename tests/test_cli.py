@@ -172,6 +172,12 @@ def test_serve_with_demo_answers_the_owner_viewer(tmp_path: Path) -> None:
         assert response.json()["data"] == {
             "viewer": {"role": "OWNER", "organization": {"name": "Acme AI"}}
         }
+        # The usage page's address, printed beside GraphiQL's.
+        page_line = next(line for line in banner if line.startswith("Usage page: "))
+        assert page_line.split()[2] == "http://127.0.0.1:0/usage/"
+        page = httpx.get(f"http://127.0.0.1:{port}/usage/", timeout=30)
+        assert page.status_code == 200
+        assert "<h1>Usage Analytics</h1>" in page.text
     finally:
         process.terminate()
         process.wait(timeout=30)
