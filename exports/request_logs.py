@@ -145,7 +145,7 @@ async def _chunks(
             f"SELECT {select} FROM request_log WHERE {' AND '.join(conditions)} "
             f"ORDER BY timestamp DESC, id DESC LIMIT {params.add(chunk_rows)}"
         )
-        rows = await fetch_all(sql, params)
+        rows = await fetch_all(sql, params, may_lag=True)
         if not rows:
             return
         yield [_row(row, include_bodies, keys, members) for row in rows]

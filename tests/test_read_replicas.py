@@ -315,6 +315,16 @@ async def test_dashboard_reads_go_to_the_replica_and_ingest_to_the_primary(
     )
     assert export.status_code == 200, export.text
     assert await _read_on_replica_since(deployment, mark)
+    # So does a request-log export, all three rows of it.
+    mark = await _replica_clock(deployment)
+    logs = await deployment.http.get(
+        f"{deployment.url}/export/request-logs.csv",
+        params={"period": "LAST_30_DAYS", "models": PROBE_MODEL},
+        headers={"Authorization": f"Bearer {deployment.owner}"},
+    )
+    assert logs.status_code == 200, logs.text
+    assert len(logs.text.strip().splitlines()) == 1 + 3
+    assert await _read_on_replica_since(deployment, mark)
     assert await deployment.metric("aize_read_replica_in_use") == 1.0
     assert 0 <= await deployment.metric("aize_read_replica_lag_seconds") <= MAX_LAG_SECONDS
     shown = json.loads(_cli(deployment.primary, deployment.replica, "replicas"))

@@ -56,7 +56,7 @@ async def key_by_id(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0019_tags_and_end_users")]
+    dependencies = [("models", "0020_attribution_grains")]
 
     initial = False
 
