@@ -44,14 +44,15 @@ class OfflineBrowser:
 
 
 @asynccontextmanager
-async def offline_browser() -> AsyncIterator[OfflineBrowser]:
+async def offline_browser(*, timezone_id: str | None = None) -> AsyncIterator[OfflineBrowser]:
+    """`timezone_id`: the browser's IANA zone (the machine's when None)."""
     executable = chromium_path()
     async with async_playwright() as playwright:
         browser: Browser = await playwright.chromium.launch(
             executable_path=executable, args=OFFLINE_ARGS
         )
         try:
-            context = await browser.new_context()
+            context = await browser.new_context(timezone_id=timezone_id)
             offline = OfflineBrowser(context)
 
             async def only_local(route: Route) -> None:

@@ -11,6 +11,7 @@ import httpx
 from graphql import build_schema, parse, validate
 
 from graph.app import create_app
+from graph.security_headers import API_CSP
 from graph.usage_page.routes import STATIC_DIR
 from settings import Settings
 
@@ -83,3 +84,24 @@ def test_the_page_asks_only_for_operations_that_exist() -> None:
     code = "\n".join(p.read_text(encoding="utf-8") for p in (STATIC_DIR / "js").glob("*.js"))
     asked = set(re.findall(r'(?:query|subscribe)\([^,]+, "([A-Za-z]+)"', code))
     assert asked == {p.stem for p in OPERATIONS}
+
+
+async def test_operation_files_are_served_as_utf8_text_with_the_security_headers() -> None:
+    async with _client() as http:
+        for path in OPERATIONS:
+            served = await http.get(f"/usage/operations/{path.name}")
+            assert served.status_code == 200, path.name
+            assert served.headers["content-type"] == "text/plain; charset=utf-8", path.name
+            assert served.text == path.read_text(encoding="utf-8")
+            # Not HTML: the API's policy, and the headers every answer carries.
+            assert served.headers["content-security-policy"] == API_CSP
+            assert served.headers["x-content-type-options"] == "nosniff"
+            assert served.headers["x-frame-options"] == "DENY"
+            assert served.headers["referrer-policy"] == "no-referrer"
+            assert served.headers["cache-control"] == "no-store"
+        # A revalidation answered 304 still carries the headers, and no body.
+        etag = (await http.get("/usage/operations/Viewer.graphql")).headers["etag"]
+        again = await http.get("/usage/operations/Viewer.graphql", headers={"if-none-match": etag})
+        assert again.status_code == 304
+        assert again.content == b""
+        assert again.headers["x-content-type-options"] == "nosniff"

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -26,6 +27,9 @@ __all__ = ["live_server"]
 DEMO_REQUESTS = 2500
 # Generous: two busy cores shared with other work.
 UI_TIMEOUT_MS = 60_000
+# The browser's zone: not the demo organization's (America/New_York), 10h45 or 9h45 away from
+# it, so a custom range read in the browser's zone would ask about other instants.
+BROWSER_ZONE = "Asia/Kathmandu"
 TEAM_CONTROLS = ("#user", "#breakdowns", "#exports", "#card-wallet")
 CARD_FIELDS = {
     "v-requests": "requests",
@@ -80,7 +84,7 @@ class Demo:
 @pytest.fixture
 async def demo(live_server: LiveServer) -> AsyncIterator[Demo]:
     tokens = await seed_demo(DEMO_REQUESTS)
-    async with offline_browser() as browser:
+    async with offline_browser(timezone_id=BROWSER_ZONE) as browser:
         yield Demo(tokens, live_server, browser)
         assert browser.blocked == []
 
@@ -94,16 +98,22 @@ async def value(page: Page, selector: str) -> str | None:
     return await page.locator(selector).get_attribute("data-value")
 
 
-async def choose_custom_range(page: Page, days: int) -> None:
-    """A fixed range (the last `days` days to an hour ahead): the page and the test then ask
-    about exactly the same instants, whenever each asks."""
-    now = datetime.now().replace(second=0, microsecond=0)
+async def choose_custom_range(
+    page: Page, days: int, zone: str = "America/New_York"
+) -> dict[str, str]:
+    """A fixed range (the last `days` days to an hour ahead) typed as wall-clock times of
+    `zone` (the organization's; the page reads them so): the page and the test then ask about
+    exactly the same instants, whenever each asks. Returns those instants, read with zoneinfo
+    (fold=0, as the page does)."""
+    now = datetime.now(ZoneInfo(zone)).replace(second=0, microsecond=0, tzinfo=None)
+    start, end = now - timedelta(days=days), now + timedelta(hours=1)
     await page.get_by_label("Time period").select_option("CUSTOM")
-    await page.get_by_label("From (your browser's time)").fill(
-        (now - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
-    )
-    end = now + timedelta(hours=1)
+    await page.locator("#range-from").fill(start.strftime("%Y-%m-%dT%H:%M"))
     await page.get_by_label("To", exact=True).fill(end.strftime("%Y-%m-%dT%H:%M"))
+    return {
+        "from": start.replace(tzinfo=ZoneInfo(zone)).isoformat(),
+        "to": end.replace(tzinfo=ZoneInfo(zone)).isoformat(),
+    }
 
 
 async def apply(page: Page) -> None:
@@ -278,7 +288,7 @@ async def test_a_member_sees_only_their_own_requests_and_no_team_controls(demo: 
     assert await page.locator("#api-key option").count() == len(keys) + 1
 
     # A reversed range: the API's own message, where the user sees it; the figures stay.
-    await page.get_by_label("From (your browser's time)").fill("2026-03-05T00:00")
+    await page.locator("#range-from").fill("2026-03-05T00:00")
     await page.get_by_label("To", exact=True).fill("2026-03-01T00:00")
     await page.get_by_role("button", name="Apply filters").click()
     await expect(page.get_by_role("alert")).to_contain_text(
@@ -317,3 +327,85 @@ async def test_export_buttons_download_the_filtered_logs(demo: Demo) -> None:
     assert download.suggested_filename.endswith(".csv")
     lines = (await download.path()).read_text(encoding="utf-8").splitlines()
     assert len(lines) - 1 == int(await value(page, "#logs-count") or "-1")
+
+
+def _instant(text: str) -> datetime:
+    """An RFC 3339 instant (with an offset or Z) as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+async def test_a_custom_range_is_read_in_the_organizations_timezone(demo: Demo) -> None:
+    token = demo.tokens.owner
+    zone = (await demo.api(token, "Viewer"))["viewer"]["organization"]["timezone"]
+    assert zone == "America/New_York"
+    page = await demo.open(token)
+    # The browser's own clock is Kathmandu's (+05:45; ICU names it "Asia/Katmandu").
+    noon = await page.evaluate("new Date(2026, 11, 7, 12, 0).toISOString()")
+    assert noon == "2026-12-07T06:15:00.000Z"
+    await expect(page.locator("label[for=range-from]")).to_have_text(f"From ({zone} time)")
+
+    expected = await choose_custom_range(page, days=20, zone=zone)
+    await apply(page)
+    asked = await page_range(page)
+    # The page asked about the org's wall-clock times (computed here with zoneinfo).
+    assert _instant(asked["from"]) == _instant(expected["from"])
+    assert _instant(asked["to"]) == _instant(expected["to"])
+    answer = await demo.api(token, "UsagePage", filter=expected, granularity="DAY", team=True)
+    totals = answer["organization"]["usage"]["totals"]
+    assert totals["requests"] > 0
+    for element, field in CARD_FIELDS.items():
+        assert await value(page, f"#{element}") == str(totals[field]), element
+    logs = (await demo.api(token, "RequestLogs", filter=expected))["organization"]["requestLogs"]
+    assert await value(page, "#logs-count") == str(logs["totalCount"])
+    assert await shown_request_ids(page) == [e["node"]["requestId"] for e in logs["edges"]]
+
+    # The same wall-clock times in the browser's zone (the page's old reading) are other
+    # instants, with other figures: the assertions above tell the two apart.
+    naive = {b: _instant(t).replace(tzinfo=None) for b, t in expected.items()}
+    in_browser_zone = {
+        b: t.replace(tzinfo=ZoneInfo(BROWSER_ZONE)).isoformat() for b, t in naive.items()
+    }
+    other = await demo.api(token, "RequestLogs", filter=in_browser_zone)
+    assert other["organization"]["requestLogs"]["totalCount"] != logs["totalCount"]
+
+
+# Wall-clock times and zones, with the DST gap and overlap of New York and Lord Howe (a
+# 30-minute shift), half- and quarter-hour zones, and Chatham (+12:45 / +13:45).
+ZONED_CASES = [
+    ("2026-11-01T01:30", "America/New_York"),  # repeated: the earlier (EDT) instant
+    ("2026-11-01T00:59", "America/New_York"),
+    ("2026-11-01T02:00", "America/New_York"),
+    ("2026-03-08T02:30", "America/New_York"),  # skipped: read as EST, i.e. 03:30 EDT
+    ("2026-03-08T01:59", "America/New_York"),
+    ("2026-03-08T03:00", "America/New_York"),
+    ("2026-12-07T10:00", "Asia/Kolkata"),
+    ("2026-12-07T00:10", "Asia/Kathmandu"),
+    ("2026-10-04T02:15", "Australia/Lord_Howe"),  # skipped (02:00 -> 02:30)
+    ("2026-04-05T01:45", "Australia/Lord_Howe"),  # repeated (02:00 -> 01:30)
+    ("2026-09-27T02:45", "Pacific/Chatham"),  # skipped (02:45 -> 03:45)
+    ("2026-04-05T03:00", "Pacific/Chatham"),  # repeated
+    ("2026-03-29T02:30", "Europe/Berlin"),  # skipped
+    ("2026-10-25T02:30", "Europe/Berlin"),  # repeated
+    ("2026-12-07T23:59", "UTC"),
+]
+
+
+async def test_wall_clock_times_become_the_instants_zoneinfo_gives(demo: Demo) -> None:
+    """The page's conversion (format.js `zonedInstant`, run in the browser, whose own zone is
+    BROWSER_ZONE) against Python's zoneinfo with fold=0: the same instant, written with the
+    offset in force at it."""
+    page = await demo.open(demo.tokens.owner)
+    shown = await page.evaluate(
+        """async (cases) => {
+            const { zonedInstant } = await import("/usage/js/format.js");
+            return cases.map(([wall, zone]) => zonedInstant(wall, zone));
+        }""",
+        ZONED_CASES,
+    )
+    for (wall, zone), text in zip(ZONED_CASES, shown, strict=True):
+        local = datetime.fromisoformat(wall).replace(tzinfo=ZoneInfo(zone))
+        normalized = local.astimezone(UTC).astimezone(ZoneInfo(zone))
+        assert text == normalized.isoformat(), (wall, zone)
+    assert shown[0] == "2026-11-01T01:30:00-04:00"
+    assert shown[3] == "2026-03-08T03:30:00-04:00"
+    assert shown[7] == "2026-12-07T00:10:00+05:45"

@@ -69,6 +69,69 @@ export function dateTime(instant, timeZone) {
   return shown.format(new Date(instant));
 }
 
+const WALL_CLOCK = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+
+/** The offset of `timeZone` from UTC at the instant `ms` (epoch milliseconds), in ms. */
+function offsetAt(ms, timeZone) {
+  const parts = {};
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  });
+  for (const part of format.formatToParts(new Date(ms))) parts[part.type] = part.value;
+  const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day),
+    Number(parts.hour), Number(parts.minute), Number(parts.second));
+  return wall - Math.floor(ms / 1000) * 1000;
+}
+
+function twoDigits(n) {
+  return String(n).padStart(2, "0");
+}
+
+/**
+ * A wall-clock time of `timeZone` ("2026-11-01T01:30", a datetime-local input's value) as the
+ * exact instant, in RFC 3339 with that zone's offset ("2026-11-01T01:30:00-04:00").
+ *
+ * The offset is the one whose instant shows that wall clock in the zone, found with
+ * Intl.DateTimeFormat, so DST and +05:30 / +05:45 zones are exact. Two cases have no single
+ * such offset; both are resolved as Python's zoneinfo does with fold=0 (and as Temporal's
+ * "compatible" disambiguation):
+ * - a time repeated when clocks go back (01:30 on 2026-11-01 in New York, once EDT, once EST)
+ *   is the EARLIER instant (the offset before the change, -04:00);
+ * - a time skipped when clocks go forward (02:30 on 2026-03-08 in New York does not exist) is
+ *   read with the offset before the change, i.e. moved forward by the gap's length
+ *   (02:30 EST = 03:30 EDT, sent as 2026-03-08T03:30:00-04:00).
+ * Returns null for a value that is not a wall-clock time.
+ */
+export function zonedInstant(wallClock, timeZone) {
+  const match = WALL_CLOCK.exec(wallClock);
+  if (!match) return null;
+  const [year, month, day, hour, minute, second] = match.slice(1).map((n) => Number(n ?? 0));
+  const asUtc = Date.UTC(year, month - 1, day, hour, minute, second);
+  // Zone changes are far more than a day apart: the offsets a day before and a day after
+  // are the only candidates (the same offset twice away from any change).
+  const before = offsetAt(asUtc - 24 * HOUR_MS, timeZone);
+  const after = offsetAt(asUtc + 24 * HOUR_MS, timeZone);
+  const fits = [before, after].filter((offset) => offsetAt(asUtc - offset, timeZone) === offset);
+  // Earliest instant = largest offset among those that fit; in a gap none fits: `before`.
+  const instant = asUtc - (fits.length ? Math.max(...fits) : before);
+  // Written with the offset in force at that instant (in a gap: the one after the change).
+  const offset = offsetAt(instant, timeZone);
+  if (offset % MINUTE_MS !== 0) return new Date(instant).toISOString();  // an LMT offset
+  const sign = offset < 0 ? "-" : "+";
+  const minutes = Math.abs(offset) / MINUTE_MS;
+  const date = new Date(instant + offset).toISOString().slice(0, 19);
+  return `${date}${sign}${twoDigits(Math.floor(minutes / 60))}:${twoDigits(minutes % 60)}`;
+}
+
 /** The seed's conversion guide: ~4 characters and ~0.75 words per token. */
 export function tokenEquivalents(tokens) {
   const n = BigInt(tokens ?? 0);

@@ -5,7 +5,7 @@ import { ApiError, download, query, subscribe } from "./api.js";
 import { shareBar, trendChart } from "./chart.js";
 import { el, fill, show } from "./dom.js";
 import {
-  count, dateTime, milliseconds, money, nanos, percent, tokenEquivalents,
+  count, dateTime, milliseconds, money, nanos, percent, tokenEquivalents, zonedInstant,
 } from "./format.js";
 
 const TOKEN_KEY = "aize.usage.token";
@@ -31,8 +31,14 @@ const state = {
 function currentFilter() {
   const filter = {};
   if ($("period").value === "CUSTOM") {
-    if ($("range-from").value) filter.from = new Date($("range-from").value).toISOString();
-    if ($("range-to").value) filter.to = new Date($("range-to").value).toISOString();
+    // Wall-clock times of the organization's zone, as every figure of the page is (not the
+    // browser's): sent as exact instants with that zone's offset. A value that is not a
+    // wall-clock time goes as typed, for the API to say what is wrong with it.
+    const zone = state.viewer.organization.timezone;
+    for (const [id, bound] of [["range-from", "from"], ["range-to", "to"]]) {
+      const typed = $(id).value;
+      if (typed) filter[bound] = zonedInstant(typed, zone) ?? typed;
+    }
   } else {
     filter.period = $("period").value;
   }
@@ -355,6 +361,7 @@ async function open(token) {
     else node.remove();
   }
   $("who-text").textContent = `${viewer.member?.name ?? "Service token"} · ${viewer.role ?? "no role"} · ${viewer.organization.name}`;
+  $("range-zone").textContent = viewer.organization.timezone;
   $("who").hidden = false;
   $("sign-in").hidden = true;
   $("page").hidden = false;
