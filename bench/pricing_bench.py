@@ -27,6 +27,7 @@ from bench.ingest_bench import BenchOrg, generate
 from graph.relay import decode_global_id_of
 from ingestion.pricing import RecordPricer
 from ingestion.records import PricedRecord
+from ingestion.reprice import COST_COLUMNS
 from ingestion.validation import (
     KeyInfo,
     OrgDirectory,
@@ -39,19 +40,6 @@ from pricing.money import usd_to_nanos
 from pricing.terms import TermsTimeline
 
 _BATCH = 5000
-_AMOUNTS = (
-    "provider_cost_nanos",
-    "markup_nanos",
-    "fixed_fee_nanos",
-    "customer_cost_nanos",
-    "input_cost_nanos",
-    "cache_read_cost_nanos",
-    "cache_write_cost_nanos",
-    "output_cost_nanos",
-    "reasoning_cost_nanos",
-    "request_cost_nanos",
-    "cache_savings_nanos",
-)
 
 
 def with_classes(records: list[dict[str, Any]], share: float, seed: int) -> None:
@@ -97,7 +85,7 @@ def checksum(priced: list[PricedRecord]) -> int:
     """Every amount of every record, folded into one number (order-sensitive)."""
     total = 0
     for position, record in enumerate(priced, start=1):
-        for name in _AMOUNTS:
+        for name in COST_COLUMNS:
             total = (total * 31 + position * getattr(record, name)) % (1 << 61)
     return total
 

@@ -39,7 +39,7 @@ _COLUMNS = (
     "end_user"
 )
 # The cost columns a reprice writes onto the log.
-_COST_COLUMNS = (
+COST_COLUMNS = (
     "provider_cost_nanos",
     "markup_nanos",
     "fixed_fee_nanos",
@@ -186,9 +186,7 @@ async def _apply(pairs: list[tuple[int, PricedRecord, PricedRecord]]) -> list[Pr
 async def _mark_priced(conn: BaseDBAsyncClient, log_id: int, priced: PricedRecord) -> bool:
     """Write the costs onto the log if it is still unpriced; True when this call did."""
     params = Params(current_dialect())
-    sets = ", ".join(
-        f"{column} = {params.add(getattr(priced, column))}" for column in _COST_COLUMNS
-    )
+    sets = ", ".join(f"{column} = {params.add(getattr(priced, column))}" for column in COST_COLUMNS)
     rows = await conn.execute_query_dict(
         f"UPDATE request_log SET {sets}, priced = TRUE "
         f"WHERE id = {params.add(log_id)} AND priced = FALSE RETURNING id",
