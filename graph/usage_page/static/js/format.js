@@ -54,19 +54,31 @@ export function share(part, whole) {
   return Number((part * 10_000n) / whole) / 10_000;
 }
 
+/** Year to second, 24-hour, in `timeZone`; one formatter per locale and zone (they are
+ * costly to build and offsetAt asks for one per conversion step). */
+const wallClockFormats = new Map();
+function wallClockFormat(locale, timeZone) {
+  const key = `${locale} ${timeZone}`;
+  let format = wallClockFormats.get(key);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat(locale, {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+    });
+    wallClockFormats.set(key, format);
+  }
+  return format;
+}
+
 /** An RFC 3339 instant shown as wall time in `timeZone` ("2026-12-07 05:51:01"). */
 export function dateTime(instant, timeZone) {
-  const shown = new Intl.DateTimeFormat("sv-SE", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-  });
-  return shown.format(new Date(instant));
+  return wallClockFormat("sv-SE", timeZone).format(new Date(instant));
 }
 
 const WALL_CLOCK = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
@@ -76,16 +88,7 @@ const HOUR_MS = 3_600_000;
 /** The offset of `timeZone` from UTC at the instant `ms` (epoch milliseconds), in ms. */
 function offsetAt(ms, timeZone) {
   const parts = {};
-  const format = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-  });
+  const format = wallClockFormat("en-US", timeZone);
   for (const part of format.formatToParts(new Date(ms))) parts[part.type] = part.value;
   const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day),
     Number(parts.hour), Number(parts.minute), Number(parts.second));
