@@ -88,6 +88,10 @@ async def test_the_survivor_takes_over_alerts_and_maintenance_when_the_leader_is
 
         await spend(org, key, 80)  # 75% of the budget: one alert
         await until("the first alert", _received(receiver, 1))
+        # The receiver has it; kill the leader only once it has also recorded the delivery (a
+        # leader killed between the two would leave it PENDING, to be sent again after the
+        # backoff with the same event id: at least once, which is not what this test is about).
+        await until("the first delivery to be recorded", _delivered(org, 1))
         leader.kill()  # SIGKILL: no clean shutdown, the lease stays until it expires
         await leader.wait()
         await spend(org, key, 15)  # 95%: the 90% alert, while nobody leads yet
@@ -121,6 +125,14 @@ async def test_the_survivor_takes_over_alerts_and_maintenance_when_the_leader_is
     assert sorted(r.headers[EVENT_ID_HEADER.lower()] for r in receiver.requests) == sorted(
         {r.headers[EVENT_ID_HEADER.lower()] for r in receiver.requests}
     )
+
+
+def _delivered(org: Organization, count: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        delivered = AlertDelivery.filter(organization_id=org.id, status=DeliveryStatus.DELIVERED)
+        return await delivered.count() >= count
+
+    return check
 
 
 def _received(receiver: WebhookReceiver, count: int) -> Callable[[], Awaitable[bool]]:
