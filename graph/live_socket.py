@@ -21,6 +21,7 @@ from json import JSONDecodeError
 from typing import Any
 
 from starlette.websockets import WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocketDisconnected as SocketAlreadyClosed
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import (
     NonJsonMessageReceived,
@@ -86,7 +87,9 @@ class BoundedWebSocketAdapter(ASGIWebSocketAdapter):
         text = encoded.decode() if isinstance(encoded, bytes) else encoded
         try:
             await self.ws.send_text(text)
-        except WebSocketDisconnect as exc:
+        except (WebSocketDisconnect, SocketAlreadyClosed) as exc:
+            # The peer has gone, or this side has already sent its close frame (a push or a
+            # pong racing the close): the protocol handler's "disconnected", never an error.
             raise WebSocketDisconnected from exc
 
 
@@ -173,7 +176,9 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def shutdown(self) -> None:
         if self.supervisor is not None:
             self.supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # A supervisor that already ended on its own error (a ping to a client that had
+            # just gone) must not turn a normal disconnect into an application error.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self.supervisor
         await super().shutdown()
 
@@ -208,7 +213,17 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     return
             if now >= next_ping:
                 next_ping = now + settings.subscription_keepalive_seconds
-                await super().send_message({"type": "ping"})
+                if not await self._ping():
+                    return
+
+    async def _ping(self) -> bool:
+        """Send a keep-alive ping; False when the client has gone (the read loop, which
+        sees the same disconnect, ends the connection)."""
+        try:
+            await super().send_message({"type": "ping"})
+        except WebSocketDisconnected:
+            return False
+        return True
 
     async def _still_allowed(self) -> str | None:
         """None while the token still authenticates as the same viewer; else why not."""
