@@ -37,6 +37,7 @@ from settings.values import (
     SecondsOrZero,
     SettingsError,
     Stripped,
+    Switch,
     Whole,
     refusal,
     variable,
@@ -75,7 +76,7 @@ class Settings:
     maintenance_interval_seconds: Seconds = 3600.0
     # One leader among all processes runs the background work (coordination/leadership.py):
     # off, every process runs it (each item is still claimed once); the lease's length.
-    leader_election: bool = True
+    leader_election: Switch = True
     leader_lease_seconds: Seconds = 30.0
     bulk_max_records: Positive = 10_000
     bulk_max_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024 * 1024
@@ -105,17 +106,17 @@ class Settings:
     max_string_bytes: Annotated[int, Field(ge=1024)] = 64 * 1024
     document_cache_bytes: Whole = 4 * 1024 * 1024
     # Alert worker and delivery; docs/readme/alerts.md explains each one.
-    alert_worker: bool = True
+    alert_worker: Switch = True
     alert_poll_seconds: Seconds = 60.0
     alert_max_attempts: Positive = 10
     webhook_timeout_seconds: Seconds = 10.0
-    webhook_allow_private_networks: bool = False
+    webhook_allow_private_networks: Switch = False
     smtp_host: Stripped = None
     smtp_port: Positive = 587
     smtp_user: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
     smtp_from: Stripped = None
-    smtp_starttls: bool = True
+    smtp_starttls: Switch = True
     smtp_timeout_seconds: Seconds = 30.0
     # Scheduled reports run inside `serve` (off by default); docs/readme/reports.md.
     # AIZE_REPORTS_SCHEDULE: off, on (every kind), a list such as weekly,monthly, or
@@ -128,12 +129,12 @@ class Settings:
     # (unset: no /metrics); per-organization spend gauges only when asked for, at most
     # metrics_organization_limit organizations (one series each: cardinality).
     metrics_token: MetricsToken = field(default=None, repr=False)
-    metrics_organization_spend: bool = False
+    metrics_organization_spend: Switch = False
     metrics_organization_limit: Positive = 1000
     # `json`: one JSON object per log line (observability/json_logs.py); `text`: uvicorn's.
     log_format: LogFormat = "text"
     # OpenTelemetry traces (the `otel` extra; observability/tracing.py).
-    otel_traces: bool = False
+    otel_traces: Switch = False
     # Live subscriptions (graphql-transport-ws, multipart, SSE); docs/readme/live.md.
     subscription_interval_seconds: Seconds = 1.0
     subscription_refresh_seconds: Seconds = 30.0

@@ -42,6 +42,8 @@ def _stripped(value: Any) -> Any:
     return (value.strip() or None) if isinstance(value, str) else value
 
 
+# true/false, 1/0, yes/no, on/off (any case, blanks around ignored).
+Switch = Annotated[bool, BeforeValidator(_lowered)]
 Whole = Annotated[int, Field(ge=0)]
 Positive = Annotated[int, Field(ge=1)]
 Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]

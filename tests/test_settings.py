@@ -32,7 +32,7 @@ def test_values_are_read_as_their_type() -> None:
         {
             "AIZE_PORT": "9000",
             "AIZE_ALERT_POLL_SECONDS": "0.5",
-            "AIZE_OTEL_TRACES": "yes",
+            "AIZE_OTEL_TRACES": " Yes ",
             "AIZE_LOG_LEVEL": " DEBUG ",
             "AIZE_CORS_ORIGINS": "https://a.example, https://b.example ,",
             "AIZE_REPORTS_SCHEDULE": "monthly, weekly",
