@@ -71,9 +71,19 @@ async def running_service(
 async def serving(database_url: str, workers: int, settings: dict[str, str]) -> AsyncIterator[str]:
     """`start_service` with `settings` as a context: yields the base URL, stops the service
     (and waits for it) on exit."""
+    async with service_process(database_url, workers, settings) as (_, url):
+        yield url
+
+
+@asynccontextmanager
+async def service_process(
+    database_url: str, workers: int, settings: dict[str, str]
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """`start_service` as a context: yields the process (to kill it, read its pid) and the
+    base URL; on exit terminates it unless it has ended, and waits for it."""
     process, url = await start_service(database_url, workers, settings)
     try:
-        yield url
+        yield process, url
     finally:
         if process.returncode is None:
             process.terminate()

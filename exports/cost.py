@@ -3,8 +3,8 @@
 An export row is one trend bucket (of one series) or one breakdown group with every summary
 figure: the same work as a GraphQL `TrendBucket { start end totals { ...30 measures } }`,
 so an export costs what that query would (`graph.limits`): 10 points for the aggregate
-plus one point per cell (rows x columns). Measured on this service, a trend export row
-takes 60-100 us to read and write, a 20-field GraphQL bucket 80-100 us.
+plus one point per cell (rows x columns), because an export row and a GraphQL bucket take
+about the same time to produce (docs/PERFORMANCE.md, "Figures behind design choices").
 
 - Trend: the buckets `usage_trend` will make for the filter's range, timezone and
   granularity (the same `bucket_spans`), times the series: `limit` with `splitBy` (the

@@ -1,16 +1,17 @@
 """Where a document or its variables hold a string over the size limit, found before parsing
 the variables' values or running anything.
 
-String literals are read by graphql-core's lexer in Python (about 170 ns a character, so a
-10 MB literal took seconds); variables arrive as JSON, parsed in C, but a long string still
-costs memory and database work. Both are bounded by AIZE_MAX_STRING_BYTES, except input
-fields declared with `LARGE_TEXT` (the request and response bodies the gateway logs): those
-are only bounded by the request's size (AIZE_MAX_REQUEST_BYTES), as on POST /ingest/bulk.
-A large text must then come as a variable; as a literal it is bounded like any string.
+String literals are read by graphql-core's lexer in Python, character by character, so a
+long literal costs seconds of CPU (docs/PERFORMANCE.md); variables arrive as JSON, parsed in
+C, but a long string still costs memory and database work. Both are bounded by
+AIZE_MAX_STRING_BYTES, except input fields declared with `LARGE_TEXT` (the request and
+response bodies the gateway logs): those are only bounded by the request's size
+(AIZE_MAX_REQUEST_BYTES), as on POST /ingest/bulk. A large text must then come as a
+variable; as a literal it is bounded like any string.
 
-Paths name the place: `usage.filter.models[0]` for a literal (field, argument, input
-fields, list indexes), `$records[3].model` for a variable. The variables may also hold at
-most MAX_VARIABLE_VALUES values in all.
+Paths name the place: `usage.filter.models[0]` for a literal (field, argument, input fields,
+list indexes), `$records[3].model` for a variable. The variables may also hold at most
+MAX_VARIABLE_VALUES values in all.
 """
 
 from __future__ import annotations

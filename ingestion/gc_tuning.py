@@ -2,15 +2,15 @@
 
 Start-up freezes what it allocated (schema, ORM metadata, settings): no full collection
 scans the framework again. The collection thresholds stay CPython's defaults (a young
-collection every 700 allocations). A service-wide young threshold of 50,000 saved ingest
-about a quarter of its parse + validate + price time (a batch's ~15 objects per record are
-scanned less often while they survive), but made each young collection scan tens of
-thousands of objects at once in the middle of other organizations' requests: a dashboard's
-p99 under a noisy neighbour went from 44-48 ms to 100-121 ms (docs/PERFORMANCE.md). Turning
-collection off while each batch is parsed, validated and priced saves as much in isolation
+collection every 700 allocations). A service-wide young threshold of 50,000 made ingest's
+parse + validate + price cheaper (a batch's objects per record are scanned less often while
+they survive), but made each young collection scan tens of thousands of objects at once in
+the middle of other organizations' requests, and a dashboard's p99 under a noisy neighbour
+more than doubled (docs/PERFORMANCE.md, "Noisy neighbour"). Turning collection off while
+each batch is parsed, validated and priced saves as much in isolation
 (`python -m bench.gc_regimes`), but the pipeline yields to other requests every 250 records,
-and overlapping batches would keep collection off for everyone; ingest pays the ~3 us per
-record instead.
+and overlapping batches would keep collection off for everyone; ingest pays the difference
+instead.
 """
 
 from __future__ import annotations

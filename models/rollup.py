@@ -25,6 +25,8 @@ from datetime import timedelta
 from tortoise import fields
 from tortoise.models import Model
 
+from models.request_log import CLASS_COLUMNS
+
 DIMENSION_COLUMNS = (
     "api_key_id",
     "member_id",
@@ -47,23 +49,13 @@ MEASURE_COLUMNS = (
     "fixed_fee_nanos",
     "customer_cost_nanos",
     "latency_ms_sum",
-    # Token classes and cost classes (migration 0017): the cache counts are part of
-    # input_tokens, reasoning_tokens of output_tokens; the cost parts sum to the catalog-
-    # priced part of provider_cost_nanos; cache_savings_nanos is signed.
-    "cache_read_tokens",
-    "cache_write_5m_tokens",
-    "cache_write_1h_tokens",
-    "reasoning_tokens",
-    "request_units",
-    "input_cost_nanos",
-    "cache_read_cost_nanos",
-    "cache_write_cost_nanos",
-    "output_cost_nanos",
-    "reasoning_cost_nanos",
-    "request_cost_nanos",
-    "cache_savings_nanos",
+    # Token classes and cost classes (migration 0017), summed from request_log's columns of
+    # the same names: the cache counts are part of input_tokens, reasoning_tokens of
+    # output_tokens; the cost parts sum to the catalog-priced part of provider_cost_nanos;
+    # cache_savings_nanos is signed.
+    *CLASS_COLUMNS,
 )
-CLASS_MEASURES = MEASURE_COLUMNS[MEASURE_COLUMNS.index("cache_read_tokens") :]
+CLASS_MEASURES = CLASS_COLUMNS
 # UTC grains, finest first; a rollup table exists per family and grain.
 GRAIN_WIDTHS: dict[str, timedelta] = {
     "quarter": timedelta(minutes=15),

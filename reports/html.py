@@ -1,61 +1,80 @@
 """A report as one self-contained HTML page: tables, inline SVG charts, inline CSS.
 
-Every value that reaches the page goes through `html.escape` (labels, names, model aliases
-and error messages are user-supplied); the page has no script and loads nothing. Money is
-shown exact, as the API gives it ("$0.135"); times are in the report's timezone.
+The page is a Jinja2 template (`templates/report.html.j2`) with autoescaping on, because
+labels, names, model aliases and error messages are user-supplied; this module turns the
+report's numbers into the text the page shows. The page has no script and loads nothing.
+Money is shown exact, as the API gives it ("$0.135"); times are in the report's timezone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from html import escape
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from models.report import ReportKind
 from pricing.money import format_usd
 from reports.builder import TOP_ERROR_PATTERNS, ReportData, group_label
-from reports.svg_chart import ChartPoint, bar_chart, line_chart
+from reports.svg_chart import Chart, ChartPoint, bar_chart, line_chart
 from resolvers.time_slices import Granularity
 from resolvers.usage import UsageGroup
 from resolvers.usage_measures import UsageMeasures, growth_percent, percent
 
-_STYLE = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#222;margin:24px;
-max-width:900px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
-.muted{color:#666}table{border-collapse:collapse;width:100%;font-size:13px}
-th,td{border-bottom:1px solid #e3e6ea;padding:5px 8px;text-align:right}
-th:first-child,td:first-child{text-align:left}th{background:#f5f7f9}
-.status-GREEN{color:#1d7a3a}.status-YELLOW{color:#a36b00}.status-RED{color:#b3261e}
-"""
+_TEMPLATES = Environment(
+    loader=PackageLoader("reports", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
 _MICROSECOND = timedelta(microseconds=1)
 _HUNDREDTH = Decimal("0.01")
 
 
+@dataclass(frozen=True, slots=True)
+class Table:
+    """Cells as displayed text; `headers` None for a two-column name/value table."""
+
+    headers: Sequence[str] | None
+    rows: Sequence[Sequence[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A heading and its table, or `empty_text` when there is nothing to list."""
+
+    heading: str
+    table: Table | None
+    empty_text: str = "No requests."
+
+
 def render_html(data: ReportData) -> str:
     """The report page (UTF-8 text)."""
-    title = f"{data.organization_name}: {data.title}"
-    sections = [
-        f"<h1>{escape(title)}</h1>",
-        f'<p class="muted">{escape(_period_text(data))} ({escape(data.timezone.key)}). '
-        f"Generated {escape(_local(data.generated_at, data))}.</p>",
-        _key_metrics(data),
-        _budget(data),
-        _charts(data),
-        _top_table("Top models", "Model", data, data.top_models),
-        _top_table("Top providers", "Provider", data, data.top_providers),
-        _top_table("Top API keys", "API key", data, data.top_api_keys),
-        _top_table("Top members", "Member", data, data.top_members),
-        _top_table("Top tags (a request with two tags counts in both)", "Tag", data, data.top_tags),
-        _status_codes(data),
-        _error_patterns(data),
-    ]
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
-        + "".join(sections)
-        + "</body></html>\n"
+    budget, budget_status = _budget(data)
+    return _TEMPLATES.get_template("report.html.j2").render(
+        title=f"{data.organization_name}: {data.title}",
+        period=_period_text(data),
+        timezone=data.timezone.key,
+        generated=_local(data.generated_at, data),
+        key_metrics=_key_metrics(data),
+        budget=budget,
+        budget_status=budget_status,
+        charts=_charts(data),
+        breakdowns=[
+            _top_table("Top models", "Model", data, data.top_models),
+            _top_table("Top providers", "Provider", data, data.top_providers),
+            _top_table("Top API keys", "API key", data, data.top_api_keys),
+            _top_table("Top members", "Member", data, data.top_members),
+            _top_table(
+                "Top tags (a request with two tags counts in both)", "Tag", data, data.top_tags
+            ),
+            _status_codes(data),
+            _error_patterns(data),
+        ],
     )
 
 
@@ -98,19 +117,7 @@ def _period_text(data: ReportData) -> str:
     return f"{first.strftime('%d %B %Y')} to {last.strftime('%d %B %Y')}"
 
 
-def _table(headers: Sequence[str] | None, rows: Iterable[Sequence[str]]) -> str:
-    head = (
-        ""
-        if headers is None
-        else "<thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr></thead>"
-    )
-    body = "".join(
-        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
-    )
-    return f"<table>{head}<tbody>{body}</tbody></table>"
-
-
-def _key_metrics(data: ReportData) -> str:
+def _key_metrics(data: ReportData) -> Section:
     now, before = data.totals, data.previous
     average_now, average_before = now.average_cost_nanos(), before.average_cost_nanos()
 
@@ -171,7 +178,7 @@ def _key_metrics(data: ReportData) -> str:
     ]
     earlier = data.previous_period
     previous = f"Previous period ({_range_text(earlier.start, earlier.end, data)})"
-    return "<h2>Key metrics</h2>" + _table(["Metric", "This period", previous, "Change"], rows)
+    return Section("Key metrics", Table(["Metric", "This period", previous, "Change"], rows))
 
 
 def _optional(value: Decimal | None) -> str:
@@ -184,7 +191,8 @@ def _range_text(start: datetime, end: datetime, data: ReportData) -> str:
     return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
 
 
-def _budget(data: ReportData) -> str:
+def _budget(data: ReportData) -> tuple[Section, str | None]:
+    """The budget table and its status (GREEN, YELLOW, RED; None without a budget)."""
     budget = data.budget
     counted = _range_text(budget.counted.start, budget.counted.end, data)
     whole = _range_text(budget.billing_period.start, budget.billing_period.end, data)
@@ -202,17 +210,10 @@ def _budget(data: ReportData) -> str:
     if budget.budget_nanos is not None:
         rows.append(["Used", "n/a" if budget.percent_used is None else f"{budget.percent_used}%"])
         rows.append(["Remaining", usd_text(budget.budget_nanos - budget.spend_nanos)])
-    table = _table(None, rows)
-    badge = (
-        f'<p>Status: <strong class="status-{status.value}">{status.value}</strong> '
-        "(green under 75%, yellow 75 to 90%, red over 90%)</p>"
-        if status is not None
-        else ""
-    )
-    return f"<h2>{heading}</h2>{table}{badge}"
+    return Section(heading, Table(None, rows)), None if status is None else status.value
 
 
-def _charts(data: ReportData) -> str:
+def _charts(data: ReportData) -> list[Chart]:
     label_format = "%H:00" if data.trend.granularity is Granularity.HOUR else "%a %d"
     unit = "hour" if data.trend.granularity is Granularity.HOUR else "day"
     cost = [
@@ -225,11 +226,10 @@ def _charts(data: ReportData) -> str:
         ChartPoint(b.start.astimezone(data.timezone).strftime(label_format), b.totals.requests)
         for b in data.trend.buckets
     ]
-    return (
-        "<h2>Trend</h2>"
-        + bar_chart(cost, title=f"Customer cost per {unit} (USD)", format_value=usd_text)
-        + line_chart(requests, title=f"Requests per {unit}", format_value=_count)
-    )
+    return [
+        bar_chart(cost, title=f"Customer cost per {unit} (USD)", format_value=usd_text),
+        line_chart(requests, title=f"Requests per {unit}", format_value=_count),
+    ]
 
 
 def _group_row(name: str, totals: UsageMeasures) -> list[str]:
@@ -242,22 +242,23 @@ def _group_row(name: str, totals: UsageMeasures) -> list[str]:
     ]
 
 
-def _top_table(heading: str, what: str, data: ReportData, groups: list[UsageGroup]) -> str:
+def _top_table(heading: str, what: str, data: ReportData, groups: list[UsageGroup]) -> Section:
     if not groups:
-        return f'<h2>{escape(heading)}</h2><p class="muted">No requests.</p>'
+        return Section(heading, None)
     rows = [_group_row(group_label(data, g), g.totals) for g in groups]
     headers = [what, "Requests", "Tokens", "Customer cost", "Error rate"]
-    return f"<h2>{escape(heading)}</h2>" + _table(headers, rows)
+    return Section(heading, Table(headers, rows))
 
 
-def _status_codes(data: ReportData) -> str:
+def _status_codes(data: ReportData) -> Section:
+    heading = "Requests by status code"
     if not data.status_codes:
-        return '<h2>Requests by status code</h2><p class="muted">No requests.</p>'
+        return Section(heading, None)
     rows = [
         [str(g.key[0]), _count(g.totals.requests), _share(g.totals.requests, data.totals.requests)]
         for g in data.status_codes
     ]
-    return "<h2>Requests by status code</h2>" + _table(["Status", "Requests", "Share"], rows)
+    return Section(heading, Table(["Status", "Requests", "Share"], rows))
 
 
 def _share(part: int, whole: int) -> str:
@@ -265,10 +266,10 @@ def _share(part: int, whole: int) -> str:
     return _percent(percent(part, whole))
 
 
-def _error_patterns(data: ReportData) -> str:
+def _error_patterns(data: ReportData) -> Section:
     patterns = data.errors.by_pattern[:TOP_ERROR_PATTERNS]
     if not patterns:
-        return '<h2>Top errors</h2><p class="muted">No failed requests.</p>'
+        return Section("Top errors", None, "No failed requests.")
     rows = [
         [
             pattern,
@@ -278,6 +279,4 @@ def _error_patterns(data: ReportData) -> str:
         ]
         for pattern, group in patterns
     ]
-    return "<h2>Top errors</h2>" + _table(
-        ["Message pattern", "Status", "Failed", "Last seen"], rows
-    )
+    return Section("Top errors", Table(["Message pattern", "Status", "Failed", "Last seen"], rows))

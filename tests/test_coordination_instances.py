@@ -4,16 +4,15 @@ goes on. Real processes (uvicorn), a real webhook receiver, PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
-from typing import TypeVar
 
 import pytest
 from tortoise import connections
 
 from alerts.webhook import EVENT_ID_HEADER
-from bench.service import start_service
+from bench.service import service_process
 from coordination.lease import LeaseState, read_lease
 from ingestion.spend_control import after_write
 from ingestion.writer import write_records
@@ -26,13 +25,13 @@ from models.request_log_partitions import add_months, month_start
 from settings import Settings
 from tests.alert_receivers import WebhookReceiver, receiver_fixture
 from tests.factories import make_key, make_org, make_record
+from tests.polling import until
 
 pytestmark = pytest.mark.postgres_only
 # Named here so pytest finds the imported fixture (and linters see it used).
 __all__ = ["receiver_fixture"]
 
 USD = 1_000_000_000
-T = TypeVar("T")
 INSTANCE_SETTINGS = {
     "AIZE_LEADER_LEASE_SECONDS": "1.5",
     "AIZE_ALERT_WORKER": "true",
@@ -40,18 +39,6 @@ INSTANCE_SETTINGS = {
     "AIZE_MAINTENANCE_INTERVAL_SECONDS": "0.5",
     "AIZE_WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
 }
-
-
-async def until(what: str, check: Callable[[], Awaitable[T | None]], seconds: float = 30) -> T:
-    """Poll `check` until it returns something truthy (a condition wait with a deadline)."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {seconds} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def spend(org: Organization, key: ApiKey, cents: int) -> None:
@@ -78,8 +65,13 @@ async def test_the_survivor_takes_over_alerts_and_maintenance_when_the_leader_is
     await AlertRule.create(
         organization=org, kind=AlertKind.BUDGET, webhook_url=receiver.url, webhook_secret="s" * 24
     )
-    processes = [await start_service(db.database_url, 1, INSTANCE_SETTINGS) for _ in range(2)]
-    try:
+    async with AsyncExitStack() as services:
+        processes = [
+            await services.enter_async_context(
+                service_process(db.database_url, 1, INSTANCE_SETTINGS)
+            )
+            for _ in range(2)
+        ]
         first = await until("a leader", lambda: read_lease("background"))
         leader, follower = sorted(
             (p for p, _ in processes), key=lambda p: p.pid != holder_pid(first)
@@ -107,11 +99,6 @@ async def test_the_survivor_takes_over_alerts_and_maintenance_when_the_leader_is
         assert await partition_exists(name)
         await connections.get("default").execute_script(f"DROP TABLE {name}")
         await until("maintenance to recreate the partition", lambda: partition_exists(name))
-    finally:
-        for process, _ in processes:
-            if process.returncode is None:
-                process.terminate()
-            await process.wait()
 
     events = await AlertEvent.filter(organization_id=org.id).order_by("id")
     assert [e.threshold for e in events] == ["75", "90"]

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
 
 import coredis
 import pytest
@@ -30,54 +27,19 @@ from settings import Settings
 from tests.factories import make_member, make_org, make_token
 from tests.live_clients import Subscription, session
 from tests.live_service import LiveServer, free_port
+from tests.polling import until
+from tests.redis_fixtures import (
+    CLOSED_PORT_URL,
+    REDIS_URL,
+    Clock,
+    key_prefix_fixture,
+    reachable_redis,
+)
 
-REDIS_URL = os.environ.get("AIZE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-IN_CI = bool(os.environ.get("CI"))
-# Nothing listens on port 1: connections are refused at once.
-CLOSED_PORT_URL = "redis://127.0.0.1:1/0"
 CARDS = "subscription Cards { usage { totals { requests } } }"
 
 
-async def _reachable_redis() -> coredis.Redis[str]:
-    client: coredis.Redis[str] = coredis.Redis.from_url(REDIS_URL, decode_responses=True)
-    try:
-        await client.ping()
-    except (coredis.exceptions.RedisError, OSError) as exc:
-        message = f"Redis is not reachable at {REDIS_URL}: {exc}"
-        if IN_CI:
-            pytest.fail(f"{message} (required under CI)")
-        pytest.skip(message)
-    return client
-
-
-@pytest.fixture
-async def key_prefix() -> AsyncIterator[str]:
-    """A key prefix of this test's own; its keys are deleted after."""
-    client = await _reachable_redis()
-    prefix = f"aize-test-slots-{uuid.uuid4().hex}"
-    try:
-        yield prefix
-    finally:
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await client.delete(keys)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-async def until(what: str, check: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:
-    """Poll `check` until it holds (a condition wait with a deadline)."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {seconds} s waiting for {what}")
-        await asyncio.sleep(0.05)
+key_prefix = key_prefix_fixture("aize-test-slots")
 
 
 async def test_two_processes_share_a_tokens_subscription_limit(key_prefix: str) -> None:
@@ -125,7 +87,7 @@ async def test_a_crashed_processes_subscriptions_stop_counting_after_the_ttl(
         await until("the crashed process's entries to expire", a_slot_frees)
         await alive.take(7, 2)
         # The heartbeat keeps the live process's entries past the TTL.
-        client = await _reachable_redis()
+        client = await reachable_redis()
         key = f"{key_prefix}:token:7"
         members = await client.zrange(key, 0, -1)
         assert len(members) == 2
@@ -187,7 +149,7 @@ async def _subscribed(subscription: Subscription) -> None:
 async def test_the_limit_holds_across_two_service_processes_and_a_killed_ones_slots_free(
     db: Settings,
 ) -> None:
-    client = await _reachable_redis()
+    client = await reachable_redis()
     token = await make_token(await make_member(await make_org(), Role.OWNER))
     env = {
         "AIZE_REDIS_URL": REDIS_URL,

@@ -9,11 +9,7 @@ the reason when it does not.
 from __future__ import annotations
 
 import logging
-import os
-import uuid
-from collections.abc import AsyncIterator
 
-import coredis
 import pytest
 
 from auth.viewer import Viewer
@@ -25,11 +21,7 @@ from models.member import Role
 from settings import Settings
 from tests.factories import make_member, make_org, make_token
 from tests.http_clients import client_for
-
-REDIS_URL = os.environ.get("AIZE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-IN_CI = bool(os.environ.get("CI"))
-# Nothing listens on port 1: connections are refused at once.
-CLOSED_PORT_URL = "redis://127.0.0.1:1/0"
+from tests.redis_fixtures import CLOSED_PORT_URL, REDIS_URL, Clock, key_prefix_fixture
 
 LIMITS = RateLimits(
     token_capacity=100, organization_capacity=250, ingest_capacity=1_000, window_seconds=600
@@ -40,32 +32,7 @@ def reader(token_id: int, organization_id: int) -> Viewer:
     return Viewer(token_id, organization_id, token_id, Role.OWNER, frozenset({Scope.READ}))
 
 
-@pytest.fixture
-async def key_prefix() -> AsyncIterator[str]:
-    """A key prefix of this test's own in a reachable Redis; its keys are deleted after."""
-    client: coredis.Redis[bytes] = coredis.Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except (coredis.exceptions.RedisError, OSError) as exc:
-        message = f"Redis is not reachable at {REDIS_URL}: {exc}"
-        if IN_CI:
-            pytest.fail(f"{message} (required under CI)")
-        pytest.skip(message)
-    prefix = f"aize-test-{uuid.uuid4().hex}"
-    try:
-        yield prefix
-    finally:
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await client.delete(keys)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+key_prefix = key_prefix_fixture("aize-test")
 
 
 async def test_two_processes_share_a_tokens_budget(key_prefix: str) -> None:

@@ -29,9 +29,10 @@ import asyncpg
 import httpx
 import pytest
 
-from bench.service import start_service
+from bench.service import serving
 from models.database import REPLICA_APPLICATION_NAME
 from settings import Settings, SettingsError
+from tests import polling
 from tests.pg_cluster import ClusterUnavailable, PgCluster
 
 IN_CI = bool(os.environ.get("CI"))
@@ -58,15 +59,8 @@ query ProbeTotals($models: [String!]) {
 
 
 async def until(what: str, check: Callable[[], Awaitable[T | None]], seconds: float = 60) -> T:
-    """Poll `check` until it returns something truthy (a condition wait with a deadline)."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {seconds} s waiting for {what}")
-        await asyncio.sleep(0.05)
+    """`tests.polling.until` with a replica's longer deadline (replay, restarts)."""
+    return await polling.until(what, check, seconds)
 
 
 # --- settings: no database needed ---------------------------------------------------------
@@ -235,16 +229,9 @@ async def deployment(clusters: tuple[PgCluster, PgCluster]) -> AsyncIterator[Dep
     primary, replica = clusters
     _cli(primary, replica, "migrate")
     tokens = json.loads(_cli(primary, replica, "demo", "--requests", "200", "--json"))
-    process, url = await start_service(
-        primary.url, 1, {**SERVICE_SETTINGS, "AIZE_DATABASE_READ_URLS": replica.url}
-    )
-    try:
-        async with httpx.AsyncClient(timeout=30) as http:
-            yield Deployment(primary, replica, url, tokens["owner"], tokens["ingest"], http)
-    finally:
-        if process.returncode is None:
-            process.terminate()
-        await process.wait()
+    settings = {**SERVICE_SETTINGS, "AIZE_DATABASE_READ_URLS": replica.url}
+    async with serving(primary.url, 1, settings) as url, httpx.AsyncClient(timeout=30) as http:
+        yield Deployment(primary, replica, url, tokens["owner"], tokens["ingest"], http)
 
 
 async def _connect(cluster: PgCluster) -> asyncpg.Connection:

@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from reports.html import render_html
 from reports.periods import period_containing, previous_period, report_period
 from reports.producer import produce_report
 from resolvers.current_spend import budget_status
+from resolvers.error_analysis import normalize_error_message
 from resolvers.periods import TimeRange
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store
 
@@ -132,7 +134,59 @@ async def test_user_text_is_escaped_in_the_html(org: Organization) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<b>gpt-4o</b>" not in html
     assert "&lt;b&gt;gpt-4o&lt;/b&gt;" in html
-    assert "Alice &quot;A&amp;B&quot;" in html
+    # Jinja2's autoescape writes a double quote as &#34; (html.escape wrote &quot;).
+    assert "Alice &#34;A&amp;B&#34;" in html
+
+
+HOSTILE = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
+
+
+async def test_hostile_organization_member_and_model_names_stay_text(db: object) -> None:
+    org = await make_org(name=f"Org {HOSTILE}", timezone="Europe/Berlin")
+    member = await make_member(org, Role.MEMBER, name=f"Mallory {HOSTILE}")
+    key = await make_key(org, member, label=f"Key {HOSTILE}")
+    at = WEEK.start + timedelta(hours=30)
+    await store(
+        make_record(org, key, member, at, model=f"model {HOSTILE}"),
+        make_record(org, key, member, at, status_code=500, error_message=f"boom {HOSTILE}"),
+    )
+
+    page = _ParsedPage(render_html(await build_report(org, ReportKind.WEEKLY, WEEK, GENERATED)))
+
+    # Only the report's own markup: no element, attribute or script came from the names.
+    assert page.tags <= {
+        "html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "strong",
+        "table", "thead", "tbody", "tr", "th", "td",
+        "svg", "text", "line", "rect", "circle", "polyline",
+    }  # fmt: skip
+    assert "img" not in page.tags and "script" not in page.tags
+    assert not any(name.startswith("on") for name in page.attributes)
+    # ... and each name reads back exactly as stored.
+    assert f"Org {HOSTILE}: Weekly cost report" in page.texts
+    assert f"Mallory {HOSTILE}" in page.texts
+    assert f"Key {HOSTILE}" in page.texts
+    assert f"model {HOSTILE}" in page.texts
+    # Error messages are listed by pattern, which adds its own <num>/<str> placeholders.
+    assert normalize_error_message(f"boom {HOSTILE}") in page.texts
+
+
+class _ParsedPage(HTMLParser):
+    """Every tag, attribute name and text node of a page, as a browser's tokenizer sees them."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: set[str] = set()
+        self.attributes: set[str] = set()
+        self.texts: list[str] = []
+        self.feed(page)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.attributes.update(name for name, _ in attrs)
+
+    def handle_data(self, data: str) -> None:
+        self.texts.append(data)
 
 
 async def test_the_weekly_reports_numbers_equal_the_apis_usage_for_the_week(

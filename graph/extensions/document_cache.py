@@ -1,16 +1,17 @@
 """Parse each distinct query text once, and run the standard validation rules on it once.
 
-Dashboards send the same few documents over and over; parsing the dashboard query and
-running graphql's 30-odd standard rules on it cost about 4 ms of CPU per request. The
-cache keeps, per query text and parse options (the token limit), the parsed document and
-whether the standard rules found it valid. The request-specific rules the limit extensions
-add (depth, aliases, NUL characters, cost: they read settings and variables) still run on
-every request; those that do their work when constructed (they walk the document with
-their own memoised walkers and define no enter/leave hooks) are only constructed, without
-graphql-core's full document visit (~1.5 ms for a dashboard query). Only valid documents
-are remembered, so every error is produced afresh; the cache is bounded (least recently
-used entries go first) in entries and in bytes of query text (AIZE_DOCUMENT_CACHE_BYTES: a
-parsed document takes about three times its text); a text over 1/32 of that is not kept.
+Dashboards send the same few documents over and over, and parsing one and running graphql's
+30-odd standard rules on it is a large share of a cheap request's CPU (docs/PERFORMANCE.md,
+"Figures behind design choices"). The cache keeps, per query text and parse options (the
+token limit), the parsed document and whether the standard rules found it valid. The
+request-specific rules the limit extensions add (depth, aliases, NUL characters, cost: they
+read settings and variables) still run on every request; those that do their work when
+constructed (they walk the document with their own memoised walkers and define no
+enter/leave hooks) are only constructed, without graphql-core's full document visit. Only
+valid documents are remembered, so every error is produced afresh; the cache is bounded
+(least recently used entries go first) in entries and in bytes of query text
+(AIZE_DOCUMENT_CACHE_BYTES: a parsed document takes about three times its text); a text over
+1/32 of that is not kept.
 """
 
 from __future__ import annotations
