@@ -99,6 +99,9 @@ class Settings:
     leader_lease_seconds: float = 30.0
     bulk_max_records: int = 10_000
     bulk_max_bytes: int = 16 * 1024 * 1024
+    # Longest wait of an ingest transaction for one row lock (PostgreSQL) before the batch is
+    # refused with 503 + Retry-After, nothing stored (ingestion/lock_wait.py).
+    ingest_lock_wait_seconds: float = 10.0
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     # Abuse limits; docs/readme/limits.md explains each one.
     max_query_depth: int = 10
@@ -216,6 +219,7 @@ class Settings:
             leader_lease_seconds=_seconds(source, "AIZE_LEADER_LEASE_SECONDS", 30.0),
             bulk_max_records=bulk_max_records,
             bulk_max_bytes=_int(source, "AIZE_BULK_MAX_BYTES", 16 * 1024 * 1024, minimum=1024),
+            ingest_lock_wait_seconds=_seconds(source, "AIZE_INGEST_LOCK_WAIT_SECONDS", 10.0),
             cors_origins=origins,
             max_query_depth=_int(source, "AIZE_MAX_QUERY_DEPTH", 10, minimum=1),
             max_aliases=_int(source, "AIZE_MAX_ALIASES", 15, minimum=0),
