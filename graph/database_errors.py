@@ -12,9 +12,9 @@ its next acquire).
   error;
 - `unavailable_response()`: the HTTP answer, 503 + `Retry-After` + a JSON error;
 - `busy_response(exc)`: the same answer for an ingest batch refused because it waited too
-  long for row locks other batches of its organization held (`ingestion.lock_wait.IngestBusy`:
-  nothing stored, resend after `Retry-After`), with the refusal's own message and
-  `retryAfterSeconds`;
+  long for row locks other batches of its organization held, or a statement outlasted its
+  timeout (`ingestion.lock_wait.IngestBusy`: nothing stored, resend after `Retry-After`),
+  with the refusal's own message and `retryAfterSeconds`;
 - `DatabaseUnavailableMiddleware`: turns such an exception escaping any endpoint (token
   lookup, bulk ingest, ...) into that answer. GraphQL execution errors are coded
   `SERVICE_UNAVAILABLE` by `graph/extensions/error_codes.py`, which also sets the 503.

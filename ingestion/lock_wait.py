@@ -36,8 +36,8 @@ class IngestBusy(Exception):
     def __init__(self, retry_after_seconds: int = BUSY_RETRY_AFTER_SECONDS) -> None:
         self.retry_after_seconds = retry_after_seconds
         super().__init__(
-            "other batches of this organization held its rows too long; nothing in this "
-            f"batch was stored: resend it after {retry_after_seconds} s"
+            "ingest is busy for this organization: the batch waited too long for the "
+            f"database and nothing in it was stored; resend it after {retry_after_seconds} s"
         )
 
 

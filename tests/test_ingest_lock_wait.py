@@ -23,7 +23,7 @@ from models.member import Role
 from models.organization import Organization
 from models.wallet import EntryKind, WalletEntry
 from pricing.money import usd_to_nanos
-from settings import Settings
+from settings import Settings, SettingsError
 from tests.factories import gql, make_ingest_token, make_key, make_member, make_org
 from tests.ingest_support import (
     assert_rollups_match_raw_scan,
@@ -149,7 +149,7 @@ async def test_a_batch_kept_waiting_past_the_bound_is_refused_503_and_stores_not
     error = refused.json()["error"]
     assert error["code"] == "SERVICE_UNAVAILABLE"
     assert error["retryAfterSeconds"] == BUSY_RETRY_AFTER_SECONDS
-    assert "nothing in this batch was stored" in error["message"]
+    assert "nothing in it was stored" in error["message"]
     assert await stored_records(org.id) == []
     assert (await Organization.get(id=org.id)).wallet_balance_nanos == DEPOSIT
     assert await spend_totals(org.id) == (0, 0)
@@ -196,7 +196,7 @@ async def test_the_ingest_mutation_kept_waiting_past_the_bound_answers_service_u
         "code": "SERVICE_UNAVAILABLE",
         "retryAfterSeconds": BUSY_RETRY_AFTER_SECONDS,
     }
-    assert "nothing in this batch was stored" in refused.errors[0]["message"]
+    assert "nothing in it was stored" in refused.errors[0]["message"]
     assert resent.errors is None
     assert resent.data == {"ingestRequestLogs": {"accepted": 3, "duplicates": 0}}
     assert len(await stored_records(org.id)) == 3
@@ -213,3 +213,11 @@ def test_lock_and_statement_timeouts_are_recognised_through_wrapping_errors() ->
         assert is_wait_timeout(wrapper)
     assert not is_wait_timeout(asyncpg.DeadlockDetectedError("deadlock detected"))
     assert not is_wait_timeout(RuntimeError("something else"))
+
+
+def test_the_lock_wait_bound_is_read_from_the_environment_and_must_be_positive() -> None:
+    assert Settings.from_env({}).ingest_lock_wait_seconds == 10.0
+    env = {"AIZE_INGEST_LOCK_WAIT_SECONDS": "2.5"}
+    assert Settings.from_env(env).ingest_lock_wait_seconds == 2.5
+    with pytest.raises(SettingsError, match="AIZE_INGEST_LOCK_WAIT_SECONDS"):
+        Settings.from_env({"AIZE_INGEST_LOCK_WAIT_SECONDS": "0"})

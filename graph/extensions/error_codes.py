@@ -12,8 +12,9 @@ Every error leaves with one of the codes in `graph.errors.ErrorCode`:
   shutting down) -> SERVICE_UNAVAILABLE, and the HTTP answer becomes 503 with `Retry-After`
   (graph/database_errors.py): the client should retry, there is nothing to fix in the query;
 - an ingest batch refused as busy (it waited too long for row locks other batches of its
-  organization held; `ingestion.lock_wait.IngestBusy`) -> SERVICE_UNAVAILABLE with its own
-  message and `retryAfterSeconds`, HTTP 503 with that `Retry-After`;
+  organization held, or past a statement timeout; `ingestion.lock_wait.IngestBusy`) ->
+  SERVICE_UNAVAILABLE with its own message and `retryAfterSeconds`, HTTP 503 with that
+  `Retry-After`;
 - anything else, including an error carrying a code outside the stable list, reaches the
   client as "Unexpected error." with an `errorId`; the log keeps the traceback under the
   same id.
