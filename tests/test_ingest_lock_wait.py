@@ -42,6 +42,8 @@ RECORDS_PER_BATCH = 1500
 # The bound the refusal tests use: the holder keeps the row locked until the answer is in,
 # so any bound is exceeded; a short one keeps the test fast.
 SHORT_LOCK_WAIT = "0.2"
+# Without the bound the refused request would wait for the holder forever: fail instead.
+REFUSAL_DEADLINE_SECONDS = 60
 INGEST = """
 mutation Ingest($records: [RequestLogInput!]!) {
   ingestRequestLogs(records: $records) { accepted duplicates }
@@ -142,7 +144,9 @@ async def test_a_batch_kept_waiting_past_the_bound_is_refused_503_and_stores_not
     org, batch, token = await _gateway_org(300)
 
     async with _organization_row_locked(db, org.id):
-        refused = await post_bulk(short_wait_client, token, batch)
+        refused = await asyncio.wait_for(
+            post_bulk(short_wait_client, token, batch), REFUSAL_DEADLINE_SECONDS
+        )
 
     assert refused.status_code == 503
     assert refused.headers["retry-after"] == str(BUSY_RETRY_AFTER_SECONDS)
@@ -186,17 +190,25 @@ async def test_the_ingest_mutation_kept_waiting_past_the_bound_answers_service_u
     ]
 
     async with _organization_row_locked(db, org.id):
-        refused = await gql(short_wait_client, token, INGEST, records=records)
+        refused = await asyncio.wait_for(
+            short_wait_client.post(
+                "/graphql",
+                json={"query": INGEST, "variables": {"records": records}},
+                headers={"Authorization": f"Bearer {token}"},
+            ),
+            REFUSAL_DEADLINE_SECONDS,
+        )
     resent = await gql(short_wait_client, token, INGEST, records=records)
 
-    assert refused.status == 503
-    assert refused.data is None
-    assert refused.errors is not None
-    assert refused.errors[0]["extensions"] == {
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == str(BUSY_RETRY_AFTER_SECONDS)
+    body = refused.json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {
         "code": "SERVICE_UNAVAILABLE",
         "retryAfterSeconds": BUSY_RETRY_AFTER_SECONDS,
     }
-    assert "nothing in it was stored" in refused.errors[0]["message"]
+    assert "nothing in it was stored" in body["errors"][0]["message"]
     assert resent.errors is None
     assert resent.data == {"ingestRequestLogs": {"accepted": 3, "duplicates": 0}}
     assert len(await stored_records(org.id)) == 3
