@@ -6,13 +6,16 @@ raw COPY of the same records into a bare table measured in the same run as the r
 The database is AIZE_BENCH_DATABASE_URL, or a scratch database created on
 127.0.0.1:5432 (dropped afterwards). The real service runs in a subprocess (uvicorn,
 --workers processes); batches of --batch JSON lines are posted by --clients concurrent
-clients; every batch must come back fully accepted.
+clients, all to one organization (--orgs 1) or in turn to --orgs organizations; every batch
+must come back fully accepted. A batch refused 503 with Retry-After (busy) is resent after
+that many seconds, as a gateway does, and counted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import time
@@ -138,6 +141,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=5000, help="records per POST")
     parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
+    parser.add_argument(
+        "--orgs",
+        type=int,
+        default=1,
+        help="organizations the records are spread over (batches go to each in turn); "
+        "1: every client posts to the same organization",
+    )
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -153,7 +163,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="arrival: records sorted by timestamp, as a gateway serves and flushes them; "
         "shuffled: timestamps in random order over the two hours (worst case for rollups)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.orgs < 1:
+        parser.error("--orgs must be at least 1")
+    if args.floor and args.orgs != 1:
+        parser.error("--floor measures one organization's batches: use it with --orgs 1")
+    return args
 
 
 @asynccontextmanager
@@ -175,34 +190,43 @@ async def scratch_database() -> AsyncIterator[str]:
         await admin.close()
 
 
-async def create_bench_org(settings: Settings) -> BenchOrg:
+async def create_bench_orgs(settings: Settings, count: int) -> list[BenchOrg]:
+    """`count` organizations, each with 16 members with personal keys, 4 team keys, 25%
+    markup, a $0.001 fee, $1,000,000 in its wallet and an ingest token; key prefixes are
+    unique across them."""
     await init_database(settings)
     try:
-        org = await Organization.create(
-            name="Bench Org",
-            slug=f"bench-{uuid.uuid4().hex[:6]}",
-            markup_bps=MARKUP_BPS,
-            fixed_fee_nanos=FIXED_FEE_NANOS,
-            wallet_balance_nanos=usd_to_nanos("1000000"),
-        )
-        keys: list[tuple[int, str, int | None]] = []
-        for i in range(16):
-            member = await Member.create(
-                organization=org, name=f"Bench {i}", email=f"bench{i}@example.com", role=Role.MEMBER
-            )
-            key = await ApiKey.create(
-                organization=org, owner=member, label=f"key {i}", prefix=f"sk-bench-{i:04d}"
-            )
-            keys.append((key.id, key.prefix, member.id))
-        for i in range(4):
-            key = await ApiKey.create(
-                organization=org, label=f"team {i}", prefix=f"sk-team-{i:04d}"
-            )
-            keys.append((key.id, key.prefix, None))
-        token = (await issue_token(org.id, None, "bench gateway", [Scope.INGEST])).token
-        return BenchOrg(org.id, token, keys)
+        return [await _create_org(n) for n in range(count)]
     finally:
         await close_database()
+
+
+async def _create_org(n: int) -> BenchOrg:
+    # The first organization's prefixes are the ones earlier runs used.
+    tag = "" if n == 0 else f"{n}-"
+    org = await Organization.create(
+        name="Bench Org" if n == 0 else f"Bench Org {n}",
+        slug=f"bench-{uuid.uuid4().hex[:6]}",
+        markup_bps=MARKUP_BPS,
+        fixed_fee_nanos=FIXED_FEE_NANOS,
+        wallet_balance_nanos=usd_to_nanos("1000000"),
+    )
+    keys: list[tuple[int, str, int | None]] = []
+    for i in range(16):
+        member = await Member.create(
+            organization=org, name=f"Bench {i}", email=f"bench{i}@example.com", role=Role.MEMBER
+        )
+        key = await ApiKey.create(
+            organization=org, owner=member, label=f"key {i}", prefix=f"sk-bench-{tag}{i:04d}"
+        )
+        keys.append((key.id, key.prefix, member.id))
+    for i in range(4):
+        key = await ApiKey.create(
+            organization=org, label=f"team {i}", prefix=f"sk-team-{tag}{i:04d}"
+        )
+        keys.append((key.id, key.prefix, None))
+    token = (await issue_token(org.id, None, "bench gateway", [Scope.INGEST])).token
+    return BenchOrg(org.id, token, keys)
 
 
 def generate(org: BenchOrg, count: int, seed: int, order: str) -> list[dict[str, Any]]:
@@ -239,6 +263,27 @@ def generate(org: BenchOrg, count: int, seed: int, order: str) -> list[dict[str,
     return records
 
 
+def bench_batches(
+    orgs: list[BenchOrg], count: int, batch: int, seed: int, order: str
+) -> tuple[list[dict[str, Any]], list[tuple[str, bytes]]]:
+    """`count` records spread evenly over the organizations (each its own generate() run),
+    and their JSON lines bodies of `batch` records as (ingest token, body): the
+    organizations' batches in turn, so concurrent clients post to different ones."""
+    records: list[dict[str, Any]] = []
+    per_org: list[list[tuple[str, bytes]]] = []
+    for n, org in enumerate(orgs):
+        own = generate(org, count // len(orgs) + (n < count % len(orgs)), seed + n, order)
+        records.extend(own)
+        per_org.append(
+            [
+                (org.token, b"\n".join(orjson.dumps(r) for r in own[i : i + batch]))
+                for i in range(0, len(own), batch)
+            ]
+        )
+    in_turn = [b for turn in itertools.zip_longest(*per_org) for b in turn if b is not None]
+    return records, in_turn
+
+
 def _attribution(rng: random.Random) -> dict[str, Any]:
     """Tags and end user in bench.datagen's proportions (a feature tag on 80%, a customer
     tag on 50%, an end user on 70%); customers uniform here, so rollup rows are if
@@ -254,40 +299,69 @@ def _attribution(rng: random.Random) -> dict[str, Any]:
     return fields
 
 
-async def post_all(url: str, token: str, bodies: list[bytes], clients: int) -> float:
-    """Seconds to post every body with `clients` concurrent clients; checks each answer."""
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    for body in bodies:
-        queue.put_nowait(body)
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
+@dataclass(slots=True)
+class Posting:
+    """How posting went: wall seconds, busy refusals (503 + Retry-After, each resent after
+    it), and the slowest batch's seconds from its first post to its acceptance."""
+
+    seconds: float = 0.0
+    busy: int = 0
+    slowest_batch: float = 0.0
+
+
+async def post_all(url: str, batches: list[tuple[str, bytes]], clients: int) -> Posting:
+    """Post every (ingest token, body) with `clients` concurrent clients, in list order;
+    checks each answer. A 503 with Retry-After is resent after it, as a gateway does."""
+    queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+    for batch in batches:
+        queue.put_nowait(batch)
+    posting = Posting()
 
     async def client_loop() -> None:
         async with httpx.AsyncClient(base_url=url, timeout=300) as client:
             while not queue.empty():
-                body = queue.get_nowait()
-                response = await client.post("/ingest/bulk", content=body, headers=headers)
+                token, body = queue.get_nowait()
+                headers = {
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": "application/x-ndjson",
+                }
+                first_post = time.perf_counter()
+                while True:
+                    response = await client.post("/ingest/bulk", content=body, headers=headers)
+                    if response.status_code != 503 or "retry-after" not in response.headers:
+                        break
+                    posting.busy += 1
+                    await asyncio.sleep(float(response.headers["retry-after"]))
                 payload = response.json()
                 if response.status_code != 200 or payload["rejected"] or payload["duplicates"]:
                     raise RuntimeError(
                         f"batch not fully accepted: {response.status_code} {payload}"
                     )
+                posting.slowest_batch = max(posting.slowest_batch, time.perf_counter() - first_post)
 
     started = time.perf_counter()
     await asyncio.gather(*(client_loop() for _ in range(clients)))
-    return time.perf_counter() - started
+    posting.seconds = time.perf_counter() - started
+    return posting
 
 
-async def copy_reference(database_url: str, records: list[dict[str, Any]], org: BenchOrg) -> float:
+async def copy_reference(
+    database_url: str, records: list[dict[str, Any]], orgs: list[BenchOrg]
+) -> float:
     """Seconds for one asyncpg COPY of the same records into a bare table."""
-    owners = {prefix: (key_id, owner) for key_id, prefix, owner in org.keys}
+    owners = {
+        prefix: (org.organization_id, key_id, owner)
+        for org in orgs
+        for key_id, prefix, owner in org.keys
+    }
     now = datetime.now(UTC)
     rows = []
     for r in records:
-        key_id, owner = owners[r["apiKeyPrefix"]]
+        organization_id, key_id, owner = owners[r["apiKeyPrefix"]]
         rows.append(
             (
                 uuid.UUID(r["requestId"]),
-                org.organization_id,
+                organization_id,
                 key_id,
                 owner,
                 datetime.fromisoformat(r["timestamp"]),
@@ -404,11 +478,12 @@ def print_floor(floor: Floor, records: int, copy_rate: float) -> None:
         )
 
 
-async def stored_count(database_url: str, organization_id: int) -> int:
+async def stored_count(database_url: str, organization_ids: list[int]) -> int:
     conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
     try:
         count: int = await conn.fetchval(
-            "SELECT count(*) FROM request_log WHERE organization_id = $1", organization_id
+            "SELECT count(*) FROM request_log WHERE organization_id = ANY($1::int[])",
+            organization_ids,
         )
         return count
     finally:
@@ -419,35 +494,39 @@ async def run(args: argparse.Namespace) -> None:
     async with scratch_database() as database_url:
         settings = Settings.from_env({"AIZE_DATABASE_URL": database_url})
         await apply_migrations(settings)
-        org = await create_bench_org(settings)
-        records = generate(org, args.records, args.seed, args.order)
-        bodies = [
-            b"\n".join(orjson.dumps(r) for r in records[i : i + args.batch])
-            for i in range(0, len(records), args.batch)
-        ]
+        orgs = await create_bench_orgs(settings, args.orgs)
+        records, batches = bench_batches(orgs, args.records, args.batch, args.seed, args.order)
         process, url = await start_service(database_url, args.workers)
         try:
             usage = CpuUsage(database_url.rsplit("/", 1)[1], process.pid)
             await usage.start()
             load_before = load_average()
-            ingest_seconds = await post_all(url, org.token, bodies, args.clients)
+            posting = await post_all(url, batches, args.clients)
             await usage.stop()
             load_after = load_average()
         finally:
             process.terminate()
             await process.wait()
-        stored = await stored_count(database_url, org.organization_id)
+        stored = await stored_count(database_url, [org.organization_id for org in orgs])
         if stored != len(records):
             raise RuntimeError(f"expected {len(records)} stored logs, found {stored}")
-        floor = await measure_floor(database_url, bodies, org, settings) if args.floor else None
-        copy_seconds = await copy_reference(database_url, records, org)
+        floor = None
+        if args.floor:
+            floor = await measure_floor(database_url, [b for _, b in batches], orgs[0], settings)
+        copy_seconds = await copy_reference(database_url, records, orgs)
+    ingest_seconds = posting.seconds
     ingest_rate = len(records) / ingest_seconds
     copy_rate = len(records) / copy_seconds
     print(
         f"records: {len(records)}  batch: {args.batch}  clients: {args.clients}  "
-        f"workers: {args.workers}  order: {args.order}  cpus: {os.cpu_count()}"
+        f"orgs: {args.orgs}  workers: {args.workers}  order: {args.order}  "
+        f"cpus: {os.cpu_count()}"
     )
     print(f"bulk endpoint (end to end): {ingest_rate:,.0f} records/s ({ingest_seconds:.2f} s)")
+    print(
+        f"busy refusals (503 + Retry-After, resent): {posting.busy}  "
+        f"slowest batch: {posting.slowest_batch:.2f} s"
+    )
     print(f"raw COPY into a bare table: {copy_rate:,.0f} records/s ({copy_seconds:.2f} s)")
     print(f"ratio bulk/COPY: {ingest_rate / copy_rate:.1%}")
     if usage.service_seconds is not None:

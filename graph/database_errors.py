@@ -1,4 +1,4 @@
-"""When the database cannot be reached, answer 503 with `Retry-After` instead of a 500.
+"""When the database cannot be reached, or is too busy, answer 503 with `Retry-After`, not 500.
 
 A stopped, restarting or unreachable PostgreSQL shows up as driver errors: the connection is
 refused (`ConnectionRefusedError`), cut in the middle of a query
@@ -11,6 +11,10 @@ its next acquire).
 - `is_database_unavailable(exc)`: whether an exception (or one it was raised from) is such an
   error;
 - `unavailable_response()`: the HTTP answer, 503 + `Retry-After` + a JSON error;
+- `busy_response(exc)`: the same answer for an ingest batch refused because it waited too
+  long for row locks other batches of its organization held, or a statement outlasted its
+  timeout (`ingestion.lock_wait.IngestBusy`: nothing stored, resend after `Retry-After`),
+  with the refusal's own message and `retryAfterSeconds`;
 - `DatabaseUnavailableMiddleware`: turns such an exception escaping any endpoint (token
   lookup, bulk ingest, ...) into that answer. GraphQL execution errors are coded
   `SERVICE_UNAVAILABLE` by `graph/extensions/error_codes.py`, which also sets the 503.
@@ -24,6 +28,7 @@ import orjson
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ingestion.lock_wait import IngestBusy
 from models.unavailability import is_database_unavailable as is_database_unavailable
 
 log = logging.getLogger("aize.database")
@@ -46,6 +51,24 @@ def unavailable_response() -> Response:
         status_code=503,
         media_type="application/json",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def busy_response(exc: IngestBusy) -> Response:
+    """503 with `Retry-After` (seconds) and `{"error": {"code": "SERVICE_UNAVAILABLE",
+    "message", "retryAfterSeconds"}}` for a batch refused as busy."""
+    body = {
+        "error": {
+            "code": UNAVAILABLE_CODE,
+            "message": str(exc),
+            "retryAfterSeconds": exc.retry_after_seconds,
+        }
+    }
+    return Response(
+        orjson.dumps(body),
+        status_code=503,
+        media_type="application/json",
+        headers={"Retry-After": str(exc.retry_after_seconds)},
     )
 
 

@@ -5,7 +5,10 @@ Limits (settings): AIZE_BULK_MAX_RECORDS records (default 10000) and AIZE_BULK_M
 answer `{"accepted", "duplicates", "rejected": [{position, line, field, reason}]}` is sent
 only after the accepted records are committed. When the database cannot be reached the answer
 is 503 with `Retry-After` (graph/database_errors.py): the batch may or may not have been
-committed, and resending it is safe (request ids make ingestion idempotent). When storing the
+committed, and resending it is safe (request ids make ingestion idempotent). When the batch
+would wait longer than AIZE_INGEST_LOCK_WAIT_SECONDS for rows other batches of its
+organization hold (or a statement outlasts its timeout), the answer is also 503 with
+`Retry-After`, and nothing was stored (ingestion/lock_wait.py). When storing the
 batch would take a running total past 64 bits the answer is 422 OUT_OF_RANGE (nothing stored,
 a resend fails alike; ingestion/out_of_range.py).
 
@@ -29,10 +32,16 @@ from starlette.responses import Response
 
 from auth.tokens import TokenError, authenticate
 from auth.viewer import Viewer
-from graph.database_errors import is_database_unavailable, log_unavailable, unavailable_response
+from graph.database_errors import (
+    busy_response,
+    is_database_unavailable,
+    log_unavailable,
+    unavailable_response,
+)
 from graph.rate_limit_http import Charged, charge, charge_refused, refuse_when_spent
 from graph.relay import decode_global_id_of
 from ingestion.json_lines import TooManyRecords, parse_json_lines
+from ingestion.lock_wait import IngestBusy
 from ingestion.out_of_range import TotalsOutOfRange
 from ingestion.pipeline import ingest_batch
 from ingestion.submission import IngestOutcome, Rejection, Submitted
@@ -164,7 +173,11 @@ async def _ingest(
             late_arrival_days=settings.late_arrival_days,
             decode_id=decode_global_id_of,
             rejected=broken,
+            lock_wait_seconds=settings.ingest_lock_wait_seconds,
         )
+    except IngestBusy as exc:
+        log.warning("bulk ingest refused as busy for organization %s: %s", organization_id, exc)
+        return busy_response(exc)
     except TotalsOutOfRange as exc:
         # Not retryable: a resend would fail the same way (ingestion/out_of_range.py).
         log.error("bulk ingest refused for organization %s: %s", organization_id, exc)

@@ -33,13 +33,15 @@ async def ingest_batch(
     decode_id: IdDecoder,
     rejected: Sequence[Rejection] = (),
     now: datetime | None = None,
+    lock_wait_seconds: float | None = None,
 ) -> IngestOutcome:
     """Validate, price and store the batch for the organization.
 
     `rejected` carries records the caller could not even parse (bad JSON lines); they are
     reported with the rest, sorted by position. `decode_id(global_id, type_name)` turns the
     API's global ids into primary keys. Returns counts of accepted (newly stored) and
-    duplicate records and every rejection.
+    duplicate records and every rejection. Raises IngestBusy (nothing stored) when the
+    write would wait longer than `lock_wait_seconds` for a row lock (ingestion/lock_wait.py).
     """
     outcome = IngestOutcome(rejected=list(rejected))
     if batch:
@@ -67,7 +69,9 @@ async def ingest_batch(
                 priced.append(pricer.price(validate_record(item.fields, directory, rules)))
             except InvalidRecord as exc:
                 outcome.rejected.append(Rejection(item.position, item.line, exc.field, exc.reason))
-        written = await write_records(priced, after_write=after_write)
+        written = await write_records(
+            priced, after_write=after_write, lock_wait_seconds=lock_wait_seconds
+        )
         outcome.accepted = len(written.inserted)
         outcome.duplicates = len(written.duplicates)
     outcome.rejected.sort(key=lambda r: r.position)

@@ -21,6 +21,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from ingestion.ledger import add_spend, deduct_wallets
+from ingestion.lock_wait import IngestBusy, bound_lock_waits, is_wait_timeout
 from ingestion.log_row import LOG_COLUMNS, log_row
 from ingestion.out_of_range import TotalsOutOfRange, is_out_of_range
 from ingestion.records import PricedRecord
@@ -44,11 +45,17 @@ class WriteResult:
 
 
 async def write_records(
-    records: Sequence[PricedRecord], after_write: AfterWrite | None = None
+    records: Sequence[PricedRecord],
+    after_write: AfterWrite | None = None,
+    *,
+    lock_wait_seconds: float | None = None,
 ) -> WriteResult:
     """Store the records exactly once each; returns which were new and which duplicates
     (a request id already stored, or repeated within the batch). Returns after commit.
-    Raises TotalsOutOfRange (nothing stored) when a running total would leave 64 bits."""
+    Raises TotalsOutOfRange (nothing stored) when a running total would leave 64 bits, and
+    IngestBusy (nothing stored) when a wait for a row lock would outlast
+    `lock_wait_seconds` (PostgreSQL; None: bounded by the statement timeout only) or a
+    statement its timeout (ingestion/lock_wait.py)."""
     if not records:
         return WriteResult()
     # One order for every batch: concurrent batches then lock shared rows in the same order.
@@ -65,19 +72,25 @@ async def write_records(
     ordered = list(unique.values())
     try:
         result = await with_rollback_retry(
-            lambda: _write_once(ordered, after_write), "ingest batch"
+            lambda: _write_once(ordered, after_write, lock_wait_seconds), "ingest batch"
         )
     except Exception as exc:
         if is_out_of_range(exc):
             raise TotalsOutOfRange() from exc
+        if is_wait_timeout(exc):
+            raise IngestBusy() from exc
         raise
     result.duplicates.extend(repeated)
     return result
 
 
-async def _write_once(ordered: list[PricedRecord], after_write: AfterWrite | None) -> WriteResult:
+async def _write_once(
+    ordered: list[PricedRecord], after_write: AfterWrite | None, lock_wait_seconds: float | None
+) -> WriteResult:
     result = WriteResult()
     async with in_transaction() as conn:
+        if lock_wait_seconds is not None:
+            await bound_lock_waits(conn, lock_wait_seconds)
         if dialect_of(conn) is Dialect.POSTGRES:
             stored_before = await insert_staged(conn, ordered)
             if stored_before:

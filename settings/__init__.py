@@ -80,6 +80,9 @@ class Settings:
     leader_lease_seconds: Seconds = 30.0
     bulk_max_records: Positive = 10_000
     bulk_max_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024 * 1024
+    # Longest wait of an ingest transaction for one row lock (PostgreSQL) before the batch is
+    # refused with 503 + Retry-After, nothing stored (ingestion/lock_wait.py).
+    ingest_lock_wait_seconds: Seconds = 10.0
     cors_origins: CommaList = ()
     # Abuse limits; docs/readme/limits.md explains each one.
     max_query_depth: Positive = 10

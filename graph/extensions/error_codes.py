@@ -11,6 +11,10 @@ Every error leaves with one of the codes in `graph.errors.ErrorCode`:
 - a database that cannot be reached (connection refused or cut, server starting up or
   shutting down) -> SERVICE_UNAVAILABLE, and the HTTP answer becomes 503 with `Retry-After`
   (graph/database_errors.py): the client should retry, there is nothing to fix in the query;
+- an ingest batch refused as busy (it waited too long for row locks other batches of its
+  organization held, or past a statement timeout; `ingestion.lock_wait.IngestBusy`) ->
+  SERVICE_UNAVAILABLE with its own message and `retryAfterSeconds`, HTTP 503 with that
+  `Retry-After`;
 - anything else, including an error carrying a code outside the stable list, reaches the
   client as "Unexpected error." with an `errorId`; the log keeps the traceback under the
   same id.
@@ -34,6 +38,7 @@ from graph.database_errors import (
 )
 from graph.errors import CodedError, ErrorCode
 from graph.extensions.request_state import aize_context
+from ingestion.lock_wait import IngestBusy
 from resolvers.errors import BadInputError, ForbiddenError, NotFoundError
 
 log = logging.getLogger("aize.graphql")
@@ -65,6 +70,13 @@ def coded(error: GraphQLError) -> GraphQLError:
         return _unexpected(error, error)
     if isinstance(original, CodedError):
         return _copy(error, original.message, original.extensions or {})
+    if isinstance(original, IngestBusy):
+        log.warning("GraphQL field %s refused as busy: %s", error.path, original)
+        extensions = {
+            "code": ErrorCode.SERVICE_UNAVAILABLE.value,
+            "retryAfterSeconds": original.retry_after_seconds,
+        }
+        return _copy(error, str(original), extensions)
     if is_database_unavailable(original):
         log_unavailable(f"GraphQL field {error.path}", original)
         return _copy(error, UNAVAILABLE_MESSAGE, {"code": ErrorCode.SERVICE_UNAVAILABLE.value})
@@ -136,9 +148,14 @@ class ErrorCodes(SchemaExtension):
         # Part of the answer may have been computed, but the client has to retry anyway:
         # 503 tells load balancers and retrying clients so, like the other endpoints do.
         unavailable = ErrorCode.SERVICE_UNAVAILABLE.value
-        if not any((e.extensions or {}).get("code") == unavailable for e in errors):
+        waits = [
+            int(str((e.extensions or {}).get("retryAfterSeconds", RETRY_AFTER_SECONDS)))
+            for e in errors
+            if (e.extensions or {}).get("code") == unavailable
+        ]
+        if not waits:
             return
         context = aize_context(self.execution_context)
         if context is not None and context.response is not None:
             context.response.status_code = 503
-            context.response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+            context.response.headers["retry-after"] = str(max(waits))

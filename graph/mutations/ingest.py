@@ -51,5 +51,6 @@ class IngestMutations:
             batch,
             late_arrival_days=settings.late_arrival_days,
             decode_id=decode_global_id_of,
+            lock_wait_seconds=settings.ingest_lock_wait_seconds,
         )
         return IngestResultType.from_outcome(outcome)
