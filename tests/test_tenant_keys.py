@@ -1,7 +1,7 @@
 """Keys by organization (migration 0024; docs/SCALING.md): the ORM's deletes keep their
 cascades and SET NULLs on both backends; on PostgreSQL the composite foreign keys refuse a
 reference to another organization's row, and the migration goes back to the keys by id and
-forward again with the rows intact.
+forward again with the rows intact, adopting an index an operator built ahead.
 """
 
 from __future__ import annotations
@@ -176,9 +176,12 @@ async def snapshot(url):
         rows = [tuple(r) for r in await conn.fetch(
             "SELECT m.id, m.organization_id, k.id, k.owner_id FROM member m "
             "JOIN api_key k ON k.owner_id = m.id ORDER BY 1")]
+        cube_indexes = [r[0] for r in await conn.fetch(
+            "SELECT indexrelid::regclass::text FROM pg_index "
+            "WHERE indrelid = 'usage_cube_tag_day'::regclass ORDER BY 1")]
     finally:
         await conn.close()
-    return {"keys": keys, "rows": rows}
+    return {"keys": keys, "rows": rows, "cube_indexes": cube_indexes}
 
 async def main(url, previous):
     config = tortoise_config(Settings.from_env())
@@ -199,6 +202,12 @@ async def main(url, previous):
     head = await snapshot(url)
     await migrate(config=config, target=previous)
     back = await snapshot(url)
+    # An operator's index built ahead (docs/SCALING.md) becomes the cube's key.
+    conn = await asyncpg.connect(url)
+    await conn.execute(
+        "CREATE UNIQUE INDEX CONCURRENTLY usage_cube_tag_day_pkey_0024 "
+        "ON usage_cube_tag_day (organization_id, id)")
+    await conn.close()
     await migrate(config=config)
     again = await snapshot(url)
     print(json.dumps({"head": head, "back": back, "again": again}))
@@ -259,5 +268,7 @@ async def test_the_migration_goes_back_to_keys_by_id_and_forward_again(database:
     assert seen["head"]["keys"] == by_organization
     assert seen["back"]["keys"] == by_id
     assert seen["again"]["keys"] == by_organization
+    assert seen["again"]["cube_indexes"] == seen["head"]["cube_indexes"]
+    assert "usage_cube_tag_day_pkey" in seen["again"]["cube_indexes"]
     rows = [[1, 1, 1, 1]]
     assert seen["head"]["rows"] == seen["back"]["rows"] == seen["again"]["rows"] == rows

@@ -9,6 +9,8 @@ table distributed by it (docs/SCALING.md): what 0021 did for the rollups, for th
   -> (organization_id, id), with the same ON DELETE: a row can now only reference a row of
   its own organization, and SET NULL clears only the reference, not organization_id.
 - The tag and end-user cubes of 0019 get (organization_id, id), as 0021 gave the others.
+- An index an operator built beforehand, concurrently, under the name `{table}_pkey_0024`
+  with the new key's columns is adopted instead of building one under the table's lock.
 - request_log gets (id, organization_id, timestamp): the key is rebuilt on every partition,
   under the partition's own constraint name, which maintenance copies to each new month
   (models/request_log_partitions.py reads the parent's definition).
@@ -68,9 +70,23 @@ async def _drop_foreign_keys(conn: BaseDBAsyncClient) -> None:
 
 
 async def _set_primary_key(conn: BaseDBAsyncClient, table: str, columns: str) -> None:
+    """Key `table` by `columns`, adopting the index `{table}_pkey_0024` when an operator
+    built it beforehand (CREATE UNIQUE INDEX CONCURRENTLY, docs/SCALING.md): the table is
+    then locked only for the swap, not for an index build."""
+    prebuilt = f"{table}_pkey_0024"
+    found = await conn.execute_query_dict(
+        "SELECT pg_get_indexdef(x.indexrelid) AS definition FROM pg_index x "
+        "JOIN pg_class i ON i.oid = x.indexrelid "
+        "WHERE x.indrelid = $1::regclass AND i.relname = $2 AND x.indisvalid",
+        [table, prebuilt],
+    )
+    expected = f"CREATE UNIQUE INDEX {prebuilt} ON public.{table} USING btree ({columns})"
+    if found and found[0]["definition"] == expected:
+        key = f"PRIMARY KEY USING INDEX {prebuilt}"
+    else:
+        key = f"PRIMARY KEY ({columns})"
     await conn.execute_script(
-        f"ALTER TABLE {table} DROP CONSTRAINT {table}_pkey, "
-        f"ADD CONSTRAINT {table}_pkey PRIMARY KEY ({columns})"
+        f"ALTER TABLE {table} DROP CONSTRAINT {table}_pkey, ADD CONSTRAINT {table}_pkey {key}"
     )
 
 
