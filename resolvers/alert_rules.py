@@ -199,7 +199,11 @@ async def delete_alert_rule(scope: Scope, rule_id: int, *, actor: Actor) -> None
     deliveries."""
     rule = await get_alert_rule(scope, rule_id)
     async with in_transaction() as conn:
-        deleted = await AlertRule.filter(id=rule.id).using_db(conn).delete()
+        deleted = (
+            await AlertRule.filter(id=rule.id, organization_id=rule.organization_id)
+            .using_db(conn)
+            .delete()
+        )
         if not deleted:  # another request deleted it first: that one is recorded
             raise NotFoundError("id: no such alert rule")
         await record_change(

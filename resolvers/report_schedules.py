@@ -134,7 +134,11 @@ async def remove_report_schedule(scope: Scope, actor: Actor, schedule_id: int) -
             )
         if schedule is None:
             raise NotFoundError("id: no such report schedule")
-        await ReportSchedule.filter(id=schedule.id).using_db(conn).delete()
+        await (
+            ReportSchedule.filter(id=schedule.id, organization_id=schedule.organization_id)
+            .using_db(conn)
+            .delete()
+        )
         before = _audited(schedule)
         await _record(
             conn, scope, actor, "reportSchedule.remove", schedule, before, dict.fromkeys(before)

@@ -37,7 +37,6 @@ import pytest
 from bench.dashboard_queries import DASHBOARD_QUERY, LOG_PAGE_QUERY
 from bench.service import start_service
 from models.database import PRIMARY_APPLICATION_NAME
-from models.rollup import USAGE_BY_END_USER, USAGE_BY_TAG, USAGE_BY_TEAM_TAG
 from tests.pg_cluster import ClusterUnavailable, PgCluster
 
 IN_CI = bool(os.environ.get("CI"))
@@ -49,46 +48,39 @@ NOT_TENANT_TABLES = {
     "service_lease": "the background-work lease: a reference table (one row per lease)",
     "tortoise_migrations": "migration bookkeeping: a coordinator-local table",
 }
-_SURROGATE = (
-    "surrogate id from a sequence (unique across shards by construction); Citus needs "
-    "(organization_id, id): referenced by foreign keys or ORM updates by id, not changed yet"
-)
-_CUBE_0019 = (
-    "tag/end-user cube of 0019 (at the grains 0020 kept); the same change as 0021 made for "
-    "the other cubes, not made yet"
-)
 # Primary and unique keys without organization_id: "table: primary key|unique (columns)".
+# Only contract changes are left here (migrations 0021 and 0024 keyed every other one).
 KEY_ALLOW_LIST = {
-    "access_token: primary key (id)": _SURROGATE,
     "access_token: unique (token_hash)": (
-        "a token is looked up by its hash before its organization is known: needs a "
-        "reference table (hash -> organization) or the organization in the token"
+        "a token is looked up by its hash before its organization is known (auth/tokens.py), "
+        "and a hash must be unique across organizations: in Citus, a reference table "
+        "token_hash -> organization_id beside a (organization_id, token_hash) key, or the "
+        "organization in the token (a change of the token format)"
     ),
-    "alert_delivery: primary key (id)": _SURROGATE,
-    "alert_event: primary key (id)": _SURROGATE,
-    "alert_rule: primary key (id)": _SURROGATE,
-    "api_key: primary key (id)": _SURROGATE,
-    "audit_entry: primary key (id)": _SURROGATE,
-    "limit_request: primary key (id)": _SURROGATE,
-    "member: primary key (id)": _SURROGATE,
-    "organization_pricing: primary key (id)": _SURROGATE,
-    "report: primary key (id)": _SURROGATE,
-    "report_schedule: primary key (id)": _SURROGATE,
-    "spend_counter: primary key (id)": _SURROGATE,
-    "wallet_entry: primary key (id)": _SURROGATE,
     "request_id_seen: primary key (request_id)": (
-        "idempotency is global by request id today; per organization it would be "
-        "(organization_id, request_id), a change of the ingest contract"
+        "idempotency is global by request id today (a resend is a duplicate whichever "
+        "organization's token sends it); per organization it would be (organization_id, "
+        "request_id), a change of the ingest contract"
     ),
-    "request_log: primary key (id, timestamp)": (
-        "partitioned by month; (organization_id, id, timestamp) rebuilds the key of every "
-        "partition: a migration of its own, planned in SCALING.md"
+}
+
+# Foreign keys between tenant tables whose ON DELETE sets the reference to NULL. PostgreSQL
+# 15 clears only that column (`SET NULL (x_id)`, migration 0024), but Citus refuses SET NULL
+# on any foreign key holding the distribution column (citusdata/citus#7132, open): in a
+# Citus deployment each becomes a plain key and the deleting statement clears the references
+# first (docs/SCALING.md). "table (column) -> referenced table".
+_SET_NULL_IN_CITUS = (
+    "a member is only removed softly (removed_at) by the service; its hard delete comes with "
+    "its organization's, which cascades: Citus needs the clearing done by the statement"
+)
+SET_NULL_FOREIGN_KEYS = {
+    "alert_event (acknowledged_by_id) -> member": _SET_NULL_IN_CITUS,
+    "alert_event (rule_id) -> alert_rule": (
+        "deleting an alert rule keeps its events (resolvers/alert_rules.py): in Citus the "
+        "delete clears alert_event.rule_id of that organization first"
     ),
-    **{
-        f"{family.table(grain)}: primary key (id)": _CUBE_0019
-        for family in (USAGE_BY_TAG, USAGE_BY_TEAM_TAG, USAGE_BY_END_USER)
-        for grain in family.grains
-    },
+    "api_key (owner_id) -> member": _SET_NULL_IN_CITUS,
+    "wallet_entry (created_by_id) -> member": _SET_NULL_IN_CITUS,
 }
 
 _KEYS_SQL = """
@@ -100,6 +92,22 @@ JOIN pg_class c ON c.oid = ix.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
   AND (ix.indisprimary OR ix.indisunique)
+"""
+_FOREIGN_KEYS_SQL = """
+SELECT c.relname AS table_name, r.relname AS referenced,
+       ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY AS k(n, i)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n
+             ORDER BY k.i) AS columns,
+       ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY AS k(n, i)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n
+             ORDER BY k.i) AS referenced_columns,
+       con.confdeltype = 'n' AS sets_null
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_class r ON r.oid = con.confrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND con.contype = 'f' AND con.conparentid = 0
+  AND NOT c.relispartition
 """
 _TENANT_TABLES_SQL = """
 SELECT c.relname AS table_name,
@@ -127,7 +135,6 @@ STATEMENT_ALLOW_LIST: dict[str, str] = {
         "hourly, in bounded batches"
     ),
     r"^ALTER TABLE request_log ATTACH PARTITION ": _PARTITION_DDL,
-    r"^ALTER TABLE request_log_p\d{4}_\d{2} ADD CONSTRAINT request_log_pkey_p": _PARTITION_DDL,
     r"^CREATE INDEX request_log_\w+_p\d{4}_\d{2} ON request_log_p": _PARTITION_DDL,
     r"^CREATE TABLE request_log_p\d{4}_\d{2} \(LIKE request_log ": _PARTITION_DDL,
     r"^WITH moved AS \(DELETE FROM request_log_default WHERE timestamp >= ": (
@@ -292,6 +299,47 @@ async def test_every_tenant_key_holds_organization_id(logged_cluster: PgCluster)
     violations = _violations(keys, tenant)
     assert violations - set(KEY_ALLOW_LIST) == set(), "a key without organization_id"
     assert set(KEY_ALLOW_LIST) - violations == set(), "allow-listed, but fixed: remove it"
+
+
+async def _foreign_keys(cluster: PgCluster) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(cluster.url.replace("postgres://", "postgresql://"))
+    try:
+        return list(await conn.fetch(_FOREIGN_KEYS_SQL))
+    finally:
+        await conn.close()
+
+
+@pytest.mark.postgres_only
+async def test_every_foreign_key_between_tenants_pairs_the_organizations(
+    logged_cluster: PgCluster,
+) -> None:
+    """Citus accepts a foreign key between two distributed tables only when the distribution
+    columns are paired in it (organization_id with organization_id, or with organization's
+    own id), so a row references rows of its own organization only, on its own shard."""
+    _cli(logged_cluster, "migrate")
+    tenant, _ = await _catalog(logged_cluster)
+    foreign_keys = await _foreign_keys(logged_cluster)
+    unpaired, sets_null = [], set()
+    for row in foreign_keys:
+        if row["table_name"] not in tenant:
+            continue
+        pairs = set(zip(row["columns"], row["referenced_columns"], strict=True))
+        if row["referenced"] in tenant:
+            wanted = ("organization_id", "organization_id")
+        elif row["referenced"] == "organization":
+            wanted = ("organization_id", "id")
+        else:
+            continue  # a reference table: Citus accepts any key into one
+        own = ", ".join(c for c in row["columns"] if c != "organization_id")
+        described = f"{row['table_name']} ({own}) -> {row['referenced']}"
+        if wanted not in pairs:
+            unpaired.append(described)
+        if row["sets_null"] and row["referenced"] in tenant:
+            sets_null.add(described)
+    assert len(foreign_keys) >= 20  # the catalog query sees the schema's keys
+    assert unpaired == [], "a foreign key that does not pair organization_id"
+    assert sets_null - set(SET_NULL_FOREIGN_KEYS) == set(), "a new SET NULL key: say why"
+    assert set(SET_NULL_FOREIGN_KEYS) - sets_null == set(), "listed, but changed: remove it"
 
 
 def _names_table(statement: str, table: str) -> bool:
