@@ -164,6 +164,12 @@ class Settings:
     subscription_keepalive_seconds: float = 15.0
     subscription_idle_seconds: float = 300.0
     subscription_queue_messages: int = 8
+    # Rollups folded after the commit (ingestion/folding.py; docs/readme/ingest.md):
+    # "deferred" or "inline", None for the backend's default (deferred on PostgreSQL; SQLite
+    # always folds inline); the folder's batch size and its pause once caught up.
+    rollup_folding: str | None = None
+    fold_batch_rows: int = 5_000
+    fold_interval_seconds: float = 0.5
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -242,6 +248,7 @@ class Settings:
             reports_check_seconds=_seconds(source, "AIZE_REPORTS_CHECK_SECONDS", 300.0),
             **_operations_settings(source),
             **_subscription_settings(source),
+            **_folding_settings(source, database_url),
         )
 
     @property
@@ -444,6 +451,27 @@ def _subscription_settings(env: dict[str, str]) -> dict[str, Any]:
         ),
         "subscription_idle_seconds": _seconds(env, "AIZE_SUBSCRIPTION_IDLE_SECONDS", 300.0),
         "subscription_queue_messages": _int(env, "AIZE_SUBSCRIPTION_QUEUE_MESSAGES", 8, minimum=1),
+    }
+
+
+FOLDING_MODES = ("deferred", "inline")
+
+
+def _folding_settings(env: dict[str, str], database_url: str) -> dict[str, Any]:
+    """AIZE_ROLLUP_FOLDING (deferred | inline; unset: the backend's default),
+    AIZE_FOLD_BATCH_ROWS, AIZE_FOLD_INTERVAL_SECONDS."""
+    mode = env.get("AIZE_ROLLUP_FOLDING", "").strip().lower() or None
+    if mode is not None and mode not in FOLDING_MODES:
+        raise SettingsError(f"AIZE_ROLLUP_FOLDING must be deferred or inline, got {mode!r}")
+    if mode == "deferred" and not database_url.startswith(_POSTGRES_SCHEMES):
+        raise SettingsError(
+            "AIZE_ROLLUP_FOLDING=deferred needs PostgreSQL: SQLite folds rollups in the "
+            "ingest transaction; unset it"
+        )
+    return {
+        "rollup_folding": mode,
+        "fold_batch_rows": _int(env, "AIZE_FOLD_BATCH_ROWS", 5_000, minimum=1),
+        "fold_interval_seconds": _seconds(env, "AIZE_FOLD_INTERVAL_SECONDS", 0.5),
     }
 
 
