@@ -31,7 +31,13 @@ from asyncpg import Connection
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from ingestion.rollup_sql import ROLLUP_SOURCE_COLUMNS, create_batch_tables_sql, rollup_script
+from ingestion.rollup_sql import (
+    BATCH_LATENCY,
+    BATCH_USAGE,
+    ROLLUP_SOURCE_COLUMNS,
+    create_batch_tables_sql,
+    rollup_script,
+)
 from models.database import Dialect, connection, dialect_of
 
 # Rows per fold transaction: enough that the ~25 upsert statements are amortised over
@@ -79,7 +85,7 @@ _CREATE_TABLES = ";\n".join(
 # Oldest ids first through the primary key; rows locked by another fold are skipped, so
 # concurrent folds take disjoint batches.
 _TAKE = (
-    "WITH picked AS (SELECT log_id, organization_id FROM fold_pending ORDER BY log_id "
+    "WITH picked AS (SELECT log_id, organization_id FROM fold_pending {where}ORDER BY log_id "
     "LIMIT $1 FOR UPDATE SKIP LOCKED) "
     "DELETE FROM fold_pending AS p USING picked "
     "WHERE p.log_id = picked.log_id AND p.organization_id = picked.organization_id "
@@ -91,7 +97,18 @@ _LOAD = (
     f"INSERT INTO {_ROWS} ({_COLUMNS}) SELECT {_COLUMNS} FROM request_log "
     'WHERE id = ANY($1::bigint[]) AND "timestamp" >= $2 AND "timestamp" <= $3'
 )
-_FOLD = rollup_script(_ROWS)
+# The temporary tables are emptied at commit; emptied here too, for a transaction folding
+# several batches (`fold_before`).
+_FOLD = ";\n".join(
+    (
+        *(
+            f"DELETE FROM {family.table(family.grains[0])}"
+            for family in (BATCH_USAGE, BATCH_LATENCY)
+        ),
+        rollup_script(_ROWS),
+    )
+)
+_EMPTY_ROWS = f"DELETE FROM {_ROWS}"
 # What ingest runs instead of the rollup upserts: pending rows from the rows it inserted.
 RECORD_PENDING = (
     'INSERT INTO fold_pending (log_id, organization_id, "timestamp") '
@@ -112,18 +129,34 @@ async def fold_in_transaction(conn: BaseDBAsyncClient, limit: int) -> int:
         return len(await fold_on(raw, limit))
 
 
-async def fold_on(raw: Connection, limit: int) -> list[int]:
-    """Take and fold up to `limit` pending rows on an asyncpg connection, inside the
-    transaction the caller opened on it (its commit is the fold's); returns the log ids
-    taken."""
-    taken = await raw.fetch(_TAKE, limit)
+async def fold_on(raw: Connection, limit: int, before: datetime | None = None) -> list[int]:
+    """Take and fold up to `limit` pending rows (with a timestamp before `before`, if
+    given) on an asyncpg connection, inside the transaction the caller opened on it (its
+    commit is the fold's); returns the log ids taken."""
+    if before is None:
+        taken = await raw.fetch(_TAKE.format(where=""), limit)
+    else:
+        taken = await raw.fetch(_TAKE.format(where='WHERE "timestamp" < $2 '), limit, before)
     if not taken:
         return []
     ids, times = [row["log_id"] for row in taken], [row["timestamp"] for row in taken]
-    await raw.execute(_CREATE_TABLES)
+    await raw.execute(f"{_CREATE_TABLES};\n{_EMPTY_ROWS}")
     await raw.execute(_LOAD, ids, min(times), max(times))
     await raw.execute(_FOLD)
     return ids
+
+
+async def fold_before(conn: BaseDBAsyncClient, before: datetime) -> int:
+    """Fold, in the caller's transaction on `conn`, every pending row with a timestamp
+    before `before`: what retention does before it drops the raw rows of those months
+    (a row dropped while pending would never reach the rollups). Returns the rows folded."""
+    if dialect_of(conn) is not Dialect.POSTGRES:
+        return 0
+    folded = 0
+    async with conn.acquire_connection() as raw:
+        while taken := await fold_on(raw, DEFAULT_BATCH_ROWS, before):
+            folded += len(taken)
+    return folded
 
 
 async def drain(limit: int = DEFAULT_BATCH_ROWS) -> int:

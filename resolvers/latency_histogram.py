@@ -7,7 +7,8 @@ where the family keeps them) from a `latency_hist*` family's tables, the edges f
 its first local midnight and plus those after its last, subtracted rows counting negatively.
 Each row reports two counts: the requests matching the whole filter, and every request of the
 organization in the range (what an exact computation would have to scan), so the caller can
-decide between the exact method and the histogram from the same read.
+decide between the exact method and the histogram from the same read. On PostgreSQL the
+raw rows not folded into the histograms yet are read with them (resolvers/fold_tail.py).
 """
 
 from __future__ import annotations

@@ -17,6 +17,11 @@ tagged with a slot that says which windows they belong to, and one outer GROUP B
 - the rollup bucket's start as Unix seconds when there are many (long HOUR trends), mapped
   to the windows in Python by binary search, so the SQL stays short.
 
+On PostgreSQL each rollup branch has a twin, its unfolded tail (resolvers/fold_tail.py): the
+raw rows of the same intervals whose rollups the folder has not folded yet, slotted as the
+rollup rows they will become, in the same statement, so the sums equal a raw scan whether
+or not the folder has run.
+
 Windows may overlap (a comparison reads this period and the previous one together): a row
 counts once in every window that covers it. A window's signed slices (`decompose(...,
 signed=True)`) are subtracted: a row covered by one is taken away from that window's sums.

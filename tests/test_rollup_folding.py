@@ -20,17 +20,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import httpx
 import pytest
 from tortoise.transactions import in_transaction
 
+import ingestion.folding as folding
 import resolvers.rollup_reader as rollup_reader
 from exports.usage import breakdown_export, trend_export
+from graph.scalars import usd
 from ingestion.catalog_store import save_prices
 from ingestion.folding import (
     FoldingMode,
     configure_folding,
     drain,
     fold_batch,
+    fold_before,
     fold_in_transaction,
     fold_lag,
     fold_on,
@@ -40,7 +44,8 @@ from ingestion.rollup_sql import rebuild_statements
 from ingestion.rollups import ROLLUP_ORDER
 from models.database import Params, connection, current_dialect, fetch_all
 from models.latency_rollup import LATENCY_BY_MODEL_STATUS, LATENCY_TOTAL, latency_bucket
-from models.member import Role
+from models.member import Member, Role
+from models.organization import Organization
 from pricing.catalog import ModelPrice
 from pricing.money import usd_to_nanos
 from resolvers.latency_histogram import read_histograms
@@ -51,7 +56,7 @@ from resolvers.usage import usage_breakdown, usage_totals, usage_trend
 from resolvers.usage_comparison import usage_comparison
 from resolvers.usage_dimensions import UsageDimension
 from settings import Settings
-from tests.factories import make_key, make_member, make_org, make_record, store
+from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store
 from tests.ingest_support import stored_records
 from tests.rollup_snapshots import Snapshot, expected_snapshot, snapshot
 
@@ -408,3 +413,58 @@ async def test_the_lag_counts_pending_rows_per_organization_and_their_age(
     assert 0 <= lag.oldest_age_seconds(datetime.now(UTC)) < 600
     await drain()
     assert await fold_lag(tenant.organization_id) == type(lag)(0, None)
+
+
+_USAGE_AND_LAG = """
+query ($from: DateTime!, $to: DateTime!) {
+  organization {
+    usage(filter: {from: $from, to: $to}) { totals { requests customerCost } }
+    rollupLag { pendingRequests oldestPendingMs }
+  }
+}
+"""
+
+
+async def test_the_api_answers_exactly_before_any_fold_and_shows_admins_the_lag(
+    db: Settings, deferred: None, client: httpx.AsyncClient
+) -> None:
+    tenant = await _ingest(random.Random(15), 40)
+    admin = await make_member(await Organization.get(id=tenant.organization_id), Role.ADMIN)
+    member = await Member.get(id=tenant.member_id)
+    records = [
+        r
+        for r in await stored_records(tenant.organization_id)
+        if RANGE.start <= r.timestamp < RANGE.end
+    ]
+    window = {"from": RANGE.start.isoformat(), "to": RANGE.end.isoformat()}
+
+    answer = await gql(client, await make_token(admin), _USAGE_AND_LAG, **window)
+
+    assert answer.errors is None and answer.data is not None
+    organization = answer.data["organization"]
+    assert organization["usage"]["totals"] == {
+        "requests": len(records),
+        "customerCost": str(usd(sum(r.customer_cost_nanos for r in records))),
+    }
+    assert organization["rollupLag"]["pendingRequests"] == 40
+    assert organization["rollupLag"]["oldestPendingMs"] >= 0
+    refused = await gql(client, await make_token(member), _USAGE_AND_LAG, **window)
+    assert refused.error_codes == ["FORBIDDEN"]
+    assert refused.data is not None and refused.data["organization"]["rollupLag"] is None
+
+
+async def test_retention_folds_the_pending_rows_of_the_months_it_drops_first(
+    db: Settings, deferred: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = await _ingest(random.Random(16), 60)
+    # Several batches in the one maintenance transaction.
+    monkeypatch.setattr(folding, "DEFAULT_BATCH_ROWS", 7)
+    cutoff = RANGE.start + timedelta(days=1)
+    early = [r for r in await stored_records(tenant.organization_id) if r.timestamp < cutoff]
+
+    async with in_transaction() as conn:
+        assert await fold_before(conn, cutoff) == len(early)
+
+    assert await _pending() == 60 - len(early)
+    await drain()
+    assert await snapshot() == expected_snapshot(await stored_records(tenant.organization_id))
