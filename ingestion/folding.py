@@ -70,7 +70,6 @@ def folds_deferred(conn: BaseDBAsyncClient) -> bool:
     return _configured is not FoldingMode.INLINE
 
 
-_TAKEN = "fold_taken"
 _ROWS = "fold_rows"
 _COLUMNS = ", ".join(ROLLUP_SOURCE_COLUMNS)
 # The raw rows a fold reads, and the batch aggregates rollup_script sums them into:

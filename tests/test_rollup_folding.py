@@ -12,6 +12,7 @@ leaves the rollups exact.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from tortoise.transactions import in_transaction
 import ingestion.folding as folding
 import resolvers.rollup_reader as rollup_reader
 from exports.usage import breakdown_export, trend_export
+from graph.app import create_app
 from graph.scalars import usd
 from ingestion.catalog_store import save_prices
 from ingestion.folding import (
@@ -57,7 +59,9 @@ from resolvers.usage_comparison import usage_comparison
 from resolvers.usage_dimensions import UsageDimension
 from settings import Settings
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store
+from tests.http_clients import client_for
 from tests.ingest_support import stored_records
+from tests.metrics_support import METRICS_TOKEN, scrape, value
 from tests.rollup_snapshots import Snapshot, expected_snapshot, snapshot
 
 pytestmark = pytest.mark.postgres_only
@@ -468,3 +472,20 @@ async def test_retention_folds_the_pending_rows_of_the_months_it_drops_first(
     assert await _pending() == 60 - len(early)
     await drain()
     assert await snapshot() == expected_snapshot(await stored_records(tenant.organization_id))
+
+
+async def test_metrics_show_operators_the_pending_rows_and_the_oldest_ones_age(
+    db: Settings, deferred: None
+) -> None:
+    app = create_app(dataclasses.replace(db, metrics_token=METRICS_TOKEN), manage_database=False)
+    await _ingest(random.Random(17), 25)
+
+    async with client_for(app) as http:
+        pending = await scrape(http)
+        await drain()
+        folded = await scrape(http)
+
+    assert value(pending, "aize_rollup_fold_pending_rows") == 25
+    assert value(pending, "aize_rollup_fold_oldest_pending_seconds") > 0
+    assert value(folded, "aize_rollup_fold_pending_rows") == 0
+    assert value(folded, "aize_rollup_fold_oldest_pending_seconds") == 0
