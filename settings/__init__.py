@@ -168,7 +168,7 @@ class Settings:
     # "deferred" or "inline", None for the backend's default (deferred on PostgreSQL; SQLite
     # always folds inline); the folder's batch size and its pause once caught up.
     rollup_folding: str | None = None
-    fold_batch_rows: int = 5_000
+    fold_batch_rows: int = 20_000
     fold_interval_seconds: float = 0.5
 
     @classmethod
@@ -470,7 +470,7 @@ def _folding_settings(env: dict[str, str], database_url: str) -> dict[str, Any]:
         )
     return {
         "rollup_folding": mode,
-        "fold_batch_rows": _int(env, "AIZE_FOLD_BATCH_ROWS", 5_000, minimum=1),
+        "fold_batch_rows": _int(env, "AIZE_FOLD_BATCH_ROWS", 20_000, minimum=1),
         "fold_interval_seconds": _seconds(env, "AIZE_FOLD_INTERVAL_SECONDS", 0.5),
     }
 

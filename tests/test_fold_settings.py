@@ -22,7 +22,7 @@ def test_folding_defaults_to_the_backends_own_and_reads_the_folder_settings() ->
 
     assert (default.rollup_folding, default.fold_batch_rows, default.fold_interval_seconds) == (
         None,
-        5_000,
+        20_000,
         0.5,
     )
     assert (configured.rollup_folding, configured.fold_batch_rows) == ("inline", 2000)
