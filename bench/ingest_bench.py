@@ -47,7 +47,12 @@ from ingestion.gc_tuning import freeze_startup_objects
 from ingestion.json_lines import parse_json_lines
 from ingestion.log_row import log_row
 from ingestion.pricing import RecordPricer
-from ingestion.staged_insert import INSERT_LOGS, WRITE_SCRIPT, stage_and_claim
+from ingestion.staged_insert import (
+    DEFERRED_WRITE_SCRIPT,
+    INSERT_LOGS,
+    WRITE_SCRIPT,
+    stage_and_claim,
+)
 from ingestion.validation import KeyInfo, OrgDirectory, ValidationRules, validate_record
 from models.access_token import Scope
 from models.api_key import ApiKey
@@ -404,6 +409,7 @@ class Floor:
     service: float  # parse + validate + price in this process
     sql_log_only: float  # backend: COPY to staging + claim + INSERT INTO request_log
     sql_with_rollups: float  # backend: the same + the 18 rollup upserts
+    sql_deferred: float  # backend: the raw log listed in fold_pending (folding deferred)
 
 
 async def measure_floor(
@@ -412,8 +418,9 @@ async def measure_floor(
     """The floor under the bulk endpoint's CPU per record, measured (not product code):
     the service's parse + validate + price of every body, in this process; then the staged
     SQL write of the same records under fresh request ids, one batch per transaction on one
-    connection, once storing only the raw log and once with every rollup (what ingest runs,
-    minus wallet, spend counters and spend control)."""
+    connection, once storing only the raw log, once with every rollup (what inline ingest
+    runs, minus wallet, spend counters and spend control) and once listing the raw log in
+    fold_pending (what deferred ingest runs, the same minus)."""
     freeze_startup_objects()  # as the service does after start-up
     directory = OrgDirectory(
         keys_by_id={key_id: KeyInfo(key_id, owner) for key_id, _, owner in org.keys},
@@ -440,7 +447,7 @@ async def measure_floor(
     try:
         backend = await conn.fetchval("SELECT pg_backend_pid()")
         seconds = []
-        for script in (INSERT_LOGS, WRITE_SCRIPT):
+        for script in (INSERT_LOGS, WRITE_SCRIPT, DEFERRED_WRITE_SCRIPT):
             before = process_cpu.cpu_seconds(backend)
             for batch in batches:
                 for record in batch:
@@ -461,6 +468,7 @@ def print_floor(floor: Floor, records: int, copy_rate: float) -> None:
         "service: parse + validate + price": floor.service,
         "PostgreSQL: COPY to staging + claim + INSERT request_log": floor.sql_log_only,
         "PostgreSQL: the same + 18 rollup upserts": floor.sql_with_rollups,
+        "PostgreSQL: the raw log listed in fold_pending (deferred)": floor.sql_deferred,
     }
     print("floor (one process, one connection, CPU per record):")
     for name, seconds in per_record.items():
@@ -470,6 +478,7 @@ def print_floor(floor: Floor, records: int, copy_rate: float) -> None:
     for label, sql in (
         ("raw log only", floor.sql_log_only),
         ("with rollups", floor.sql_with_rollups),
+        ("folding deferred", floor.sql_deferred),
     ):
         ceiling = records * cpus / (floor.service + sql)
         print(
@@ -490,6 +499,29 @@ async def stored_count(database_url: str, organization_ids: list[int]) -> int:
         await conn.close()
 
 
+# The longest the bench waits for the service's folder to catch up.
+FOLD_DEADLINE_SECONDS = 1800.0
+
+
+async def wait_for_folder(database_url: str) -> tuple[int, float]:
+    """(rows pending now, seconds until the service's folder has folded them all)."""
+    conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        started = time.perf_counter()
+        pending: int = await conn.fetchval("SELECT count(*) FROM fold_pending")
+        left = pending
+        while left:
+            if time.perf_counter() - started > FOLD_DEADLINE_SECONDS:
+                raise RuntimeError(
+                    f"the folder left {left} rows pending after {FOLD_DEADLINE_SECONDS} s"
+                )
+            await asyncio.sleep(0.05)
+            left = await conn.fetchval("SELECT count(*) FROM fold_pending")
+        return pending, time.perf_counter() - started
+    finally:
+        await conn.close()
+
+
 async def run(args: argparse.Namespace) -> None:
     async with scratch_database() as database_url:
         settings = Settings.from_env({"AIZE_DATABASE_URL": database_url})
@@ -504,6 +536,9 @@ async def run(args: argparse.Namespace) -> None:
             posting = await post_all(url, batches, args.clients)
             await usage.stop()
             load_after = load_average()
+            # The service's folder folds the rollups after the commits (ingestion/folding.py):
+            # what is left when the last batch is acknowledged, and how long it takes.
+            pending_at_end, drain_seconds = await wait_for_folder(database_url)
         finally:
             process.terminate()
             await process.wait()
@@ -529,6 +564,11 @@ async def run(args: argparse.Namespace) -> None:
     )
     print(f"raw COPY into a bare table: {copy_rate:,.0f} records/s ({copy_seconds:.2f} s)")
     print(f"ratio bulk/COPY: {ingest_rate / copy_rate:.1%}")
+    print(
+        f"rollups pending at the last acknowledgement: {pending_at_end:,} rows, folded by the "
+        f"service's folder {drain_seconds:.2f} s later; ingest + fold: "
+        f"{len(records) / (ingest_seconds + drain_seconds):,.0f} records/s"
+    )
     if usage.service_seconds is not None:
         print(
             f"CPU per record: service {usage.service_seconds * 1e6 / len(records):.1f} us, "

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from auth.tokens import issue_token, revoke_token
+from ingestion.folding import configure_folding
 from models.access_token import Scope
 from models.database import apply_migrations, close_database, init_database
 from models.member import Member, Role
@@ -39,6 +40,7 @@ async def with_database(
     if args.command == "migrate":
         await apply_migrations(settings)
     await init_database(settings, migrate=settings.is_sqlite and args.command != "migrate")
+    configure_folding(settings.rollup_folding)
     try:
         return await handler(args)
     finally:

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from alerts.targets import generate_secret
 from auth.tokens import issue_token
+from ingestion.folding import drain
 from ingestion.pricing import catalog_price, request_cost
 from ingestion.providers import resolve_provider
 from ingestion.records import PricedRecord
@@ -236,6 +237,8 @@ async def seed_demo(requests: int, *, seed: int = 7, now: datetime | None = None
         if tokens is None:
             tokens = await _tokens_for(org, members, backdate=True)
     assert tokens is not None
+    # Rollups folded now rather than by the first `serve` (PostgreSQL, folding deferred).
+    await drain()
     return tokens
 
 

@@ -15,6 +15,7 @@ from cli.alerts import add_alerts_parser, alerts_command
 from cli.billing import add_billing_parser, billing_contract_command
 from cli.directory import add_directory_parsers, key_command, member_command
 from cli.export import add_export_parser, export_command
+from cli.fold import add_fold_parser, fold_command
 from cli.graphiql import GraphiqlFetchError, add_graphiql_parser, fetch_graphiql_command
 from cli.leader import add_leader_parser, leader_command
 from cli.maintain import add_maintain_parser, maintain_command
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_alerts_parser(sub)
     add_export_parser(sub)
     add_maintain_parser(sub)
+    add_fold_parser(sub)
     add_leader_parser(sub)
     add_replicas_parser(sub)
     add_report_parser(sub)
@@ -177,6 +179,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "alerts": alerts_command,
         "export": export_command,
         "maintain": maintain_command,
+        "fold": fold_command,
         "leader": leader_command,
         "replicas": replicas_command,
         "report": report_command,

@@ -3,7 +3,8 @@
 Every `serve` process (uvicorn workers, instances on other machines) runs a `Leadership`:
 a task that tries to take or renew the lease "background" in `service_lease`
 (coordination/lease.py) every third of AIZE_LEADER_LEASE_SECONDS. The process holding it
-runs the alert worker's, the report scheduler's and maintenance's turns; the others wait in
+runs the alert worker's, the report scheduler's, maintenance's and the rollup folder's turns
+(ingestion/fold_worker.py); the others wait in
 `wait_until_leader` and take over when the leader stops renewing:
 - a leader that shuts down cleanly releases the lease: another takes over within a renewal
   interval;
@@ -14,8 +15,9 @@ runs the alert worker's, the report scheduler's and maintenance's turns; the oth
   drift), measured on its own monotonic clock from before that renewal was sent.
 A turn already running when leadership moves finishes; what it does is still claimed item by
 item (alert deliveries and rule checks with `FOR UPDATE SKIP LOCKED` and a claim lease,
-reports by their unique row, maintenance steps under an advisory lock), so two leaders for a
-moment never deliver, report or maintain twice.
+reports by their unique row, maintenance steps under an advisory lock, pending rollup rows
+with `FOR UPDATE SKIP LOCKED` deleted in the fold's own transaction), so two leaders for a
+moment never deliver, report, maintain or fold twice.
 
 With AIZE_LEADER_ELECTION=false every process counts as leader (the behaviour before
 leadership existed; still exactly once by those per-item claims).

@@ -70,6 +70,8 @@ from graph.schema import schema
 from graph.security_headers import SecurityHeaders, ide_csp
 from graph.url_secrets import RefuseSecretsInUrl, install_access_log_redaction
 from graph.usage_page.routes import USAGE_PAGE_ROUTES
+from ingestion.fold_worker import start_folder
+from ingestion.folding import configure_folding
 from ingestion.gc_tuning import freeze_startup_objects
 from live.listener import NotificationListener
 from live.slots import SubscriptionSlots
@@ -417,6 +419,13 @@ def create_app(
         stop_maintenance = (
             start_maintenance(settings, leadership=leadership) if manage_database else None
         )
+        configure_folding(settings.rollup_folding)
+        # Rollups of deferred ingest folded by the leader (ingestion/fold_worker.py).
+        stop_folder = (
+            start_folder(settings, leadership)
+            if manage_database and not settings.is_sqlite
+            else None
+        )
         if manage_database:
             # A serving process: full collections never rescan what start-up built.
             freeze_startup_objects()
@@ -441,6 +450,8 @@ def create_app(
             await stop_reports()
             if stop_maintenance is not None:
                 await stop_maintenance()
+            if stop_folder is not None:
+                await stop_folder()
             if leadership is not None:
                 await leadership.stop()
             if manage_database:

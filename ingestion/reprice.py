@@ -4,7 +4,8 @@ Each log is priced with the catalog version and the organization's markup and fe
 at its own timestamp (pricing/terms.py), by the same rules as ingest (ingestion/pricing.py).
 Per batch, in one transaction: the log rows are updated (only while still unpriced, so a
 concurrent or repeated run changes nothing twice), the rollups lose the unpriced
-contribution and gain the priced one, the wallet is charged, the spend counters grow (cost
+contribution and gain the priced one (a log the folder has not folded yet is folded later
+with its new costs), the wallet is charged, the spend counters grow (cost
 only: the requests were counted on arrival), and spend control sees the new spend.
 """
 
@@ -21,6 +22,7 @@ from tortoise.transactions import in_transaction
 from ingestion.attribution import stored_tags
 from ingestion.catalog_store import load_catalog
 from ingestion.directory import OrgTerms, load_org_terms
+from ingestion.folding import pending_log_ids
 from ingestion.ledger import add_spend, deduct_wallets
 from ingestion.pricing import catalog_price, request_cost, usage_of
 from ingestion.records import PricedRecord
@@ -168,15 +170,21 @@ async def _apply(pairs: list[tuple[int, PricedRecord, PricedRecord]]) -> list[Pr
     """Apply one batch in one transaction; returns the records this run actually priced."""
     before: list[PricedRecord] = []
     after: list[PricedRecord] = []
+    log_ids: list[int] = []
     async with in_transaction() as conn:
         # Request-id order, like ingest, so shared rows are locked in one order.
         for log_id, stored, priced in sorted(pairs, key=lambda p: p[1].request_id.bytes):
             if await _mark_priced(conn, log_id, priced):
                 before.append(stored)
                 after.append(priced)
+                log_ids.append(log_id)
         if after:
-            await apply_rollups(conn, before, sign=-1)
-            await apply_rollups(conn, after, sign=1)
+            # A log not folded yet (ingestion/folding.py) is folded later with its new
+            # costs: only the folded ones have rollups to correct.
+            pending = await pending_log_ids(conn, log_ids, [r.organization_id for r in after])
+            folded = [i for i, log_id in enumerate(log_ids) if log_id not in pending]
+            await apply_rollups(conn, [before[i] for i in folded], sign=-1)
+            await apply_rollups(conn, [after[i] for i in folded], sign=1)
             await deduct_wallets(conn, after, note="reprice")
             await add_spend(conn, after, count_requests=False)
             await after_write(conn, after)

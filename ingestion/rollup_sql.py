@@ -69,6 +69,19 @@ _RAW_MEASURES = {
 }
 
 
+# The raw columns the statements above read: what a fold copies of each pending row.
+ROLLUP_SOURCE_COLUMNS = (
+    "organization_id",
+    "timestamp",
+    *DIMENSION_COLUMNS,
+    "priced",
+    "tags",
+    "end_user",
+    # sum(input_tokens) -> input_tokens, ..., sum(latency_ms) -> latency_ms
+    *(summed[4:-1] for summed in _RAW_MEASURES.values() if summed.startswith("sum(")),
+)
+
+
 def _raw_dimension(column: str) -> str:
     if column == "member_id":
         return "COALESCE(member_id, 0)"

@@ -13,7 +13,9 @@ always starts from an empty one. From it:
 2. one round trip stores the new logs (`INSERT INTO request_log SELECT ...`: no conflict
    check, the claim already did it), sums them into two batch aggregates (temporary tables
    like the staging one) and runs every rollup upsert (usage rollups, cubes and latency
-   histograms, `ingestion/rollup_sql.py`) from those, so from the new rows only.
+   histograms, `ingestion/rollup_sql.py`) from those, so from the new rows only. With
+   folding deferred (ingestion/folding.py) the same statement that stores the logs lists
+   them in `fold_pending` instead, and the folder runs those upserts after the commit.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from uuid import UUID
 from asyncpg import Connection
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from ingestion.folding import RECORD_PENDING, folds_deferred
 from ingestion.log_row import LOG_COLUMNS, log_row
 from ingestion.records import PricedRecord
 from ingestion.rollup_sql import create_batch_tables_sql, rollup_script
@@ -95,16 +98,22 @@ INSERT_LOGS = (
 # stay locked until commit and every round trip inside that part makes concurrent batches
 # of the organization wait longer.
 WRITE_SCRIPT = ";\n".join((INSERT_LOGS, rollup_script(_STAGING)))
+# Folding deferred: the new logs, listed for the folder by the same statement.
+DEFERRED_WRITE_SCRIPT = (
+    f'WITH logged AS ({INSERT_LOGS} RETURNING id, organization_id, "timestamp") '
+    + RECORD_PENDING.format(inserted="logged")
+)
 
 
 async def insert_staged(conn: BaseDBAsyncClient, records: Sequence[PricedRecord]) -> set[UUID]:
-    """Store the records (unique request ids, sorted) whose ids are new, and roll them up;
-    returns the request ids that were stored before (usually none). Runs inside the
-    caller's transaction."""
+    """Store the records (unique request ids, sorted) whose ids are new, and roll them up
+    (or list them for the folder); returns the request ids that were stored before (usually
+    none). Runs inside the caller's transaction."""
+    script = DEFERRED_WRITE_SCRIPT if folds_deferred(conn) else WRITE_SCRIPT
     async with conn.acquire_connection() as raw:
         duplicates = await stage_and_claim(raw, [log_row(r) for r in records])
         if len(duplicates) < len(records):
-            await raw.execute(WRITE_SCRIPT)
+            await raw.execute(script)
     return duplicates
 
 

@@ -1,4 +1,6 @@
-"""Write priced records: raw log, rollups, wallet and spend counters in ONE transaction.
+"""Write priced records: raw log, wallet and spend counters (and the rollups, or on
+PostgreSQL by default the list of rows the folder folds after the commit:
+ingestion/folding.py) in ONE transaction.
 
 Each record first claims its request id in `request_id_seen` (the service-wide unique key:
 `INSERT ... ON CONFLICT DO NOTHING RETURNING` tells which ids are new); only the records

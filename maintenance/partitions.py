@@ -11,6 +11,7 @@ from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from ingestion.folding import fold_before
 from models.request_log_partitions import (
     MonthPartition,
     add_month_partition,
@@ -48,10 +49,12 @@ async def prepare_partitions(
 
 async def drop_partitions_before(conn: BaseDBAsyncClient, cutoff: datetime) -> list[str]:
     """Detach and drop every monthly partition that ends at or before `cutoff` (UTC);
-    returns their names, oldest first. Rollup tables are never touched."""
+    returns their names, oldest first. Rollup tables keep what they hold: the rows of those
+    months still pending (ingestion/folding.py) are folded first."""
     dropped = []
     for partition in await month_partitions(conn):
         if partition.end <= cutoff:
+            await fold_before(conn, partition.end)
             await drop_month_partition(conn, partition)
             dropped.append(partition.name)
     return dropped

@@ -21,6 +21,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ingestion.folding import fold_lag
+from observability.fold_lag import FoldLagCollector
 from observability.organization_spend import OrganizationSpendCollector, read_organization_spend
 from settings import Settings
 
@@ -58,6 +60,11 @@ async def metrics(request: Request) -> Response:
     if not _authorized(request.headers.get("authorization"), settings.metrics_token):
         return _refused("/metrics needs `Authorization: Bearer <AIZE_METRICS_TOKEN>`.")
     body = process_metrics()
+    if not settings.is_sqlite:
+        # The rollup folder's lag, from the database (SQLite folds at ingest: none).
+        registry = CollectorRegistry()
+        registry.register(FoldLagCollector(await fold_lag()))
+        body += generate_latest(registry)
     if settings.metrics_organization_spend:
         spends = await read_organization_spend(settings.metrics_organization_limit)
         registry = CollectorRegistry()

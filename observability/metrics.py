@@ -78,6 +78,12 @@ READ_REPLICA_READS = Counter(
     "Reads that could go to a replica, by where they went: a replica's label or `primary`.",
     ["target"],
 )
+# The folder's own count; its lag (pending rows, oldest age) is read from the database at
+# scrape time (observability/fold_lag.py).
+FOLDED_ROWS = Counter(
+    "aize_rollup_folded_rows",
+    "Raw rows whose rollups this process's folder folded (ingestion/folding.py).",
+)
 
 
 def count_ingest_outcome(accepted: int, duplicates: int, rejected: int) -> None:

@@ -18,14 +18,16 @@ from models.database import Dialect, Params
 TAG_VALUE = "tag_of.value"
 
 
-def tag_rows_join(dialect: Dialect, table: str = "request_log") -> str:
-    """`table` joined to its tags: one row per tag, untagged rows once with tag ""."""
+def tag_rows_join(dialect: Dialect, table: str = "request_log", source: str | None = None) -> str:
+    """`table` joined to its tags: one row per tag, untagged rows once with tag "".
+    `source`: the FROM item named `table` (a subquery aliased so), when not the table."""
+    relation = table if source is None else source
     if dialect is Dialect.POSTGRES:
         return (
-            f"{table} CROSS JOIN LATERAL jsonb_array_elements_text("
+            f"{relation} CROSS JOIN LATERAL jsonb_array_elements_text("
             f"COALESCE({table}.tags, '[\"\"]'::jsonb)) AS tag_of(value)"
         )
-    return f"{table} JOIN json_each(COALESCE({table}.tags, '[\"\"]')) AS tag_of"
+    return f"{relation} JOIN json_each(COALESCE({table}.tags, '[\"\"]')) AS tag_of"
 
 
 def has_any_tag(column: str, tags: tuple[str, ...], params: Params) -> str:

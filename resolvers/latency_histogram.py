@@ -7,7 +7,8 @@ where the family keeps them) from a `latency_hist*` family's tables, the edges f
 its first local midnight and plus those after its last, subtracted rows counting negatively.
 Each row reports two counts: the requests matching the whole filter, and every request of the
 organization in the range (what an exact computation would have to scan), so the caller can
-decide between the exact method and the histogram from the same read.
+decide between the exact method and the histogram from the same read. On PostgreSQL the
+raw rows not folded into the histograms yet are read with them (resolvers/fold_tail.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from models.database import Params, current_dialect, fetch_rows
 from models.latency_rollup import LATENCY_FAMILIES, bucket_value_ms, latency_bucket_sql
 from models.rollup import GRAIN_WIDTHS, RollupFamily
+from resolvers.fold_tail import has_tail, pending_rows
+from resolvers.periods import TimeRange
 from resolvers.rollup_choice import filtered_columns, smallest_family
 from resolvers.rollup_reader import in_time_ranges
 from resolvers.scope import LogFilter, Scope, scoped_conditions
@@ -87,6 +90,25 @@ async def read_histograms(
         _branch_sql(grain, sign, slices, family, scope, log_filter, dimension, filtered, params)
         for (grain, sign), slices in pieces.items()
     ]
+    if has_tail(params.dialect):
+        # The raw rows not folded into the histograms yet, in the same statement (one
+        # snapshot): each request is counted in the histograms or in this tail, once.
+        branches += [
+            _branch_sql(
+                grain,
+                sign,
+                slices,
+                family,
+                scope,
+                log_filter,
+                dimension,
+                filtered,
+                params,
+                tail=True,
+            )
+            for (grain, sign), slices in pieces.items()
+            if grain is not Grain.RAW
+        ]
     groups: dict[GroupKey, Histogram] = defaultdict(Histogram)
     scanned = 0
     if not branches:
@@ -121,8 +143,12 @@ def _branch_sql(
     dimension: UsageDimension | None,
     filtered: bool,
     params: Params,
+    *,
+    tail: bool = False,
 ) -> str:
-    raw = grain is Grain.RAW
+    """One branch's rows; with `tail`, the raw rows of a histogram branch's slices still
+    pending (resolvers/fold_tail.py), bucketed as the histogram rows they will become."""
+    raw = grain is Grain.RAW or tail
     requests, latency = ("1", "latency_ms") if raw else ("requests", "latency_ms_sum")
     if sign < 0:
         requests, latency = f"-{requests}", f"-{latency}"
@@ -141,9 +167,15 @@ def _branch_sql(
         f"{requests} AS scanned",
     ]
     time_column = "timestamp" if raw else "bucket_start"
+    # Placeholders in text order: the FROM item's before the WHERE's.
+    if tail:
+        table = pending_rows(
+            scope, TimeRange(min(s.start for s in slices), max(s.end for s in slices)), params
+        )
+    else:
+        table = "request_log" if raw else family.table(grain.value.lower())
     where = scoped_conditions(scope, None, params)
     step = None if raw else GRAIN_WIDTHS[grain.value.lower()]
     where.append(in_time_ranges(time_column, [(s.start, s.end) for s in slices], params, step))
-    table = "request_log" if raw else family.table(grain.value.lower())
     # Rows, not sums: the outer GROUP BY sums every branch in one aggregation.
     return f"SELECT {', '.join(c for c in columns if c)} FROM {table} WHERE {' AND '.join(where)}"

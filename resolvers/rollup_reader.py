@@ -17,6 +17,11 @@ tagged with a slot that says which windows they belong to, and one outer GROUP B
 - the rollup bucket's start as Unix seconds when there are many (long HOUR trends), mapped
   to the windows in Python by binary search, so the SQL stays short.
 
+On PostgreSQL each rollup branch has a twin, its unfolded tail (resolvers/fold_tail.py): the
+raw rows of the same intervals whose rollups the folder has not folded yet, slotted as the
+rollup rows they will become, in the same statement, so the sums equal a raw scan whether
+or not the folder has run.
+
 Windows may overlap (a comparison reads this period and the previous one together): a row
 counts once in every window that covers it. A window's signed slices (`decompose(...,
 signed=True)`) are subtracted: a row covered by one is taken away from that window's sums.
@@ -46,6 +51,7 @@ from models.rollup import (
 )
 from resolvers.attribution_sql import tag_rows_join
 from resolvers.errors import BadInputError
+from resolvers.fold_tail import has_tail, pending_rows
 from resolvers.loop_turns import in_slices
 from resolvers.periods import TimeRange
 from resolvers.rollup_choice import filtered_columns, smallest_family
@@ -163,10 +169,19 @@ async def read_usage(
         return results
     slots = _slots(branches)
     params = Params(current_dialect())
-    inner = " UNION ALL ".join(
+    parts = [
         _branch_sql(branch, family, scope, log_filter, dimensions, slots, params)
         for branch in branches
-    )
+    ]
+    if has_tail(params.dialect):
+        # The rows not folded yet, read in the same statement (one snapshot): each row is
+        # in the rollups or in this tail, never both, never neither.
+        parts += [
+            _branch_sql(branch, family, scope, log_filter, dimensions, slots, params, tail=True)
+            for branch in branches
+            if branch.grain is not Grain.RAW
+        ]
+    inner = " UNION ALL ".join(parts)
     if len(params.values) > _MAX_PARAMETERS:
         raise BadInputError(
             "this question needs too many time buckets; use a coarser granularity or a "
@@ -370,8 +385,13 @@ def _branch_sql(
     dimensions: Sequence[UsageDimension],
     slots: _Slots,
     params: Params,
+    *,
+    tail: bool = False,
 ) -> str:
-    raw = branch.grain is Grain.RAW
+    """One branch's rows: the rollup rows (or raw rows) of the branch's intervals. With
+    `tail`, a rollup branch's unfolded tail instead: the raw rows of the same intervals
+    still pending (resolvers/fold_tail.py), slotted as the rollup rows they will become."""
+    raw = branch.grain is Grain.RAW or tail
     time_column = "timestamp" if raw else "bucket_start"
     # Placeholders are numbered in text order, so SELECT parameters are added first.
     intervals = branch.intervals
@@ -380,7 +400,12 @@ def _branch_sql(
         slot = _case(time_column, intervals, [slots.numbers[i.windows] for i in intervals], params)
     else:
         tag = _TAGS[branch.grain]
-        slot = _epoch(time_column, params.dialect)
+        bucket = (
+            _bucket_start("timestamp", GRAIN_WIDTHS[branch.grain.value.lower()])
+            if tail
+            else time_column
+        )
+        slot = _epoch(bucket, params.dialect)
     columns = [f"{tag} AS grain", f"{slot} AS slot"]
     if slots.signed:
         sign = _case(time_column, intervals, [i.windows[0][1] for i in intervals], params)
@@ -389,9 +414,10 @@ def _branch_sql(
         columns.append(f"{dimension.raw_expression() if raw else dimension.column} AS d{i}")
     for column in MEASURE_COLUMNS:
         columns.append(f"{_RAW_MEASURES[column]} AS {column}" if raw else column)
+    # The hull of the pieces bounds the index range scan on (organization, time).
+    hull = TimeRange(branch.intervals[0].start, branch.intervals[-1].end)
+    table = _table(branch, family, scope, dimensions, hull, params, tail=tail)
     if raw:
-        # The hull of the raw pieces bounds the index range scan on (organization, time).
-        hull = TimeRange(branch.intervals[0].start, branch.intervals[-1].end)
         conditions = scoped_conditions(
             scope, log_filter.with_range(hull), params, time_column="timestamp"
         )
@@ -405,15 +431,36 @@ def _branch_sql(
     conditions.append(
         in_time_ranges(time_column, [(i.start, i.end) for i in branch.intervals], params, step)
     )
-    if raw:
-        # Grouped by TAG: one row per (request, tag), as the tag rollup counts them.
-        table = tag_rows_join(params.dialect) if UsageDimension.TAG in dimensions else "request_log"
-    else:
-        assert family is not None  # every slice is RAW without a family
-        table = family.table(branch.grain.value.lower())
     # No GROUP BY here: the outer one sums every branch's rows in a single aggregation
     # (summing per branch first, then again over NUMERIC partial sums, cost twice as much).
     return f"SELECT {', '.join(columns)} FROM {table} WHERE {' AND '.join(conditions)}"
+
+
+def _table(
+    branch: _Branch,
+    family: RollupFamily | None,
+    scope: Scope,
+    dimensions: Sequence[UsageDimension],
+    hull: TimeRange,
+    params: Params,
+    *,
+    tail: bool,
+) -> str:
+    """The branch's FROM item: the family's table at the branch's grain, or raw rows
+    (all of request_log, or the pending tail), one row per (request, tag) when grouped
+    by TAG, as the tag rollup counts them."""
+    if branch.grain is not Grain.RAW and not tail:
+        assert family is not None  # every slice is RAW without a family
+        return family.table(branch.grain.value.lower())
+    source = pending_rows(scope, hull, params) if tail else "request_log"
+    if UsageDimension.TAG in dimensions:
+        return tag_rows_join(params.dialect, source=source)
+    return source
+
+
+def _bucket_start(column: str, width: timedelta) -> str:
+    """PostgreSQL: the start of the UTC rollup bucket of `width` holding the instant."""
+    return f"date_bin('{int(width.total_seconds())} seconds', {column}, TIMESTAMPTZ 'epoch')"
 
 
 def _case(column: str, intervals: list[_Interval], values: list[int], params: Params) -> str:

@@ -29,6 +29,7 @@ from settings.checks import (
 from settings.values import (
     ENV_PREFIX,
     CommaList,
+    FoldingMode,
     LogFormat,
     LogLevel,
     Positive,
@@ -150,6 +151,12 @@ class Settings:
     subscription_keepalive_seconds: Seconds = 15.0
     subscription_idle_seconds: Seconds = 300.0
     subscription_queue_messages: Positive = 8
+    # Rollups folded after the commit (ingestion/folding.py; docs/readme/ingest.md):
+    # "deferred" or "inline", None for the backend's default (deferred on PostgreSQL; SQLite
+    # always folds inline); the folder's batch size and its pause once caught up.
+    rollup_folding: FoldingMode | None = None
+    fold_batch_rows: Positive = 20_000
+    fold_interval_seconds: Seconds = 0.5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

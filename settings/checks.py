@@ -78,6 +78,15 @@ def check_consistent(s: Settings) -> None:
     _check_rate_limits(s)
     _check_read_urls(s)
     _check_smtp(s)
+    _check_folding(s)
+
+
+def _check_folding(s: Settings) -> None:
+    if s.rollup_folding == "deferred" and not s.database_url.startswith(_POSTGRES_SCHEMES):
+        raise SettingsError(
+            "AIZE_ROLLUP_FOLDING=deferred needs PostgreSQL: SQLite folds rollups in the "
+            "ingest transaction; unset it"
+        )
 
 
 def _check_rate_limits(s: Settings) -> None:

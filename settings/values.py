@@ -56,6 +56,8 @@ LogLevel = Annotated[
     Literal["debug", "info", "warning", "error", "critical"], BeforeValidator(_lowered)
 ]
 LogFormat = Annotated[Literal["text", "json"], BeforeValidator(_lowered)]
+# AIZE_ROLLUP_FOLDING (ingestion/folding.py).
+FoldingMode = Annotated[Literal["deferred", "inline"], BeforeValidator(_lowered)]
 
 
 def refusal(error: ErrorDetails, is_seconds: bool) -> str:

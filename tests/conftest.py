@@ -95,6 +95,7 @@ _TABLES = (
     "latency_hist_hour",
     "latency_hist_day",
     "latency_hist_model_status_day",
+    "fold_pending",
     "request_log",
     "request_id_seen",
     "access_token",

@@ -11,6 +11,7 @@ import httpx
 import orjson
 
 from ingestion.attribution import stored_tags
+from ingestion.folding import drain
 from ingestion.records import PricedRecord
 from ingestion.rollups import ROLLUP_TABLES, aggregate
 from models.api_key import ApiKey
@@ -89,7 +90,9 @@ async def stored_records(organization_id: int) -> list[PricedRecord]:
 
 
 async def assert_rollups_match_raw_scan(organization_id: int) -> None:
-    """Every rollup table holds exactly what aggregating the raw logs gives, row by row."""
+    """Every rollup table holds exactly what aggregating the raw logs gives, row by row,
+    once every pending row is folded (ingestion/folding.py)."""
+    await drain()
     records = await stored_records(organization_id)
     for table, width in ROLLUP_TABLES.items():
         expected = {key: values for key, values in aggregate(records, width).items()}

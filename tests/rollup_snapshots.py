@@ -3,6 +3,7 @@ a Python aggregation of the raw logs produce."""
 
 from __future__ import annotations
 
+from ingestion.folding import drain
 from ingestion.records import PricedRecord
 from ingestion.rollups import ROLLUP_ORDER, FamilyRows, aggregate_family, floor_utc, measures
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
@@ -20,7 +21,9 @@ Snapshot = dict[str, FamilyRows]
 
 
 async def table_rows(family: RollupFamily, grain: str) -> FamilyRows:
-    """(organization, bucket start, *dimensions) -> measures, for one table."""
+    """(organization, bucket start, *dimensions) -> measures, for one table, once every
+    pending row is folded (ingestion/folding.py: rollups folded after the commit)."""
+    await drain()
     params = Params(current_dialect())
     rows = await fetch_all(f"SELECT * FROM {family.table(grain)}", params)
     found: FamilyRows = {}

@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from tortoise import Tortoise, connections
 from tortoise.migrations.api.migrate import migrate
 from ingestion.records import PricedRecord
+from ingestion.folding import drain
 from ingestion.writer import write_records
 from models.database import Params, current_dialect, tortoise_config
 from settings import Settings
@@ -113,6 +114,7 @@ async def main(target):
             status_code=200, provider=provider)
     written = await write_records([record(uuid.UUID(int=90), "azure"),
                                    record(uuid.UUID(int=91), "unknown")])
+    await drain()  # rollups folded after the commit (ingestion/folding.py)
     house = await query("SELECT provider, requests, customer_cost_nanos FROM usage_rollup_day "
                         "WHERE model = 'house' ORDER BY provider")
     print(json.dumps({"logs": logs, "rollups": rollups, "written": len(written.inserted),

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from ingestion.catalog_store import save_prices
+from ingestion.folding import drain
 from ingestion.reprice import reprice
 from models.database import Params, current_dialect, fetch_all
 from models.organization import Organization
@@ -26,7 +27,9 @@ DEPOSIT = usd_to_nanos("100")
 
 
 async def _day_totals(organization_id: int) -> tuple[int, int, int]:
-    """(requests, unpriced, customer cost nano-USD) from the DAY rollup."""
+    """(requests, unpriced, customer cost nano-USD) from the DAY rollup, every pending row
+    folded first (ingestion/folding.py)."""
+    await drain()
     params = Params(current_dialect())
     rows = await fetch_all(
         "SELECT COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(unpriced), 0) AS unpriced, "

@@ -230,7 +230,7 @@ async def test_the_migration_goes_back_to_keys_by_id_and_forward_again(database:
             "-c",
             _ROUND_TRIP,
             url.replace("postgres://", "postgresql://"),
-            "models.0021_rollup_keys_by_organization",
+            "models.0022_fold_pending",
             cwd=REPO,
             env={**os.environ, "AIZE_DATABASE_URL": url},
             stdout=asyncio.subprocess.PIPE,

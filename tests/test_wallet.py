@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from ingestion.folding import drain
 from ingestion.spend_control import after_write
 from ingestion.writer import write_records
 from models.access_token import Scope
@@ -294,7 +295,9 @@ async def test_deposits_and_refunds_never_count_as_cost(client: httpx.AsyncClien
 
 
 async def _cost_totals(org: Organization) -> dict[str, int]:
-    """Customer cost summed over the spend counters (org + key rows) and the day rollups."""
+    """Customer cost summed over the spend counters (org + key rows) and the day rollups
+    (every pending row folded first: ingestion/folding.py)."""
+    await drain()
     totals = {}
     for name, sql in (
         ("spend_counters", "SELECT COALESCE(SUM(spend_nanos), 0) AS total FROM spend_counter"),

@@ -63,6 +63,7 @@ from graph.types.request_log_connection import (
     resolve_request_log,
     resolve_request_logs,
 )
+from graph.types.rollup_lag import RollupLagType
 from graph.types.usage import UsageReport, resolve_current_spend, resolve_usage
 from graph.types.wallet import WalletType
 from models.organization import BudgetEnforcement, Organization, Tier
@@ -74,6 +75,7 @@ from resolvers.members import list_members
 from resolvers.organization_settings import organization_pricing
 from resolvers.pagination import DEFAULT_LISTED_ROWS, MAX_LISTED_ROWS
 from resolvers.report_schedules import list_report_schedules
+from resolvers.rollup_lag import rollup_lag
 from resolvers.usage import check_limit
 from resolvers.wallet import wallet_summary
 
@@ -269,6 +271,16 @@ class OrganizationType(Node):
     )
     async def current_spend(self, info: Info) -> CurrentSpend:
         return await resolve_current_spend(info, self.model)
+
+    @strawberry.field(
+        description=(
+            "How far the rollup folder is behind: requests not folded into the rollups yet "
+            f"(usage figures count them already) (Admins/Owners). {TEAM_ONLY}"
+        ),
+        extensions=require(IsAdminOrOwner),
+    )
+    async def rollup_lag(self, info: Info) -> RollupLagType | None:
+        return RollupLagType.from_lag(await rollup_lag(info.context.scope))
 
     @strawberry.field(
         description=f"The prepaid wallet: balance, threshold, ledger (Admins/Owners). {TEAM_ONLY}",

@@ -154,7 +154,7 @@ async def key_by_id(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0021_rollup_keys_by_organization")]
+    dependencies = [("models", "0022_fold_pending")]
 
     initial = False
 
