@@ -164,6 +164,9 @@ class Settings:
     subscription_keepalive_seconds: float = 15.0
     subscription_idle_seconds: float = 300.0
     subscription_queue_messages: int = 8
+    # AIZE_FAST_EXECUTOR: the GraphQL executor's short path for plain fields (graph/execution.py);
+    # false runs graphql-core's own executor (graph/executor_choice.py, docs/PERFORMANCE.md).
+    fast_executor: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -242,6 +245,7 @@ class Settings:
             reports_check_seconds=_seconds(source, "AIZE_REPORTS_CHECK_SECONDS", 300.0),
             **_operations_settings(source),
             **_subscription_settings(source),
+            fast_executor=_bool(source, "AIZE_FAST_EXECUTOR", True),
         )
 
     @property
