@@ -66,7 +66,7 @@ from graph.live_socket import BoundedWebSocketAdapter, LiveTransportWSHandler
 from graph.rate_limit_http import refuse_when_spent
 from graph.rate_limiter import RateLimiter
 from graph.request_json import decode_request_json
-from graph.schema import schema
+from graph.schema import schema_for
 from graph.security_headers import SecurityHeaders, ide_csp
 from graph.url_secrets import RefuseSecretsInUrl, install_access_log_redaction
 from graph.usage_page.routes import USAGE_PAGE_ROUTES
@@ -300,10 +300,8 @@ class AuthenticatedGraphQL:
     loads its scripts from a CDN, so its IDE is off.
     """
 
-    def __init__(
-        self, graphql_schema: BaseSchema = schema, settings: Settings | None = None
-    ) -> None:
-        self.graphql = AizeGraphQL(graphql_schema, settings or Settings())
+    def __init__(self, graphql_schema: BaseSchema, settings: Settings) -> None:
+        self.graphql = AizeGraphQL(graphql_schema, settings)
         self.ide: IdePage = ide_page()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -387,12 +385,15 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 def create_app(
-    settings: Settings, *, manage_database: bool = True, graphql_schema: BaseSchema = schema
+    settings: Settings, *, manage_database: bool = True, graphql_schema: BaseSchema | None = None
 ) -> Starlette:
     """The ASGI app. With manage_database, start-up connects (and migrates SQLite).
 
+    The product schema runs on the executor AIZE_FAST_EXECUTOR chooses (graph/schema.py);
     `graphql_schema` is for tests that need resolvers the product schema does not have.
     """
+    if graphql_schema is None:
+        graphql_schema = schema_for(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from functools import cache
 from typing import Annotated
 
 import strawberry
@@ -13,7 +14,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from graph.context import Info
-from graph.execution import AizeExecutor
+from graph.executor_choice import executor_class
 from graph.extensions import SCHEMA_EXTENSIONS
 from graph.mutations.alert_rules import AlertRuleMutations
 from graph.mutations.alerts import AlertMutations
@@ -39,6 +40,7 @@ from graph.types.organization import OrganizationType
 from graph.types.request_log import RequestLogType
 from graph.types.viewer import ViewerType
 from models.organization import Organization
+from settings import Settings
 
 log = logging.getLogger("aize.graphql")
 
@@ -149,13 +151,32 @@ class AizeSchema(strawberry.Schema):
             log.info("graphql error %s at %s: %s", code, error.path, error.message)
 
 
-schema = AizeSchema(
-    query=Query,
-    mutation=Mutation,
-    subscription=Subscription,
-    types=[ApiKeyType, MemberType, OrganizationType, RequestLogType],
-    # Error codes, query limits, rate limit, timeout: see graph/extensions/__init__.py.
-    extensions=SCHEMA_EXTENSIONS,
-    config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
-    execution_context_class=AizeExecutor,
-)
+def build_schema(*, fast_executor: bool = True) -> AizeSchema:
+    """The product schema, run by the fast executor (graph/execution.py) or, with
+    fast_executor false or where it cannot run, by graphql-core's own
+    (graph/executor_choice.py)."""
+    return AizeSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[ApiKeyType, MemberType, OrganizationType, RequestLogType],
+        # Error codes, query limits, rate limit, timeout: see graph/extensions/__init__.py.
+        extensions=SCHEMA_EXTENSIONS,
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
+        execution_context_class=executor_class(fast=fast_executor),
+    )
+
+
+schema = build_schema()
+
+
+@cache
+def library_executor_schema() -> AizeSchema:
+    """The same schema on graphql-core's own executor (AIZE_FAST_EXECUTOR=false), built
+    once, when first needed."""
+    return build_schema(fast_executor=False)
+
+
+def schema_for(settings: Settings) -> AizeSchema:
+    """The schema a service with `settings` runs: AIZE_FAST_EXECUTOR chooses the executor."""
+    return schema if settings.fast_executor else library_executor_schema()

@@ -8,7 +8,8 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+  -c requirements/lock.txt -e '.[test]'
 
 echo "== GraphiQL's files (npm registry) and Chromium (Debian) for the browser tests"
 .venv/bin/aize-analytics fetch-graphiql

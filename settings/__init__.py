@@ -157,6 +157,9 @@ class Settings:
     rollup_folding: FoldingMode | None = None
     fold_batch_rows: Positive = 20_000
     fold_interval_seconds: Seconds = 0.5
+    # AIZE_FAST_EXECUTOR: the GraphQL executor's short path for plain fields (graph/execution.py);
+    # false runs graphql-core's own executor (graph/executor_choice.py, docs/PERFORMANCE.md).
+    fast_executor: Switch = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

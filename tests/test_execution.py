@@ -3,15 +3,21 @@ answers and the same errors (message, path, locations, order) as graphql-core's 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable
 from enum import Enum
 from typing import Any
 
 import pytest
 import strawberry
+from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.schema.config import StrawberryConfig
 
+import graph.execution
 from graph.execution import AizeExecutor, PlainLeaf, PlainObject, plain_fields
+from graph.extensions import SCHEMA_EXTENSIONS
+from graph.library_executor import LibraryExecutor
 from graph.schema import schema as aize_schema
 
 
@@ -296,3 +302,171 @@ async def test_selections_answer_exactly_as_graphql_core_does(query: str) -> Non
         assert [list(item) for item in fast_result.data["items"]] == [
             list(item) for item in plain_result.data["items"]
         ]
+
+
+# Each plain reader counts its calls: the short path must call it once, like graphql-core.
+CALLS: dict[str, int] = {}
+
+
+def _count(name: str) -> None:
+    CALLS[name] = CALLS.get(name, 0) + 1
+
+
+@strawberry.type
+class Counted:
+    label: str
+
+    @strawberry.field
+    def raises(self) -> str | None:
+        _count("raises")
+        raise ValueError("raised once")
+
+    @strawberry.field
+    def raises_required(self) -> str:
+        _count("raises_required")
+        raise ValueError("required, raised once")
+
+    @strawberry.field
+    def refused(self) -> int | None:
+        _count("refused")
+        return "not a number"  # type: ignore[return-value]
+
+    @strawberry.field
+    def null_required(self) -> str:
+        _count("null_required")
+        return None  # type: ignore[return-value]
+
+    @strawberry.field
+    def object_raises(self) -> Detail | None:
+        _count("object_raises")
+        raise ValueError("object raised once")
+
+    @strawberry.field
+    def wrong_object(self) -> Person | None:
+        _count("wrong_object")
+        return Detail(label="not a person")  # type: ignore[return-value]
+
+
+@strawberry.type
+class CountedQuery:
+    @strawberry.field
+    def counted(self) -> list[Counted]:
+        return [Counted(label="a"), Counted(label="b")]
+
+
+@pytest.mark.parametrize(
+    ("field", "selection"),
+    [
+        ("raises", "raises"),
+        ("raises_required", "raisesRequired"),
+        ("refused", "refused"),
+        ("null_required", "nullRequired"),
+        ("object_raises", "objectRaises { label }"),
+        ("wrong_object", "wrongObject { name }"),
+    ],
+)
+async def test_a_plain_method_runs_once_per_object_even_when_it_fails(
+    field: str, selection: str
+) -> None:
+    query = "{ counted { label " + selection + " } }"
+    answers, calls = [], []
+    for executor in (AizeExecutor, LibraryExecutor):
+        CALLS.clear()
+        result = await strawberry.Schema(
+            query=CountedQuery, execution_context_class=executor
+        ).execute(query)
+        answers.append((result.data, _errors(result)))
+        calls.append(dict(CALLS))
+    assert answers[0][1], "the field fails"
+    assert answers[0] == answers[1]
+    # As many calls as graphql-core makes: once per object (a non-null field's error ends
+    # the list at its first object, on both executors).
+    assert calls[0] == calls[1] == {field: 1 if field.endswith("required") else 2}
+
+
+def _reading_resolver(calls: list[str]) -> Any:
+    """A StrawberryConfig.default_resolver that reads dicts by key and records each read."""
+
+    def resolve(source: Any, name: str) -> Any:
+        calls.append(name)
+        return source[name] if isinstance(source, dict) else getattr(source, name)
+
+    return resolve
+
+
+@strawberry.type
+class Row:
+    name: str
+    size: int | None
+
+
+@strawberry.type
+class RowQuery:
+    @strawberry.field
+    def rows(self) -> list[Row]:
+        return [{"name": "a", "size": 1}, {"name": "b", "size": None}]  # type: ignore[list-item]
+
+
+async def test_the_configured_default_resolver_is_honoured() -> None:
+    fast_calls: list[str] = []
+    library_calls: list[str] = []
+    answers = []
+    for executor, calls in ((AizeExecutor, fast_calls), (LibraryExecutor, library_calls)):
+        config = StrawberryConfig(default_resolver=_reading_resolver(calls))
+        schema = strawberry.Schema(query=RowQuery, config=config, execution_context_class=executor)
+        result = await schema.execute("{ rows { name size } }")
+        answers.append((result.data, _errors(result)))
+
+    assert answers[0] == answers[1]
+    assert answers[0] == ({"rows": [{"name": "a", "size": 1}, {"name": "b", "size": None}]}, [])
+    assert fast_calls == library_calls == ["name", "size", "name", "size"]
+
+
+class Hooked(SchemaExtension):
+    """An extension with a resolve hook, as OpenTelemetry's, Sentry's and Apollo's have."""
+
+    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        return _next(root, info, *args, **kwargs)
+
+
+async def test_an_extension_with_a_resolve_hook_turns_the_short_path_off_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    built: list[str] = []
+    original = AizeExecutor.build_resolve_info
+
+    def counting(self: AizeExecutor, field_def: Any, *args: Any) -> Any:
+        built.append(args[0][0].name.value)
+        return original(self, field_def, *args)
+
+    monkeypatch.setattr(AizeExecutor, "build_resolve_info", counting)
+    monkeypatch.setattr(graph.execution, "_REPORTED_HOOKS", set())
+    hooked = strawberry.Schema(
+        query=Query, extensions=[Hooked], execution_context_class=AizeExecutor
+    )
+    query = "{ items { name shout } }"
+
+    with caplog.at_level(logging.WARNING, logger="graph.execution"):
+        first = await hooked.execute(query)
+        second = await hooked.execute(query)
+
+    assert first.data == second.data == (await plain.execute(query)).data
+    # graphql-core's whole path: a resolve info for every field of every item.
+    assert built.count("name") == 2 * len(ITEMS)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "graph.execution"]
+    assert len(warnings) == 1
+    assert "with a resolve hook run (Hooked)" in warnings[0]
+
+
+def test_the_services_own_extensions_keep_the_short_path_on() -> None:
+    hooked = [e.__name__ for e in SCHEMA_EXTENSIONS if e._implements_resolve()]  # type: ignore[arg-type]
+    assert hooked == []
+
+
+def test_tracing_extensions_have_a_resolve_hook() -> None:
+    # Strawberry's OpenTelemetry (AIZE_OTEL_TRACES) and Apollo tracing extensions turn the
+    # short path off (docs/PERFORMANCE.md, "The fast executor").
+    from strawberry.extensions.tracing import ApolloTracingExtension, OpenTelemetryExtension
+
+    assert OpenTelemetryExtension._implements_resolve()  # type: ignore[arg-type]
+    assert ApolloTracingExtension._implements_resolve()  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from graphql import execute, parse, specified_rules
 
 from graph.execution import AizeExecutor
 from graph.extensions.document_cache import validate_document
+from graph.library_executor import LibraryExecutor
 from graph.schema import schema
 from models.member import Role
 from tests.factories import gql, make_member, make_org, make_token
@@ -104,14 +105,16 @@ def test_validation_hides_suggestions(mistake: str) -> None:
     assert f"'{suggestion}'" not in messages
 
 
+@pytest.mark.parametrize("executor", [AizeExecutor, LibraryExecutor])
 @pytest.mark.parametrize(
     "mistake", [m for m, (_, variables, _, _) in MISTAKES.items() if variables]
 )
-def test_variable_coercion_hides_suggestions(mistake: str) -> None:
+def test_variable_coercion_hides_suggestions(mistake: str, executor: type[LibraryExecutor]) -> None:
+    # With the fast executor on and off (AIZE_FAST_EXECUTOR=false).
     document, variables, written, suggestion = MISTAKES[mistake]
 
     result = execute(
-        schema._schema, parse(document), variable_values=variables, executor_class=AizeExecutor
+        schema._schema, parse(document), variable_values=variables, executor_class=executor
     )
 
     assert not isawaitable(result)
