@@ -5,11 +5,13 @@ Binary COPY is the cheapest way to hand PostgreSQL thousands of rows; the stagin
 per-connection temporary table emptied at every commit (ON COMMIT DELETE ROWS), so a batch
 always starts from an empty one. From it:
 
-1. one statement claims the batch's request ids (`INSERT INTO request_id_seen ... ORDER BY
-   request_id ON CONFLICT DO NOTHING RETURNING`, in request-id order like the portable path,
-   so concurrent batches meet on the same ids in one order and cannot deadlock; a concurrent
-   batch holding one of the ids makes it wait for that commit, then skip the id) and deletes
-   from the staging table the rows whose ids were already stored, returning only those;
+1. one statement claims the batch's request ids in their organizations (`INSERT INTO
+   request_id_seen ... ORDER BY request_id, organization_id ON CONFLICT (organization_id,
+   request_id) DO NOTHING RETURNING`, in the portable path's order, so concurrent batches
+   meet on the same ids in one order and cannot deadlock; a concurrent batch holding one of
+   the ids makes it wait for that commit, then skip the id) and deletes from the staging
+   table the rows whose ids were already stored for their organization, returning only
+   those;
 2. one round trip stores the new logs (`INSERT INTO request_log SELECT ...`: no conflict
    check, the claim already did it), sums them into two batch aggregates (temporary tables
    like the staging one) and runs every rollup upsert (usage rollups, cubes and latency
@@ -82,12 +84,15 @@ _COLUMN_LIST = ", ".join(LOG_COLUMNS)
 _CLAIM = (
     "WITH claimed AS ("
     "INSERT INTO request_id_seen (request_id, organization_id, timestamp) "
-    f"SELECT request_id, organization_id, timestamp FROM {_STAGING} ORDER BY request_id "
-    "ON CONFLICT (request_id) DO NOTHING RETURNING request_id), "
+    f"SELECT request_id, organization_id, timestamp FROM {_STAGING} "
+    "ORDER BY request_id, organization_id "
+    "ON CONFLICT (organization_id, request_id) DO NOTHING "
+    "RETURNING organization_id, request_id), "
     f"dropped AS (DELETE FROM {_STAGING} AS s "
-    "WHERE NOT EXISTS (SELECT 1 FROM claimed c WHERE c.request_id = s.request_id) "
-    "RETURNING s.request_id) "
-    "SELECT request_id FROM dropped"
+    "WHERE NOT EXISTS (SELECT 1 FROM claimed c "
+    "WHERE c.organization_id = s.organization_id AND c.request_id = s.request_id) "
+    "RETURNING s.organization_id, s.request_id) "
+    "SELECT organization_id, request_id FROM dropped"
 )
 INSERT_LOGS = (
     f"INSERT INTO request_log ({_COLUMN_LIST}, ingested_at) "
@@ -105,10 +110,13 @@ DEFERRED_WRITE_SCRIPT = (
 )
 
 
-async def insert_staged(conn: BaseDBAsyncClient, records: Sequence[PricedRecord]) -> set[UUID]:
-    """Store the records (unique request ids, sorted) whose ids are new, and roll them up
-    (or list them for the folder); returns the request ids that were stored before (usually
-    none). Runs inside the caller's transaction."""
+async def insert_staged(
+    conn: BaseDBAsyncClient, records: Sequence[PricedRecord]
+) -> set[tuple[int, UUID]]:
+    """Store the records (unique (organization, request id) pairs, sorted) whose ids are
+    new in their organization, and roll them up (or list them for the folder); returns the
+    (organization_id, request_id) pairs that were stored before (usually none). Runs inside
+    the caller's transaction."""
     script = DEFERRED_WRITE_SCRIPT if folds_deferred(conn) else WRITE_SCRIPT
     async with conn.acquire_connection() as raw:
         duplicates = await stage_and_claim(raw, [log_row(r) for r in records])
@@ -117,10 +125,13 @@ async def insert_staged(conn: BaseDBAsyncClient, records: Sequence[PricedRecord]
     return duplicates
 
 
-async def stage_and_claim(raw: Connection, rows: Sequence[tuple[object, ...]]) -> set[UUID]:
-    """COPY the rows (LOG_COLUMNS, unique request ids, sorted) into the staging table and
-    claim their ids; returns the ids stored before, whose rows left the staging table.
+async def stage_and_claim(
+    raw: Connection, rows: Sequence[tuple[object, ...]]
+) -> set[tuple[int, UUID]]:
+    """COPY the rows (LOG_COLUMNS, unique (organization, request id) pairs, sorted) into
+    the staging table and claim their ids; returns the (organization_id, request_id) pairs
+    stored before, whose rows left the staging table.
     Then `WRITE_SCRIPT` (or, to measure the raw log alone, `INSERT_LOGS`) stores the rest."""
     await raw.execute(_CREATE_TABLES)
     await raw.copy_records_to_table(_STAGING, records=rows, columns=LOG_COLUMNS)
-    return {row[0] for row in await raw.fetch(_CLAIM)}
+    return {(row[0], row[1]) for row in await raw.fetch(_CLAIM)}

@@ -2,11 +2,13 @@
 PostgreSQL by default the list of rows the folder folds after the commit:
 ingestion/folding.py) in ONE transaction.
 
-Each record first claims its request id in `request_id_seen` (the service-wide unique key:
-`INSERT ... ON CONFLICT DO NOTHING RETURNING` tells which ids are new); only the records
-whose ids were new are written to request_log and touch rollups, wallet and spend. A
-concurrent batch carrying the same id waits on that key until the first commits, then skips
-it, so nothing is ever counted twice; a rolled-back batch releases its claims with the rest.
+Each record first claims its request id in `request_id_seen`, keyed by (organization_id,
+request_id): idempotency is per organization, so one organization's ids never make another's
+records duplicates (`INSERT ... ON CONFLICT DO NOTHING RETURNING` tells which ids are new);
+only the records whose ids were new are written to request_log and touch rollups, wallet and
+spend. A concurrent batch carrying the same id for the same organization waits on that key
+until the first commits, then skips it, so nothing is ever counted twice; a rolled-back
+batch releases its claims with the rest.
 
 PostgreSQL takes the staged COPY path (ingestion/staged_insert.py); SQLite claims and inserts
 with multi-row VALUES and folds rollups in Python. Both produce identical rows.
@@ -52,8 +54,9 @@ async def write_records(
     *,
     lock_wait_seconds: float | None = None,
 ) -> WriteResult:
-    """Store the records exactly once each; returns which were new and which duplicates
-    (a request id already stored, or repeated within the batch). Returns after commit.
+    """Store the records exactly once each per organization; returns which were new and
+    which duplicates (a request id already stored for the record's organization, or repeated
+    within the batch for it). Returns after commit.
     Raises TotalsOutOfRange (nothing stored) when a running total would leave 64 bits, and
     IngestBusy (nothing stored) when a wait for a row lock would outlast
     `lock_wait_seconds` (PostgreSQL; None: bounded by the statement timeout only) or a
@@ -61,12 +64,13 @@ async def write_records(
     if not records:
         return WriteResult()
     # One order for every batch: concurrent batches then lock shared rows in the same order.
-    # Keyed and sorted by the id's integer value: the order of its bytes (PostgreSQL's uuid
-    # order), and ints hash and compare in C, UUID objects through Python methods.
-    unique: dict[int, PricedRecord] = {}
+    # Keyed and sorted by the id's integer value (the order of its bytes, PostgreSQL's uuid
+    # order; ints hash and compare in C, UUID objects through Python methods), then the
+    # organization, as the claim statements order them.
+    unique: dict[tuple[int, int], PricedRecord] = {}
     repeated: list[PricedRecord] = []
-    for record in sorted(records, key=_id_value):
-        value = record.request_id.int
+    for record in sorted(records, key=_claim_key):
+        value = _claim_key(record)
         if value in unique:
             repeated.append(record)
         else:
@@ -97,7 +101,7 @@ async def _write_once(
             stored_before = await insert_staged(conn, ordered)
             if stored_before:
                 for record in ordered:
-                    new = record.request_id not in stored_before
+                    new = (record.organization_id, record.request_id) not in stored_before
                     (result.inserted if new else result.duplicates).append(record)
             else:
                 result.inserted = list(ordered)
@@ -106,9 +110,8 @@ async def _write_once(
             for start in range(0, len(ordered), _ROWS_PER_STATEMENT):
                 claimed |= await _claim_values(conn, ordered[start : start + _ROWS_PER_STATEMENT])
             for record in ordered:
-                (result.inserted if record.request_id in claimed else result.duplicates).append(
-                    record
-                )
+                new = (record.organization_id, record.request_id) in claimed
+                (result.inserted if new else result.duplicates).append(record)
         if dialect_of(conn) is Dialect.SQLITE:
             for start in range(0, len(result.inserted), _ROWS_PER_STATEMENT):
                 await _insert_values(conn, result.inserted[start : start + _ROWS_PER_STATEMENT])
@@ -129,12 +132,15 @@ async def _write_once(
     return result
 
 
-def _id_value(record: PricedRecord) -> int:
-    return record.request_id.int
+def _claim_key(record: PricedRecord) -> tuple[int, int]:
+    return record.request_id.int, record.organization_id
 
 
-async def _claim_values(conn: BaseDBAsyncClient, records: Sequence[PricedRecord]) -> set[UUID]:
-    """Claim the records' request ids; returns the ones that were not stored before."""
+async def _claim_values(
+    conn: BaseDBAsyncClient, records: Sequence[PricedRecord]
+) -> set[tuple[int, UUID]]:
+    """Claim the records' request ids in their organizations; returns the (organization_id,
+    request_id) pairs that were not stored before."""
     params = Params(dialect_of(conn))
     rows = ", ".join(
         # SQLite keeps the request id as text.
@@ -144,10 +150,11 @@ async def _claim_values(conn: BaseDBAsyncClient, records: Sequence[PricedRecord]
     )
     returned = await conn.execute_query_dict(
         f"INSERT INTO request_id_seen (request_id, organization_id, timestamp) VALUES {rows} "
-        "ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
+        "ON CONFLICT (organization_id, request_id) DO NOTHING RETURNING organization_id, "
+        "request_id",
         params.values,
     )
-    return {UUID(str(row["request_id"])) for row in returned}
+    return {(row["organization_id"], UUID(str(row["request_id"]))) for row in returned}
 
 
 async def _insert_values(conn: BaseDBAsyncClient, records: Sequence[PricedRecord]) -> None:

@@ -23,16 +23,22 @@ async def delete_logs_before(cutoff: datetime, batch_rows: int = BATCH_ROWS) -> 
 
 async def prune_request_ids_before(before: datetime, batch_rows: int = BATCH_ROWS) -> int:
     """Forget request ids of logs timestamped before `before` (UTC); returns how many."""
-    return await _delete_in_batches("request_id_seen", "request_id", before, batch_rows)
+    # The whole key: a request id may be stored for several organizations, each pruned by
+    # its own entry's timestamp.
+    return await _delete_in_batches(
+        "request_id_seen", "organization_id, request_id", before, batch_rows
+    )
 
 
 async def _delete_in_batches(table: str, key: str, before: datetime, batch_rows: int) -> int:
+    """Delete rows of `table` timestamped before `before`, `batch_rows` at a time, each
+    batch chosen by `key` (the table's key columns, comma-separated)."""
     deleted = 0
     while True:
         params = Params(current_dialect())
         async with in_transaction() as conn:
             rows = await conn.execute_query_dict(
-                f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} "
+                f"DELETE FROM {table} WHERE ({key}) IN (SELECT {key} FROM {table} "
                 f"WHERE timestamp < {params.add(before)} LIMIT {params.add(batch_rows)}) "
                 f"RETURNING {key}",
                 params.values,

@@ -4,9 +4,10 @@ RequestIdSeen: the request ids already stored, which make ingestion exactly-once
 On PostgreSQL `request_log` is partitioned by month of `timestamp` (UTC), created by
 migration 0006 and kept by `maintenance/` (docs/readme/growth.md); SQLite keeps one plain
 table. A partitioned table can only enforce uniqueness on keys that include the partition
-key, so the global uniqueness of the gateway's request id lives in `request_id_seen`, a
-plain table on both backends: ingest claims each id there (`ON CONFLICT DO NOTHING`) in the
-same transaction as the log rows, and only newly claimed ids are written and counted.
+key, so the uniqueness of the gateway's request id (per organization) lives in
+`request_id_seen`, a plain table on both backends: ingest claims each id there (`ON CONFLICT
+DO NOTHING`) in the same transaction as the log rows, and only newly claimed ids are written
+and counted.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class RequestLog(Model):
     # Unique through its sequence; on PostgreSQL the primary key is (id, timestamp), because
     # a partitioned table's keys must contain the partition key.
     id = fields.BigIntField(primary_key=True)
-    # The gateway's id for the call; unique across the service through RequestIdSeen.
+    # The gateway's id for the call; unique per organization through RequestIdSeen.
     request_id = fields.UUIDField()
     # No foreign key constraints (db_constraint=False): checking three foreign keys was half
     # the cost of inserting a log. Ingest validation guarantees the key and member belong to
@@ -181,6 +182,10 @@ class RequestIdSeen(Model):
     record that old is rejected by validation before it could be claimed again. (No semicolon
     in the first line: it becomes the table comment, and SQLite's migration runner splits
     statements on semicolons.)
+
+    The database key is (organization_id, request_id), set by migration 0025: idempotency is
+    per organization. The ORM declares `request_id` as its primary key only because it has
+    no composite keys; the table is only used through SQL (ingestion/, maintenance/).
     """
 
     request_id = fields.UUIDField(primary_key=True)

@@ -49,18 +49,13 @@ NOT_TENANT_TABLES = {
     "tortoise_migrations": "migration bookkeeping: a coordinator-local table",
 }
 # Primary and unique keys without organization_id: "table: primary key|unique (columns)".
-# Only contract changes are left here (migrations 0021 and 0024 keyed every other one).
+# Only contract changes are left here (migrations 0021, 0024 and 0025 keyed every other one).
 KEY_ALLOW_LIST = {
     "access_token: unique (token_hash)": (
         "a token is looked up by its hash before its organization is known (auth/tokens.py), "
         "and a hash must be unique across organizations: in Citus, a reference table "
         "token_hash -> organization_id beside a (organization_id, token_hash) key, or the "
         "organization in the token (a change of the token format)"
-    ),
-    "request_id_seen: primary key (request_id)": (
-        "idempotency is global by request id today (a resend is a duplicate whichever "
-        "organization's token sends it); per organization it would be (organization_id, "
-        "request_id), a change of the ingest contract"
     ),
 }
 
@@ -128,11 +123,6 @@ STATEMENT_ALLOW_LIST: dict[str, str] = {
     r"alert_delivery WHERE status = ": (
         "the alert worker claims due deliveries of every organization at once (FOR UPDATE "
         "SKIP LOCKED): one multi-shard statement per poll, by design"
-    ),
-    r"^DELETE FROM request_id_seen WHERE request_id IN \(SELECT request_id FROM "
-    r"request_id_seen WHERE timestamp < ": (
-        "maintenance prunes old request ids of every organization by age: multi-shard, "
-        "hourly, in bounded batches"
     ),
     r"^ALTER TABLE request_log ATTACH PARTITION ": _PARTITION_DDL,
     r"^CREATE INDEX request_log_\w+_p\d{4}_\d{2} ON request_log_p": _PARTITION_DDL,

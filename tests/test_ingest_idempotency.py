@@ -1,19 +1,22 @@
-"""Exactly once: resends and concurrent overlapping batches never count anything twice."""
+"""Exactly once per organization: resends and concurrent overlapping batches never count
+anything twice; the same request id from two organizations is stored for each."""
 
 from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
+from ingestion.writer import write_records
 from models.member import Role
 from models.organization import Organization
 from models.request_log import RequestLog
 from pricing.money import usd_to_nanos
-from tests.factories import make_ingest_token, make_key, make_member, make_org
+from tests.factories import make_ingest_token, make_key, make_member, make_org, make_record
 from tests.ingest_support import (
     assert_rollups_match_raw_scan,
     gateway_record,
@@ -105,3 +108,50 @@ async def test_a_request_id_repeated_inside_one_batch_is_stored_once(
     assert response.json() == {"accepted": 2, "duplicates": 1, "rejected": []}
     assert await RequestLog.filter(organization_id=org.id).count() == 2
     await _assert_counted_once(org, {records[0]["requestId"], records[1]["requestId"]})
+
+
+async def test_a_request_id_is_unique_per_organization_not_across_them(
+    client: httpx.AsyncClient,
+) -> None:
+    first, records, first_token = await _gateway_org()
+    second, _, second_token = await _gateway_org()
+    second_key = await make_key(second)
+    batch = records[:50]
+    # The same request ids, sent by the second organization for its own key.
+    same_ids = [{**r, "apiKeyPrefix": second_key.prefix} for r in batch]
+
+    sent_first = (await post_bulk(client, first_token, batch)).json()
+    sent_second = (await post_bulk(client, second_token, same_ids)).json()
+    resent_second = (await post_bulk(client, second_token, same_ids)).json()
+    resent_first = (await post_bulk(client, first_token, batch)).json()
+
+    # The first organization's ids do not make the second's records duplicates.
+    assert sent_first == sent_second == {"accepted": 50, "duplicates": 0, "rejected": []}
+    # Within one organization a resend is still a duplicate.
+    assert resent_second == resent_first == {"accepted": 0, "duplicates": 50, "rejected": []}
+    ids = {r["requestId"] for r in batch}
+    await _assert_counted_once(first, ids)
+    await _assert_counted_once(second, ids)
+
+
+async def test_one_batch_with_an_id_of_two_organizations_stores_both() -> None:
+    first = await make_org()
+    second = await make_org()
+    first_key, second_key = await make_key(first), await make_key(second)
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    shared = uuid.uuid4()
+    records = [
+        make_record(first, first_key, None, now, request_id=shared),
+        make_record(second, second_key, None, now, request_id=shared),
+        make_record(second, second_key, None, now, request_id=shared),
+    ]
+
+    result = await write_records(records)
+    again = await write_records(records[:2])
+
+    assert [r.organization_id for r in result.inserted] == sorted([first.id, second.id])
+    assert [r.organization_id for r in result.duplicates] == [second.id]
+    assert again.inserted == []
+    assert len(again.duplicates) == 2
+    for org in (first, second):
+        assert await RequestLog.filter(organization_id=org.id, request_id=shared).count() == 1

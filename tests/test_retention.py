@@ -158,6 +158,29 @@ async def test_request_ids_older_than_the_late_arrival_window_are_forgotten(
     assert await RequestLog.filter(organization_id=org.id).count() == 2
 
 
+async def test_pruning_forgets_an_id_only_in_the_organization_whose_entry_is_old(
+    db: Settings,
+) -> None:
+    old_org, recent_org = await make_org(), await make_org()
+    old_key, recent_key = await make_key(old_org), await make_key(recent_org)
+    limit = request_ids_prunable_before(NOW, db.late_arrival_days)
+    shared = uuid.uuid4()
+    await store(
+        make_record(old_org, old_key, None, limit - timedelta(seconds=1), request_id=shared),
+        make_record(recent_org, recent_key, None, limit + timedelta(minutes=1), request_id=shared),
+    )
+
+    report = await run_maintenance(db, now=NOW)
+
+    assert report.pruned_request_ids == 1
+    seen = await fetch_all(
+        "SELECT organization_id, request_id FROM request_id_seen", Params(current_dialect())
+    )
+    assert [(row["organization_id"], str(row["request_id"])) for row in seen] == [
+        (recent_org.id, str(shared))
+    ]
+
+
 async def test_a_resend_of_a_forgotten_id_is_refused_as_too_old_not_counted_again(
     client: httpx.AsyncClient, db: Settings
 ) -> None:

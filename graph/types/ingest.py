@@ -20,7 +20,9 @@ from ingestion.submission import IngestOutcome
     description="One gateway request. Send apiKeyId or apiKeyPrefix (one is required).",
 )
 class RequestLogInput:
-    request_id: strawberry.ID = strawberry.field(description="The gateway's UUID; unique.")
+    request_id: strawberry.ID = strawberry.field(
+        description="The gateway's UUID; unique within the organization (a resend is a duplicate)."
+    )
     timestamp: datetime = strawberry.field(
         description="When the request was made, ISO 8601 with a UTC offset."
     )
