@@ -17,7 +17,9 @@ from models.access_token import Scope
 from models.api_key import ApiKey
 from models.member import Member, Role
 from models.organization import Organization
+from pricing.catalog import ModelPrice
 from pricing.cost import customer_cost
+from pricing.money import usd_to_nanos
 
 _counter = itertools.count(1)
 
@@ -109,3 +111,15 @@ async def gql(
     )
     body = response.json()
     return GraphQLResult(response.status_code, body.get("data"), body.get("errors"))
+
+
+def mystery_price(effective_from: datetime) -> ModelPrice:
+    """A price for `mystery-1`, a model the catalog does not know ($10 / $20 per million
+    input / output tokens): what a reprice applies to records stored unpriced."""
+    return ModelPrice(
+        model="mystery-1",
+        provider="acme",
+        input_per_million_nanos=usd_to_nanos("10"),
+        output_per_million_nanos=usd_to_nanos("20"),
+        effective_from=effective_from,
+    )

@@ -12,9 +12,8 @@ from ingestion.reprice import reprice
 from models.database import Params, current_dialect, fetch_all
 from models.organization import Organization
 from models.request_log import RequestLog
-from pricing.catalog import ModelPrice
 from pricing.money import usd_to_nanos
-from tests.factories import make_ingest_token, make_key, make_org
+from tests.factories import make_ingest_token, make_key, make_org, mystery_price
 from tests.ingest_support import (
     assert_rollups_match_raw_scan,
     gateway_record,
@@ -41,16 +40,6 @@ async def _day_totals(organization_id: int) -> tuple[int, int, int]:
     return int(row["requests"]), int(row["unpriced"]), int(row["cost"])
 
 
-def _mystery_price(effective_from: datetime) -> ModelPrice:
-    return ModelPrice(
-        model="mystery-1",
-        provider="acme",
-        input_per_million_nanos=usd_to_nanos("10"),
-        output_per_million_nanos=usd_to_nanos("20"),
-        effective_from=effective_from,
-    )
-
-
 async def test_unpriced_model_is_repriced_and_every_total_corrected(
     client: httpx.AsyncClient,
 ) -> None:
@@ -72,7 +61,7 @@ async def test_unpriced_model_is_repriced_and_every_total_corrected(
     await post_bulk(client, token, [priced, unpriced])
     assert await _day_totals(org.id) == (2, 1, usd_to_nanos("0.135"))
 
-    await save_prices([_mystery_price(datetime(2024, 1, 1, tzinfo=UTC))])
+    await save_prices([mystery_price(datetime(2024, 1, 1, tzinfo=UTC))])
     result = await reprice(org.id)
 
     # 1000 x $10/M + 500 x $20/M = $0.02; x 1.25 = $0.025; + $0.01 fee = $0.035
@@ -94,7 +83,7 @@ async def test_a_second_reprice_changes_nothing(client: httpx.AsyncClient) -> No
     key = await make_key(org)
     token = await make_ingest_token(org)
     await post_bulk(client, token, [gateway_record(key, model="mystery-1", providerModel=None)])
-    await save_prices([_mystery_price(datetime(2024, 1, 1, tzinfo=UTC))])
+    await save_prices([mystery_price(datetime(2024, 1, 1, tzinfo=UTC))])
     await reprice(org.id)
     balance = (await Organization.get(id=org.id)).wallet_balance_nanos
 
@@ -119,7 +108,7 @@ async def test_logs_before_the_price_takes_effect_stay_unpriced(
         key, model="mystery-1", providerModel=None, timestamp=(now - timedelta(hours=1)).isoformat()
     )
     await post_bulk(client, token, [early, late])
-    await save_prices([_mystery_price(now - timedelta(days=1))])
+    await save_prices([mystery_price(now - timedelta(days=1))])
 
     result = await reprice(org.id)
 
@@ -135,7 +124,7 @@ async def test_reprice_for_one_organization_leaves_the_others(client: httpx.Asyn
         key = await make_key(org)
         token = await make_ingest_token(org)
         await post_bulk(client, token, [gateway_record(key, model="mystery-1", providerModel=None)])
-    await save_prices([_mystery_price(datetime(2024, 1, 1, tzinfo=UTC))])
+    await save_prices([mystery_price(datetime(2024, 1, 1, tzinfo=UTC))])
 
     await reprice(first.id)
 

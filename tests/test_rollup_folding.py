@@ -48,8 +48,6 @@ from models.database import Params, connection, current_dialect, fetch_all
 from models.latency_rollup import LATENCY_BY_MODEL_STATUS, LATENCY_TOTAL, latency_bucket
 from models.member import Member, Role
 from models.organization import Organization
-from pricing.catalog import ModelPrice
-from pricing.money import usd_to_nanos
 from resolvers.latency_histogram import read_histograms
 from resolvers.periods import TimeRange
 from resolvers.scope import LogFilter, Scope
@@ -58,7 +56,16 @@ from resolvers.usage import usage_breakdown, usage_totals, usage_trend
 from resolvers.usage_comparison import usage_comparison
 from resolvers.usage_dimensions import UsageDimension
 from settings import Settings
-from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store
+from tests.factories import (
+    gql,
+    make_key,
+    make_member,
+    make_org,
+    make_record,
+    make_token,
+    mystery_price,
+    store,
+)
 from tests.http_clients import client_for
 from tests.ingest_support import stored_records
 from tests.metrics_support import METRICS_TOKEN, scrape, value
@@ -352,16 +359,6 @@ async def _fold_until(done: asyncio.Future[Any], rows: int) -> None:
         await asyncio.sleep(0)
 
 
-def _price(effective_from: datetime) -> ModelPrice:
-    return ModelPrice(
-        model="mystery-1",
-        provider="acme",
-        input_per_million_nanos=usd_to_nanos("10"),
-        output_per_million_nanos=usd_to_nanos("20"),
-        effective_from=effective_from,
-    )
-
-
 async def _ingest_unpriced(count: int) -> int:
     org = await make_org(markup_bps=2500)
     key = await make_key(org)
@@ -390,7 +387,7 @@ async def test_a_reprice_of_pending_or_folded_logs_leaves_the_rollups_exact(
     organization_id = await _ingest_unpriced(10)
     if folded_first:
         assert await fold_batch(folded_first) == folded_first
-    await save_prices([_price(datetime(2024, 1, 1, tzinfo=UTC))])
+    await save_prices([mystery_price(datetime(2024, 1, 1, tzinfo=UTC))])
 
     result = await reprice(organization_id)
 
