@@ -55,10 +55,10 @@ from bench.load_data import (
 from bench.load_test import LoadPlan, run_load
 from bench.reference_sql import reference_dashboard, reference_log_page
 from bench.service import owner_token, running_service
-from graph.app import create_app
 from models.database import POSTGRES_SERVER_SETTINGS, close_database, init_database
 from resolvers.pagination import KeysetCursor, decode_cursor
 from settings import Settings
+from web.app import create_app
 
 
 @dataclass(frozen=True, slots=True)

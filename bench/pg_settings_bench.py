@@ -27,9 +27,9 @@ import httpx
 import orjson
 
 from bench.dashboard_bench import prepare
-from graph.app import create_app
 from models.database import POSTGRES_SERVER_SETTINGS, close_database, init_database
 from settings import Settings
+from web.app import create_app
 
 # Besides the dashboard: questions the cubes cannot answer (the full rollup, the raw rows).
 WIDER_QUERY = """

@@ -27,13 +27,13 @@ from graphql import get_introspection_query, parse
 
 from auth.tokens import issue_token
 from bench.dashboard_queries import DASHBOARD_QUERY, DASHBOARD_QUERY_OBJECTS, LOG_PAGE_QUERY
-from graph.app import create_app
 from graph.cost_sizes import PredictionClock
 from graph.limits import requested_cost, select_operation
 from graph.schema import schema
 from models.member import Member, Role
 from models.organization import Organization
 from settings import Settings
+from web.app import create_app
 
 MEASURES = (
     "requests successful failed clientErrors serverErrors successRate errorRate inputTokens "

@@ -93,7 +93,7 @@ async def service_process(
 async def start_service(
     database_url: str, workers: int = 1, settings: dict[str, str] | None = None
 ) -> tuple[asyncio.subprocess.Process, str]:
-    """Start `uvicorn --factory graph.app:app_from_env` on a free port with `settings` added
+    """Start `uvicorn --factory web.app:app_from_env` on a free port with `settings` added
     to the environment; returns the process (the caller stops it) and its base URL once
     /healthz answers."""
     port = free_port()
@@ -108,7 +108,7 @@ async def start_service(
         "-m",
         "uvicorn",
         "--factory",
-        "graph.app:app_from_env",
+        "web.app:app_from_env",
         "--host",
         "127.0.0.1",
         "--port",

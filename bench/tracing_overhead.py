@@ -27,10 +27,10 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 from cli.demo_data import seed_demo
-from graph.app import create_app
 from graph.schema import schema
 from models.database import close_database, init_database
 from settings import Settings
+from web.app import create_app
 
 LOG_PAGE = """query LogPage {
   organization {

@@ -206,17 +206,17 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
         config["log_config"] = json_log_config(settings.log_level)
     if args.workers > 1:
-        uvicorn.run("graph.app:app_from_env", factory=True, workers=args.workers, **config)
+        uvicorn.run("web.app:app_from_env", factory=True, workers=args.workers, **config)
     else:
-        from graph.app import create_app
+        from web.app import create_app
 
         uvicorn.run(create_app(settings), **config)
     return 0
 
 
 def _page_url(graphql_url: str) -> str:
-    """The usage page's address beside the GraphQL one (graph/usage_page/)."""
-    from graph.usage_page.routes import PAGE_PATH
+    """The usage page's address beside the GraphQL one (web/usage_page/)."""
+    from web.usage_page.routes import PAGE_PATH
 
     return graphql_url.removesuffix("/graphql") + PAGE_PATH
 
@@ -224,7 +224,7 @@ def _page_url(graphql_url: str) -> str:
 def _fetch_graphiql_for_demo() -> None:
     """The demo fetches GraphiQL's files (as `fetch-graphiql` does) when they are missing
     and npm can; otherwise it says so and /graphql serves the built-in console."""
-    from graph.graphiql.assets import FetchError, assets_dir, assets_present, fetch_assets
+    from web.graphiql.assets import FetchError, assets_dir, assets_present, fetch_assets
 
     directory = assets_dir()
     if assets_present(directory):

@@ -18,8 +18,12 @@ from cli.commands import CommandError, find_org
 from exports.formats import ExportFormat, Row, RowEncoder
 from exports.request_logs import request_log_export
 from graph.errors import BadUserInputError
-from graph.export_filter import FILTER_FIELDS, usage_filter
-from graph.export_params import (
+from graph.inputs.filters import to_log_filter
+from resolvers.errors import BadInputError, ForbiddenError
+from resolvers.log_search import parse_search
+from resolvers.scope import Scope
+from web.export_filter import FILTER_FIELDS, usage_filter
+from web.export_params import (
     BREAKDOWN_PARAMETERS,
     LOG_PARAMETERS,
     TREND_PARAMETERS,
@@ -27,10 +31,6 @@ from graph.export_params import (
     breakdown_export_for,
     trend_export_for,
 )
-from graph.inputs.filters import to_log_filter
-from resolvers.errors import BadInputError, ForbiddenError
-from resolvers.log_search import parse_search
-from resolvers.scope import Scope
 
 # (option, parameter, repeatable): the filter options every export takes, one per
 # UsageFilter field as in the HTTP exports (`--tags-any`, `--min-latency-ms`...), except

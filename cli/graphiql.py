@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from graph.graphiql.assets import (
+from web.graphiql.assets import (
     ASSETS,
     ASSETS_DIR_VARIABLE,
     FetchError,
@@ -28,7 +28,7 @@ def add_graphiql_parser(sub: Any) -> None:
     fetch.add_argument(
         "--dir",
         type=Path,
-        help=f"where to put them (default: {ASSETS_DIR_VARIABLE} or graph/graphiql/static)",
+        help=f"where to put them (default: {ASSETS_DIR_VARIABLE} or web/graphiql/static)",
     )
 
 

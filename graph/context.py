@@ -30,7 +30,7 @@ class Context:
     request: HTTPConnection
     response: Response | None
     viewer: Viewer
-    # Set on WebSocket connections (graph/live_socket.py); None over HTTP.
+    # Set on WebSocket connections (web/live_socket.py); None over HTTP.
     live: LiveSession | None = None
     # Loaders are per request: a cache shared across requests would leak between viewers.
     loaders: Loaders = field(init=False)
@@ -40,7 +40,7 @@ class Context:
     # resolvers and in the query cost's prediction alike, so both count the same buckets.
     now: datetime = field(init=False, default_factory=lambda: datetime.now(UTC))
     # Set once the operation starts executing (its variables coerced): a result without data
-    # before then is a request error (graph/graphql_http.py), after it an execution's.
+    # before then is a request error (web/graphql_http.py), after it an execution's.
     operation_executed: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:

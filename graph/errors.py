@@ -15,7 +15,7 @@ class ErrorCode(StrEnum):
     BAD_USER_INPUT = "BAD_USER_INPUT"
     RATE_LIMITED = "RATE_LIMITED"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
-    # The database cannot be reached: HTTP 503 with Retry-After (graph/database_errors.py).
+    # The database cannot be reached: HTTP 503 with Retry-After (web/database_errors.py).
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL = "INTERNAL"
 

@@ -27,6 +27,6 @@ class LibraryExecutor(StrawberryGraphQLCoreExecutionContext):
         kwargs["hide_suggestions"] = True
         built = super().build(*args, **kwargs)
         if isinstance(built, LibraryExecutor) and isinstance(built.context_value, Context):
-            # Variables coerced, execution begins: no longer a request error (graph/app.py).
+            # Variables coerced, execution begins: no longer a request error (web/app.py).
             built.context_value.operation_executed = True
         return built

@@ -7,7 +7,7 @@ surface as an unexpected error. Instead, `bound_lock_waits` sets PostgreSQL's
 `lock_timeout` for the rest of the transaction, so no single wait for a row lock outlasts
 `seconds`; when one would, the transaction is rolled back (nothing stored) and
 `is_wait_timeout` recognises the error, which ingest reports as `IngestBusy`: HTTP 503 with
-`Retry-After` (graph/database_errors.py), the same batch resent later counted exactly once.
+`Retry-After` (web/database_errors.py), the same batch resent later counted exactly once.
 A statement cancelled by `statement_timeout` is reported the same way.
 
 SQLite runs one write transaction at a time, so it has nothing to bound.

@@ -1,16 +1,32 @@
 """Whether an exception means the database cannot be reached (rather than that a query or the
-request was wrong): refused, cut, starting up or shutting down. graph/database_errors.py
+request was wrong): refused, cut, starting up or shutting down. web/database_errors.py
 answers such errors with 503; models/read_replicas.py skips a replica that raises one.
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import socket
 import traceback
 
 import asyncpg
 from tortoise.exceptions import DBConnectionError
+
+log = logging.getLogger("aize.database")
+
+# What an HTTP 503 and a GraphQL SERVICE_UNAVAILABLE error say (web/database_errors.py,
+# graph/extensions/error_codes.py).
+UNAVAILABLE_CODE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "the database is unavailable; retry shortly"
+# A PostgreSQL restart (crash recovery included) usually takes a few seconds.
+RETRY_AFTER_SECONDS = 5
+
+
+def log_unavailable(where: str, exc: BaseException) -> None:
+    """One warning line (no traceback: the cause is outside this process)."""
+    log.warning("database unavailable during %s: %s: %s", where, type(exc).__name__, exc)
+
 
 # Server-side states in which PostgreSQL takes no work: starting up or in recovery,
 # shutting down, crashed, out of connection slots.

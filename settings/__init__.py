@@ -101,7 +101,7 @@ class Settings:
     rate_limit_ingest_capacity: Positive = 1_000_000
     # Where the budgets live: None keeps them in this process; a redis:// URL shares them.
     redis_url: RedisUrl = field(default=None, repr=False)
-    # How long a request arriving with its budget spent waits for its 429 (graph/rate_limit_http).
+    # How long a request arriving with its budget spent waits for its 429 (web/rate_limit_http).
     rate_limit_pause_seconds: SecondsOrZero = 1.0
     request_timeout_seconds: Seconds = 10.0
     # Byte limits of /graphql; docs/readme/limits.md explains each one.

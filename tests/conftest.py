@@ -20,9 +20,9 @@ import pytest
 from starlette.applications import Starlette
 from tortoise import connections
 
-from graph.app import create_app
 from models.database import apply_migrations, close_database, init_database
 from settings import Settings
+from web.app import create_app
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "AIZE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from graph.graphiql.assets import assets_dir, assets_present, fetch_assets
+from web.graphiql.assets import assets_dir, assets_present, fetch_assets
 
 
 @cache

@@ -11,11 +11,11 @@ import strawberry
 from starlette.applications import Starlette
 from tortoise.transactions import in_transaction
 
-from graph.app import create_app
 from graph.errors import NotFoundGraphQLError
 from graph.extensions import SCHEMA_EXTENSIONS
 from resolvers.errors import BadInputError, ForbiddenError, NotFoundError
 from settings import Settings
+from web.app import create_app
 
 
 @dataclass

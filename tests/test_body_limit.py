@@ -1,4 +1,4 @@
-"""graph.body_limit: /graphql requests over AIZE_MAX_REQUEST_BYTES are refused with HTTP 413,
+"""web.body_limit: /graphql requests over AIZE_MAX_REQUEST_BYTES are refused with HTTP 413,
 before their body is read whole."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ import dataclasses
 import json
 from collections.abc import AsyncIterator
 
-from graph.app import create_app
 from models.member import Role
 from settings import Settings
 from tests.factories import make_member, make_org, make_token
 from tests.http_clients import client_for
+from web.app import create_app
 
 LIMIT = 64 * 1024
 

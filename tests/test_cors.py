@@ -7,11 +7,11 @@ import dataclasses
 import httpx
 from starlette.applications import Starlette
 
-from graph.app import create_app
 from models.member import Role
 from settings import Settings
 from tests.factories import make_member, make_org, make_token
 from tests.http_clients import client_for
+from web.app import create_app
 
 DASHBOARD = "https://dashboard.example.com"
 

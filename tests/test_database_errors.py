@@ -17,16 +17,16 @@ import pytest
 import strawberry
 from tortoise.exceptions import DBConnectionError, IntegrityError
 
-import graph.app
-import graph.ingest_endpoint
-from graph.app import create_app
-from graph.database_errors import is_database_unavailable
+import web.app
+import web.ingest_endpoint
 from graph.extensions import SCHEMA_EXTENSIONS
 from models.member import Role
 from settings import Settings
 from tests.factories import gql, make_ingest_token, make_key, make_member, make_org, make_token
 from tests.http_clients import client_for
 from tests.ingest_support import gateway_record, post_bulk
+from web.app import create_app
+from web.database_errors import is_database_unavailable
 
 UNAVAILABLE = {
     "error": {
@@ -158,7 +158,7 @@ async def test_graphql_is_503_with_a_json_error_when_the_token_lookup_cannot_rea
     async def unreachable(authorization: str | None) -> None:
         raise _refused()
 
-    monkeypatch.setattr(graph.app, "authenticate", unreachable)
+    monkeypatch.setattr(web.app, "authenticate", unreachable)
     response = await client.post(
         "/graphql",
         json={"query": "{ viewer { role } }"},
@@ -182,7 +182,7 @@ async def test_bulk_ingest_is_503_when_the_database_goes_away_mid_batch(
     async def cut_off(*args: object, **kwargs: object) -> None:
         raise asyncpg.CannotConnectNowError("the database system is starting up")
 
-    monkeypatch.setattr(graph.ingest_endpoint, "ingest_batch", cut_off)
+    monkeypatch.setattr(web.ingest_endpoint, "ingest_batch", cut_off)
     response = await post_bulk(client, token, [gateway_record(key)])
 
     assert response.status_code == 503
@@ -198,7 +198,7 @@ async def test_bulk_ingest_is_503_when_the_token_lookup_cannot_reach_the_databas
             "connection was closed in the middle of operation"
         )
 
-    monkeypatch.setattr(graph.ingest_endpoint, "authenticate", unreachable)
+    monkeypatch.setattr(web.ingest_endpoint, "authenticate", unreachable)
     response = await post_bulk(client, "aize_" + "x" * 40, b'{"requestId": "x"}\n')
 
     assert response.status_code == 503
@@ -215,7 +215,7 @@ async def test_bulk_ingest_failing_for_another_reason_is_still_a_500_with_an_err
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(graph.ingest_endpoint, "ingest_batch", broken)
+    monkeypatch.setattr(web.ingest_endpoint, "ingest_batch", broken)
     response = await post_bulk(client, token, [gateway_record(key)])
 
     assert response.status_code == 500
@@ -229,7 +229,7 @@ async def test_an_endpoint_failing_for_another_reason_is_not_turned_into_a_503(
     async def broken(authorization: str | None) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(graph.app, "authenticate", broken)
+    monkeypatch.setattr(web.app, "authenticate", broken)
     transport = httpx.ASGITransport(
         app=create_app(db, manage_database=False), raise_app_exceptions=False
     )
@@ -247,7 +247,7 @@ class _UnreachableConnection:
 async def test_healthz_reports_an_unreachable_database_as_503_with_retry_after(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(graph.app, "connection", _UnreachableConnection)
+    monkeypatch.setattr(web.app, "connection", _UnreachableConnection)
     response = await client.get("/healthz")
 
     assert response.status_code == 503

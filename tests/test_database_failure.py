@@ -40,8 +40,8 @@ import httpx
 import orjson
 import pytest
 
-from graph.database_errors import RETRY_AFTER_SECONDS, unavailable_body
 from tests.pg_cluster import ClusterUnavailable, PgCluster
+from web.database_errors import RETRY_AFTER_SECONDS, unavailable_body
 
 pytestmark = pytest.mark.postgres_only
 

@@ -11,7 +11,6 @@ import pytest
 from starlette.applications import Starlette
 
 from auth.tokens import authenticate
-from graph.app import create_app
 from graph.rate_limiter import RateLimiter, RateLimits
 from models.access_token import AccessToken
 from models.api_key import ApiKey, KeyStatus
@@ -21,6 +20,7 @@ from settings import Settings
 from tests.directory_support import key_record, make_directory_token, member_record, post_directory
 from tests.factories import make_ingest_token, make_key, make_member, make_org, make_token
 from tests.rate_clock import LibraryClock, library_clock
+from web.app import create_app
 
 # Named here so pytest finds the imported fixture (and linters see it used).
 __all__ = ["library_clock"]

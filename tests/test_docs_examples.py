@@ -18,10 +18,10 @@ import pytest
 from starlette.applications import Starlette
 
 from cli.demo_data import DemoTokens, seed_demo
-from graph.app import create_app
 from settings import Settings
 from tests.conftest import clear_tables
 from tests.docs_examples import ALL_EXAMPLES, Example, run_shell
+from web.app import create_app
 
 DEMO_REQUESTS = 1500
 

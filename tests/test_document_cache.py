@@ -9,11 +9,11 @@ import httpx
 import pytest
 import strawberry.schema.schema as strawberry_schema
 
-from graph.app import create_app
 from graph.extensions import document_cache
 from models.member import Role
 from settings import Settings
 from tests.factories import gql, make_member, make_org, make_token
+from web.app import create_app
 
 NESTED = "{ organization { usage { totals { requests } } } }"
 

@@ -8,13 +8,13 @@ import dataclasses
 
 import strawberry
 
-from graph.app import create_app
 from graph.execution import YIELD_EVERY_FIELDS, AizeExecutor
 from graph.extensions import SCHEMA_EXTENSIONS
 from models.member import Role
 from settings import Settings
 from tests.factories import gql, make_member, make_org, make_token
 from tests.http_clients import client_for
+from web.app import create_app
 
 # Set by a callback the resolver schedules: it runs at the event loop's next turn.
 NEIGHBOUR_RAN = asyncio.Event()

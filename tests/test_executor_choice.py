@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from graph import executor_choice
-from graph.app import create_app
 from graph.execution import AizeExecutor
 from graph.executor_choice import TESTED_VERSIONS, executor_class, fast_path_problem
 from graph.library_executor import LibraryExecutor
 from graph.schema import library_executor_schema, schema, schema_for
 from settings import Settings, SettingsError
+from web.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -37,7 +37,6 @@ from bench.dashboard_queries import (
     LOG_PAGE_QUERY,
     Window,
 )
-from graph.app import create_app
 from graph.execution import AizeExecutor
 from graph.library_executor import LibraryExecutor
 from settings import Settings
@@ -45,6 +44,7 @@ from tests.factories import make_record, store
 from tests.http_clients import client_for
 from tests.test_fuzz_graphql import ID_QUERIES, INGEST_OPERATIONS, Tenant, _seed_tenant
 from tests.test_fuzz_regressions import COMPARISON, DEPOSIT
+from web.app import create_app
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("AIZE_FUZZ_EXAMPLES", "12"))
 

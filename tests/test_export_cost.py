@@ -12,13 +12,6 @@ import httpx
 
 from exports.cost import ExportCost, predicted_breakdown_export_cost, predicted_trend_export_cost
 from exports.usage import MAX_EXPORT_GROUPS
-from graph.export_filter import usage_filter
-from graph.export_params import (
-    FILTER_PARAMETERS,
-    TREND_PARAMETERS,
-    ExportParams,
-    predicted_export_cost,
-)
 from graph.inputs.filters import UsageFilter, to_log_filter
 from models.member import Role
 from models.organization import Organization
@@ -26,6 +19,13 @@ from resolvers.scope import LogFilter
 from resolvers.time_slices import Granularity
 from resolvers.usage_dimensions import UsageDimension
 from tests.factories import make_key, make_member, make_org, make_record, make_token, store
+from web.export_filter import usage_filter
+from web.export_params import (
+    FILTER_PARAMETERS,
+    TREND_PARAMETERS,
+    ExportParams,
+    predicted_export_cost,
+)
 
 UTC_ORG = Organization(timezone="UTC", billing_anchor_day=1)
 

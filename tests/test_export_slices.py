@@ -1,4 +1,4 @@
-"""graph.export_endpoint: a usage export is encoded a slice at a time, other requests
+"""web.export_endpoint: a usage export is encoded a slice at a time, other requests
 running in between, and cut short once its deadline has passed."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import asyncio
 import pytest
 
 from exports.formats import Column, ExportFormat, RowEncoder
-from graph.export_deadline import ExportDeadline
-from graph.export_endpoint import ENCODED_ROWS_PER_TURN, encode_in_slices
+from web.export_deadline import ExportDeadline
+from web.export_endpoint import ENCODED_ROWS_PER_TURN, encode_in_slices
 
 COLUMNS = (Column("n"),)
 

@@ -47,7 +47,6 @@ from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.graphql import nodes
 from schemathesis.specs.graphql.schemas import GraphQLSchema
 
-from graph.app import create_app
 from graph.errors import ErrorCode
 from graph.extensions.error_codes import STABLE_CODES, UNEXPECTED_MESSAGE
 from models.member import Role
@@ -63,6 +62,7 @@ from tests.factories import (
     store,
 )
 from tests.http_clients import client_for
+from web.app import create_app
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("AIZE_FUZZ_EXAMPLES", "12"))
 # Operations only an ingest token may call; every other one is sent as the Owner.

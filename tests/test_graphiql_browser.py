@@ -14,8 +14,6 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from graph.app import create_app
-from graph.graphiql.assets import ASSETS_DIR_VARIABLE
 from models.member import Role
 from settings import Settings
 from tests.browser import offline_browser
@@ -24,6 +22,8 @@ from tests.graphiql_assets import installed_graphiql_assets
 from tests.ingest_support import gateway_record, post_bulk
 from tests.live_server import live_server
 from tests.live_service import LiveServer, free_port
+from web.app import create_app
+from web.graphiql.assets import ASSETS_DIR_VARIABLE
 
 QUERY = "{ viewer { role organization { name } } }"
 # Generous: two busy cores, and GraphiQL's 3.5 MB script parses before the first paint.

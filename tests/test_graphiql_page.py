@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from graph.app import create_app
-from graph.graphiql.assets import ASSETS, ASSETS_DIR_VARIABLE, assets_present, sha384_of
-from graph.graphiql.page import ide_page
-from graph.security_headers import ide_csp
 from settings import Settings
 from tests.graphiql_assets import installed_graphiql_assets
 from tests.http_clients import client_for
+from web.app import create_app
+from web.graphiql.assets import ASSETS, ASSETS_DIR_VARIABLE, assets_present, sha384_of
+from web.graphiql.page import ide_page
+from web.security_headers import ide_csp
 
 HTML = {"Accept": "text/html"}
 

@@ -15,9 +15,9 @@ from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXAsyncTransport
 from starlette.applications import Starlette
 
-from graph.graphql_http import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, response_media_type
 from models.member import Role
 from tests.factories import make_ingest_token, make_member, make_org, make_token
+from web.graphql_http import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, response_media_type
 
 GRAPHQL_RESPONSE = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
 PARSE_ERROR = "{"

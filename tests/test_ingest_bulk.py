@@ -9,7 +9,6 @@ import orjson
 import pytest
 from starlette.applications import Starlette
 
-from graph.app import create_app
 from models.access_token import Scope
 from models.member import Role
 from models.organization import Organization
@@ -22,6 +21,7 @@ from tests.ingest_support import (
     json_lines,
     post_bulk,
 )
+from web.app import create_app
 
 
 async def test_bulk_endpoint_stores_records_and_reports_counts(

@@ -16,7 +16,6 @@ import asyncpg
 import httpx
 import pytest
 
-from graph.app import create_app
 from graph.relay import encode_global_id
 from ingestion.lock_wait import BUSY_RETRY_AFTER_SECONDS, is_wait_timeout
 from models.member import Role
@@ -33,6 +32,7 @@ from tests.ingest_support import (
     stored_records,
     usage_entries_total,
 )
+from web.app import create_app
 
 DEPOSIT = usd_to_nanos("100000")
 # Batches and records per batch of the concurrency test: large enough that every batch's

@@ -12,7 +12,6 @@ import httpx
 from graphql import parse
 from starlette.applications import Starlette
 
-from graph.app import create_app
 from graph.input_size import VariablesRefusal, refuse_variables
 from graph.relay import encode_global_id
 from graph.schema import schema
@@ -21,6 +20,7 @@ from models.request_log import RequestLog
 from settings import Settings
 from tests.factories import gql, make_ingest_token, make_key, make_member, make_org, make_token
 from tests.http_clients import client_for
+from web.app import create_app
 
 STRING_LIMIT = 1024
 QUERY_LIMIT = 8192

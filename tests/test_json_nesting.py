@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.request_json import MAX_REQUEST_JSON_DEPTH
 from ingestion.json_nesting import MAX_METADATA_DEPTH, nested_deeper_than
 from models.member import Role
 from tests.factories import make_ingest_token, make_key, make_member, make_org, make_token
+from web.request_json import MAX_REQUEST_JSON_DEPTH
 
 TOO_DEEP = {
     "errors": [

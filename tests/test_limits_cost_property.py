@@ -26,7 +26,6 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes, queries
 
-from graph.app import create_app
 from graph.cost_sizes import PredictionClock
 from graph.limits import actual_cost, requested_cost, select_operation
 from graph.schema import schema
@@ -35,6 +34,7 @@ from models.organization import Organization
 from settings import Settings
 from tests.factories import make_key, make_member, make_org, make_record, make_token, store
 from tests.http_clients import client_for
+from web.app import create_app
 
 EXAMPLES = int(os.environ.get("AIZE_COST_PROPERTY_EXAMPLES", "100"))
 FIELDS = ["organization", "viewer"]

@@ -209,7 +209,7 @@ async def test_an_exhausted_budget_answers_429_rate_limited_with_retry_after(
     assert second.status_code == 429
     assert second.headers["retry-after"] == "5"
     assert second.headers["x-ratelimit-remaining"] == "19"
-    # Refused at the gate, before the document is read (graph/rate_limit_http.py).
+    # Refused at the gate, before the document is read (web/rate_limit_http.py).
     assert second.json() == {
         "errors": [
             {

@@ -14,7 +14,7 @@ from starlette.types import Message
 from starlette.websockets import WebSocket
 from strawberry.http.exceptions import WebSocketDisconnected
 
-from graph.live_socket import BoundedWebSocketAdapter
+from web.live_socket import BoundedWebSocketAdapter
 
 
 class _View:

@@ -9,7 +9,6 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from graph.app import create_app
 from graph.rate_limiter import RateLimiter, RateLimits
 from graph.relay import encode_global_id
 from models.database import connection
@@ -21,6 +20,7 @@ from tests.factories import make_ingest_token, make_key, make_member, make_org, 
 from tests.http_clients import client_for
 from tests.ingest_support import gateway_record, post_bulk
 from tests.metrics_support import METRICS_TOKEN, scrape, value
+from web.app import create_app
 
 
 def _app(db: Settings, **changes: object) -> Starlette:

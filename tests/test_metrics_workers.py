@@ -1,6 +1,6 @@
 """PROMETHEUS_MULTIPROC_DIR: two uvicorn workers answer /metrics with both workers' counts.
 
-uvicorn runs as `serve --workers 2` runs it (`--factory graph.app:app_from_env`), with a
+uvicorn runs as `serve --workers 2` runs it (`--factory web.app:app_from_env`), with a
 longer worker health check than its 5 s default: on a busy shared machine a worker still
 importing the app after 5 s is killed and restarted (the same happens to `serve --workers`).
 """
@@ -53,7 +53,7 @@ async def test_two_workers_add_up_in_one_scrape(tmp_path: Path) -> None:
     assert await migrate.wait() == 0
     server = await asyncio.create_subprocess_exec(
         sys.executable,
-        *("-m", "uvicorn", "--factory", "graph.app:app_from_env", "--workers", "2"),
+        *("-m", "uvicorn", "--factory", "web.app:app_from_env", "--workers", "2"),
         *("--port", str(port), "--timeout-worker-healthcheck", HEALTHCHECK_SECONDS),
         env=env,
         stdout=asyncio.subprocess.DEVNULL,

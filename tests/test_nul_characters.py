@@ -299,7 +299,7 @@ def test_export_parameters_refuse_an_unpaired_surrogate() -> None:
     # Only the CLI can pass one (an argument that is not UTF-8 decodes to surrogates);
     # HTTP query strings decode invalid UTF-8 to U+FFFD.
     from graph.errors import BadUserInputError
-    from graph.export_params import FILTER_PARAMETERS, ExportParams
+    from web.export_params import FILTER_PARAMETERS, ExportParams
 
     with pytest.raises(BadUserInputError) as refused:
         ExportParams([("models", "gpt\udcff")], FILTER_PARAMETERS)

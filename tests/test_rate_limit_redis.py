@@ -13,7 +13,6 @@ import logging
 import pytest
 
 from auth.viewer import Viewer
-from graph.app import create_app
 from graph.rate_limiter import SHARED_RETRY_SECONDS, RateLimiter, RateLimits
 from graph.rate_window import BudgetState
 from models.access_token import Scope
@@ -22,6 +21,7 @@ from settings import Settings
 from tests.factories import make_member, make_org, make_token
 from tests.http_clients import client_for
 from tests.redis_fixtures import CLOSED_PORT_URL, REDIS_URL, Clock, key_prefix_fixture
+from web.app import create_app
 
 LIMITS = RateLimits(
     token_capacity=100, organization_capacity=250, ingest_capacity=1_000, window_seconds=600

@@ -11,7 +11,6 @@ from starlette.applications import Starlette
 
 from graph.rate_limiter import RateLimiter, RateLimits
 from graph.relay import encode_global_id
-from graph.report_endpoint import report_download_charge
 from models.access_token import Scope as TokenScope
 from models.member import Member, Role
 from models.organization import Organization
@@ -21,6 +20,7 @@ from reports.store import store_report
 from settings import Settings
 from tests.factories import gql, make_member, make_org, make_token
 from tests.rate_clock import LibraryClock, library_clock
+from web.report_endpoint import report_download_charge
 
 # Named here so pytest finds the imported fixture (and linters see it used).
 __all__ = ["library_clock"]

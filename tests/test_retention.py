@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 
-from graph.app import create_app
 from maintenance.policy import request_ids_prunable_before, retention_cutoff
 from maintenance.runner import MaintenanceReport, run_maintenance, start_maintenance
 from models.database import Params, current_dialect, fetch_all
@@ -32,6 +31,7 @@ from tests.factories import (
     store,
 )
 from tests.ingest_support import gateway_record, post_bulk
+from web.app import create_app
 
 USAGE = """
 query Usage($filter: UsageFilter) {

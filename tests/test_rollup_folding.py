@@ -28,7 +28,6 @@ from tortoise.transactions import in_transaction
 import ingestion.folding as folding
 import resolvers.rollup_reader as rollup_reader
 from exports.usage import breakdown_export, trend_export
-from graph.app import create_app
 from graph.scalars import usd
 from ingestion.catalog_store import save_prices
 from ingestion.folding import (
@@ -70,6 +69,7 @@ from tests.http_clients import client_for
 from tests.ingest_support import stored_records
 from tests.metrics_support import METRICS_TOKEN, scrape, value
 from tests.rollup_snapshots import Snapshot, expected_snapshot, snapshot
+from web.app import create_app
 
 pytestmark = pytest.mark.postgres_only
 

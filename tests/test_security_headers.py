@@ -9,11 +9,11 @@ import re
 import httpx
 import pytest
 
-from graph.security_headers import API_CSP, ide_csp
 from models.member import Role
 from settings import Settings
 from tests.factories import make_member, make_org, make_token
 from tests.http_clients import client_for
+from web.security_headers import API_CSP, ide_csp
 
 COMMON = {
     "x-content-type-options": "nosniff",
@@ -80,7 +80,7 @@ async def test_the_graphiql_page_gets_a_policy_that_lets_it_load(
 
 
 async def test_hsts_only_when_the_request_came_over_https(db: Settings) -> None:
-    from graph.app import create_app
+    from web.app import create_app
 
     app = create_app(db, manage_database=False)
     async with client_for(app, base_url="https://analytics.example") as https:

@@ -13,13 +13,13 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from graph.app import create_app
 from graph.schema import schema
 from models.member import Role
 from observability.tracing import TracingNotInstalled, tracing_extension
 from settings import Settings
 from tests.factories import make_member, make_org, make_token
 from tests.http_clients import client_for
+from web.app import create_app
 
 _EXPORTER = InMemorySpanExporter()
 

@@ -12,10 +12,10 @@ import pytest
 from starlette.applications import Starlette
 from uvicorn.logging import AccessFormatter
 
-from graph.url_secrets import REFUSAL, redact_url
 from models.member import Role
 from tests.factories import make_member, make_org, make_token
 from tests.served_app import served as served_app
+from web.url_secrets import REFUSAL, redact_url
 
 GRAPHQL_REFUSAL = {"errors": [{"message": REFUSAL, "extensions": {"code": "BAD_USER_INPUT"}}]}
 REST_REFUSAL = {"error": {"code": "BAD_USER_INPUT", "message": REFUSAL}}

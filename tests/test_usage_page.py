@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 from graphql import build_schema, parse, validate
 
-from graph.app import create_app
-from graph.security_headers import API_CSP
-from graph.usage_page.routes import STATIC_DIR
 from settings import Settings
+from web.app import create_app
+from web.security_headers import API_CSP
+from web.usage_page.routes import STATIC_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 OPERATIONS = sorted((STATIC_DIR / "operations").glob("*.graphql"))

@@ -15,11 +15,11 @@ import pytest
 from playwright.async_api import Page, expect
 
 from cli.demo_data import DemoTokens, seed_demo
-from graph.usage_page.routes import STATIC_DIR
 from models.api_key import ApiKey
 from tests.browser import OfflineBrowser, offline_browser
 from tests.ingest_support import gateway_record, post_bulk
 from tests.live_service import LiveServer, live_server
+from web.usage_page.routes import STATIC_DIR
 
 __all__ = ["live_server"]
 

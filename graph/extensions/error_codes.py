@@ -10,7 +10,7 @@ Every error leaves with one of the codes in `graph.errors.ErrorCode`:
 - argument coercion failures (bad enum, bad scalar) -> BAD_USER_INPUT;
 - a database that cannot be reached (connection refused or cut, server starting up or
   shutting down) -> SERVICE_UNAVAILABLE, and the HTTP answer becomes 503 with `Retry-After`
-  (graph/database_errors.py): the client should retry, there is nothing to fix in the query;
+  (web/database_errors.py): the client should retry, there is nothing to fix in the query;
 - an ingest batch refused as busy (it waited too long for row locks other batches of its
   organization held, or past a statement timeout; `ingestion.lock_wait.IngestBusy`) ->
   SERVICE_UNAVAILABLE with its own message and `retryAfterSeconds`, HTTP 503 with that
@@ -30,15 +30,15 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from graph.database_errors import (
+from graph.errors import CodedError, ErrorCode
+from graph.extensions.request_state import aize_context
+from ingestion.lock_wait import IngestBusy
+from models.unavailability import (
     RETRY_AFTER_SECONDS,
     UNAVAILABLE_MESSAGE,
     is_database_unavailable,
     log_unavailable,
 )
-from graph.errors import CodedError, ErrorCode
-from graph.extensions.request_state import aize_context
-from ingestion.lock_wait import IngestBusy
 from resolvers.errors import BadInputError, ForbiddenError, NotFoundError
 
 log = logging.getLogger("aize.graphql")

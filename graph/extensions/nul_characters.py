@@ -6,7 +6,7 @@ record's fields. Every string argument reaches the resolvers through the documen
 literals or through the variables, so both are checked once here, before anything runs, on
 both backends alike. (graphql-core's lexer already refuses surrogates in literals; the rule
 checks them anyway, so that the refusal does not depend on it.) The bulk ingest endpoint
-checks its JSON lines itself; exports check their parameters (graph/export_params.py).
+checks its JSON lines itself; exports check their parameters (web/export_params.py).
 """
 
 from __future__ import annotations

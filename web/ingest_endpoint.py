@@ -4,7 +4,7 @@ Limits (settings): AIZE_BULK_MAX_RECORDS records (default 10000) and AIZE_BULK_M
 (default 16 MiB) per request; beyond either the answer is 413 naming the limit. The 200
 answer `{"accepted", "duplicates", "rejected": [{position, line, field, reason}]}` is sent
 only after the accepted records are committed. When the database cannot be reached the answer
-is 503 with `Retry-After` (graph/database_errors.py): the batch may or may not have been
+is 503 with `Retry-After` (web/database_errors.py): the batch may or may not have been
 committed, and resending it is safe (request ids make ingestion idempotent). When the batch
 would wait longer than AIZE_INGEST_LOCK_WAIT_SECONDS for rows other batches of its
 organization hold (or a statement outlasts its timeout), the answer is also 503 with
@@ -32,13 +32,6 @@ from starlette.responses import Response
 
 from auth.tokens import TokenError, authenticate
 from auth.viewer import Viewer
-from graph.database_errors import (
-    busy_response,
-    is_database_unavailable,
-    log_unavailable,
-    unavailable_response,
-)
-from graph.rate_limit_http import Charged, charge, charge_refused, refuse_when_spent
 from graph.relay import decode_global_id_of
 from ingestion.json_lines import TooManyRecords, parse_json_lines
 from ingestion.lock_wait import IngestBusy
@@ -46,6 +39,13 @@ from ingestion.out_of_range import TotalsOutOfRange
 from ingestion.pipeline import ingest_batch
 from ingestion.submission import IngestOutcome, Rejection, Submitted
 from settings import Settings
+from web.database_errors import (
+    busy_response,
+    is_database_unavailable,
+    log_unavailable,
+    unavailable_response,
+)
+from web.rate_limit_http import Charged, charge, charge_refused, refuse_when_spent
 
 log = logging.getLogger("aize.ingest")
 
@@ -92,8 +92,8 @@ def rejected_payload(rejected: Sequence[Rejection]) -> list[dict[str, Any]]:
 
 async def bulk_ingest(request: Request) -> Response:
     """Ingest a JSON lines body with an ingest token; see the module docstring."""
-    # Imported here: graph.app imports this module to register the route.
-    from graph.app import unauthenticated
+    # Imported here: web.app imports this module to register the route.
+    from web.app import unauthenticated
 
     settings: Settings = request.app.state.settings
     try:

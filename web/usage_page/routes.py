@@ -1,7 +1,7 @@
 """Routes of the usage page: `/usage/` (its files), `/usage` and `/` redirecting to it.
 
 The files need no token: the page asks for one and sends it to /graphql itself. They are
-served with the HTML policy of graph/security_headers.py (scripts from this origin only);
+served with the HTML policy of web/security_headers.py (scripts from this origin only);
 the operation files (`*.graphql`, a suffix Python's mimetypes does not know, which Starlette
 would serve as application/octet-stream) as UTF-8 text under the API's policy.
 """

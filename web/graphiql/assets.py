@@ -4,7 +4,7 @@ They are never committed: `aize-analytics fetch-graphiql` takes them from the np
 (`npm pack`, the registry's ordinary client, which checks each tarball's sha512), checks
 each file against the SHA-384 pinned here (the same Subresource Integrity values the page
 sends to the browser) and writes them into `assets_dir()` (git-ignored). Without them the
-service serves the built-in console (graph/graphiql/page.py).
+service serves the built-in console (web/graphiql/page.py).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class FetchError(RuntimeError):
 
 
 def assets_dir() -> Path:
-    """Where the fetched files are (AIZE_GRAPHIQL_DIR, else graph/graphiql/static)."""
+    """Where the fetched files are (AIZE_GRAPHIQL_DIR, else web/graphiql/static)."""
     configured = os.environ.get(ASSETS_DIR_VARIABLE, "").strip()
     return Path(configured) if configured else _DEFAULT_DIR
 

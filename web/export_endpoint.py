@@ -6,7 +6,7 @@
     GET /export/audit.csv | .jsonl                 the audit trail, streamed, newest first
 
 Filters are the UsageFilter fields as query parameters (the audit trail's: the
-AuditTrailFilter fields; see graph/export_params.py); `bom=true`
+AuditTrailFilter fields; see web/export_params.py); `bom=true`
 starts a CSV with a UTF-8 byte order mark for Excel. A bearer token is required (401 JSON
 without one); exporting is Admin/Owner only and needs the token's `export` scope (403 JSON
 otherwise); bad parameters answer 400 JSON naming the parameter (1 point of the budgets);
@@ -41,10 +41,19 @@ from exports.formats import ExportFormat, Row, RowEncoder
 from exports.request_logs import request_log_export
 from exports.usage import UsageExport
 from graph.errors import BadUserInputError, ErrorCode
-from graph.export_charge import ExportKind, export_charge
-from graph.export_deadline import ExportDeadline
-from graph.export_filter import usage_filter
-from graph.export_params import (
+from graph.inputs.audit_filter import to_audit_filter
+from graph.inputs.filters import to_log_filter
+from models.access_token import Scope as TokenScope
+from models.organization import Organization
+from resolvers.errors import BadInputError, ForbiddenError
+from resolvers.log_search import parse_search
+from resolvers.loop_turns import in_slices
+from resolvers.scope import LogFilter, Scope
+from settings import Settings
+from web.export_charge import ExportKind, export_charge
+from web.export_deadline import ExportDeadline
+from web.export_filter import usage_filter
+from web.export_params import (
     AUDIT_PARAMETERS,
     BREAKDOWN_PARAMETERS,
     LOG_PARAMETERS,
@@ -56,22 +65,13 @@ from graph.export_params import (
     predicted_export_cost,
     trend_export_for,
 )
-from graph.inputs.audit_filter import to_audit_filter
-from graph.inputs.filters import to_log_filter
-from graph.rate_limit_http import (
+from web.rate_limit_http import (
     REFUSED_REQUEST_COST,
     Charged,
     charge,
     charge_refused,
     refuse_when_spent,
 )
-from models.access_token import Scope as TokenScope
-from models.organization import Organization
-from resolvers.errors import BadInputError, ForbiddenError
-from resolvers.log_search import parse_search
-from resolvers.loop_turns import in_slices
-from resolvers.scope import LogFilter, Scope
-from settings import Settings
 
 log = logging.getLogger("aize.export")
 
@@ -86,8 +86,8 @@ def error_response(status_code: int, code: ErrorCode, message: str) -> JSONRespo
 async def authorize(request: Request, *, export_scope: bool) -> Viewer | Response:
     """The caller, or the response refusing them: 401 without a valid token, 403 for an
     ingest token, a Member, or (with `export_scope`) a token lacking the export scope."""
-    # Imported here: graph.app imports this module to register the routes.
-    from graph.app import unauthenticated
+    # Imported here: web.app imports this module to register the routes.
+    from web.app import unauthenticated
 
     try:
         viewer = await authenticate(request.headers.get("authorization"))

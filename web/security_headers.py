@@ -4,9 +4,9 @@
   and `Cache-Control: no-store` (answers carry tenants' money figures: no shared cache may
   keep them) on everything;
 - `Content-Security-Policy`: `default-src 'none'; frame-ancestors 'none'` for the API's JSON
-  answers; HTML (the GraphiQL page and the usage page, graph/usage_page/) gets a policy
+  answers; HTML (the GraphiQL page and the usage page, web/usage_page/) gets a policy
   that lets it load its scripts and styles from this origin only (served by the service
-  itself, see graph/graphiql/), run GraphiQL's own inline script (allowed by hash, not
+  itself, see web/graphiql/), run GraphiQL's own inline script (allowed by hash, not
   'unsafe-inline') and call back to this origin only;
 - `Strict-Transport-Security` only when the request came over HTTPS (the ASGI scheme; behind
   a TLS-terminating proxy uvicorn takes it from X-Forwarded-Proto for trusted proxies,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-# strawberry's own HTTP layer (cross_web) renders this as a 400; graph/app.py codes it.
+# strawberry's own HTTP layer (cross_web) renders this as a 400; web/app.py codes it.
 from cross_web import HTTPException
 
 from ingestion.json_nesting import nested_deeper_than

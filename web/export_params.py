@@ -2,7 +2,7 @@
 the usage exports they ask for.
 
 Filter parameters are the UsageFilter fields, derived from its declaration
-(graph/export_filter.py: `tagsAny`, `minLatencyMs`, `providerModels`... every field), and
+(web/export_filter.py: `tagsAny`, `minLatencyMs`, `providerModels`... every field), and
 are resolved by the same `to_log_filter`, so an export answers exactly what
 `Organization.usage` and `requestLogs` answer for the same filter; the request-log export
 also takes `search` (parsed by `requestLogs`' own `parse_search`). A list parameter may be
@@ -26,19 +26,19 @@ import strawberry
 from exports.cost import ExportCost, predicted_breakdown_export_cost, predicted_trend_export_cost
 from exports.usage import UsageExport, breakdown_export, trend_export
 from graph.errors import BadUserInputError
-from graph.export_filter import (
-    FILTER_PARAMETERS,
-    boolean,
-    enum_member,
-    instant,
-    whole_number,
-)
 from graph.inputs.audit_filter import AuditTrailFilter
 from graph.inputs.text import unstorable_reason
 from resolvers.scope import LogFilter, Scope
 from resolvers.time_slices import Granularity
 from resolvers.usage import BreakdownField, SortDirection
 from resolvers.usage_dimensions import UsageDimension, distinct_dimensions
+from web.export_filter import (
+    FILTER_PARAMETERS,
+    boolean,
+    enum_member,
+    instant,
+    whole_number,
+)
 
 # The AuditTrailFilter fields, for GET /export/audit.{csv,jsonl}.
 AUDIT_PARAMETERS = frozenset(

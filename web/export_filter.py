@@ -29,7 +29,7 @@ from graph.errors import BadUserInputError
 from graph.inputs.filters import UsageFilter
 
 if TYPE_CHECKING:
-    from graph.export_params import ExportParams
+    from web.export_params import ExportParams
 
 # A plain decimal number (no exponent, no NaN); sign and digits are checked by the filter.
 _DECIMAL = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")

@@ -4,7 +4,7 @@
 organization answers exactly as a missing one (404). The HTML page gets its own strict
 Content-Security-Policy: inline styles only, no script, nothing loaded.
 
-A download pays the budgets like an export (graph/rate_limit_http.py): it is refused 429
+A download pays the budgets like an export (web/rate_limit_http.py): it is refused 429
 before anything is read while a budget holds less than a whole request's worth, and costs
 one point per started KiB of the file sent (`report_download_charge`), so looping over a
 large report spends the budget like the export that would compute it.
@@ -16,11 +16,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from graph.errors import ErrorCode
-from graph.export_endpoint import authorize, error_response
-from graph.rate_limit_http import charge, charge_refused, refuse_when_spent
 from graph.relay import decode_global_id_of
 from reports.store import report_by_id
 from resolvers.scope import Scope
+from web.export_endpoint import authorize, error_response
+from web.rate_limit_http import charge, charge_refused, refuse_when_spent
 
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 BYTES_PER_POINT = 1024

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.graphiql.assets import ASSETS, assets_dir, assets_present
+from web.graphiql.assets import ASSETS, assets_dir, assets_present
 
 # Where the app mounts the asset files.
 ASSETS_PATH = "/graphiql"

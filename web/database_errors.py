@@ -22,21 +22,32 @@ its next acquire).
 
 from __future__ import annotations
 
-import logging
-
 import orjson
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingestion.lock_wait import IngestBusy
-from models.unavailability import is_database_unavailable as is_database_unavailable
+from models.unavailability import (
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE_CODE,
+    UNAVAILABLE_MESSAGE,
+    is_database_unavailable,
+    log_unavailable,
+)
 
-log = logging.getLogger("aize.database")
-
-UNAVAILABLE_CODE = "SERVICE_UNAVAILABLE"
-UNAVAILABLE_MESSAGE = "the database is unavailable; retry shortly"
-# A PostgreSQL restart (crash recovery included) usually takes a few seconds.
-RETRY_AFTER_SECONDS = 5
+# Re-exported for the endpoints: the constants and checks live one layer down, where the
+# GraphQL error extension can use them too.
+__all__ = [
+    "RETRY_AFTER_SECONDS",
+    "UNAVAILABLE_CODE",
+    "UNAVAILABLE_MESSAGE",
+    "DatabaseUnavailableMiddleware",
+    "busy_response",
+    "is_database_unavailable",
+    "log_unavailable",
+    "unavailable_body",
+    "unavailable_response",
+]
 
 
 def unavailable_body() -> dict[str, dict[str, str]]:
@@ -70,11 +81,6 @@ def busy_response(exc: IngestBusy) -> Response:
         media_type="application/json",
         headers={"Retry-After": str(exc.retry_after_seconds)},
     )
-
-
-def log_unavailable(where: str, exc: BaseException) -> None:
-    """One warning line (no traceback: the cause is outside this process)."""
-    log.warning("database unavailable during %s: %s: %s", where, type(exc).__name__, exc)
 
 
 class DatabaseUnavailableMiddleware:

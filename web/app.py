@@ -42,34 +42,10 @@ from alerts.worker import AlertWorker
 from auth.tokens import TokenError, authenticate
 from auth.viewer import Viewer
 from coordination.leadership import Leadership
-from graph.body_limit import RequestTooLarge, bounded_receive, check_declared_size
 from graph.context import Context
-from graph.database_errors import (
-    RETRY_AFTER_SECONDS,
-    DatabaseUnavailableMiddleware,
-    unavailable_body,
-)
-from graph.directory_endpoint import bulk_directory
 from graph.errors import ErrorCode
-from graph.export_routes import EXPORT_ROUTES
-from graph.graphiql.page import ASSETS_PATH, IdePage, ide_page
-from graph.graphql_http import (
-    ALLOW_POST,
-    APPLICATION_JSON,
-    GRAPHQL_RESPONSE_JSON,
-    content_type,
-    graphql_error_response,
-    response_media_type,
-)
-from graph.ingest_endpoint import bulk_ingest
-from graph.live_socket import BoundedWebSocketAdapter, LiveTransportWSHandler
-from graph.rate_limit_http import refuse_when_spent
 from graph.rate_limiter import RateLimiter
-from graph.request_json import decode_request_json
 from graph.schema import schema_for
-from graph.security_headers import SecurityHeaders, ide_csp
-from graph.url_secrets import RefuseSecretsInUrl, install_access_log_redaction
-from graph.usage_page.routes import USAGE_PAGE_ROUTES
 from ingestion.fold_worker import start_folder
 from ingestion.folding import configure_folding
 from ingestion.gc_tuning import freeze_startup_objects
@@ -89,6 +65,30 @@ from observability.metrics import DB_POOL_MAX
 from observability.tracing import instrument_app
 from reports.scheduler import start_report_scheduler
 from settings import Settings
+from web.body_limit import RequestTooLarge, bounded_receive, check_declared_size
+from web.database_errors import (
+    RETRY_AFTER_SECONDS,
+    DatabaseUnavailableMiddleware,
+    unavailable_body,
+)
+from web.directory_endpoint import bulk_directory
+from web.export_routes import EXPORT_ROUTES
+from web.graphiql.page import ASSETS_PATH, IdePage, ide_page
+from web.graphql_http import (
+    ALLOW_POST,
+    APPLICATION_JSON,
+    GRAPHQL_RESPONSE_JSON,
+    content_type,
+    graphql_error_response,
+    response_media_type,
+)
+from web.ingest_endpoint import bulk_ingest
+from web.live_socket import BoundedWebSocketAdapter, LiveTransportWSHandler
+from web.rate_limit_http import refuse_when_spent
+from web.request_json import decode_request_json
+from web.security_headers import SecurityHeaders, ide_csp
+from web.url_secrets import RefuseSecretsInUrl, install_access_log_redaction
+from web.usage_page.routes import USAGE_PAGE_ROUTES
 
 log = logging.getLogger("aize.app")
 
@@ -132,7 +132,7 @@ class RequestError(ExecutionResult):
     could not be coerced, or a limit refused it (the spec's "request error")."""
 
 
-# A WebSocket's context until `connection_init` brings a token (graph/live_socket.py).
+# A WebSocket's context until `connection_init` brings a token (web/live_socket.py).
 NO_VIEWER = Viewer(token_id=0, organization_id=0, member_id=None, role=None, scopes=frozenset())
 # Subscriptions: graphql-transport-ws on WebSockets; over plain HTTP, multipart subscriptions
 # (Accept: multipart/mixed;subscriptionSpec=1.0) and server-sent events (Accept:
@@ -151,7 +151,7 @@ class AizeGraphQL(GraphQL[Context, None]):
     def __init__(self, graphql_schema: BaseSchema, settings: Settings) -> None:
         super().__init__(
             graphql_schema,
-            # Our own GraphiQL page (graph/graphiql/): strawberry's loads from a CDN.
+            # Our own GraphiQL page (web/graphiql/): strawberry's loads from a CDN.
             graphql_ide=None,
             allow_queries_via_get=True,
             subscription_protocols=SUBSCRIPTION_PROTOCOLS,
@@ -296,7 +296,7 @@ class AuthenticatedGraphQL:
     """Authenticates every GraphQL request before strawberry sees it.
 
     The GraphiQL page itself (a browser GET asking for HTML) needs no token; the queries
-    it sends do, through its headers editor. The page is ours (graph/graphiql/): strawberry's
+    it sends do, through its headers editor. The page is ours (web/graphiql/): strawberry's
     loads its scripts from a CDN, so its IDE is off.
     """
 
@@ -308,7 +308,7 @@ class AuthenticatedGraphQL:
         if scope["type"] != "http":
             await self.graphql(scope, receive, send)
             return
-        # Refused before authenticating or reading anything (graph/body_limit.py).
+        # Refused before authenticating or reading anything (web/body_limit.py).
         max_bytes = _settings(scope).max_request_bytes
         try:
             check_declared_size(scope, max_bytes)
@@ -509,5 +509,5 @@ def create_app(
 
 
 def app_from_env() -> Starlette:
-    """Factory for `uvicorn --factory graph.app:app_from_env` (several workers)."""
+    """Factory for `uvicorn --factory web.app:app_from_env` (several workers)."""
     return create_app(Settings.from_env())

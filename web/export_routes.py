@@ -1,4 +1,4 @@
-"""The HTTP routes of exports and stored reports, registered by graph/app.py."""
+"""The HTTP routes of exports and stored reports, registered by web/app.py."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from starlette.responses import Response
 from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 
-from graph.export_endpoint import (
+from models.read_replicas import replica_reads
+from web.export_endpoint import (
     export_audit_trail,
     export_request_logs,
     export_usage_breakdown,
     export_usage_trend,
 )
-from graph.report_endpoint import download_report
-from models.read_replicas import replica_reads
+from web.report_endpoint import download_report
 
 
 class ReplicaReadsEndpoint:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from graph.export_params import ExportParams, predicted_export_cost
 from resolvers.scope import LogFilter
 from settings import Settings
+from web.export_params import ExportParams, predicted_export_cost
 
 
 class ExportKind(StrEnum):

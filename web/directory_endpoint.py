@@ -1,6 +1,6 @@
 """POST /directory/bulk: the gateway's members and keys as JSON lines, one verdict per batch.
 
-Built like /ingest/bulk (graph/ingest_endpoint.py): the same content types, the same limits
+Built like /ingest/bulk (web/ingest_endpoint.py): the same content types, the same limits
 (AIZE_BULK_MAX_RECORDS records, AIZE_BULK_MAX_BYTES bytes; beyond either 413 naming the
 limit), 1 point per record charged to the token's and the organization's budgets before
 anything is stored (429 with `retry-after` when they cannot pay), x-ratelimit-* headers, 503
@@ -23,16 +23,16 @@ from audit.trail import Actor
 from auth.tokens import TokenError, authenticate
 from auth.viewer import Viewer
 from directory.sync import SyncOutcome, sync_directory
-from graph.database_errors import is_database_unavailable, log_unavailable, unavailable_response
-from graph.ingest_endpoint import (
+from models.access_token import Scope
+from settings import Settings
+from web.database_errors import is_database_unavailable, log_unavailable, unavailable_response
+from web.ingest_endpoint import (
     error_response,
     json_response,
     read_charged_batch,
     rejected_payload,
 )
-from graph.rate_limit_http import refuse_when_spent
-from models.access_token import Scope
-from settings import Settings
+from web.rate_limit_http import refuse_when_spent
 
 log = logging.getLogger("aize.directory")
 
@@ -51,8 +51,8 @@ def sync_payload(outcome: SyncOutcome) -> dict[str, Any]:
 
 async def bulk_directory(request: Request) -> Response:
     """Sync a JSON lines body of member and apiKey records; see the module docstring."""
-    # Imported here: graph.app imports this module to register the route.
-    from graph.app import unauthenticated
+    # Imported here: web.app imports this module to register the route.
+    from web.app import unauthenticated
 
     settings: Settings = request.app.state.settings
     try:
