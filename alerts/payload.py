@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from alerts.message import OutboundMessage, one_line
-from graph.relay import encode_global_id
+from models.global_ids import encode_global_id
 from models.timestamps import format_instant
 from pricing.money import format_usd
 

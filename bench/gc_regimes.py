@@ -21,11 +21,11 @@ from datetime import UTC, datetime
 import orjson
 
 from bench.ingest_bench import BenchOrg, generate
-from graph.relay import decode_global_id_of
 from ingestion.json_lines import parse_json_lines
 from ingestion.pricing import RecordPricer
 from ingestion.records import PricedRecord
 from ingestion.validation import KeyInfo, OrgDirectory, ValidationRules, validate_record
+from models.global_ids import decode_global_id_of
 from pricing.catalog import load_default_catalog
 from pricing.money import usd_to_nanos
 from pricing.terms import TermsTimeline

@@ -42,7 +42,6 @@ from bench.datagen import (
 )
 from bench.process_cpu import load_average
 from bench.service import start_service
-from graph.relay import decode_global_id_of
 from ingestion.gc_tuning import freeze_startup_objects
 from ingestion.json_lines import parse_json_lines
 from ingestion.log_row import log_row
@@ -57,6 +56,7 @@ from ingestion.validation import KeyInfo, OrgDirectory, ValidationRules, validat
 from models.access_token import Scope
 from models.api_key import ApiKey
 from models.database import apply_migrations, close_database, init_database
+from models.global_ids import decode_global_id_of
 from models.member import Member, Role
 from models.organization import Organization
 from pricing.catalog import load_default_catalog

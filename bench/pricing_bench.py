@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench.ingest_bench import BenchOrg, generate
-from graph.relay import decode_global_id_of
 from ingestion.pricing import RecordPricer
 from ingestion.records import PricedRecord
 from ingestion.reprice import COST_COLUMNS
@@ -35,6 +34,7 @@ from ingestion.validation import (
     ValidRecord,
     validate_record,
 )
+from models.global_ids import decode_global_id_of
 from pricing.catalog import load_default_catalog
 from pricing.money import usd_to_nanos
 from pricing.terms import TermsTimeline

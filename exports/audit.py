@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from exports.formats import Column, ColumnKind, Row, text
-from graph.relay import encode_global_id
 from models.access_token import AccessToken
+from models.global_ids import encode_global_id
 from models.timestamps import format_instant
 from resolvers.audit_trail import AuditFilter, AuditRecord, audit_page
 from resolvers.pagination import KeysetCursor, PageRequest

@@ -17,9 +17,9 @@ from typing import Any
 import orjson
 
 from exports.formats import Column, ColumnKind, Row, text
-from graph.relay import encode_global_id
 from ingestion.attribution import stored_tags
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
+from models.global_ids import encode_global_id
 from models.request_log import CLASS_COLUMNS
 from models.timestamps import format_instant
 from pricing.money import format_usd

@@ -18,7 +18,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from exports.formats import Column, Row, text
-from graph.relay import encode_global_id
+from models.global_ids import encode_global_id
 from models.timestamps import format_instant, format_wall_time
 from pricing.money import format_usd
 from resolvers.errors import BadInputError

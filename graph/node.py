@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from graph.context import Info
 from graph.errors import BadUserInputError
-from graph.relay import MAX_NODE_IDS, decode_global_id
+from graph.relay import MAX_NODE_IDS
 from graph.types.alert import AlertEventType
 from graph.types.api_key import ApiKeyType
 from graph.types.audit_entry import AuditEntryType
@@ -25,6 +25,7 @@ from graph.types.report import ReportType
 from graph.types.report_schedule import ReportScheduleType
 from graph.types.request_log import RequestLogType
 from graph.types.wallet import WalletEntryType
+from models.global_ids import decode_global_id
 from models.organization import Organization
 from reports.store import report_record_by_id
 from resolvers.alerts import alerts_by_ids

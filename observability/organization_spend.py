@@ -16,8 +16,8 @@ from decimal import Decimal
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from graph.relay import encode_global_id
 from models.database import Params, connection, current_dialect, parse_db_datetime
+from models.global_ids import encode_global_id
 from resolvers.billing_policy import BILLING_POLICY_COLUMNS, billing_policy_of_row
 
 NANOS_PER_USD = Decimal(1_000_000_000)

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 from exports.formats import Column, ExportFormat, Row, RowEncoder, text
 from exports.usage import SUMMARY_COLUMNS, summary_cells
-from graph.relay import encode_global_id
+from models.global_ids import encode_global_id
 from models.timestamps import format_instant, format_wall_time
 from pricing.money import format_usd
 from reports.builder import TOP_ERROR_PATTERNS, ReportData, group_label

@@ -20,8 +20,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from alerts.message import DeliveryTarget, OutboundMessage, one_line
 from alerts.outbox import enqueue_message
 from exports.usage import SUMMARY_COLUMNS, summary_cells
-from graph.relay import encode_global_id
 from models.database import Params, dialect_of
+from models.global_ids import encode_global_id
 from models.report import ReportKind
 from models.report_schedule import ReportSchedule
 from models.timestamps import format_instant

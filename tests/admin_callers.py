@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graph.relay import encode_global_id
 from models.access_token import Scope
 from models.audit import AuditEntry
+from models.global_ids import encode_global_id
 from models.member import Member, Role
 from models.organization import Organization
 from tests.factories import make_ingest_token, make_member, make_org, make_token

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from graph.relay import encode_global_id
 from ingestion.spend_control import after_write
 from ingestion.writer import write_records
 from models.alert import AlertEvent
+from models.global_ids import encode_global_id
 from models.member import Member, Role
 from models.organization import Organization
 from resolvers.periods import billing_period

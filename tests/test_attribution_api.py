@@ -14,7 +14,6 @@ import httpx
 import orjson
 import pytest
 
-from graph.relay import encode_global_id
 from ingestion.attribution import (
     MAX_END_USER_BYTES,
     MAX_TAG_BYTES,
@@ -24,6 +23,7 @@ from ingestion.attribution import (
     normalize_tags,
 )
 from ingestion.records import PricedRecord
+from models.global_ids import encode_global_id
 from models.member import Member, Role
 from models.organization import Organization
 from models.request_log import RequestLog

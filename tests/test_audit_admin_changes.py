@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.relay import encode_global_id
 from models.alert import AlertKind, AlertRule
 from models.api_key import ApiKey, KeyStatus
 from models.audit import AuditEntry
+from models.global_ids import encode_global_id
 from models.member import Member, Role
 from models.organization import Organization
 from tests.factories import gql, make_key, make_member, make_org, make_token

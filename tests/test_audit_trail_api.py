@@ -12,9 +12,9 @@ import pytest
 
 from audit.trail import Actor, record_change
 from auth.tokens import issue_token
-from graph.relay import encode_global_id
 from models.access_token import Scope
 from models.audit import AuditEntry
+from models.global_ids import encode_global_id
 from models.member import Member, Role
 from models.organization import Organization
 from tests.factories import gql, make_ingest_token, make_member, make_org, make_token

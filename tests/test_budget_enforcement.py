@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 
-from graph.relay import encode_global_id
 from models.access_token import Scope
 from models.api_key import ApiKey
 from models.audit import AuditEntry
+from models.global_ids import encode_global_id
 from models.member import Role
 from models.organization import BudgetEnforcement, Organization
 from tests.factories import (

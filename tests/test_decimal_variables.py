@@ -24,8 +24,8 @@ from graphql import (
     build_schema,
 )
 
-from graph.relay import encode_global_id
 from graph.schema import schema
+from models.global_ids import encode_global_id
 from models.member import Role
 from tests.factories import gql, make_ingest_token, make_key, make_member, make_org, make_token
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from alerts.rules import evaluate_due_rules
 from cli.demo_data import HISTORY, TEAM_KEYS, demo_key_prefix, seed_demo
-from graph.relay import encode_global_id
 from models.access_token import AccessToken
 from models.alert import AlertEvent, AlertKind
 from models.api_key import ApiKey, KeyStatus
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
+from models.global_ids import encode_global_id
 from models.member import Member
 from models.organization import Organization
 from settings import Settings

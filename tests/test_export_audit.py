@@ -14,8 +14,8 @@ import pytest
 
 from audit.trail import Actor, record_change
 from exports.audit import audit_export
-from graph.relay import encode_global_id
 from models.access_token import Scope
+from models.global_ids import encode_global_id
 from models.member import Member, Role
 from models.organization import Organization
 from resolvers.audit_trail import AuditFilter

@@ -17,9 +17,9 @@ from starlette.applications import Starlette
 
 from exports.request_logs import LOG_COLUMNS, request_log_export
 from graph.rate_limiter import RateLimiter, RateLimits
-from graph.relay import encode_global_id
 from models.access_token import Scope as TokenScope
 from models.api_key import ApiKey
+from models.global_ids import encode_global_id
 from models.member import Member, Role
 from models.organization import Organization
 from resolvers.periods import TimeRange

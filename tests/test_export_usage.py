@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from exports.usage import SUMMARY_COLUMNS
-from graph.relay import encode_global_id
+from models.global_ids import encode_global_id
 from models.member import Member, Role
 from models.organization import Organization
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store

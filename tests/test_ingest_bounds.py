@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from graph.relay import encode_global_id
 from ingestion.catalog_store import save_prices
 from ingestion.ledger import MIN_BALANCE_NANOS
 from ingestion.out_of_range import OUT_OF_RANGE_MESSAGE
+from models.global_ids import encode_global_id
 from models.organization import Organization
 from models.request_log import RequestLog
 from models.spend import SpendCounter

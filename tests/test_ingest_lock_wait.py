@@ -16,8 +16,8 @@ import asyncpg
 import httpx
 import pytest
 
-from graph.relay import encode_global_id
 from ingestion.lock_wait import BUSY_RETRY_AFTER_SECONDS, is_wait_timeout
+from models.global_ids import encode_global_id
 from models.member import Role
 from models.organization import Organization
 from models.wallet import EntryKind, WalletEntry

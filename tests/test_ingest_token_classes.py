@@ -11,9 +11,9 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from graph.relay import encode_global_id
 from ingestion.catalog_store import load_catalog, save_prices
 from ingestion.reprice import reprice
+from models.global_ids import encode_global_id
 from models.member import Role
 from models.request_log import RequestLog
 from pricing.catalog import ModelPrice

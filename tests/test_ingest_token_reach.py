@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from graph.relay import encode_global_id
+from models.global_ids import encode_global_id
 from models.member import Role
 from tests.factories import gql, make_ingest_token, make_key, make_member, make_org
 

@@ -8,7 +8,6 @@ from uuid import UUID
 
 import pytest
 
-from graph.relay import encode_global_id
 from ingestion.validation import (
     InvalidRecord,
     KeyInfo,
@@ -16,6 +15,7 @@ from ingestion.validation import (
     ValidationRules,
     validate_record,
 )
+from models.global_ids import encode_global_id
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 TEAM_KEY = KeyInfo(id=7, owner_id=None)
@@ -28,7 +28,7 @@ DIRECTORY = OrgDirectory(
 
 
 def _decode(global_id: str, type_name: str) -> int | None:
-    from graph.relay import decode_global_id_of
+    from models.global_ids import decode_global_id_of
 
     return decode_global_id_of(global_id, type_name)
 

@@ -13,8 +13,8 @@ from graphql import parse
 from starlette.applications import Starlette
 
 from graph.input_size import VariablesRefusal, refuse_variables
-from graph.relay import encode_global_id
 from graph.schema import schema
+from models.global_ids import encode_global_id
 from models.member import Role
 from models.request_log import RequestLog
 from settings import Settings

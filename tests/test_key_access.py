@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from graph.relay import encode_global_id
 from models.api_key import ApiKey, KeyStatus
+from models.global_ids import encode_global_id
 from models.member import Role
 from models.organization import Organization
 from resolvers.periods import billing_period, previous_billing_period

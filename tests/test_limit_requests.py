@@ -11,12 +11,12 @@ import httpx
 import pytest
 
 from audit.trail import Actor
-from graph.relay import encode_global_id
 from models.access_token import Scope
 from models.alert import AlertEvent, AlertKind, AlertRule
 from models.alert_delivery import AlertDelivery
 from models.api_key import ApiKey
 from models.audit import AuditEntry
+from models.global_ids import encode_global_id
 from models.limit_request import LimitRequest, LimitRequestStatus
 from models.member import Member, Role
 from models.organization import Organization

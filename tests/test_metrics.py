@@ -10,8 +10,8 @@ import pytest
 from starlette.applications import Starlette
 
 from graph.rate_limiter import RateLimiter, RateLimits
-from graph.relay import encode_global_id
 from models.database import connection
+from models.global_ids import encode_global_id
 from models.member import Role
 from observability.metrics import OTHER_OPERATION, OperationLabels
 from pricing.money import usd_to_nanos

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.relay import encode_global_id
 from models.api_key import ApiKey
+from models.global_ids import encode_global_id
 from models.member import Member, Role
 from models.organization import Organization
 from models.request_log import RequestLog

@@ -15,9 +15,10 @@ import httpx
 import pytest
 from graphql import GraphQLInterfaceType, GraphQLList, GraphQLNonNull, GraphQLObjectType
 
-from graph.relay import MAX_NODE_IDS, encode_global_id
+from graph.relay import MAX_NODE_IDS
 from graph.schema import schema
 from models.alert import AlertEvent, AlertKind
+from models.global_ids import encode_global_id
 from models.member import Role
 from models.organization import Organization
 from models.request_log import RequestLog

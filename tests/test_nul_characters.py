@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.relay import encode_global_id
 from models.access_token import Scope
+from models.global_ids import encode_global_id
 from models.member import Role
 from models.organization import Organization
 from tests.factories import (

@@ -9,12 +9,12 @@ from typing import Any
 
 import httpx
 
-from graph.relay import decode_global_id_of
 from ingestion.catalog_store import save_prices
 from ingestion.pipeline import ingest_batch
 from ingestion.reprice import reprice
 from ingestion.submission import Submitted
 from models.api_key import ApiKey
+from models.global_ids import decode_global_id_of
 from models.organization import Organization
 from models.request_log import RequestLog
 from pricing.catalog import ModelPrice

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import httpx
 
-from graph.relay import encode_global_id
 from models.api_key import ApiKey, KeyStatus
 from models.database import Dialect, Params, current_dialect, fetch_all
+from models.global_ids import encode_global_id
 from models.member import Role
 from models.request_log import RequestLog
 from tests.factories import make_ingest_token, make_key, make_member, make_org

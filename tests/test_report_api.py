@@ -10,8 +10,8 @@ import pytest
 from starlette.applications import Starlette
 
 from graph.rate_limiter import RateLimiter, RateLimits
-from graph.relay import encode_global_id
 from models.access_token import Scope as TokenScope
+from models.global_ids import encode_global_id
 from models.member import Member, Role
 from models.organization import Organization
 from models.report import ReportKind

@@ -12,9 +12,9 @@ import orjson
 import pytest
 
 from alerts.worker import run_once as run_alert_worker_once
-from graph.relay import encode_global_id
 from models.alert import AlertKind, AlertRule
 from models.alert_delivery import AlertDelivery, DeliveryChannel
+from models.global_ids import encode_global_id
 from models.member import Role
 from models.organization import Organization
 from models.report import Report, ReportKind

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.relay import encode_global_id
 from models.access_token import Scope
 from models.audit import AuditEntry
+from models.global_ids import encode_global_id
 from models.member import Member, Role
 from models.organization import Organization
 from models.report import ReportKind

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from graph.relay import encode_global_id
+from models.global_ids import encode_global_id
 from models.member import Role
 from models.request_log import RequestLog
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.relay import decode_global_id, encode_global_id
+from models.global_ids import decode_global_id, encode_global_id
 from models.member import Role
 from resolvers.pagination import decode_cursor
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.relay import decode_global_id_of, encode_global_id
 from ingestion.records import PricedRecord
 from models.api_key import ApiKey
+from models.global_ids import decode_global_id_of, encode_global_id
 from models.member import Member, Role
 from models.organization import Organization
 from models.request_log import RequestLog

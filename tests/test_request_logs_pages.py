@@ -10,8 +10,8 @@ import httpx
 import pytest
 from tortoise.transactions import in_transaction
 
-from graph.relay import encode_global_id
 from models.database import Dialect, connection, current_dialect
+from models.global_ids import encode_global_id
 from models.member import Role
 from models.request_log import RequestLog
 from resolvers.log_order import LogPosition

@@ -33,8 +33,8 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.relay import encode_global_id
 from models.api_key import ApiKey
+from models.global_ids import encode_global_id
 from models.member import Member, Role
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store
 

@@ -19,8 +19,8 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph.relay import encode_global_id
 from models.api_key import ApiKey
+from models.global_ids import encode_global_id
 from models.member import Member, Role
 from models.organization import Organization
 from models.request_log import RequestLog

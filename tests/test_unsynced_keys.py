@@ -8,10 +8,10 @@ import asyncio
 import httpx
 import pytest
 
-from graph.relay import encode_global_id
 from ingestion import unsynced_keys
 from models.api_key import ApiKey, KeyStatus
 from models.audit import AuditEntry
+from models.global_ids import encode_global_id
 from models.member import Role
 from models.organization import Organization
 from models.request_log import RequestLog

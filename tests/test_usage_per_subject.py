@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from graph.relay import encode_global_id
+from models.global_ids import encode_global_id
 from models.member import Role
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store
 from tests.query_counter import count_queries

@@ -59,8 +59,6 @@ from models.database import (
     init_database,
     server_statement_timeout_ms,
 )
-from observability.endpoint import metrics
-from observability.http_metrics import HttpMetrics
 from observability.metrics import DB_POOL_MAX
 from observability.tracing import instrument_app
 from reports.scheduler import start_report_scheduler
@@ -82,8 +80,10 @@ from web.graphql_http import (
     graphql_error_response,
     response_media_type,
 )
+from web.http_metrics import HttpMetrics
 from web.ingest_endpoint import bulk_ingest
 from web.live_socket import BoundedWebSocketAdapter, LiveTransportWSHandler
+from web.metrics_endpoint import metrics
 from web.rate_limit_http import refuse_when_spent
 from web.request_json import decode_request_json
 from web.security_headers import SecurityHeaders, ide_csp

@@ -32,12 +32,12 @@ from starlette.responses import Response
 
 from auth.tokens import TokenError, authenticate
 from auth.viewer import Viewer
-from graph.relay import decode_global_id_of
 from ingestion.json_lines import TooManyRecords, parse_json_lines
 from ingestion.lock_wait import IngestBusy
 from ingestion.out_of_range import TotalsOutOfRange
 from ingestion.pipeline import ingest_batch
 from ingestion.submission import IngestOutcome, Rejection, Submitted
+from models.global_ids import decode_global_id_of
 from settings import Settings
 from web.database_errors import (
     busy_response,

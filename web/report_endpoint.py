@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from graph.errors import ErrorCode
-from graph.relay import decode_global_id_of
+from models.global_ids import decode_global_id_of
 from reports.store import report_by_id
 from resolvers.scope import Scope
 from web.export_endpoint import authorize, error_response

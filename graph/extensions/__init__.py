@@ -9,6 +9,7 @@ from graph.extensions.document_cache import DocumentCache
 from graph.extensions.error_codes import ErrorCodes
 from graph.extensions.input_size import InputSizeLimit
 from graph.extensions.nul_characters import NulCharacters
+from graph.extensions.operation_metrics import OperationMetrics
 from graph.extensions.operation_name import OperationNameRequired
 from graph.extensions.query_cost import QueryCostLimit
 from graph.extensions.query_depth import QueryDepthLimit
@@ -16,7 +17,6 @@ from graph.extensions.query_tokens import QueryTokenLimit
 from graph.extensions.rate_limit import RateLimit
 from graph.extensions.replica_reads import ReplicaReads
 from graph.extensions.request_timeout import RequestTimeout
-from observability.graphql_metrics import OperationMetrics
 
 # Classes, not instances: strawberry builds fresh extensions for every request. Hooks run
 # in this order and unwind in reverse, which the order relies on:

@@ -11,9 +11,9 @@ import strawberry
 
 from graph.errors import BadUserInputError
 from graph.inputs.amounts import amount_nanos
-from graph.relay import decode_global_id_of
 from graph.types.alert import AlertKindEnum
 from models.alert import AlertKind
+from models.global_ids import decode_global_id_of
 from pricing.money import to_scaled_int
 from resolvers.alert_rules import RuleInput
 

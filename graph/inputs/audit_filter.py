@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from graph.relay import decode_global_id, decode_global_id_of
+from models.global_ids import decode_global_id, decode_global_id_of
 from resolvers.audit_trail import AuditFilter
 
 # Never an id: an id that does not decode (or names another type) matches nothing.

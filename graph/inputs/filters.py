@@ -11,10 +11,10 @@ import strawberry
 
 from graph.errors import BadUserInputError
 from graph.inputs.amounts import amount_nanos
-from graph.relay import decode_global_id_of
 from graph.types.enum_values import describe_values
 from ingestion.attribution import normalize_end_user, normalize_tag
 from ingestion.providers import MAX_PROVIDER_LENGTH, normalize_provider, provider_name_problem
+from models.global_ids import decode_global_id_of
 from models.organization import Organization
 from resolvers.billing_policy import billing_policy
 from resolvers.periods import Period, parse_timezone, resolve_range

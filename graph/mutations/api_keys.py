@@ -10,8 +10,8 @@ from audit.trail import Actor
 from graph.context import Info
 from graph.errors import BadUserInputError
 from graph.permissions import CanAdminister, require
-from graph.relay import decode_global_id_of
 from graph.types.api_key import ApiKeyType
+from models.global_ids import decode_global_id_of
 from resolvers.key_administration import ApiKeyChanges, update_api_key
 from resolvers.unchanged import UNCHANGED
 

@@ -13,11 +13,11 @@ from graph.context import Info
 from graph.errors import BadUserInputError
 from graph.inputs.amounts import optional_amount_nanos
 from graph.permissions import CanAdminister, require
-from graph.relay import decode_global_id_of
 from graph.types.api_key import ApiKeyType
 from graph.types.enums import KeyStatusEnum
 from graph.types.organization import OrganizationType
 from models.api_key import KeyStatus
+from models.global_ids import decode_global_id_of
 from resolvers.limit_requests import change_api_key_limit
 from resolvers.spend_settings import (
     set_api_key_allowed_models,

@@ -13,9 +13,9 @@ from graph.context import Info
 from graph.errors import BadUserInputError
 from graph.inputs.amounts import optional_amount_nanos
 from graph.permissions import IsOwner, require
-from graph.relay import decode_global_id_of
 from graph.types.limit_request import LimitRequestType
 from graph.types.organization import BudgetEnforcementEnum, OrganizationType
+from models.global_ids import decode_global_id_of
 from models.organization import BudgetEnforcement
 from resolvers.governance_settings import set_budget_enforcement, set_limit_approval_threshold
 from resolvers.limit_requests import approve_limit_request, reject_limit_request

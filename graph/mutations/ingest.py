@@ -8,10 +8,10 @@ import strawberry
 
 from graph.context import Info
 from graph.permissions import CanIngest, require
-from graph.relay import decode_global_id_of
 from graph.types.ingest import IngestResultType, RequestLogInput
 from ingestion.pipeline import ingest_batch
 from ingestion.submission import Submitted
+from models.global_ids import decode_global_id_of
 from resolvers.errors import BadInputError
 from settings import Settings
 

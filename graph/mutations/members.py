@@ -12,9 +12,9 @@ import strawberry
 from audit.trail import Actor
 from graph.context import Info
 from graph.permissions import CanAdminister, IsOwner, require
-from graph.relay import decode_global_id_of
 from graph.types.enums import RoleEnum
 from graph.types.member import MemberType
+from models.global_ids import decode_global_id_of
 from models.member import Role
 from resolvers.member_administration import (
     change_member_role,

@@ -11,7 +11,6 @@ import strawberry
 
 from graph.context import Info
 from graph.permissions import TEAM_ONLY, IsAdminOrOwner, require
-from graph.relay import decode_global_id_of, encode_global_id
 from graph.scalars import usd
 from graph.types.alert_delivery import AlertDeliveryType
 from graph.types.api_key import ApiKeyType
@@ -20,6 +19,7 @@ from graph.types.enum_values import describe_values
 from graph.types.member import MemberType
 from graph.types.node import Node
 from models.alert import AlertKind
+from models.global_ids import decode_global_id_of, encode_global_id
 from models.organization import Organization
 from resolvers.alerts import AlertFilter, AlertRecord, alert_page, alert_period, count_alerts
 from resolvers.billing_policy import billing_policy

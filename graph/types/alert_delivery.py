@@ -7,9 +7,9 @@ from datetime import datetime
 import strawberry
 
 from alerts.targets import mask_webhook_url
-from graph.relay import encode_global_id
 from graph.types.enum_values import describe_values
 from models.alert_delivery import DeliveryChannel, DeliveryStatus
+from models.global_ids import encode_global_id
 from resolvers.alert_deliveries import DeliveryRecord
 
 DeliveryChannelEnum = strawberry.enum(

@@ -9,11 +9,11 @@ import strawberry
 
 from alerts.targets import mask_webhook_url, secret_hint
 from graph.context import Info
-from graph.relay import decode_global_id_of, encode_global_id
 from graph.scalars import usd
 from graph.types.alert import AlertKindEnum
 from graph.types.api_key import ApiKeyType
 from models.alert import AlertKind, AlertRule
+from models.global_ids import decode_global_id_of, encode_global_id
 from resolvers.alert_rules import rule_input_of
 
 _HUNDREDTH = Decimal("0.01")

@@ -11,13 +11,13 @@ import strawberry
 from graph.context import Info
 from graph.inputs.filters import UsageFilter
 from graph.permissions import CanRead, IsAdminOrOwner, require
-from graph.relay import encode_global_id
 from graph.scalars import usd
 from graph.types.enums import KeyStatusEnum
 from graph.types.member import MemberType
 from graph.types.node import Node
 from graph.types.usage_summary import SUBJECT_USAGE_DESCRIPTION, UsageSummary, resolve_subject_usage
 from models.api_key import ApiKey, KeyStatus
+from models.global_ids import encode_global_id
 from resolvers.log_pages import KeyRecord
 from resolvers.usage_dimensions import UsageDimension
 

@@ -11,10 +11,10 @@ from strawberry.scalars import JSON
 from graph.context import Info
 from graph.inputs.audit_filter import AuditTrailFilter, to_audit_filter
 from graph.permissions import TEAM_ONLY
-from graph.relay import encode_global_id
 from graph.types.connection import Connection, connection_from_page
 from graph.types.member import MemberType
 from graph.types.node import Node
+from models.global_ids import encode_global_id
 from resolvers.audit_trail import (
     AuditRecord,
     audit_page,

@@ -10,11 +10,11 @@ import strawberry
 from graph.context import Info
 from graph.errors import BadUserInputError
 from graph.inputs.amounts import optional_amount_nanos
-from graph.relay import decode_global_id_of, encode_global_id
 from graph.scalars import usd
 from graph.types.enum_values import describe_values
 from graph.types.enums import KeyStatusEnum
 from models.api_key import KeyStatus
+from models.global_ids import decode_global_id_of, encode_global_id
 from resolvers.key_access import Denial, KeyAccessDecision, check_key_access
 
 KeyAccessDenialEnum = strawberry.enum(

@@ -11,13 +11,13 @@ import strawberry
 
 from graph.context import Info
 from graph.permissions import TEAM_ONLY
-from graph.relay import encode_global_id
 from graph.scalars import usd
 from graph.types.api_key import ApiKeyType
 from graph.types.connection import Connection, connection_from_page
 from graph.types.enum_values import describe_values
 from graph.types.member import MemberType
 from graph.types.node import Node
+from models.global_ids import encode_global_id
 from models.limit_request import LimitRequest, LimitRequestStatus
 from resolvers.limit_requests import count_limit_requests, limit_request_page
 from resolvers.pagination import PageRequest

@@ -10,10 +10,10 @@ import strawberry
 from graph.context import Info
 from graph.inputs.filters import UsageFilter
 from graph.permissions import CanRead, require
-from graph.relay import encode_global_id
 from graph.types.enums import RoleEnum
 from graph.types.node import Node
 from graph.types.usage_summary import SUBJECT_USAGE_DESCRIPTION, UsageSummary, resolve_subject_usage
+from models.global_ids import encode_global_id
 from models.member import Member, Role
 from resolvers.log_pages import MemberRecord
 from resolvers.usage_dimensions import UsageDimension

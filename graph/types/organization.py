@@ -14,7 +14,6 @@ from graph.inputs.audit_filter import AuditTrailFilter
 from graph.inputs.filters import UsageFilter
 from graph.inputs.log_order import RequestLogOrder
 from graph.permissions import TEAM_ONLY, CanRead, IsAdminOrOwner, require
-from graph.relay import encode_global_id
 from graph.scalars import usd
 from graph.types.alert import (
     ALERTS_DESCRIPTION,
@@ -66,6 +65,7 @@ from graph.types.request_log_connection import (
 from graph.types.rollup_lag import RollupLagType
 from graph.types.usage import UsageReport, resolve_current_spend, resolve_usage
 from graph.types.wallet import WalletType
+from models.global_ids import encode_global_id
 from models.organization import BudgetEnforcement, Organization, Tier
 from pricing.cost import basis_points_to_percent
 from resolvers.alert_rules import list_alert_rules

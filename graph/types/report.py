@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import strawberry
 
 from graph.permissions import TEAM_ONLY
-from graph.relay import encode_global_id
 from graph.types.connection import Connection, connection_from_page
 from graph.types.enum_values import describe_values
 from graph.types.node import Node
+from models.global_ids import encode_global_id
 from models.report import ReportKind
 from reports.delivery import report_paths
 from reports.store import ReportRecord, count_reports, report_page

@@ -6,9 +6,9 @@ from __future__ import annotations
 import strawberry
 
 from alerts.targets import mask_webhook_url, secret_hint
-from graph.relay import decode_global_id_of, encode_global_id
 from graph.types.node import Node
 from graph.types.report import ReportKindEnum
+from models.global_ids import decode_global_id_of, encode_global_id
 from models.report import ReportKind
 from models.report_schedule import ReportSchedule
 from resolvers.report_schedules import ScheduleInput

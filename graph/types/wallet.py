@@ -9,12 +9,12 @@ from typing import Annotated, TypeAlias
 import strawberry
 
 from graph.context import Info
-from graph.relay import encode_global_id
 from graph.scalars import usd
 from graph.types.connection import Connection, connection_from_page
 from graph.types.enum_values import describe_values
 from graph.types.member import MemberType
 from graph.types.node import Node
+from models.global_ids import encode_global_id
 from models.wallet import EntryKind
 from resolvers.pagination import PageRequest
 from resolvers.wallet import LedgerEntry, WalletSummary, count_ledger_entries, ledger_page

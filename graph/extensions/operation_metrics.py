@@ -3,7 +3,7 @@
 It has no `resolve` hook, so graph/execution.py's short path for plain fields stays on. It
 runs first among the schema's extensions (graph/extensions/__init__.py), so it unwinds last
 and sees the codes ErrorCodes gave every error. The operation name goes into the request's
-state for the HTTP metrics (observability/http_metrics.py).
+state for the HTTP metrics (web/http_metrics.py).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The route is the app's route template (`/graphql`, `/exports/...`), never the raw path, and
 "other" for paths no route matched; the operation is the GraphQL operation name the schema
-extension left in the request state (observability/graphql_metrics.py), bounded by
+extension left in the request state (graph/extensions/operation_metrics.py), bounded by
 `bounded_operation`. A 429 also counts as a rate-limit refusal.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from observability.graphql_metrics import OPERATION_STATE
+from graph.extensions.operation_metrics import OPERATION_STATE
 from observability.metrics import (
     HTTP_LATENCY,
     HTTP_REQUESTS,
