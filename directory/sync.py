@@ -30,11 +30,11 @@ from audit.trail import Actor
 from directory.records import Absent, KeyRecord, MemberRecord, parse_record
 from directory.writer import Change, DirectoryWriter
 from ingestion.retry import with_rollback_retry
-from ingestion.spend_state import lock_organization
 from ingestion.submission import Rejection, Submitted
 from ingestion.validation import InvalidRecord
 from models.api_key import ApiKey
 from models.member import Member
+from spend.state import lock_organization
 
 __all__ = ["SyncOutcome", "change_key", "change_member", "sync_directory", "upsert_record"]
 

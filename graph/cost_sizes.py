@@ -41,10 +41,10 @@ from models.report import ReportKind
 from resolvers.alert_rules import MAX_RULES_PER_ORGANIZATION
 from resolvers.error_analysis import TOP_AFFECTED
 from resolvers.live_feeds import MAX_LIVE_ROWS
+from resolvers.model_aliases import MAX_ALLOWED_MODELS
 from resolvers.pagination import MAX_LISTED_ROWS
 from resolvers.periods import Period
 from resolvers.report_schedules import MAX_EMAILS
-from resolvers.spend_settings import MAX_ALLOWED_MODELS
 from resolvers.time_slices import Granularity, bucket_spans
 from resolvers.usage import MAX_GROUPS, MAX_TREND_BUCKETS
 

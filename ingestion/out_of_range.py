@@ -12,7 +12,7 @@ Where it shows: PostgreSQL raises `numeric_value_out_of_range` (SQLSTATE 22003) 
 statement; the drivers raise `OverflowError` for a parameter outside 64 bits; SQLite's sum()
 raises "integer overflow". SQLite's `+` turns an overflowing sum into a float instead of
 failing, so the wallet, the one total that grows for an organization's lifetime, is also
-guarded explicitly (`ingestion.ledger.deduct_wallets`).
+guarded explicitly (`spend.deductions.deduct_wallets`).
 """
 
 from __future__ import annotations

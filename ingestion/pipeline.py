@@ -15,12 +15,12 @@ from ingestion.catalog_store import load_catalog
 from ingestion.directory import load_directory, load_org_terms
 from ingestion.pricing import RecordPricer
 from ingestion.records import PricedRecord
-from ingestion.spend_control import after_write
 from ingestion.submission import IngestOutcome, Rejection, Submitted
 from ingestion.unsynced_keys import create_unsynced_keys, unknown_prefixes
 from ingestion.validation import IdDecoder, InvalidRecord, ValidationRules, validate_record
 from ingestion.writer import write_records
 from observability.metrics import count_ingest_outcome
+from spend.control import after_write
 
 _YIELD_EVERY = 250
 

@@ -23,15 +23,15 @@ from ingestion.attribution import stored_tags
 from ingestion.catalog_store import load_catalog
 from ingestion.directory import OrgTerms, load_org_terms
 from ingestion.folding import pending_log_ids
-from ingestion.ledger import add_spend, deduct_wallets
 from ingestion.pricing import catalog_price, request_cost, usage_of
 from ingestion.records import PricedRecord
 from ingestion.retry import with_rollback_retry
 from ingestion.rollups import apply_rollups
-from ingestion.spend_control import after_write
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
 from pricing.catalog import PriceCatalog
 from pricing.cost import MAX_REQUEST_COST_NANOS
+from spend.control import after_write
+from spend.deductions import add_spend, deduct_wallets
 
 _BATCH = 1000
 _COLUMNS = (

@@ -24,10 +24,10 @@ from collections.abc import Iterable
 from tortoise.transactions import in_transaction
 
 from audit.trail import Actor, record_change
-from ingestion.spend_state import lock_organization
 from ingestion.submission import Submitted
 from ingestion.validation import OrgDirectory
 from models.api_key import ApiKey, KeyStatus
+from spend.state import lock_organization
 
 __all__ = ["MAX_UNSYNCED_KEYS", "UNSYNCED_REASON", "create_unsynced_keys", "unknown_prefixes"]
 

@@ -24,7 +24,6 @@ from uuid import UUID
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from ingestion.ledger import add_spend, deduct_wallets
 from ingestion.lock_wait import IngestBusy, bound_lock_waits, is_wait_timeout
 from ingestion.log_row import LOG_COLUMNS, log_row
 from ingestion.out_of_range import TotalsOutOfRange, is_out_of_range
@@ -35,6 +34,7 @@ from ingestion.staged_insert import insert_staged
 from live.bus import LIVE_BUS
 from live.notices import notices_for, notify_in_transaction
 from models.database import Dialect, Params, dialect_of
+from spend.deductions import add_spend, deduct_wallets
 
 _ROWS_PER_STATEMENT = 500
 

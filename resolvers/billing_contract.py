@@ -15,13 +15,13 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from audit.trail import Actor, record_change
-from ingestion.spend_control import enforce_budget
-from ingestion.spend_state import lock_organization
 from models.database import Params, dialect_of
 from models.organization import Organization, Tier
 from resolvers.billing_policy import MAX_CONTRACT_MONTHS, billing_policy
 from resolvers.errors import BadInputError
 from resolvers.periods import TimeRange
+from spend.control import enforce_budget
+from spend.state import lock_organization
 
 __all__ = ["recount_current_period", "set_billing_contract"]
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from audit.trail import Actor, record_change
-from ingestion.spend_state import lock_organization
 from models.organization import BudgetEnforcement, Organization
 from pricing.money import format_optional_usd
 from resolvers.errors import BadInputError
+from spend.state import lock_organization
 
 __all__ = ["set_budget_enforcement", "set_limit_approval_threshold"]
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from audit.trail import Actor, record_change
-from ingestion.spend_state import lock_organization
 from models.api_key import ApiKey
 from models.member import Member
 from resolvers.errors import BadInputError, NotFoundError
 from resolvers.model_aliases import clean_model_aliases
 from resolvers.unchanged import UNCHANGED, Unchanged
+from spend.state import lock_organization
 
 __all__ = ["ApiKeyChanges", "update_api_key"]
 

@@ -25,7 +25,6 @@ from tortoise.transactions import in_transaction
 
 from audit.trail import Actor, record_change
 from ingestion.alert_events import AlertDraft, insert_alerts
-from ingestion.spend_state import lock_organization
 from models.alert import AlertKind
 from models.api_key import ApiKey
 from models.limit_request import LimitRequest, LimitRequestStatus
@@ -34,7 +33,8 @@ from pricing.money import format_optional_usd, format_usd
 from resolvers.errors import BadInputError, NotFoundError
 from resolvers.pagination import KeysetCursor, Page, PageRequest, build_page
 from resolvers.scope import Scope
-from resolvers.spend_settings import apply_api_key_limit, check_key_limit, find_key
+from spend.budgets import apply_api_key_limit, check_key_limit, find_key
+from spend.state import lock_organization
 
 __all__ = [
     "REASON_LENGTH",

@@ -24,10 +24,10 @@ from tortoise.transactions import in_transaction
 
 from audit.trail import Actor, record_change
 from auth.tokens import revoke_member_tokens
-from ingestion.spend_state import lock_organization
 from models.api_key import ApiKey
 from models.member import Member, Role
 from resolvers.errors import BadInputError, ForbiddenError, NotFoundError
+from spend.state import lock_organization
 
 __all__ = ["change_member_role", "invite_member", "remove_member", "transfer_ownership"]
 

@@ -22,7 +22,6 @@ from tortoise.transactions import in_transaction
 
 from audit.trail import Actor, record_change
 from ingestion.directory import load_org_terms
-from ingestion.spend_state import lock_organization
 from ingestion.validation import FUTURE_TOLERANCE
 from models.member import Role
 from models.organization import Organization
@@ -34,7 +33,8 @@ from resolvers.billing_contract import recount_current_period
 from resolvers.errors import BadInputError, ForbiddenError
 from resolvers.periods import parse_timezone
 from resolvers.unchanged import UNCHANGED, Unchanged
-from wallet.ledger import apply_low_balance_threshold
+from spend.state import lock_organization
+from spend.wallet import apply_low_balance_threshold
 
 __all__ = [
     "MAX_FIXED_FEE_NANOS",

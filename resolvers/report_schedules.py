@@ -29,11 +29,11 @@ from alerts.targets import (
     secret_hint,
 )
 from audit.trail import Actor, record_change
-from ingestion.spend_state import lock_organization
 from models.report import ReportKind
 from models.report_schedule import ReportSchedule
 from resolvers.errors import BadInputError, NotFoundError
 from resolvers.scope import Scope
+from spend.state import lock_organization
 
 __all__ = [
     "MAX_EMAILS",

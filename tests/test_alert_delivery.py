@@ -13,7 +13,6 @@ from tortoise.transactions import in_transaction
 
 from alerts.delivery import DeliveryTarget, OutboundMessage, enqueue_message
 from alerts.worker import AlertWorker, run_once
-from ingestion.spend_control import after_write
 from ingestion.writer import write_records
 from models.alert import AlertEvent, AlertKind, AlertRule
 from models.alert_delivery import AlertDelivery, DeliveryChannel, DeliveryStatus
@@ -22,6 +21,7 @@ from models.global_ids import encode_global_id
 from models.organization import Organization
 from models.request_log import RequestLog
 from settings import Settings
+from spend.control import after_write
 from tests.alert_receivers import (  # noqa: F401 - fixtures
     SmtpReceiver,
     WebhookReceiver,

@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from ingestion.spend_control import after_write
 from ingestion.writer import write_records
 from models.alert import AlertEvent
 from models.global_ids import encode_global_id
 from models.member import Member, Role
 from models.organization import Organization
 from resolvers.periods import billing_period
+from spend.control import after_write
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token
 from tests.query_counter import count_queries
 

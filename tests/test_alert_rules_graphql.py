@@ -12,13 +12,13 @@ import httpx
 import pytest
 
 from alerts.worker import run_once
-from ingestion.spend_control import after_write
 from ingestion.writer import write_records
 from models.alert import AlertEvent, AlertKind, AlertRule
 from models.global_ids import encode_global_id
 from models.member import Member, Role
 from models.organization import Organization
 from settings import Settings
+from spend.control import after_write
 from tests.alert_receivers import (  # noqa: F401 - fixtures
     SmtpReceiver,
     WebhookReceiver,

@@ -13,7 +13,7 @@ from audit.trail import Actor
 from models.member import Role
 from models.report import ReportKind
 from models.report_schedule import ReportSchedule
-from resolvers.spend_settings import set_monthly_budget
+from spend.budgets import set_monthly_budget
 from tests.factories import gql, make_member, make_org, make_token
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "readme"

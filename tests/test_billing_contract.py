@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from audit.trail import Actor
-from ingestion.spend_control import after_write
 from ingestion.writer import write_records
 from models.audit import AuditEntry
 from models.organization import Tier
@@ -18,6 +17,7 @@ from resolvers.billing_contract import set_billing_contract
 from resolvers.billing_policy import BillingPeriodKind, billing_policy
 from resolvers.errors import BadInputError
 from resolvers.key_access import check_key_access
+from spend.control import after_write
 from tests.factories import make_key, make_org, make_record
 from tests.test_cli import run
 

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from ingestion.spend_control import after_write
 from ingestion.writer import write_records
 from models.member import Role
 from models.organization import Organization, Tier
@@ -18,6 +17,7 @@ from models.spend import SpendCounter
 from resolvers.billing_policy import BillingPeriodKind, BillingPolicy, billing_policy, policy_for
 from resolvers.key_access import check_key_access
 from resolvers.periods import TimeRange
+from spend.control import after_write
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token
 
 USD = 1_000_000_000

@@ -14,7 +14,6 @@ from tortoise import connections
 from alerts.webhook import EVENT_ID_HEADER
 from bench.service import service_process
 from coordination.lease import LeaseState, read_lease
-from ingestion.spend_control import after_write
 from ingestion.writer import write_records
 from maintenance.policy import MONTHS_AHEAD
 from models.alert import AlertEvent, AlertKind, AlertRule
@@ -23,6 +22,7 @@ from models.api_key import ApiKey
 from models.organization import Organization
 from models.request_log_partitions import add_months, month_start
 from settings import Settings
+from spend.control import after_write
 from tests.alert_receivers import WebhookReceiver, receiver_fixture
 from tests.factories import make_key, make_org, make_record
 from tests.polling import until

@@ -14,7 +14,6 @@ import httpx
 from tortoise.transactions import in_transaction
 
 from ingestion.records import PricedRecord
-from ingestion.spend_control import after_write
 from ingestion.writer import write_records
 from models.alert import AlertEvent, AlertKind
 from models.api_key import ApiKey, KeyStatus
@@ -23,6 +22,7 @@ from models.organization import Organization
 from models.spend import SpendCounter
 from resolvers.periods import billing_period, previous_billing_period
 from settings import Settings
+from spend.control import after_write
 from tests.factories import gql, make_ingest_token, make_key, make_org, make_record
 
 USD = 1_000_000_000

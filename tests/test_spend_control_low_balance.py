@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from audit.trail import Actor
-from ingestion.spend_control import after_write
 from ingestion.writer import write_records
 from models.alert import AlertEvent, AlertKind
 from models.api_key import ApiKey
 from models.organization import Organization
 from settings import Settings
+from spend.control import after_write
+from spend.wallet import deposit, refund, set_low_balance_threshold
 from tests.factories import make_key, make_org, make_record
-from wallet.ledger import deposit, refund, set_low_balance_threshold
 
 USD = 1_000_000_000
 

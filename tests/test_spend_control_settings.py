@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from ingestion.spend_control import after_write
 from ingestion.writer import write_records
 from models.alert import AlertEvent, AlertKind
 from models.api_key import ApiKey, KeyStatus
@@ -18,6 +17,7 @@ from models.global_ids import encode_global_id
 from models.member import Role
 from models.organization import Organization
 from resolvers.periods import billing_period
+from spend.control import after_write
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token
 
 USD = 1_000_000_000

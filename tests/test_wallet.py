@@ -9,13 +9,13 @@ import httpx
 import pytest
 
 from ingestion.folding import drain
-from ingestion.spend_control import after_write
 from ingestion.writer import write_records
 from models.access_token import Scope
 from models.database import Params, current_dialect, fetch_all
 from models.member import Role
 from models.organization import Organization
 from models.wallet import WalletEntry
+from spend.control import after_write
 from tests.factories import (
     gql,
     make_ingest_token,

@@ -19,7 +19,7 @@ from graph.types.organization import OrganizationType
 from models.api_key import KeyStatus
 from models.global_ids import decode_global_id_of
 from resolvers.limit_requests import change_api_key_limit
-from resolvers.spend_settings import (
+from spend.budgets import (
     set_api_key_allowed_models,
     set_api_key_status,
     set_monthly_budget,

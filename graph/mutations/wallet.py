@@ -15,7 +15,7 @@ from graph.permissions import CanAdminister, IsOwner, require
 from graph.types.wallet import WalletEntryType, WalletType
 from models.organization import Organization
 from resolvers.wallet import wallet_summary
-from wallet.ledger import deposit, refund, set_low_balance_threshold
+from spend.wallet import deposit, refund, set_low_balance_threshold
 
 _NOTE_LENGTH = 500
 

@@ -15,13 +15,13 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from audit.trail import Actor, record_change
-from ingestion.spend_control import enforce_low_balance
-from ingestion.spend_state import lock_organizations
 from models.database import Params, dialect_of
 from models.wallet import EntryKind
 from pricing.money import format_usd
 from resolvers.errors import BadInputError
 from resolvers.wallet import LedgerEntry
+from spend.control import enforce_low_balance
+from spend.state import lock_organizations
 
 __all__ = [
     "MAX_BALANCE_NANOS",

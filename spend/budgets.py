@@ -16,8 +16,6 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from audit.trail import Actor, record_change
-from ingestion.spend_control import enforce_budget, enforce_key_limit
-from ingestion.spend_state import lock_organization
 from models.api_key import ApiKey, KeyStatus
 from models.organization import Organization
 from pricing.money import format_optional_usd, format_usd
@@ -25,6 +23,8 @@ from resolvers.billing_policy import billing_policy
 from resolvers.errors import BadInputError, NotFoundError
 from resolvers.key_access import key_period_spend
 from resolvers.model_aliases import MAX_ALLOWED_MODELS, clean_model_aliases
+from spend.control import enforce_budget, enforce_key_limit
+from spend.state import lock_organization
 
 __all__ = [
     "MAX_ALLOWED_MODELS",

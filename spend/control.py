@@ -7,7 +7,7 @@ the goalposts (a new limit, budget, threshold, a deposit or refund) call the `en
 functions in their own transaction so the same rules apply to them.
 
 Concurrency: every path locks the organization row first (ingest does so with its wallet
-UPDATE), then spend counters, then API keys (`ingestion/spend_state.py`), so concurrent
+UPDATE), then spend counters, then API keys (`spend/state.py`), so concurrent
 batches for one organization run these steps one after another and always see each other's
 spend. Alert events are inserted with ON CONFLICT DO NOTHING on their unique key
 (organization, kind, subject, threshold, period), which makes "each threshold once per
@@ -23,7 +23,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from ingestion.alert_events import AlertDraft, insert_alerts, reached_thresholds
 from ingestion.records import PricedRecord
-from ingestion.spend_state import (
+from models.alert import AlertKind
+from models.api_key import KeyStatus
+from pricing.money import format_usd
+from resolvers.periods import TimeRange
+from spend.state import (
     KeyState,
     OrgState,
     block_key_for_limit,
@@ -32,10 +36,6 @@ from ingestion.spend_state import (
     lock_organizations,
     unblock_key,
 )
-from models.alert import AlertKind
-from models.api_key import KeyStatus
-from pricing.money import format_usd
-from resolvers.periods import TimeRange
 
 __all__ = ["after_write", "enforce_budget", "enforce_key_limit", "enforce_low_balance"]
 

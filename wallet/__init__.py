@@ -1,1 +1,0 @@
-"""The wallet's write side: deposits, refunds and the low-balance threshold (ledger writes)."""
