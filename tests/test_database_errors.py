@@ -18,6 +18,7 @@ import strawberry
 from tortoise.exceptions import DBConnectionError, IntegrityError
 
 import web.app
+import web.authentication
 import web.ingest_endpoint
 from graph.extensions import SCHEMA_EXTENSIONS
 from models.member import Role
@@ -158,7 +159,7 @@ async def test_graphql_is_503_with_a_json_error_when_the_token_lookup_cannot_rea
     async def unreachable(authorization: str | None) -> None:
         raise _refused()
 
-    monkeypatch.setattr(web.app, "authenticate", unreachable)
+    monkeypatch.setattr(web.authentication, "authenticate", unreachable)
     response = await client.post(
         "/graphql",
         json={"query": "{ viewer { role } }"},
@@ -198,7 +199,7 @@ async def test_bulk_ingest_is_503_when_the_token_lookup_cannot_reach_the_databas
             "connection was closed in the middle of operation"
         )
 
-    monkeypatch.setattr(web.ingest_endpoint, "authenticate", unreachable)
+    monkeypatch.setattr(web.authentication, "authenticate", unreachable)
     response = await post_bulk(client, "aize_" + "x" * 40, b'{"requestId": "x"}\n')
 
     assert response.status_code == 503
@@ -229,7 +230,7 @@ async def test_an_endpoint_failing_for_another_reason_is_not_turned_into_a_503(
     async def broken(authorization: str | None) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(web.app, "authenticate", broken)
+    monkeypatch.setattr(web.authentication, "authenticate", broken)
     transport = httpx.ASGITransport(
         app=create_app(db, manage_database=False), raise_app_exceptions=False
     )

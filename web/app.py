@@ -39,7 +39,7 @@ from strawberry.types.graphql import OperationType
 # What strawberry raises for an operation type the HTTP method does not allow (a mutation
 # over GET); no public name exports it.
 from alerts.worker import AlertWorker
-from auth.tokens import TokenError, authenticate
+from auth.tokens import TokenError
 from auth.viewer import Viewer
 from coordination.leadership import Leadership
 from graph.context import Context
@@ -63,6 +63,7 @@ from observability.metrics import DB_POOL_MAX
 from observability.tracing import instrument_app
 from reports.scheduler import start_report_scheduler
 from settings import Settings
+from web.authentication import request_viewer
 from web.body_limit import RequestTooLarge, bounded_receive, check_declared_size
 from web.database_errors import (
     RETRY_AFTER_SECONDS,
@@ -86,23 +87,12 @@ from web.live_socket import BoundedWebSocketAdapter, LiveTransportWSHandler
 from web.metrics_endpoint import metrics
 from web.rate_limit_http import refuse_when_spent
 from web.request_json import decode_request_json
+from web.responses import BEARER_CHALLENGE
 from web.security_headers import SecurityHeaders, ide_csp
 from web.url_secrets import RefuseSecretsInUrl, install_access_log_redaction
 from web.usage_page.routes import USAGE_PAGE_ROUTES
 
 log = logging.getLogger("aize.app")
-
-
-BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="aize-analytics"'}
-
-
-def unauthenticated(reason: str) -> JSONResponse:
-    """401 with a JSON body naming the problem (the REST endpoints' `{"error": ...}` shape)."""
-    return JSONResponse(
-        {"error": {"code": "UNAUTHENTICATED", "message": reason}},
-        status_code=401,
-        headers=BEARER_CHALLENGE,
-    )
 
 
 SUBSCRIPTION_NEEDS_STREAM = (
@@ -321,7 +311,7 @@ class AuthenticatedGraphQL:
             await HTMLResponse(self.ide.html)(scope, receive, send)
             return
         try:
-            viewer = await authenticate(request.headers.get("authorization"))
+            viewer = await request_viewer(request)
         except TokenError as exc:
             # A GraphQL-shaped 401, so GraphQL clients (gql, Apollo) show the reason.
             refusal = graphql_error_response(

@@ -22,7 +22,6 @@ its next acquire).
 
 from __future__ import annotations
 
-import orjson
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -34,6 +33,7 @@ from models.unavailability import (
     is_database_unavailable,
     log_unavailable,
 )
+from web.responses import error_response
 
 # Re-exported for the endpoints: the constants and checks live one layer down, where the
 # GraphQL error extension can use them too.
@@ -57,10 +57,10 @@ def unavailable_body() -> dict[str, dict[str, str]]:
 
 def unavailable_response() -> Response:
     """503 with `Retry-After` (seconds) and the JSON error."""
-    return Response(
-        orjson.dumps(unavailable_body()),
-        status_code=503,
-        media_type="application/json",
+    return error_response(
+        503,
+        UNAVAILABLE_CODE,
+        UNAVAILABLE_MESSAGE,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
@@ -68,18 +68,12 @@ def unavailable_response() -> Response:
 def busy_response(exc: IngestBusy) -> Response:
     """503 with `Retry-After` (seconds) and `{"error": {"code": "SERVICE_UNAVAILABLE",
     "message", "retryAfterSeconds"}}` for a batch refused as busy."""
-    body = {
-        "error": {
-            "code": UNAVAILABLE_CODE,
-            "message": str(exc),
-            "retryAfterSeconds": exc.retry_after_seconds,
-        }
-    }
-    return Response(
-        orjson.dumps(body),
-        status_code=503,
-        media_type="application/json",
+    return error_response(
+        503,
+        UNAVAILABLE_CODE,
+        str(exc),
         headers={"Retry-After": str(exc.retry_after_seconds)},
+        retryAfterSeconds=exc.retry_after_seconds,
     )
 
 

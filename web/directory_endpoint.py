@@ -20,19 +20,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from audit.trail import Actor
-from auth.tokens import TokenError, authenticate
 from auth.viewer import Viewer
 from directory.sync import SyncOutcome, sync_directory
 from models.access_token import Scope
 from settings import Settings
+from web.authentication import viewer_or_refusal
 from web.database_errors import is_database_unavailable, log_unavailable, unavailable_response
 from web.ingest_endpoint import (
-    error_response,
-    json_response,
     read_charged_batch,
     rejected_payload,
 )
 from web.rate_limit_http import refuse_when_spent
+from web.responses import error_response, json_response
 
 log = logging.getLogger("aize.directory")
 
@@ -51,14 +50,10 @@ def sync_payload(outcome: SyncOutcome) -> dict[str, Any]:
 
 async def bulk_directory(request: Request) -> Response:
     """Sync a JSON lines body of member and apiKey records; see the module docstring."""
-    # Imported here: web.app imports this module to register the route.
-    from web.app import unauthenticated
-
     settings: Settings = request.app.state.settings
-    try:
-        viewer = await authenticate(request.headers.get("authorization"))
-    except TokenError as exc:
-        return unauthenticated(exc.reason)
+    viewer = await viewer_or_refusal(request)
+    if isinstance(viewer, Response):
+        return viewer
     if Scope.DIRECTORY not in viewer.scopes:
         return error_response(403, "FORBIDDEN", "only directory tokens can sync the directory")
     spent = await refuse_when_spent(request, viewer)

@@ -11,10 +11,11 @@ import asyncio
 from dataclasses import dataclass
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
 from graph.errors import ErrorCode
 from settings import Settings
+from web.responses import error_response
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +40,10 @@ class ExportDeadline:
     def passed(self) -> bool:
         return asyncio.get_running_loop().time() >= self.when
 
-    def refusal(self) -> JSONResponse:
+    def refusal(self) -> Response:
         """400 QUERY_TOO_COMPLEX naming the timeout."""
         message = (
             f"The export took longer than {self.seconds:g} s and was cancelled; ask for a "
             "shorter period, a coarser granularity or fewer series."
         )
-        body = {"error": {"code": ErrorCode.QUERY_TOO_COMPLEX.value, "message": message}}
-        return JSONResponse(body, 400)
+        return error_response(400, ErrorCode.QUERY_TOO_COMPLEX, message)

@@ -32,9 +32,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
-from auth.tokens import TokenError, authenticate
 from auth.viewer import Viewer
 from exports.audit import audit_export
 from exports.formats import ExportFormat, Row, RowEncoder
@@ -50,6 +49,7 @@ from resolvers.log_search import parse_search
 from resolvers.loop_turns import in_slices
 from resolvers.scope import LogFilter, Scope
 from settings import Settings
+from web.authentication import viewer_or_refusal
 from web.export_charge import ExportKind, export_charge
 from web.export_deadline import ExportDeadline
 from web.export_filter import usage_filter
@@ -72,27 +72,19 @@ from web.rate_limit_http import (
     charge_refused,
     refuse_when_spent,
 )
+from web.responses import error_response
 
 log = logging.getLogger("aize.export")
 
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def error_response(status_code: int, code: ErrorCode, message: str) -> JSONResponse:
-    """A refusal as JSON: {"error": {"code", "message"}}."""
-    return JSONResponse({"error": {"code": code.value, "message": message}}, status_code)
-
-
 async def authorize(request: Request, *, export_scope: bool) -> Viewer | Response:
     """The caller, or the response refusing them: 401 without a valid token, 403 for an
     ingest token, a Member, or (with `export_scope`) a token lacking the export scope."""
-    # Imported here: web.app imports this module to register the routes.
-    from web.app import unauthenticated
-
-    try:
-        viewer = await authenticate(request.headers.get("authorization"))
-    except TokenError as exc:
-        return unauthenticated(exc.reason)
+    viewer = await viewer_or_refusal(request)
+    if isinstance(viewer, Response):
+        return viewer
     if not viewer.can_read:
         return error_response(403, ErrorCode.FORBIDDEN, "this token cannot read analytics")
     if not viewer.sees_team:
@@ -282,8 +274,9 @@ def _refusal_points(request: Request, exc: Exception) -> int:
 
 def _refusal(exc: Exception) -> Response:
     if isinstance(exc, ExportTooLarge):
-        body = {"code": ErrorCode.QUERY_TOO_COMPLEX.value, "message": str(exc)}
-        return JSONResponse({"error": {**body, "cost": exc.cost, "limit": exc.limit}}, 400)
+        return error_response(
+            400, ErrorCode.QUERY_TOO_COMPLEX, str(exc), cost=exc.cost, limit=exc.limit
+        )
     if isinstance(exc, ForbiddenError):
         return error_response(403, ErrorCode.FORBIDDEN, str(exc))
     if isinstance(exc, BadUserInputError):

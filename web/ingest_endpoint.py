@@ -26,11 +26,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from auth.tokens import TokenError, authenticate
 from auth.viewer import Viewer
 from ingestion.json_lines import TooManyRecords, parse_json_lines
 from ingestion.lock_wait import IngestBusy
@@ -39,6 +37,7 @@ from ingestion.pipeline import ingest_batch
 from ingestion.submission import IngestOutcome, Rejection, Submitted
 from models.global_ids import decode_global_id_of
 from settings import Settings
+from web.authentication import viewer_or_refusal
 from web.database_errors import (
     busy_response,
     is_database_unavailable,
@@ -46,6 +45,7 @@ from web.database_errors import (
     unavailable_response,
 )
 from web.rate_limit_http import Charged, charge, charge_refused, refuse_when_spent
+from web.responses import error_response, json_response
 
 log = logging.getLogger("aize.ingest")
 
@@ -61,16 +61,6 @@ ACCEPTED_CONTENT_TYPES = frozenset(
         "application/json",
     }
 )
-
-
-def json_response(payload: dict[str, Any], status_code: int = 200) -> Response:
-    """`payload` as a JSON response (also /directory/bulk's)."""
-    return Response(orjson.dumps(payload), status_code, media_type="application/json")
-
-
-def error_response(status_code: int, code: str, message: str, **extra: Any) -> Response:
-    """`{"error": {"code", "message", ...}}` with the status (also /directory/bulk's)."""
-    return json_response({"error": {"code": code, "message": message, **extra}}, status_code)
 
 
 def outcome_payload(outcome: IngestOutcome) -> dict[str, Any]:
@@ -92,14 +82,10 @@ def rejected_payload(rejected: Sequence[Rejection]) -> list[dict[str, Any]]:
 
 async def bulk_ingest(request: Request) -> Response:
     """Ingest a JSON lines body with an ingest token; see the module docstring."""
-    # Imported here: web.app imports this module to register the route.
-    from web.app import unauthenticated
-
     settings: Settings = request.app.state.settings
-    try:
-        viewer = await authenticate(request.headers.get("authorization"))
-    except TokenError as exc:
-        return unauthenticated(exc.reason)
+    viewer = await viewer_or_refusal(request)
+    if isinstance(viewer, Response):
+        return viewer
     if not viewer.can_ingest:
         return error_response(403, "FORBIDDEN", "only ingest tokens can ingest request logs")
     spent = await refuse_when_spent(request, viewer)

@@ -18,6 +18,7 @@ from auth.viewer import Viewer
 from graph.errors import ErrorCode
 from graph.rate_limiter import RateLimiter
 from graph.rate_window import BudgetState
+from web.responses import error_response
 
 # What a request refused after authentication (bad parameters) costs.
 REFUSED_REQUEST_COST = 1
@@ -47,19 +48,18 @@ async def charge(request: Request, viewer: Viewer, points: int, what: str) -> Ch
     if decision.allowed:
         return Charged(headers)
     retry = decision.retry_after_seconds
-    body = {
-        "error": {
-            "code": ErrorCode.RATE_LIMITED.value,
-            "message": (
-                f"Rate limit exceeded: {what} costs {points} points and {decision.payer} has "
-                f"{decision.state.remaining} left; retry in {retry} s."
-            ),
-            "cost": points,
-            "remaining": decision.state.remaining,
-            "retryAfterSeconds": retry,
-        }
-    }
-    return JSONResponse(body, 429, headers={**headers, "retry-after": str(retry)})
+    return error_response(
+        429,
+        ErrorCode.RATE_LIMITED,
+        (
+            f"Rate limit exceeded: {what} costs {points} points and {decision.payer} has "
+            f"{decision.state.remaining} left; retry in {retry} s."
+        ),
+        headers={**headers, "retry-after": str(retry)},
+        cost=points,
+        remaining=decision.state.remaining,
+        retryAfterSeconds=retry,
+    )
 
 
 async def charge_refused(
@@ -108,11 +108,9 @@ async def refuse_when_spent(
         "sent meanwhile are refused after a pause)."
     )
     details = {"remaining": decision.state.remaining, "retryAfterSeconds": retry}
-    code = ErrorCode.RATE_LIMITED.value
-    body: dict[str, object] = (
-        {"errors": [{"message": message, "extensions": {"code": code, **details}}]}
-        if graphql
-        else {"error": {"code": code, "message": message, **details}}
-    )
+    code = ErrorCode.RATE_LIMITED
     headers = {**decision.state.headers(), "retry-after": str(retry)}
+    if not graphql:
+        return error_response(429, code, message, headers=headers, **details)
+    body = {"errors": [{"message": message, "extensions": {"code": code.value, **details}}]}
     return JSONResponse(body, 429, headers=headers)

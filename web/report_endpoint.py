@@ -19,8 +19,9 @@ from graph.errors import ErrorCode
 from models.global_ids import decode_global_id_of
 from reports.store import report_by_id
 from resolvers.scope import Scope
-from web.export_endpoint import authorize, error_response
+from web.export_endpoint import authorize
 from web.rate_limit_http import charge, charge_refused, refuse_when_spent
+from web.responses import error_response
 
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 BYTES_PER_POINT = 1024
