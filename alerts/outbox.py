@@ -27,7 +27,7 @@ from models.alert_delivery import DeliveryChannel, DeliveryStatus
 from models.database import Params, dialect_of
 
 if TYPE_CHECKING:
-    from ingestion.alert_events import FiredAlert
+    from alerts.events import FiredAlert
 
 __all__ = ["DELIVERY_ONLY_KINDS", "enqueue_alert_deliveries", "enqueue_message"]
 

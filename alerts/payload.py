@@ -18,7 +18,7 @@ from models.timestamps import format_instant
 from pricing.money import format_usd
 
 if TYPE_CHECKING:
-    from ingestion.alert_events import AlertDraft
+    from alerts.events import AlertDraft
 
 _TITLES = {
     "KEY_LIMIT": "API key monthly limit",

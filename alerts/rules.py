@@ -32,9 +32,9 @@ from alerts.baseline import (
     span_before,
     trailing_window,
 )
+from alerts.events import AlertDraft, insert_alerts
 from alerts.payload import iso_utc
 from alerts.rule_state import DueRule, claim_due_rules, end_episode, start_episode
-from ingestion.alert_events import AlertDraft, insert_alerts
 from models.alert import AlertKind
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
 from pricing.money import format_usd, round_half_even_div

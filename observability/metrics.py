@@ -79,7 +79,7 @@ READ_REPLICA_READS = Counter(
     ["target"],
 )
 # The folder's own count; its lag (pending rows, oldest age) is read from the database at
-# scrape time (observability/fold_lag.py).
+# scrape time (web/metrics_fold_lag.py).
 FOLDED_ROWS = Counter(
     "aize_rollup_folded_rows",
     "Raw rows whose rollups this process's folder folded (ingestion/folding.py).",

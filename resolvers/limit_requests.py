@@ -23,8 +23,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from alerts.events import AlertDraft, insert_alerts
 from audit.trail import Actor, record_change
-from ingestion.alert_events import AlertDraft, insert_alerts
 from models.alert import AlertKind
 from models.api_key import ApiKey
 from models.limit_request import LimitRequest, LimitRequestStatus

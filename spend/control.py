@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from ingestion.alert_events import AlertDraft, insert_alerts, reached_thresholds
+from alerts.events import AlertDraft, insert_alerts, reached_thresholds
 from ingestion.records import PricedRecord
 from models.alert import AlertKind
 from models.api_key import KeyStatus

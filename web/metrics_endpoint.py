@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ingestion.folding import fold_lag
-from observability.fold_lag import FoldLagCollector
-from observability.organization_spend import OrganizationSpendCollector, read_organization_spend
 from settings import Settings
+from web.metrics_fold_lag import FoldLagCollector
+from web.metrics_organization_spend import OrganizationSpendCollector, read_organization_spend
 
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
