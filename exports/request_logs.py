@@ -44,8 +44,9 @@ def _json_value(value: object) -> object:
 
 
 # Each column LOG_ROW shows (models/request_log_columns.py), by how it is shown: its export
-# column's kind and how its cell is made. A key adds its label, a member their name (by
-# `_named`); bodies come only with include_bodies.
+# column's kind and how its cell is made (None: as read). A key adds a column of its label
+# and a member one of their name (`_NAMED`, `_cell_plan`); bodies come only with
+# include_bodies.
 _KINDS: dict[Shown, tuple[ColumnKind, _Render]] = {
     Shown.UUID: (ColumnKind.VALUE, str),
     Shown.INSTANT: (ColumnKind.VALUE, lambda value: format_instant(parse_db_datetime(value))),
@@ -53,7 +54,8 @@ _KINDS: dict[Shown, tuple[ColumnKind, _Render]] = {
     Shown.MEMBER: (ColumnKind.VALUE, None),
     Shown.TEXT: (ColumnKind.TEXT, None),
     Shown.COUNT: (ColumnKind.VALUE, int),
-    # Both drivers read a bigint as an int (format_usd refuses anything else).
+    # Both drivers read a bigint column as an int (SQLite by the column's integer affinity),
+    # which is all format_usd accepts.
     Shown.MONEY: (ColumnKind.VALUE, format_usd),
     Shown.FLAG: (ColumnKind.VALUE, bool),
     Shown.JSON: (ColumnKind.JSON, _json_value),

@@ -5,12 +5,15 @@ them (the export's column order), each with its public name (the GraphQL field a
 export header) and how its value is presented. The Tortoise model (models/request_log.py)
 keeps what the database stores — each column's type, nullability and default — because
 the ORM, the migrations and mypy read the model; `column_sql` derives a column's SQL type
-from it. Derived from these two, never restated: ingest's row and COPY column order
-(ingestion/log_row.py), the PostgreSQL staging table (ingestion/staged_insert.py), the
-columns a log page selects and reads (resolvers/log_pages.py), the export's columns and
-cells (exports/request_logs.py) and the GraphQL type's copied fields
-(graph/types/request_log.py). tests/test_request_log_columns.py fails when a column is in
-the model, the live table, the records or the GraphQL type but not here, or the reverse.
+from it. Derived from these two, never restated: ingest's row and its COPY/INSERT column
+order (ingestion/log_row.py), the PostgreSQL staging table (ingestion/staged_insert.py), the
+columns a log page selects and how it reads them (resolvers/log_pages.py), the export's
+columns, headers and cells (exports/request_logs.py).
+
+The typed classes keep their own attribute lists, checked against LOG_ROW by
+tests/test_request_log_columns.py both ways (with the model and the live table on either
+backend): PricedRecord, LogRecord (in LOG_ROW's order) and the GraphQL RequestLog type,
+whose fields carry the schema's descriptions and stay plain data fields for the executor.
 Migrations are history and keep their own lists.
 """
 
@@ -109,7 +112,8 @@ ROW_NAMES = tuple(column.name for column in LOG_ROW)
 CLASS_COLUMNS = ROW_NAMES[
     ROW_NAMES.index("cache_read_tokens") : ROW_NAMES.index("cache_savings_nanos") + 1
 ]
-# The columns request_log has besides LOG_ROW's: set by the database, never by ingest.
+# The columns request_log has besides LOG_ROW's, no part of a log's row: the id from its
+# sequence, ingested_at the time of the insert.
 STORED_ONLY = ("id", "ingested_at")
 
 
