@@ -1,5 +1,6 @@
 """Skewed synthetic usage for the dashboard benchmark: a directory (organizations, members,
-keys) and request-log rows in request_log's column order, deterministic for a seed.
+keys) and request-log rows as ingest writes them (ingestion/log_row.py), deterministic for a
+seed.
 
 Shape (the issue's): 50 organizations, one holding 40% of the rows, the rest sharing 60%
 by a Zipf law; ~500 API keys and ~1000 members spread the same way (the big organization
@@ -19,14 +20,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 
-import orjson
-
+from ingestion.log_row import log_row
 from ingestion.providers import resolve_provider
-from models.request_log import CLASS_COLUMNS
+from ingestion.records import PricedRecord
 from pricing.catalog import load_default_catalog
 from pricing.cost import customer_cost
-
-_NO_CLASSES = (0,) * len(CLASS_COLUMNS)
 
 ORGANIZATIONS = 50
 BIG_SHARE = 0.4
@@ -204,7 +202,7 @@ def generate_rows(
     endpoint_cumulative = list(accumulate(w for _, w in ENDPOINTS))
     status_cumulative = list(accumulate(w for _, w in STATUSES))
     metadata = [
-        orjson.dumps({"max_tokens": t, "stream": s, "temperature": 0.7}).decode()
+        {"max_tokens": t, "stream": s, "temperature": 0.7}
         for t in (256, 1024, 4096)
         for s in (False, True)
     ]
@@ -264,34 +262,30 @@ def generate_rows(
                 if tag_rng.random() < END_USER_SHARE
                 else None
             )
-            yield (
-                _uuid7(rng, instant),
-                org.organization_id,
-                org.key_ids[key.index],
-                member,
-                instant,
-                model.alias,
-                model.provider_model,
-                endpoints[i][0],
-                input_tokens,
-                output_tokens,
-                input_tokens + output_tokens,
-                cost.provider_cost_nanos,
-                cost.markup_nanos,
-                cost.fixed_fee_nanos,
-                cost.customer_cost_nanos,
-                True,
-                latency,
-                status,
-                None if ok else ERROR_MESSAGES[status],
-                metadata[i % len(metadata)],
-                None,
-                None,
-                providers[model.alias],
-                # The token and cost classes (models/request_log.py CLASS_COLUMNS): none
-                # cached or reasoning, and no split of the cost, as for a gateway-priced log.
-                *_NO_CLASSES,
-                orjson.dumps(sorted(tags)).decode() if tags else None,
-                end_user,
-                ingested_at,
+            # As ingest writes it (ingestion/log_row.py): no token or cost classes, as for
+            # a gateway-priced log.
+            record = PricedRecord(
+                request_id=_uuid7(rng, instant),
+                organization_id=org.organization_id,
+                api_key_id=org.key_ids[key.index],
+                member_id=member,
+                timestamp=instant,
+                model=model.alias,
+                provider_model=model.provider_model,
+                endpoint=endpoints[i][0],
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                provider_cost_nanos=cost.provider_cost_nanos,
+                markup_nanos=cost.markup_nanos,
+                fixed_fee_nanos=cost.fixed_fee_nanos,
+                customer_cost_nanos=cost.customer_cost_nanos,
+                priced=True,
+                latency_ms=latency,
+                status_code=status,
+                provider=providers[model.alias],
+                error_message=None if ok else ERROR_MESSAGES[status],
+                metadata=metadata[i % len(metadata)],
+                tags=tuple(sorted(tags)),
+                end_user=end_user,
             )
+            yield (*log_row(record), ingested_at)

@@ -10,7 +10,7 @@ Key labels and member names come from maps loaded once, never from per-row queri
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from exports.formats import Column, ColumnKind, Row, text
 from ingestion.attribution import stored_tags
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
 from models.global_ids import encode_global_id
-from models.request_log import CLASS_COLUMNS
+from models.request_log_columns import LOG_ROW, Shown
 from models.timestamps import format_instant
 from pricing.money import format_usd
 from resolvers.log_pages import log_conditions
@@ -29,61 +29,62 @@ from resolvers.scope import LogFilter, Scope, check_filter
 
 CHUNK_ROWS = 5_000
 
-LOG_COLUMNS: tuple[Column, ...] = (
-    Column("requestId"),
-    Column("timestamp"),
-    Column("apiKeyId"),
-    text("apiKeyLabel"),
-    Column("memberId"),
-    text("memberName"),
-    text("model"),
-    text("providerModel"),
-    text("provider"),
-    text("endpoint"),
-    Column("inputTokens"),
-    Column("outputTokens"),
-    Column("totalTokens"),
-    Column("providerCost"),
-    Column("markup"),
-    Column("fixedFee"),
-    Column("customerCost"),
-    Column("priced"),
-    Column("latencyMs"),
-    Column("statusCode"),
-    text("errorMessage"),
-    Column("metadata", ColumnKind.JSON),
-    Column("cacheReadTokens"),
-    Column("cacheWrite5mTokens"),
-    Column("cacheWrite1hTokens"),
-    Column("reasoningTokens"),
-    Column("requestUnits"),
-    Column("uncachedInputCost"),
-    Column("cacheReadCost"),
-    Column("cacheWriteCost"),
-    Column("nonReasoningOutputCost"),
-    Column("reasoningCost"),
-    Column("requestCost"),
-    Column("cacheSavings"),
-    # The tags as a JSON array (in CSV its JSON text, e.g. ["feature:chat","team:search"]).
-    Column("tags", ColumnKind.JSON),
-    text("endUser"),
-)
-# The token-class counts, then the class costs (nano-USD) after them, as LOG_COLUMNS ends.
-_CLASS_COUNTS = CLASS_COLUMNS[:5]
-_CLASS_COSTS = CLASS_COLUMNS[5:]
-BODY_COLUMNS: tuple[Column, ...] = (text("requestBody"), text("responseBody"))
-
-_SELECT = (
-    "id, request_id, timestamp, api_key_id, member_id, model, provider_model, provider, "
-    "endpoint, "
-    "input_tokens, output_tokens, total_tokens, provider_cost_nanos, markup_nanos, "
-    "fixed_fee_nanos, customer_cost_nanos, priced, latency_ms, status_code, error_message, "
-    "metadata, tags, end_user, " + ", ".join(CLASS_COLUMNS)
-)
-
-
 # id -> (global id, label or name), loaded once per export.
 _Names = dict[int, tuple[str, str]]
+# How a cell is made from its column's value (None: the value as read).
+_Render = Callable[[Any], object] | None
+_Plan = tuple[tuple[str, _Render], ...]
+
+
+def _json_value(value: object) -> object:
+    """A JSON column as read back by either driver (text on SQLite and from asyncpg)."""
+    if isinstance(value, str | bytes):
+        return orjson.loads(value)
+    return value
+
+
+# Each column LOG_ROW shows (models/request_log_columns.py), by how it is shown: its export
+# column's kind and how its cell is made (None: as read). A key adds a column of its label
+# and a member one of their name (`_NAMED`, `_cell_plan`); bodies come only with
+# include_bodies.
+_KINDS: dict[Shown, tuple[ColumnKind, _Render]] = {
+    Shown.UUID: (ColumnKind.VALUE, str),
+    Shown.INSTANT: (ColumnKind.VALUE, lambda value: format_instant(parse_db_datetime(value))),
+    Shown.API_KEY: (ColumnKind.VALUE, None),
+    Shown.MEMBER: (ColumnKind.VALUE, None),
+    Shown.TEXT: (ColumnKind.TEXT, None),
+    Shown.COUNT: (ColumnKind.VALUE, int),
+    # Both drivers read a bigint column as an int (SQLite by the column's integer affinity),
+    # which is all format_usd accepts.
+    Shown.MONEY: (ColumnKind.VALUE, format_usd),
+    Shown.FLAG: (ColumnKind.VALUE, bool),
+    Shown.JSON: (ColumnKind.JSON, _json_value),
+    # The tags as a JSON array (in CSV its JSON text, e.g. ["feature:chat","team:search"]).
+    Shown.TAGS: (ColumnKind.JSON, lambda value: list(stored_tags(value))),
+    Shown.BODY: (ColumnKind.TEXT, None),
+}
+_EXPORTED = tuple(column for column in LOG_ROW if column.shown is not Shown.HIDDEN)
+_NAMED = {Shown.API_KEY: "apiKeyLabel", Shown.MEMBER: "memberName"}
+
+
+def _columns(include_bodies: bool) -> tuple[Column, ...]:
+    columns: list[Column] = []
+    for column in _EXPORTED:
+        if column.shown is Shown.BODY and not include_bodies:
+            continue
+        columns.append(Column(column.api_name, _KINDS[column.shown][0]))
+        if column.shown in _NAMED:
+            columns.append(text(_NAMED[column.shown]))
+    return tuple(columns)
+
+
+LOG_COLUMNS = _columns(include_bodies=False)
+BODY_COLUMNS = _columns(include_bodies=True)[len(LOG_COLUMNS) :]
+
+_SELECT = ", ".join(
+    ("id", *(column.name for column in _EXPORTED if column.shown is not Shown.BODY))
+)
+_BODIES = ", ".join(column.name for column in _EXPORTED if column.shown is Shown.BODY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +135,8 @@ async def _chunks(
     keys: _Names,
     members: _Names,
 ) -> AsyncIterator[list[Row]]:
-    select = _SELECT + (", request_body, response_body" if include_bodies else "")
+    select = f"{_SELECT}, {_BODIES}" if include_bodies else _SELECT
+    plan = _cell_plan(include_bodies, keys, members)
     after: KeysetCursor | None = None
     while True:
         params = Params(current_dialect())
@@ -148,7 +150,7 @@ async def _chunks(
         rows = await fetch_all(sql, params, may_lag=True)
         if not rows:
             return
-        yield [_row(row, include_bodies, keys, members) for row in rows]
+        yield [_row(row, plan) for row in rows]
         if len(rows) < chunk_rows:
             return
         last = rows[-1]
@@ -156,52 +158,42 @@ async def _chunks(
         after = KeysetCursor(timestamp=parse_db_datetime(last["timestamp"]), id=int(last["id"]))
 
 
-def _row(row: dict[str, Any], include_bodies: bool, keys: _Names, members: _Names) -> Row:
-    key_id = int(row["api_key_id"])
-    key_gid, key_label = keys.get(key_id) or (encode_global_id("ApiKey", key_id), None)
-    member_gid: str | None = None
-    member_name: str | None = None
-    if row["member_id"] is not None:
-        member_id = int(row["member_id"])
-        member_gid, member_name = members.get(member_id) or (
-            encode_global_id("Member", member_id),
-            None,
-        )
-    cells: list[object] = [
-        str(row["request_id"]),
-        format_instant(parse_db_datetime(row["timestamp"])),
-        key_gid,
-        key_label,
-        member_gid,
-        member_name,
-        row["model"],
-        row["provider_model"],
-        row["provider"],
-        row["endpoint"],
-        int(row["input_tokens"]),
-        int(row["output_tokens"]),
-        int(row["total_tokens"]),
-        format_usd(int(row["provider_cost_nanos"])),
-        format_usd(int(row["markup_nanos"])),
-        format_usd(int(row["fixed_fee_nanos"])),
-        format_usd(int(row["customer_cost_nanos"])),
-        bool(row["priced"]),
-        int(row["latency_ms"]),
-        int(row["status_code"]),
-        row["error_message"],
-        _json_value(row["metadata"]),
-        *(int(row[column]) for column in _CLASS_COUNTS),
-        *(format_usd(int(row[column])) for column in _CLASS_COSTS),
-        list(stored_tags(row["tags"])),
-        row["end_user"],
-    ]
-    if include_bodies:
-        cells += [row["request_body"], row["response_body"]]
-    return cells
+def _cell_plan(include_bodies: bool, keys: _Names, members: _Names) -> _Plan:
+    """Each cell of a row, in the columns' order: the request_log column it is made from
+    and how."""
+
+    def key_id(value: int) -> str:
+        found = keys.get(int(value))
+        return found[0] if found else encode_global_id("ApiKey", int(value))
+
+    def key_label(value: int) -> str | None:
+        found = keys.get(int(value))
+        return found[1] if found else None
+
+    def member_id(value: int | None) -> str | None:
+        if value is None:
+            return None
+        found = members.get(int(value))
+        return found[0] if found else encode_global_id("Member", int(value))
+
+    def member_name(value: int | None) -> str | None:
+        found = None if value is None else members.get(int(value))
+        return found[1] if found else None
+
+    named: dict[Shown, tuple[_Render, _Render]] = {
+        Shown.API_KEY: (key_id, key_label),
+        Shown.MEMBER: (member_id, member_name),
+    }
+    plan: list[tuple[str, _Render]] = []
+    for column in _EXPORTED:
+        if column.shown is Shown.BODY and not include_bodies:
+            continue
+        if column.shown in named:
+            plan += [(column.name, render) for render in named[column.shown]]
+        else:
+            plan.append((column.name, _KINDS[column.shown][1]))
+    return tuple(plan)
 
 
-def _json_value(value: object) -> object:
-    """A JSON column as read back by either driver (text on SQLite and from asyncpg)."""
-    if isinstance(value, str | bytes):
-        return orjson.loads(value)
-    return value
+def _row(row: Mapping[str, Any], plan: _Plan) -> Row:
+    return [row[name] if render is None else render(row[name]) for name, render in plan]

@@ -1,4 +1,9 @@
-"""PricedRecord: one validated, priced request log, ready to be written."""
+"""PricedRecord: one validated, priced request log, ready to be written.
+
+Its attributes are the columns of models/request_log_columns.py's LOG_ROW, by name
+(`total_tokens` computed), which ingestion/log_row.py writes; tests/test_request_log_columns.py
+checks that they stay the same set.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,8 @@ from typing import Any
 from uuid import UUID
 
 
-# Not frozen: a frozen dataclass sets each of these 33 fields through object.__setattr__,
-# Not frozen: a frozen dataclass sets each of these 23 fields through object.__setattr__,
-# about a microsecond per record at gateway volume.
+# Not frozen: a frozen dataclass sets each of its fields through object.__setattr__, about
+# a microsecond per record at gateway volume.
 @dataclass(slots=True)
 class PricedRecord:
     request_id: UUID

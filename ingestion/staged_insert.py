@@ -23,6 +23,7 @@ always starts from an empty one. From it:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from uuid import UUID
 
 from asyncpg import Connection
@@ -32,52 +33,25 @@ from ingestion.folding import RECORD_PENDING, folds_deferred
 from ingestion.log_row import LOG_COLUMNS, log_row
 from ingestion.records import PricedRecord
 from ingestion.rollup_sql import create_batch_tables_sql, rollup_script
+from models.database import Dialect
+from models.request_log_columns import column_sql
 
 _STAGING = "ingest_staging"
-_CREATE_STAGING = f"""
-CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (
-    request_id uuid NOT NULL,
-    organization_id integer NOT NULL,
-    api_key_id integer NOT NULL,
-    member_id integer,
-    timestamp timestamptz NOT NULL,
-    model varchar(100) NOT NULL,
-    provider_model varchar(100) NOT NULL,
-    endpoint varchar(200) NOT NULL,
-    input_tokens bigint NOT NULL,
-    output_tokens bigint NOT NULL,
-    total_tokens bigint NOT NULL,
-    provider_cost_nanos bigint NOT NULL,
-    markup_nanos bigint NOT NULL,
-    fixed_fee_nanos bigint NOT NULL,
-    customer_cost_nanos bigint NOT NULL,
-    priced boolean NOT NULL,
-    latency_ms integer NOT NULL,
-    status_code smallint NOT NULL,
-    error_message text,
-    metadata jsonb,
-    request_body text,
-    response_body text,
-    provider varchar(50) NOT NULL,
-    cache_read_tokens bigint NOT NULL,
-    cache_write_5m_tokens bigint NOT NULL,
-    cache_write_1h_tokens bigint NOT NULL,
-    reasoning_tokens bigint NOT NULL,
-    request_units bigint NOT NULL,
-    input_cost_nanos bigint NOT NULL,
-    cache_read_cost_nanos bigint NOT NULL,
-    cache_write_cost_nanos bigint NOT NULL,
-    output_cost_nanos bigint NOT NULL,
-    reasoning_cost_nanos bigint NOT NULL,
-    request_cost_nanos bigint NOT NULL,
-    cache_savings_nanos bigint NOT NULL,
-    tags jsonb,
-    end_user varchar(128)
-) ON COMMIT DELETE ROWS
-"""
-# The staging table and the batch aggregates the rollups are computed from, in one round trip.
-_CREATE_TABLES = ";\n".join((_CREATE_STAGING, create_batch_tables_sql()))
 _COLUMN_LIST = ", ".join(LOG_COLUMNS)
+
+
+@cache
+def _create_tables() -> str:
+    """The staging table (request_log's LOG_COLUMNS, typed as the model types them) and the
+    batch aggregates the rollups are computed from, in one round trip. Built at first use:
+    the model's foreign-key columns exist once Tortoise is initialised."""
+    columns = ",\n    ".join(f"{name} {column_sql(name, Dialect.POSTGRES)}" for name in LOG_COLUMNS)
+    staging = (
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (\n    {columns}\n) ON COMMIT DELETE ROWS"
+    )
+    return ";\n".join((staging, create_batch_tables_sql()))
+
+
 # Claims the ids and, in the same statement (one snapshot, one round trip), drops from the
 # staging table the rows whose ids another batch stored first; returns only those ids, so
 # the usual answer (no duplicates) is empty.
@@ -132,6 +106,6 @@ async def stage_and_claim(
     the staging table and claim their ids; returns the (organization_id, request_id) pairs
     stored before, whose rows left the staging table.
     Then `WRITE_SCRIPT` (or, to measure the raw log alone, `INSERT_LOGS`) stores the rest."""
-    await raw.execute(_CREATE_TABLES)
+    await raw.execute(_create_tables())
     await raw.copy_records_to_table(_STAGING, records=rows, columns=LOG_COLUMNS)
     return {(row[0], row[1]) for row in await raw.fetch(_CLAIM)}

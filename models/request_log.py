@@ -8,6 +8,10 @@ key, so the uniqueness of the gateway's request id (per organization) lives in
 `request_id_seen`, a plain table on both backends: ingest claims each id there (`ON CONFLICT
 DO NOTHING`) in the same transaction as the log rows, and only newly claimed ids are written
 and counted.
+
+The columns ingest writes and the API shows are declared, with their public names, in
+models/request_log_columns.py (LOG_ROW); a column added here must be added there
+(tests/test_request_log_columns.py says so).
 """
 
 from __future__ import annotations
@@ -17,52 +21,6 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.indexes import Index, PartialIndex
 from tortoise.models import Model
-
-# request_log's columns as ingest writes them (every one but `id` and `ingested_at`), in the
-# order ingest's rows and COPY use.
-LOG_COLUMNS = (
-    "request_id",
-    "organization_id",
-    "api_key_id",
-    "member_id",
-    "timestamp",
-    "model",
-    "provider_model",
-    "endpoint",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "provider_cost_nanos",
-    "markup_nanos",
-    "fixed_fee_nanos",
-    "customer_cost_nanos",
-    "priced",
-    "latency_ms",
-    "status_code",
-    "error_message",
-    "metadata",
-    "request_body",
-    "response_body",
-    "provider",
-    "cache_read_tokens",
-    "cache_write_5m_tokens",
-    "cache_write_1h_tokens",
-    "reasoning_tokens",
-    "request_units",
-    "input_cost_nanos",
-    "cache_read_cost_nanos",
-    "cache_write_cost_nanos",
-    "output_cost_nanos",
-    "reasoning_cost_nanos",
-    "request_cost_nanos",
-    "cache_savings_nanos",
-    "tags",
-    "end_user",
-)
-# The token-class and cost-class columns added by migration 0017 (0 on older rows).
-CLASS_COLUMNS = LOG_COLUMNS[
-    LOG_COLUMNS.index("cache_read_tokens") : LOG_COLUMNS.index("cache_savings_nanos") + 1
-]
 
 if TYPE_CHECKING:
     from models.api_key import ApiKey

@@ -25,7 +25,7 @@ from datetime import timedelta
 from tortoise import fields
 from tortoise.models import Model
 
-from models.request_log import CLASS_COLUMNS
+from models.request_log_columns import CLASS_COLUMNS
 
 DIMENSION_COLUMNS = (
     "api_key_id",

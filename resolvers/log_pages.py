@@ -32,7 +32,7 @@ from models.database import (
     parse_db_datetime,
 )
 from models.member import Role
-from models.request_log import CLASS_COLUMNS, LOG_COLUMNS
+from models.request_log_columns import CLASS_COLUMNS, LOG_ROW, ROW_NAMES, Shown
 from resolvers.errors import BadInputError
 from resolvers.log_order import NEWEST_FIRST, LogOrder, LogPosition
 from resolvers.log_search import search_condition
@@ -42,7 +42,7 @@ from resolvers.scope import LogFilter, Scope, scoped_conditions
 RecordT = TypeVar("RecordT")
 
 # What a page reads of each log: its id and every column ingest writes.
-PAGE_COLUMNS = ("id", *LOG_COLUMNS)
+PAGE_COLUMNS = ("id", *ROW_NAMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,15 +155,17 @@ class LogPage:
 
 @dataclass(slots=True)
 class LogRecord:
-    """One request log as a page reads it (the columns of `PAGE_COLUMNS`)."""
+    """One request log as a page reads it: its id, then every column LOG_ROW shows
+    (models/request_log_columns.py), in that order (tests/test_request_log_columns.py)."""
 
     id: int
     request_id: UUID
+    timestamp: datetime  # aware, UTC
     api_key_id: int
     member_id: int | None
-    timestamp: datetime  # aware, UTC
     model: str
     provider_model: str
+    provider: str
     endpoint: str
     input_tokens: int
     output_tokens: int
@@ -177,59 +179,62 @@ class LogRecord:
     status_code: int
     error_message: str | None
     metadata: Any
+    cache_read_tokens: int
+    cache_write_5m_tokens: int
+    cache_write_1h_tokens: int
+    reasoning_tokens: int
+    request_units: int
+    input_cost_nanos: int
+    cache_read_cost_nanos: int
+    cache_write_cost_nanos: int
+    output_cost_nanos: int
+    reasoning_cost_nanos: int
+    request_cost_nanos: int
+    cache_savings_nanos: int
+    tags: tuple[str, ...]
+    end_user: str | None
     request_body: str | None
     response_body: str | None
-    provider: str
-    cache_read_tokens: int = 0
-    cache_write_5m_tokens: int = 0
-    cache_write_1h_tokens: int = 0
-    reasoning_tokens: int = 0
-    request_units: int = 0
-    input_cost_nanos: int = 0
-    cache_read_cost_nanos: int = 0
-    cache_write_cost_nanos: int = 0
-    output_cost_nanos: int = 0
-    reasoning_cost_nanos: int = 0
-    request_cost_nanos: int = 0
-    cache_savings_nanos: int = 0
-    tags: tuple[str, ...] = ()
-    end_user: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> LogRecord:
         """From a row as either driver returns it (SQLite: text uuid, timestamp and JSON,
         integer booleans; PostgreSQL through asyncpg: jsonb as text)."""
-        metadata = row["metadata"]
-        return cls(
-            id=int(row["id"]),
-            request_id=row["request_id"]
-            if isinstance(row["request_id"], UUID)
-            else UUID(str(row["request_id"])),
-            api_key_id=row["api_key_id"],
-            member_id=row["member_id"],
-            timestamp=parse_db_datetime(row["timestamp"]),
-            model=row["model"],
-            provider_model=row["provider_model"],
-            endpoint=row["endpoint"],
-            input_tokens=row["input_tokens"],
-            output_tokens=row["output_tokens"],
-            total_tokens=row["total_tokens"],
-            provider_cost_nanos=row["provider_cost_nanos"],
-            markup_nanos=row["markup_nanos"],
-            fixed_fee_nanos=row["fixed_fee_nanos"],
-            customer_cost_nanos=row["customer_cost_nanos"],
-            priced=bool(row["priced"]),
-            latency_ms=row["latency_ms"],
-            status_code=row["status_code"],
-            error_message=row["error_message"],
-            metadata=orjson.loads(metadata) if isinstance(metadata, str | bytes) else metadata,
-            request_body=row["request_body"],
-            response_body=row["response_body"],
-            provider=row["provider"],
-            **{column: int(row[column]) for column in CLASS_COLUMNS},
-            tags=stored_tags(row["tags"]),
-            end_user=row["end_user"],
-        )
+        values = [row[name] for name in RECORD_COLUMNS]
+        for index, read in _CONVERSIONS:
+            values[index] = read(values[index])
+        return cls(int(row["id"]), *values)
+
+
+def _uuid(value: object) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _json(value: object) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+# The columns a LogRecord holds after its id: every one LOG_ROW shows, in its order.
+_RECORD_ROW = tuple(column for column in LOG_ROW if column.shown is not Shown.HIDDEN)
+RECORD_COLUMNS = tuple(column.name for column in _RECORD_ROW)
+# How LogRecord.from_row converts a column from what the driver returns, by how the column
+# is shown; the others are kept as read.
+_READERS: dict[Shown, Callable[[Any], Any]] = {
+    Shown.UUID: _uuid,
+    Shown.INSTANT: parse_db_datetime,
+    Shown.FLAG: bool,
+    Shown.JSON: _json,
+    Shown.TAGS: stored_tags,
+}
+_CONVERSIONS: tuple[tuple[int, Callable[[Any], Any]], ...] = (
+    *(
+        (i, _READERS[column.shown])
+        for i, column in enumerate(_RECORD_ROW)
+        if column.shown in _READERS
+    ),
+    # The token and cost classes (added by migration 0017) are read through int.
+    *((RECORD_COLUMNS.index(name), int) for name in CLASS_COLUMNS),
+)
 
 
 def log_conditions(

@@ -10,14 +10,13 @@ from typing import Any
 import httpx
 import orjson
 
-from ingestion.attribution import stored_tags
 from ingestion.folding import drain
 from ingestion.records import PricedRecord
 from ingestion.rollups import ROLLUP_TABLES, aggregate
 from models.api_key import ApiKey
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
-from models.request_log import CLASS_COLUMNS
 from models.rollup import ATTRIBUTION_FAMILIES, DIMENSION_COLUMNS, MEASURE_COLUMNS
+from resolvers.log_pages import LogRecord
 from tests.rollup_snapshots import expected_attribution_tables, table_rows
 
 
@@ -61,32 +60,20 @@ async def stored_records(organization_id: int) -> list[PricedRecord]:
         f"{params.add(organization_id)} ORDER BY request_id",
         params,
     )
+    logs = [(int(row["organization_id"]), LogRecord.from_row(row)) for row in rows]
     return [
         PricedRecord(
-            request_id=uuid.UUID(str(row["request_id"])),
-            organization_id=int(row["organization_id"]),
-            api_key_id=int(row["api_key_id"]),
-            member_id=row["member_id"],
-            timestamp=parse_db_datetime(row["timestamp"]),
-            model=row["model"],
-            provider_model=row["provider_model"],
-            endpoint=row["endpoint"],
-            input_tokens=int(row["input_tokens"]),
-            output_tokens=int(row["output_tokens"]),
-            provider_cost_nanos=int(row["provider_cost_nanos"]),
-            markup_nanos=int(row["markup_nanos"]),
-            fixed_fee_nanos=int(row["fixed_fee_nanos"]),
-            customer_cost_nanos=int(row["customer_cost_nanos"]),
-            priced=bool(row["priced"]),
-            latency_ms=int(row["latency_ms"]),
-            status_code=int(row["status_code"]),
-            provider=str(row["provider"]),
-            **{column: int(row[column]) for column in CLASS_COLUMNS},
-            tags=stored_tags(row["tags"]),
-            end_user=row["end_user"],
+            organization_id=organization,
+            **{name: getattr(log, name) for name in _RECORD_FIELDS},
         )
-        for row in rows
+        for organization, log in logs
     ]
+
+
+# What a PricedRecord holds besides its organization, all read into a LogRecord.
+_RECORD_FIELDS = tuple(
+    name for name in PricedRecord.__dataclass_fields__ if name != "organization_id"
+)
 
 
 async def assert_rollups_match_raw_scan(organization_id: int) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from models.request_log import CLASS_COLUMNS
+from models.request_log_columns import CLASS_COLUMNS
 from settings import Settings
 from tests.conftest import POSTGRES_ADMIN_URL
 

@@ -1,4 +1,7 @@
-"""RequestLog type: every field of the usage page's log record."""
+"""RequestLog type: every field of the usage page's log record.
+
+One field per column models/request_log_columns.py's LOG_ROW shows, under its public name
+(tests/test_request_log_columns.py checks both ways)."""
 
 from __future__ import annotations
 
