@@ -17,6 +17,7 @@ from models.access_token import SERVICE_SCOPES, AccessToken, Scope
 from models.database import Params, current_dialect, fetch_rows, model_columns, model_from_row
 from models.member import Member
 from models.organization import Organization
+from resolvers.scope import Scope as ReadScope
 
 TOKEN_PREFIX = "aize_"
 _TOKEN_RE = re.compile(r"^aize_[A-Za-z0-9_-]{40}$")
@@ -110,9 +111,8 @@ async def authenticate(authorization: str | None) -> Viewer:
     last_used = record.last_used_at
     if last_used is None or (now - last_used).total_seconds() > _LAST_USED_RESOLUTION_SECONDS:
         # With the organization, a sharded database updates one shard (docs/SCALING.md).
-        await AccessToken.filter(id=record.id, organization_id=record.organization_id).update(
-            last_used_at=now
-        )
+        tokens = ReadScope.for_organization(record.organization_id).filter(AccessToken)
+        await tokens.filter(id=record.id).update(last_used_at=now)
     return Viewer(
         token_id=record.id,
         organization_id=record.organization_id,
@@ -171,7 +171,7 @@ async def revoke_token(prefix_or_id: str, organization_id: int | None = None) ->
     """Revoke by shown prefix or numeric id; effective on the next request."""
     query = AccessToken.filter(revoked_at__isnull=True)
     if organization_id is not None:
-        query = query.filter(organization_id=organization_id)
+        query = query.filter(ReadScope.for_organization(organization_id).tenant().q())
     if prefix_or_id.isdigit():
         matches = await query.filter(id=int(prefix_or_id))
     else:
