@@ -40,8 +40,18 @@ from tortoise import Tortoise
 
 from bench.dashboard_queries import DASHBOARD_QUERY, LOG_PAGE_QUERY, Window
 from graph.relay import encode_global_id
+from models.api_key import ApiKey
+from models.database import Params, current_dialect, fetch_all
 from models.member import Member, Role
-from resolvers.scope import TENANT_COLUMN
+from models.request_log import RequestLog
+from resolvers.scope import (
+    KEY_ROWS,
+    KEY_ROWS_WITH_TEAM_KEYS,
+    LOG_ROWS,
+    MEMBER_ROWS,
+    TENANT_COLUMN,
+    Scope,
+)
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,6 +189,47 @@ def test_the_source_check_catches_hand_written_conditions() -> None:
         finder = _Finder()
         finder.visit(ast.parse(source))
         assert len(finder.found) == expected, source
+
+
+# One definition, two forms.
+
+
+@pytest.mark.parametrize("sees_team", [False, True], ids=["member", "admin"])
+async def test_each_rule_reads_the_same_rows_as_a_queryset_and_as_sql(
+    db: object, sees_team: bool
+) -> None:
+    org, other = await make_org(), await make_org()
+    viewer, colleague = await make_member(org, Role.MEMBER), await make_member(org, Role.MEMBER)
+    stranger = await make_member(other, Role.MEMBER)
+    own, theirs = await make_key(org, viewer), await make_key(org, colleague)
+    team, foreign = await make_key(org, None), await make_key(other, stranger)
+    now = datetime.now(UTC)
+    await store(
+        make_record(org, own, viewer, now),
+        make_record(org, theirs, colleague, now),
+        make_record(other, foreign, stranger, now),
+    )
+    logs = {m: (await RequestLog.get(member_id=m.id)).id for m in (viewer, colleague)}
+    scope = Scope(org.id, None if sees_team else viewer.id, viewer.id, sees_team)
+    expected = {
+        (RequestLog, LOG_ROWS): set(logs.values()) if sees_team else {logs[viewer]},
+        (Member, MEMBER_ROWS): {viewer.id, colleague.id} if sees_team else {viewer.id},
+        (ApiKey, KEY_ROWS): {own.id, theirs.id, team.id} if sees_team else {own.id},
+        (ApiKey, KEY_ROWS_WITH_TEAM_KEYS): (
+            {own.id, theirs.id, team.id} if sees_team else {own.id, team.id}
+        ),
+    }
+
+    for (model, rows), ids in expected.items():
+        as_queryset = set(await scope.filter(model, rows).values_list("id", flat=True))
+        params = Params(current_dialect())
+        conditions = " AND ".join(scope.where(params, rows))
+        table = model._meta.db_table
+        as_sql = {
+            int(r["id"])
+            for r in await fetch_all(f"SELECT id FROM {table} WHERE {conditions}", params)
+        }
+        assert (as_queryset, as_sql) == (ids, ids), (model, rows)
 
 
 # The run-time check.
