@@ -25,6 +25,7 @@ from alerts.payload import ApiKeyRef, OrganizationRef, alert_message
 from models.alert import AlertKind
 from models.alert_delivery import DeliveryChannel, DeliveryStatus
 from models.database import Params, dialect_of
+from resolvers.scope import organizations_condition
 
 if TYPE_CHECKING:
     from alerts.events import FiredAlert
@@ -132,7 +133,7 @@ async def _rules_with_targets(conn: BaseDBAsyncClient, org_ids: list[int]) -> li
     params = Params(dialect_of(conn))
     rows = await conn.execute_query_dict(
         "SELECT id, organization_id, kind, api_key_id, webhook_url, webhook_secret, email "
-        f"FROM alert_rule WHERE organization_id IN ({params.add_list(org_ids)}) "
+        f"FROM alert_rule WHERE {organizations_condition(org_ids, params)} "
         f"AND enabled = {params.add(True)} "
         "AND (webhook_url IS NOT NULL OR email IS NOT NULL) ORDER BY id",
         params.values,

@@ -40,7 +40,7 @@ from models.database import Params, current_dialect, fetch_all, parse_db_datetim
 from pricing.money import format_usd, round_half_even_div
 from resolvers.periods import TimeRange
 from resolvers.rollup_reader import read_usage
-from resolvers.scope import LogFilter, Scope
+from resolvers.scope import LogFilter, Scope, organizations_condition
 from resolvers.time_slices import decompose
 from resolvers.usage_measures import UsageMeasures
 
@@ -305,7 +305,7 @@ async def _subjects(rules: list[DueRule]) -> dict[int, Subject]:
                 # The organizations too: sharded by organization (docs/SCALING.md), only
                 # their shards are asked.
                 "SELECT id, label, created_at FROM api_key "
-                f"WHERE organization_id IN ({params.add_list(org_ids)}) "
+                f"WHERE {organizations_condition(org_ids, params)} "
                 f"AND id IN ({params.add_list(key_ids)})",
                 params,
             )

@@ -19,6 +19,7 @@ from models.organization import Organization, Tier
 from pricing.cost import percent_to_basis_points
 from pricing.money import usd_to_nanos
 from resolvers.periods import parse_timezone
+from resolvers.scope import Scope as ReadScope
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ async def add_member_command(args: argparse.Namespace) -> str:
     org = await find_org(args.org)
     if "@" not in args.email:
         raise CommandError(f"{args.email!r} is not an email address")
-    if await Member.filter(organization_id=org.id, email=args.email).exists():
+    if await ReadScope.for_organization(org.id).filter(Member).filter(email=args.email).exists():
         raise CommandError(f"{args.email} is already a member of {org.slug}")
     name = args.name or args.email.split("@", 1)[0]
     member = await Member.create(
@@ -146,10 +147,9 @@ async def create_token_command(args: argparse.Namespace) -> str:
     member: Member | None = None
     if args.member:
         ref = args.member
+        members = ReadScope.for_organization(org.id).filter(Member)
         member = await (
-            Member.get_or_none(id=int(ref), organization_id=org.id)
-            if ref.isdigit()
-            else Member.get_or_none(email=ref, organization_id=org.id)
+            members.get_or_none(id=int(ref)) if ref.isdigit() else members.get_or_none(email=ref)
         )
         if member is None:
             raise CommandError(f"no member {ref!r} in {org.slug}")

@@ -44,6 +44,7 @@ from pricing.cost import CostBreakdown
 from pricing.money import usd_to_nanos
 from reports.periods import period_containing, previous_period
 from reports.producer import produce_report
+from resolvers.scope import Scope as ReadScope
 
 # (alias, provider model, typical input tokens, typical output tokens, median latency ms)
 MODELS = [
@@ -247,7 +248,7 @@ async def demo_tokens() -> DemoTokens | None:
     org = await Organization.get_or_none(slug=ORGS[0].slug)
     if org is None:
         return None
-    members = await Member.filter(organization_id=org.id).order_by("id")
+    members = await ReadScope.for_organization(org.id).filter(Member).order_by("id")
     return await _tokens_for(org, members, backdate=False)
 
 

@@ -31,6 +31,7 @@ from ingestion.validation import InvalidRecord
 from models.api_key import ApiKey, KeyStatus
 from models.member import Member, Role
 from models.organization import Organization
+from resolvers.scope import Scope
 
 _ROLES = [role.value for role in Role]
 _OPERATOR = Actor.operator(via="cli")
@@ -144,7 +145,7 @@ async def member_command(args: argparse.Namespace) -> str | dict[str, Any]:
     if args.member_command == "list":
         return await _list_members(org, as_json=args.json)
     if args.member_command == "add":
-        if await Member.filter(organization_id=org.id, email=args.email).exists():
+        if await Scope.for_organization(org.id).filter(Member).filter(email=args.email).exists():
             raise CommandError(f"{args.email} is already a member of {org.slug}")
         record = MemberRecord(
             external_id=args.external_id or ABSENT,
@@ -200,7 +201,7 @@ def _models(text: str) -> list[str]:
 
 async def _refuse_existing_key(org: Organization, record: KeyRecord) -> None:
     # `add` names a new key, or one known so far only from usage (UNSYNCED), which it adopts.
-    existing = ApiKey.filter(organization_id=org.id).exclude(status=KeyStatus.UNSYNCED)
+    existing = Scope.for_organization(org.id).filter(ApiKey).exclude(status=KeyStatus.UNSYNCED)
     if (
         isinstance(record.external_id, str)
         and await existing.filter(external_id=record.external_id).exists()
@@ -211,7 +212,7 @@ async def _refuse_existing_key(org: Organization, record: KeyRecord) -> None:
 
 
 async def _find_key(org: Organization, ref: str) -> ApiKey:
-    keys = ApiKey.filter(organization_id=org.id)
+    keys = Scope.for_organization(org.id).filter(ApiKey)
     found = await keys.filter(id=int(ref)).first() if ref.isdigit() else None
     found = found or await keys.filter(external_id=ref).first()
     if found is None:
@@ -225,7 +226,7 @@ async def _find_key(org: Organization, ref: str) -> ApiKey:
 
 
 async def _find_member(org: Organization, ref: str) -> Member:
-    members = Member.filter(organization_id=org.id)
+    members = Scope.for_organization(org.id).filter(Member)
     found = await members.filter(id=int(ref)).first() if ref.isdigit() else None
     found = found or await members.filter(external_id=ref).first()
     found = found or await members.filter(email=ref).first()
@@ -235,7 +236,9 @@ async def _find_member(org: Organization, ref: str) -> Member:
 
 
 async def _list_keys(org: Organization, *, as_json: bool) -> str | dict[str, Any]:
-    keys = await ApiKey.filter(organization_id=org.id).order_by("id").prefetch_related("owner")
+    keys = (
+        await Scope.for_organization(org.id).filter(ApiKey).order_by("id").prefetch_related("owner")
+    )
     rows = [
         {
             "id": key.id,
@@ -261,7 +264,7 @@ async def _list_keys(org: Organization, *, as_json: bool) -> str | dict[str, Any
 
 
 async def _list_members(org: Organization, *, as_json: bool) -> str | dict[str, Any]:
-    members = await Member.filter(organization_id=org.id).order_by("id")
+    members = await Scope.for_organization(org.id).filter(Member).order_by("id")
     rows = [
         {
             "id": m.id,

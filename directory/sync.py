@@ -34,6 +34,7 @@ from ingestion.submission import Rejection, Submitted
 from ingestion.validation import InvalidRecord
 from models.api_key import ApiKey
 from models.member import Member
+from resolvers.scope import Scope
 from spend.state import lock_organization
 
 __all__ = ["SyncOutcome", "change_key", "change_member", "sync_directory", "upsert_record"]
@@ -142,7 +143,9 @@ async def change_member(
             await writer.load([record])
             await writer.load_owners()
             member = (
-                await Member.filter(id=member_id, organization_id=organization_id)
+                await Scope.for_organization(organization_id)
+                .filter(Member)
+                .filter(id=member_id)
                 .using_db(conn)
                 .first()
             )
@@ -166,7 +169,9 @@ async def change_key(
             writer = DirectoryWriter(conn, organization_id, actor, may_set_owner=True)
             await writer.load([record])
             key = (
-                await ApiKey.filter(id=api_key_id, organization_id=organization_id)
+                await Scope.for_organization(organization_id)
+                .filter(ApiKey)
+                .filter(id=api_key_id)
                 .using_db(conn)
                 .first()
             )

@@ -25,6 +25,7 @@ from ingestion.validation import InvalidRecord
 from models.api_key import ApiKey, KeyStatus
 from models.member import Member, Role
 from models.timestamps import format_instant
+from resolvers.scope import Scope
 
 __all__ = ["Change", "DirectoryWriter"]
 
@@ -93,7 +94,7 @@ class DirectoryWriter:
         )
         if condition is None:
             return
-        query = Member.filter(condition, organization_id=self.organization_id)
+        query = Scope.for_organization(self.organization_id).filter(Member).filter(condition)
         for member in await query.using_db(self.conn):
             self._members[member.id] = member
 
@@ -104,7 +105,7 @@ class DirectoryWriter:
         )
         if condition is None:
             return
-        query = ApiKey.filter(condition, organization_id=self.organization_id)
+        query = Scope.for_organization(self.organization_id).filter(ApiKey).filter(condition)
         for key in await query.using_db(self.conn):
             self._keys[key.id] = key
 
@@ -236,7 +237,7 @@ class DirectoryWriter:
 
     async def load_owners(self) -> None:
         """Read the organization's Owners too (the last-Owner check needs them)."""
-        owners = Member.filter(organization_id=self.organization_id, role=Role.OWNER)
+        owners = Scope.for_organization(self.organization_id).filter(Member).filter(role=Role.OWNER)
         for member in await owners.using_db(self.conn):
             self._members.setdefault(member.id, member)
 

@@ -58,9 +58,7 @@ async def audit_export(
     }
     prefixes = {
         int(token_id): str(prefix)
-        for token_id, prefix in await AccessToken.filter(
-            organization_id=scope.organization_id
-        ).values_list("id", "prefix")
+        for token_id, prefix in await scope.filter(AccessToken).values_list("id", "prefix")
     }
     return AuditExport(AUDIT_COLUMNS, _chunks(scope, audit_filter, chunk_rows, people, prefixes))
 

@@ -15,6 +15,7 @@ from ingestion.submission import Submitted
 from ingestion.validation import IdDecoder, KeyInfo, OrgDirectory
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
 from pricing.terms import PricingTerms, TermsTimeline
+from resolvers.scope import Scope
 
 _MAX_ID = 2**31 - 1
 
@@ -33,11 +34,12 @@ async def load_org_terms(organization_id: int, conn: BaseDBAsyncClient | None = 
     """The organization's pricing terms, every version included (one query, on `conn` when
     given); raises LookupError when it no longer exists."""
     params = Params(current_dialect())
+    # Placeholders are positional on SQLite: the join's tenant rule comes first in the text.
+    versions_of = " AND ".join(Scope.for_organization(organization_id).where(params, alias="p"))
     rows = await fetch_all(
         "SELECT o.id, o.markup_bps, o.fixed_fee_nanos, o.log_bodies, p.effective_from, "
         "p.markup_bps AS version_markup_bps, p.fixed_fee_nanos AS version_fixed_fee_nanos "
-        "FROM organization AS o "
-        "LEFT JOIN organization_pricing AS p ON p.organization_id = o.id "
+        f"FROM organization AS o LEFT JOIN organization_pricing AS p ON {versions_of} "
         f"WHERE o.id = {params.add(organization_id)}",
         params,
         conn,
@@ -107,7 +109,7 @@ async def _load_keys(
         return []
     params = Params(current_dialect())
     # Placeholders are positional on SQLite: add the values in the order the SQL reads them.
-    organization = f"organization_id = {params.add(organization_id)}"
+    organization = " AND ".join(Scope.for_organization(organization_id).where(params))
     wanted = []
     if key_ids:
         wanted.append(f"id IN ({params.add_list(sorted(key_ids))})")
@@ -134,9 +136,9 @@ async def _load_member_ids(organization_id: int, member_ids: set[int]) -> set[in
     if not member_ids:
         return set()
     params = Params(current_dialect())
+    tenant = " AND ".join(Scope.for_organization(organization_id).where(params))
     rows = await fetch_all(
-        f"SELECT id FROM member WHERE organization_id = {params.add(organization_id)} "
-        f"AND id IN ({params.add_list(sorted(member_ids))})",
+        f"SELECT id FROM member WHERE {tenant} AND id IN ({params.add_list(sorted(member_ids))})",
         params,
     )
     return {int(row["id"]) for row in rows}

@@ -38,7 +38,8 @@ from ingestion.rollup_sql import (
     create_batch_tables_sql,
     rollup_script,
 )
-from models.database import Dialect, connection, dialect_of
+from models.database import Dialect, Params, connection, dialect_of
+from resolvers.scope import Scope
 
 # Rows per fold transaction: the more rows, the more of them share each upserted rollup row
 # (docs/PERFORMANCE.md: 20,000 folded about 3.5x faster per row than 5,000, shuffled).
@@ -196,11 +197,10 @@ async def fold_lag(organization_id: int | None = None) -> FoldLag:
     if dialect_of(conn) is not Dialect.POSTGRES:
         return FoldLag(0, None)
     sql = "SELECT count(*) AS pending, min(queued_at) AS oldest FROM fold_pending"
-    args: list[object] = []
+    params = Params(Dialect.POSTGRES)
     if organization_id is not None:
-        sql += " WHERE organization_id = $1"
-        args.append(organization_id)
-    [row] = await conn.execute_query_dict(sql, args)
+        sql += " WHERE " + " AND ".join(Scope.for_organization(organization_id).where(params))
+    [row] = await conn.execute_query_dict(sql, params.values)
     return FoldLag(int(row["pending"]), row["oldest"])
 
 

@@ -30,6 +30,7 @@ from ingestion.rollups import apply_rollups
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
 from pricing.catalog import PriceCatalog
 from pricing.cost import MAX_REQUEST_COST_NANOS
+from resolvers.scope import Scope
 from spend.control import after_write
 from spend.deductions import add_spend, deduct_wallets
 
@@ -96,7 +97,7 @@ async def _unpriced_after(after_id: int, organization_id: int | None) -> list[di
     params = Params(current_dialect())
     conditions = ["priced = FALSE", f"id > {params.add(after_id)}"]
     if organization_id is not None:
-        conditions.append(f"organization_id = {params.add(organization_id)}")
+        conditions.extend(Scope.for_organization(organization_id).where(params))
     return await fetch_all(
         f"SELECT {_COLUMNS} FROM request_log WHERE {' AND '.join(conditions)} "
         f"ORDER BY id LIMIT {_BATCH}",

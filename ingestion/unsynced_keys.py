@@ -27,6 +27,7 @@ from audit.trail import Actor, record_change
 from ingestion.submission import Submitted
 from ingestion.validation import OrgDirectory
 from models.api_key import ApiKey, KeyStatus
+from resolvers.scope import Scope
 from spend.state import lock_organization
 
 __all__ = ["MAX_UNSYNCED_KEYS", "UNSYNCED_REASON", "create_unsynced_keys", "unknown_prefixes"]
@@ -57,16 +58,14 @@ async def create_unsynced_keys(organization_id: int, prefixes: set[str]) -> int:
     made = 0
     async with in_transaction() as conn:
         await lock_organization(conn, organization_id)
+        keys = Scope.for_organization(organization_id).filter(ApiKey)
         known = set(
-            await ApiKey.filter(organization_id=organization_id, prefix__in=sorted(prefixes))
+            await keys.filter(prefix__in=sorted(prefixes))
             .using_db(conn)
             .values_list("prefix", flat=True)
         )
         room = (
-            MAX_UNSYNCED_KEYS
-            - await ApiKey.filter(organization_id=organization_id, status=KeyStatus.UNSYNCED)
-            .using_db(conn)
-            .count()
+            MAX_UNSYNCED_KEYS - await keys.filter(status=KeyStatus.UNSYNCED).using_db(conn).count()
         )
         for prefix in sorted(prefixes - known)[: max(room, 0)]:
             key = await ApiKey.create(

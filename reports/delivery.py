@@ -27,6 +27,7 @@ from models.report_schedule import ReportSchedule
 from models.timestamps import format_instant
 from reports.builder import ReportData, group_label
 from reports.html import usd_text
+from resolvers.scope import Scope
 
 TOP_IN_EMAIL = 3
 
@@ -44,7 +45,9 @@ async def report_targets(
     scheduled that kind, else the distinct targets of its enabled organization-wide alert
     rules."""
     schedule = (
-        await ReportSchedule.filter(organization_id=organization_id, kind=kind)
+        await Scope.for_organization(organization_id)
+        .filter(ReportSchedule)
+        .filter(kind=kind)
         .using_db(conn)
         .first()
     )
@@ -66,9 +69,9 @@ async def _alert_rule_targets(
     conn: BaseDBAsyncClient, organization_id: int
 ) -> list[DeliveryTarget]:
     params = Params(dialect_of(conn))
+    tenant = " AND ".join(Scope.for_organization(organization_id).where(params))
     rows = await conn.execute_query_dict(
-        "SELECT webhook_url, webhook_secret, email FROM alert_rule "
-        f"WHERE organization_id = {params.add(organization_id)} "
+        f"SELECT webhook_url, webhook_secret, email FROM alert_rule WHERE {tenant} "
         f"AND enabled = {params.add(True)} AND api_key_id IS NULL "
         "AND (webhook_url IS NOT NULL OR email IS NOT NULL) ORDER BY id",
         params.values,

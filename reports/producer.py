@@ -20,6 +20,7 @@ from reports.delivery import enqueue_report_delivery
 from reports.html import render_html
 from reports.store import store_report
 from resolvers.periods import TimeRange
+from resolvers.scope import Scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,5 @@ async def produce_report(
 
 
 async def _stored(organization_id: int, kind: ReportKind, period: TimeRange) -> Report | None:
-    return await Report.get_or_none(
-        organization_id=organization_id, kind=kind, period_start=period.start
-    )
+    reports = Scope.for_organization(organization_id).filter(Report)
+    return await reports.get_or_none(kind=kind, period_start=period.start)

@@ -84,8 +84,7 @@ async def store_report(
 
 
 def _conditions(scope: Scope, kinds: tuple[ReportKind, ...] | None, params: Params) -> list[str]:
-    scope.require_team("Reports")
-    conditions = [f"organization_id = {params.add(scope.organization_id)}"]
+    conditions = scope.team_where(params, "Reports")
     if kinds is not None:
         conditions.append(
             f"kind IN ({params.add_list([k.value for k in kinds])})" if kinds else "1 = 0"
@@ -125,7 +124,7 @@ async def report_by_id(scope: Scope, report_id: int) -> Report | None:
     viewer is a Member (reports are team information)."""
     if not scope.sees_team or not 1 <= report_id <= MAX_REPORT_ID:
         return None
-    return await Report.get_or_none(id=report_id, organization_id=scope.organization_id)
+    return await scope.filter(Report).get_or_none(id=report_id)
 
 
 async def report_record_by_id(scope: Scope, report_id: int) -> ReportRecord | None:
@@ -133,10 +132,9 @@ async def report_record_by_id(scope: Scope, report_id: int) -> ReportRecord | No
     if not scope.sees_team or not 1 <= report_id <= MAX_REPORT_ID:
         return None
     params = Params(current_dialect())
+    conditions = [f"id = {params.add(report_id)}", *scope.where(params)]
     rows = await fetch_all(
-        f"SELECT {_LIST_COLUMNS} FROM report WHERE id = {params.add(report_id)} "
-        f"AND organization_id = {params.add(scope.organization_id)}",
-        params,
+        f"SELECT {_LIST_COLUMNS} FROM report WHERE {' AND '.join(conditions)}", params
     )
     return _record(rows[0]) if rows else None
 

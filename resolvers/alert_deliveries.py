@@ -40,15 +40,15 @@ async def deliveries_by_event(
 ) -> dict[int, list[DeliveryRecord]]:
     """Deliveries of these events in the viewer's organization, by event id, oldest first.
     Admins/Owners only (ForbiddenError)."""
-    scope.require_team("alert deliveries")
+    params = Params(current_dialect())
+    conditions = scope.team_where(params, "alert deliveries")
     if not event_ids:
         return {}
-    params = Params(current_dialect())
+    conditions.append(f"event_id IN ({params.add_list(sorted(set(event_ids)))})")
     rows = await fetch_all(
         "SELECT id, event_id, channel, target, status, attempts, next_attempt_at, "
         "last_attempt_at, last_status_code, last_error, delivered_at, created_at "
-        f"FROM alert_delivery WHERE organization_id = {params.add(scope.organization_id)} "
-        f"AND event_id IN ({params.add_list(sorted(set(event_ids)))}) ORDER BY id",
+        f"FROM alert_delivery WHERE {' AND '.join(conditions)} ORDER BY id",
         params,
     )
     found: dict[int, list[DeliveryRecord]] = {}

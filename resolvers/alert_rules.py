@@ -119,13 +119,13 @@ def rule_input_of(rule: AlertRule) -> RuleInput:
 async def list_alert_rules(scope: Scope) -> list[AlertRule]:
     """The organization's rules, oldest first (Admins/Owners; ForbiddenError otherwise)."""
     scope.require_team("alert rules")
-    return await AlertRule.filter(organization_id=scope.organization_id).order_by("id")
+    return await scope.filter(AlertRule).order_by("id")
 
 
 async def get_alert_rule(scope: Scope, rule_id: int) -> AlertRule:
     """One rule of the organization; NotFoundError for another tenant's or a missing one."""
     scope.require_team("alert rules")
-    rule = await AlertRule.get_or_none(id=rule_id, organization_id=scope.organization_id)
+    rule = await scope.filter(AlertRule).get_or_none(id=rule_id)
     if rule is None:
         raise NotFoundError("id: no such alert rule")
     return rule
@@ -135,7 +135,7 @@ async def create_alert_rule(scope: Scope, data: RuleInput, *, actor: Actor) -> S
     """Check and store a new rule; a webhook without a secret gets a generated one."""
     scope.require_team("alert rules")
     columns = await _columns(scope, data)
-    count = await AlertRule.filter(organization_id=scope.organization_id).count()
+    count = await scope.filter(AlertRule).count()
     if count >= MAX_RULES_PER_ORGANIZATION:
         raise BadInputError(
             f"kind: an organization has at most {MAX_RULES_PER_ORGANIZATION} alert rules; "
@@ -199,11 +199,7 @@ async def delete_alert_rule(scope: Scope, rule_id: int, *, actor: Actor) -> None
     deliveries."""
     rule = await get_alert_rule(scope, rule_id)
     async with in_transaction() as conn:
-        deleted = (
-            await AlertRule.filter(id=rule.id, organization_id=rule.organization_id)
-            .using_db(conn)
-            .delete()
-        )
+        deleted = await scope.filter(AlertRule).filter(id=rule.id).using_db(conn).delete()
         if not deleted:  # another request deleted it first: that one is recorded
             raise NotFoundError("id: no such alert rule")
         await record_change(

@@ -79,13 +79,7 @@ def alert_period(record: AlertRecord, billing: BillingPolicy) -> TimeRange | Non
 
 
 def _conditions(scope: Scope, alert_filter: AlertFilter, params: Params) -> list[str]:
-    conditions = [f"organization_id = {params.add(scope.organization_id)}"]
-    if scope.member_id is not None:
-        conditions.append(
-            "api_key_id_subject IN (SELECT id FROM api_key "
-            f"WHERE organization_id = {params.add(scope.organization_id)} "
-            f"AND owner_id = {params.add(scope.member_id)})"
-        )
+    conditions = scope.key_subject_conditions(params, "api_key_id_subject")
     if alert_filter.kinds is not None:
         if not alert_filter.kinds:
             conditions.append("1 = 0")
@@ -144,19 +138,18 @@ async def acknowledge_alert(scope: Scope, alert_id: int) -> AlertRecord:
     Admins/Owners only (ForbiddenError); NotFoundError outside the organization."""
     scope.require_team("acknowledging alerts")
     params = Params(current_dialect())
-    await fetch_all(
+    update = (
         f"UPDATE alert_event SET acknowledged_at = {params.add(datetime.now(UTC))}, "
-        f"acknowledged_by_id = {params.add(scope.viewer_member_id)} "
-        f"WHERE id = {params.add(alert_id)} "
-        f"AND organization_id = {params.add(scope.organization_id)} "
-        "AND acknowledged_at IS NULL RETURNING id",
-        params,
+        f"acknowledged_by_id = {params.add(scope.viewer_member_id)} WHERE "
+    )
+    conditions = [f"id = {params.add(alert_id)}", *scope.where(params)]
+    await fetch_all(
+        update + " AND ".join(conditions) + " AND acknowledged_at IS NULL RETURNING id", params
     )
     params = Params(current_dialect())
+    conditions = [f"id = {params.add(alert_id)}", *scope.where(params)]
     rows = await fetch_all(
-        f"SELECT {_COLUMNS} FROM alert_event WHERE id = {params.add(alert_id)} "
-        f"AND organization_id = {params.add(scope.organization_id)}",
-        params,
+        f"SELECT {_COLUMNS} FROM alert_event WHERE " + " AND ".join(conditions), params
     )
     if not rows:
         raise NotFoundError("id: no such alert")

@@ -134,9 +134,7 @@ async def token_prefixes(scope: Scope, records: Sequence[AuditRecord]) -> dict[i
     ids = {r.actor_token_id for r in records if r.actor_token_id is not None}
     if not ids:
         return {}
-    rows = await AccessToken.filter(
-        organization_id=scope.organization_id, id__in=sorted(ids)
-    ).values_list("id", "prefix")
+    rows = await scope.filter(AccessToken).filter(id__in=sorted(ids)).values_list("id", "prefix")
     return {int(token_id): str(prefix) for token_id, prefix in rows}
 
 

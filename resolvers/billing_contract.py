@@ -20,6 +20,7 @@ from models.organization import Organization, Tier
 from resolvers.billing_policy import MAX_CONTRACT_MONTHS, billing_policy
 from resolvers.errors import BadInputError
 from resolvers.periods import TimeRange
+from resolvers.scope import Scope
 from spend.control import enforce_budget
 from spend.state import lock_organization
 
@@ -71,10 +72,11 @@ async def recount_current_period(
     organization's lock (so no ingest adds to them meanwhile). Returns that period (UTC)."""
     org = await Organization.filter(id=organization_id).using_db(conn).get()
     period = billing_policy(org).period(now or datetime.now(UTC))
+    scope = Scope.for_organization(organization_id)
     params = Params(dialect_of(conn))
     rows = await conn.execute_query_dict(
         "SELECT api_key_id, SUM(customer_cost_nanos) AS spend, COUNT(*) AS requests "
-        f"FROM request_log WHERE organization_id = {params.add(organization_id)} "
+        f"FROM request_log WHERE {' AND '.join(scope.where(params))} "
         f"AND timestamp >= {params.add(period.start)} AND timestamp < {params.add(period.end)} "
         "GROUP BY api_key_id ORDER BY api_key_id",
         params.values,
@@ -85,7 +87,7 @@ async def recount_current_period(
         counters.insert(0, total)
     params = Params(dialect_of(conn))
     await conn.execute_query(
-        f"DELETE FROM spend_counter WHERE organization_id = {params.add(organization_id)} "
+        f"DELETE FROM spend_counter WHERE {' AND '.join(scope.where(params))} "
         f"AND period_start = {params.add(period.start)}",
         params.values,
     )

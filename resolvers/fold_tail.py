@@ -33,11 +33,12 @@ def pending_rows(scope: Scope, hull: TimeRange, params: Params) -> str:
     # pending row probes request_log's key (id, timestamp) in its own month's partition,
     # and a read never scans the organization's raw rows of the range to find the few
     # pending ones.
+    tenant = scope.tenant().sql(params, "fold_pending")
     return (
         "(SELECT logged.* FROM fold_pending CROSS JOIN LATERAL (SELECT * FROM request_log "
         "WHERE request_log.id = fold_pending.log_id "
         'AND request_log."timestamp" = fold_pending."timestamp" OFFSET 0) AS logged '
-        f"WHERE fold_pending.organization_id = {params.add(scope.organization_id)} "
+        f"WHERE {tenant} "
         f'AND fold_pending."timestamp" >= {params.add(hull.start)} '
         f'AND fold_pending."timestamp" < {params.add(hull.end)}) AS request_log'
     )

@@ -20,6 +20,7 @@ from pricing.money import format_usd
 from resolvers.billing_policy import billing_policy
 from resolvers.errors import BadInputError
 from resolvers.periods import TimeRange
+from resolvers.scope import Scope
 
 __all__ = ["Denial", "KeyAccessDecision", "check_key_access", "key_period_spend"]
 
@@ -73,12 +74,11 @@ async def key_period_spend(organization_id: int, api_key_id: int, period_start: 
     """The key's spend (customer cost, nano-USD) in the billing period starting at
     `period_start` (UTC), from its spend counter; 0 when it has spent nothing."""
     params = Params(current_dialect())
+    conditions = Scope.for_organization(organization_id).where(params)
+    conditions.append(f"api_key_id = {params.add(api_key_id)}")
+    conditions.append(f"period_start = {params.add(period_start)}")
     rows = await fetch_all(
-        "SELECT spend_nanos FROM spend_counter "
-        f"WHERE organization_id = {params.add(organization_id)} "
-        f"AND api_key_id = {params.add(api_key_id)} "
-        f"AND period_start = {params.add(period_start)}",
-        params,
+        "SELECT spend_nanos FROM spend_counter WHERE " + " AND ".join(conditions), params
     )
     return int(rows[0]["spend_nanos"]) if rows else 0
 
@@ -150,7 +150,8 @@ async def _find_key(
 ) -> ApiKey | None:
     if (api_key_id is None) == (prefix is None):
         raise BadInputError("give exactly one of apiKeyId and apiKeyPrefix")
-    query = ApiKey.filter(organization_id=organization_id)
+    # The gateway asks with an ingest key: it acts for the organization, not for a viewer.
+    query = Scope.for_organization(organization_id).filter(ApiKey)
     if api_key_id is not None:
         return await query.filter(id=api_key_id).first()
     matches = await query.filter(prefix=prefix).limit(2)
@@ -169,13 +170,17 @@ async def _limit_block_expired(key: ApiKey, period: TimeRange, spend_nanos: int)
         return False
     # Conditional on the block we saw: a concurrent ingest renewing it for this period wins.
     params = Params(current_dialect())
-    updated = await fetch_all(
+    update = (
         f"UPDATE api_key SET status = {params.add(KeyStatus.ACTIVE.value)}, "
-        "status_reason = NULL, limit_blocked_period_start = NULL "
-        f"WHERE id = {params.add(key.id)} AND status = {params.add(KeyStatus.BLOCKED.value)} "
-        f"AND limit_blocked_period_start = {params.add(blocked_for)} RETURNING id",
-        params,
+        "status_reason = NULL, limit_blocked_period_start = NULL WHERE "
     )
+    conditions = [
+        f"id = {params.add(key.id)}",
+        *Scope.for_organization(key.organization_id).where(params),
+        f"status = {params.add(KeyStatus.BLOCKED.value)}",
+        f"limit_blocked_period_start = {params.add(blocked_for)}",
+    ]
+    updated = await fetch_all(update + " AND ".join(conditions) + " RETURNING id", params)
     return bool(updated)
 
 

@@ -18,6 +18,7 @@ from models.api_key import ApiKey
 from models.member import Member
 from resolvers.errors import BadInputError, NotFoundError
 from resolvers.model_aliases import clean_model_aliases
+from resolvers.scope import Scope
 from resolvers.unchanged import UNCHANGED, Unchanged
 from spend.state import lock_organization
 
@@ -50,7 +51,9 @@ async def update_api_key(
     async with in_transaction() as conn:
         await lock_organization(conn, organization_id)
         key = await (
-            ApiKey.filter(id=api_key_id, organization_id=organization_id)
+            Scope.for_organization(organization_id)
+            .filter(ApiKey)
+            .filter(id=api_key_id)
             .using_db(conn)
             .select_for_update(no_key=True)
             .first()
@@ -60,7 +63,9 @@ async def update_api_key(
         owner = changes.owner_member_id
         if owner is not UNCHANGED and owner is not None:
             found = await (
-                Member.filter(id=owner, organization_id=organization_id, removed_at__isnull=True)
+                Scope.for_organization(organization_id)
+                .filter(Member)
+                .filter(id=owner, removed_at__isnull=True)
                 .using_db(conn)
                 .exists()
             )

@@ -179,10 +179,8 @@ async def pending_limit_requests(
     Member (requests are team information)."""
     if not scope.sees_team or not api_key_ids:
         return {}
-    rows = await LimitRequest.filter(
-        organization_id=scope.organization_id,
-        status=LimitRequestStatus.PENDING,
-        api_key_id__in=list(api_key_ids),
+    rows = await scope.filter(LimitRequest).filter(
+        status=LimitRequestStatus.PENDING, api_key_id__in=list(api_key_ids)
     )
     return {row.api_key_id: row for row in rows}
 
@@ -191,7 +189,7 @@ async def limit_request_by_id(scope: Scope, request_id: int) -> LimitRequest | N
     """The organization's request `request_id`, for Admins/Owners; None otherwise."""
     if not scope.sees_team:
         return None
-    return await LimitRequest.filter(id=request_id, organization_id=scope.organization_id).first()
+    return await scope.filter(LimitRequest).filter(id=request_id).first()
 
 
 async def count_limit_requests(scope: Scope, status: LimitRequestStatus | None) -> int:
@@ -201,7 +199,7 @@ async def count_limit_requests(scope: Scope, status: LimitRequestStatus | None) 
 
 
 def _listed(scope: Scope, status: LimitRequestStatus | None) -> QuerySet[LimitRequest]:
-    query = LimitRequest.filter(organization_id=scope.organization_id)
+    query = scope.filter(LimitRequest)
     return query if status is None else query.filter(status=status)
 
 
@@ -268,11 +266,12 @@ async def _file_request(
 async def _supersede_pending(
     conn: BaseDBAsyncClient, actor: Actor, organization_id: int, api_key_id: int, at: datetime
 ) -> None:
-    pending = await LimitRequest.filter(
-        organization_id=organization_id,
-        api_key_id=api_key_id,
-        status=LimitRequestStatus.PENDING,
-    ).using_db(conn)
+    pending = await (
+        Scope.for_organization(organization_id)
+        .filter(LimitRequest)
+        .filter(api_key_id=api_key_id, status=LimitRequestStatus.PENDING)
+        .using_db(conn)
+    )
     for request in pending:
         await (
             LimitRequest.filter(id=request.id)
@@ -303,14 +302,16 @@ async def _decide(
     status = LimitRequestStatus.APPROVED if approve else LimitRequestStatus.REJECTED
     # Conditional on PENDING: of two concurrent decisions exactly one changes the row.
     changed = await (
-        LimitRequest.filter(
-            id=request_id, organization_id=organization_id, status=LimitRequestStatus.PENDING
-        )
+        Scope.for_organization(organization_id)
+        .filter(LimitRequest)
+        .filter(id=request_id, status=LimitRequestStatus.PENDING)
         .using_db(conn)
         .update(status=status, decided_at=at, decided_by_member_id=actor.member_id, reason=reason)
     )
     request = (
-        await LimitRequest.filter(id=request_id, organization_id=organization_id)
+        await Scope.for_organization(organization_id)
+        .filter(LimitRequest)
+        .filter(id=request_id)
         .using_db(conn)
         .first()
     )

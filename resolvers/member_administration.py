@@ -27,6 +27,7 @@ from auth.tokens import revoke_member_tokens
 from models.api_key import ApiKey
 from models.member import Member, Role
 from resolvers.errors import BadInputError, ForbiddenError, NotFoundError
+from resolvers.scope import Scope
 from spend.state import lock_organization
 
 __all__ = ["change_member_role", "invite_member", "remove_member", "transfer_ownership"]
@@ -50,7 +51,9 @@ async def invite_member(
     async with in_transaction() as conn:
         await lock_organization(conn, organization_id)
         existing = await (
-            Member.filter(organization_id=organization_id, email__iexact=address)
+            Scope.for_organization(organization_id)
+            .filter(Member)
+            .filter(email__iexact=address)
             .using_db(conn)
             .first()
         )
@@ -196,7 +199,9 @@ async def _active_member(
     conn: BaseDBAsyncClient, organization_id: int, member_id: int, argument: str = "id"
 ) -> Member:
     member = await (
-        Member.filter(id=member_id, organization_id=organization_id, removed_at__isnull=True)
+        Scope.for_organization(organization_id)
+        .filter(Member)
+        .filter(id=member_id, removed_at__isnull=True)
         .using_db(conn)
         .select_for_update(no_key=True)
         .first()
@@ -208,7 +213,9 @@ async def _active_member(
 
 async def _owner_count(conn: BaseDBAsyncClient, organization_id: int) -> int:
     return await (
-        Member.filter(organization_id=organization_id, role=Role.OWNER, removed_at__isnull=True)
+        Scope.for_organization(organization_id)
+        .filter(Member)
+        .filter(role=Role.OWNER, removed_at__isnull=True)
         .using_db(conn)
         .count()
     )

@@ -32,6 +32,7 @@ from pricing.terms import PricingTerms, TermsTimeline
 from resolvers.billing_contract import recount_current_period
 from resolvers.errors import BadInputError, ForbiddenError
 from resolvers.periods import parse_timezone
+from resolvers.scope import Scope
 from resolvers.unchanged import UNCHANGED, Unchanged
 from spend.state import lock_organization
 from spend.wallet import apply_low_balance_threshold
@@ -228,7 +229,9 @@ async def _add_pricing_version(
         start,
     )
     replaced = (
-        await OrganizationPricing.filter(organization_id=organization_id, effective_from=start)
+        await Scope.for_organization(organization_id)
+        .filter(OrganizationPricing)
+        .filter(effective_from=start)
         .using_db(conn)
         .delete()
     )

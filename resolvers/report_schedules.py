@@ -77,7 +77,7 @@ async def list_report_schedules(scope: Scope) -> list[ReportSchedule]:
     """The organization's schedules, DAILY, WEEKLY, MONTHLY (Admins/Owners; ForbiddenError
     otherwise)."""
     scope.require_team("report schedules")
-    rows = await ReportSchedule.filter(organization_id=scope.organization_id)
+    rows = await scope.filter(ReportSchedule)
     order = list(ReportKind)
     return sorted(rows, key=lambda row: order.index(ReportKind(row.kind)))
 
@@ -86,7 +86,7 @@ async def report_schedule_by_id(scope: Scope, schedule_id: int) -> ReportSchedul
     """The schedule; None when missing, another organization's, or the viewer is a Member."""
     if not scope.sees_team or not 1 <= schedule_id <= _MAX_ID:
         return None
-    return await ReportSchedule.get_or_none(id=schedule_id, organization_id=scope.organization_id)
+    return await scope.filter(ReportSchedule).get_or_none(id=schedule_id)
 
 
 async def set_report_schedule(scope: Scope, actor: Actor, data: ScheduleInput) -> SavedSchedule:
@@ -97,11 +97,7 @@ async def set_report_schedule(scope: Scope, actor: Actor, data: ScheduleInput) -
     async with in_transaction() as conn:
         # Serializes two Admins setting the same kind at once (the second replaces the first).
         await lock_organization(conn, scope.organization_id)
-        current = await (
-            ReportSchedule.filter(organization_id=scope.organization_id, kind=data.kind)
-            .using_db(conn)
-            .first()
-        )
+        current = await scope.filter(ReportSchedule).filter(kind=data.kind).using_db(conn).first()
         secret = _secret(data, current)
         columns["webhook_secret"] = secret
         if current is None:
@@ -128,17 +124,11 @@ async def remove_report_schedule(scope: Scope, actor: Actor, schedule_id: int) -
         schedule = None
         if 1 <= schedule_id <= _MAX_ID:
             schedule = await (
-                ReportSchedule.filter(id=schedule_id, organization_id=scope.organization_id)
-                .using_db(conn)
-                .first()
+                scope.filter(ReportSchedule).filter(id=schedule_id).using_db(conn).first()
             )
         if schedule is None:
             raise NotFoundError("id: no such report schedule")
-        await (
-            ReportSchedule.filter(id=schedule.id, organization_id=schedule.organization_id)
-            .using_db(conn)
-            .delete()
-        )
+        await scope.filter(ReportSchedule).filter(id=schedule.id).using_db(conn).delete()
         before = _audited(schedule)
         await _record(
             conn, scope, actor, "reportSchedule.remove", schedule, before, dict.fromkeys(before)

@@ -1,7 +1,10 @@
 """The one scope builder every read starts from.
 
 `Scope` says which rows a viewer may see (one organization; for a Member, only rows whose
-member is them). `LogFilter` is what the caller asked for. `scoped_conditions` turns both
+member is them): each rule is defined once (`Scope.rules`, `Rule`) and read either as a
+QuerySet (`Scope.filter`) or as SQL conditions with bound parameters (`Scope.where`).
+Every tenant condition in the code base comes from here (tests/test_scope_single_source.py
+enforces it). `LogFilter` is what the caller asked for. `scoped_conditions` turns both
 into SQL conditions that apply equally to raw `request_log` rows and to the rollup tables,
 which share the column names. Asking for something the scope excludes raises
 ForbiddenError instead of quietly answering with less.
@@ -9,11 +12,14 @@ ForbiddenError instead of quietly answering with less.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from auth.viewer import Viewer
@@ -25,6 +31,8 @@ from models.request_log import RequestLog
 from resolvers.attribution_sql import has_all_tags, has_any_tag
 from resolvers.errors import ForbiddenError
 from resolvers.periods import TimeRange
+
+ModelT = TypeVar("ModelT", bound=Model)
 
 
 class StatusClass(Enum):
@@ -42,9 +50,63 @@ class StatusClass(Enum):
         }[self]
 
 
+TENANT_COLUMN = "organization_id"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One condition of a scope: `column` equals `value` (with `or_null`, or is NULL).
+
+    The single definition both forms are derived from: `q()` for a Tortoise QuerySet,
+    `sql()` for statements built by hand (the value bound as a parameter, never formatted
+    into the text)."""
+
+    column: str
+    value: int
+    or_null: bool = False
+
+    def q(self) -> Q:
+        equal: dict[str, Any] = {self.column: self.value}
+        if not self.or_null:
+            return Q(**equal)
+        null: dict[str, Any] = {f"{self.column}__isnull": True}
+        return Q(**equal) | Q(**null)
+
+    def sql(self, params: Params, alias: str = "") -> str:
+        column = f"{alias}.{self.column}" if alias else self.column
+        condition = f"{column} = {params.add(self.value)}"
+        return f"({condition} OR {column} IS NULL)" if self.or_null else condition
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """A kind of tenant row, and the column by which a Member sees only their own.
+
+    `member_column` None: the role rule does not limit these rows (every role of the
+    organization reads them, or they are team-only and the reader calls `require_team`).
+    `team_rows_too`: rows without an owner (NULL) pass a Member's rule as well."""
+
+    member_column: str | None
+    team_rows_too: bool = False
+
+
+# The role table ("Who sees what", DESIGN.md) as rules: one line per kind of row.
+LOG_ROWS = Rows("member_id")  # request_log and the rollups (same column names)
+MEMBER_ROWS = Rows("id")  # member: a Member sees themselves
+KEY_ROWS = Rows("owner_id")  # api_key: a Member lists their own keys
+KEY_ROWS_WITH_TEAM_KEYS = Rows("owner_id", team_rows_too=True)  # reached through a request
+ORGANIZATION_ROWS = Rows(None)  # tenant rule only
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Rows a viewer may read: their organization, and for a Member only their own."""
+    """Rows a viewer may read: their organization, and for a Member only their own.
+
+    Every tenant and role condition of a read comes from here: `rules()` is the one
+    definition, `filter()` / `where()` its QuerySet and SQL forms. Work done for an
+    organization without a viewer (the gateway's key checks, scheduled reports, the alert
+    worker, operator exports) takes `for_organization`: the system actor of one
+    organization, which sees it as an Admin does."""
 
     organization_id: int
     # Set for Members: every read is limited to rows whose member_id is this.
@@ -65,64 +127,99 @@ class Scope:
 
     @classmethod
     def for_organization(cls, organization_id: int) -> Scope:
-        """The whole organization, as an Admin sees it, for work done on its behalf without
-        a viewer (scheduled reports, operator CLI exports)."""
+        """The system actor of one organization: the whole organization, as an Admin sees
+        it, for work done on its behalf without a viewer (ingest-key requests, scheduled
+        reports, the alert worker, operator CLI exports)."""
         return cls(
             organization_id=organization_id, member_id=None, viewer_member_id=None, sees_team=True
         )
 
+    # The one definition.
+
+    def tenant(self) -> Rule:
+        """The tenant rule: the scope's organization (first, so reads use the indexes that
+        lead with organization_id)."""
+        return Rule(TENANT_COLUMN, self.organization_id)
+
+    def rules(self, rows: Rows, *, member_id: int | None = None) -> tuple[Rule, ...]:
+        """The tenant rule, then the role rule for `rows` when the viewer is a Member.
+        `member_id` narrows to one member when the scope does not already (`onlyMine`)."""
+        member = self.member_id if self.member_id is not None else member_id
+        if member is None or rows.member_column is None:
+            return (self.tenant(),)
+        return (self.tenant(), Rule(rows.member_column, member, rows.team_rows_too))
+
+    # Its two forms.
+
+    def filter(self, model: type[ModelT], rows: Rows = ORGANIZATION_ROWS) -> QuerySet[ModelT]:
+        """`model`'s rows the scope allows, as a QuerySet."""
+        query = model.all()
+        for rule in self.rules(rows):
+            query = query.filter(rule.q())
+        return query
+
+    def where(
+        self,
+        params: Params,
+        rows: Rows = ORGANIZATION_ROWS,
+        *,
+        alias: str = "",
+        member_id: int | None = None,
+    ) -> list[str]:
+        """The same rules as SQL conditions to AND together (columns qualified by `alias`)."""
+        return [rule.sql(params, alias) for rule in self.rules(rows, member_id=member_id)]
+
+    def team_filter(self, model: type[ModelT], what: str) -> QuerySet[ModelT]:
+        """Team-only rows (`require_team`, then the tenant rule) as a QuerySet."""
+        self.require_team(what)
+        return self.filter(model)
+
+    def team_where(self, params: Params, what: str, *, alias: str = "") -> list[str]:
+        """Team-only rows as SQL conditions."""
+        self.require_team(what)
+        return self.where(params, alias=alias)
+
+    def key_subject_conditions(self, params: Params, column: str) -> list[str]:
+        """Conditions on rows about an API key (`column` holds its id) in the scope's
+        organization: a Member sees only those about their own keys."""
+        conditions = self.where(params)
+        if self.member_id is not None:
+            keys = " AND ".join(self.where(params, KEY_ROWS))
+            conditions.append(f"{column} IN (SELECT id FROM api_key WHERE {keys})")
+        return conditions
+
+    # Named reads.
+
     def logs(self) -> QuerySet[RequestLog]:
         """Request logs the viewer may read."""
-        query = RequestLog.filter(organization_id=self.organization_id)
-        if self.member_id is not None:
-            query = query.filter(member_id=self.member_id)
-        return query
+        return self.filter(RequestLog, LOG_ROWS)
 
     def members(self) -> QuerySet[Member]:
         """Members the viewer may read: everyone for Admins/Owners, a Member only themselves."""
-        query = Member.filter(organization_id=self.organization_id)
-        if self.member_id is not None:
-            query = query.filter(id=self.member_id)
-        return query
+        return self.filter(Member, MEMBER_ROWS)
 
     def api_keys(self, *, include_team_keys: bool = False) -> QuerySet[ApiKey]:
         """Keys the viewer may read. A Member lists only their own keys; a team key they
         used is visible when reached through one of their own requests
         (`include_team_keys`)."""
-        query = ApiKey.filter(organization_id=self.organization_id)
-        if self.member_id is None:
-            return query
-        if include_team_keys:
-            return query.filter(Q(owner_id=self.member_id) | Q(owner_id__isnull=True))
-        return query.filter(owner_id=self.member_id)
+        return self.filter(ApiKey, KEY_ROWS_WITH_TEAM_KEYS if include_team_keys else KEY_ROWS)
 
     def api_key_conditions(
         self, params: Params, *, include_team_keys: bool = False, alias: str = ""
     ) -> list[str]:
         """`api_keys()` as SQL conditions on `api_key` (to AND together), for reads that
         skip the ORM's query builder; columns qualified by `alias` if given."""
-        column = f"{alias}." if alias else ""
-        conditions = [f"{column}organization_id = {params.add(self.organization_id)}"]
-        if self.member_id is not None:
-            owner = f"{column}owner_id = {params.add(self.member_id)}"
-            if include_team_keys:
-                owner = f"({owner} OR {column}owner_id IS NULL)"
-            conditions.append(owner)
-        return conditions
+        rows = KEY_ROWS_WITH_TEAM_KEYS if include_team_keys else KEY_ROWS
+        return self.where(params, rows, alias=alias)
 
     def member_conditions(self, params: Params, *, alias: str = "") -> list[str]:
         """`members()` as SQL conditions on `member` (to AND together)."""
-        column = f"{alias}." if alias else ""
-        conditions = [f"{column}organization_id = {params.add(self.organization_id)}"]
-        if self.member_id is not None:
-            conditions.append(f"{column}id = {params.add(self.member_id)}")
-        return conditions
+        return self.where(params, MEMBER_ROWS, alias=alias)
 
     def audit_entries(self) -> QuerySet[AuditEntry]:
         """The organization's audit trail; ForbiddenError for a Member (who changed what is
         team information, as the Admin-only settings it records are)."""
-        self.require_team("The audit trail")
-        return AuditEntry.filter(organization_id=self.organization_id)
+        return self.team_filter(AuditEntry, "The audit trail")
 
     def require_team(self, what: str) -> None:
         """Raise ForbiddenError unless the viewer is an Admin or Owner."""
@@ -226,12 +323,9 @@ def scoped_conditions(
     otherwise tag conditions read request_log's `tags` array.
     """
     prefix = f"{alias}." if alias else ""
-    conditions = [f"{prefix}organization_id = {params.add(scope.organization_id)}"]
-    member = scope.member_id
-    if member is None and log_filter is not None and log_filter.only_mine:
-        member = scope.viewer_member_id
-    if member is not None:
-        conditions.append(f"{prefix}member_id = {params.add(member)}")
+    only_mine = log_filter is not None and log_filter.only_mine
+    mine = scope.viewer_member_id if only_mine else None
+    conditions = scope.where(params, LOG_ROWS, alias=alias, member_id=mine)
     if log_filter is None:
         return conditions
     check_filter(scope, log_filter)
@@ -313,3 +407,13 @@ def in_list(column: str, values: tuple[object, ...], params: Params) -> str:
     if not values:
         return "1 = 0"
     return f"{column} IN ({params.add_list(values)})"
+
+
+def organizations_condition(
+    organization_ids: Sequence[int], params: Params, alias: str = ""
+) -> str:
+    """The tenant rule for work done for several organizations at once (the alert worker's
+    and the metrics' batches, each organization already chosen by the caller): the
+    tenant column IN the list. An empty list matches no row."""
+    column = f"{alias}.{TENANT_COLUMN}" if alias else TENANT_COLUMN
+    return in_list(column, tuple(organization_ids), params)

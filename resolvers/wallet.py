@@ -75,9 +75,8 @@ def wallet_summary(scope: Scope, org: Organization) -> WalletSummary:
 async def ledger_page(scope: Scope, request: PageRequest) -> Page[LedgerEntry]:
     """One page of the ledger, newest first in the order the balance changed (by id);
     ForbiddenError for Members."""
-    scope.require_team("the wallet")
     params = Params(current_dialect())
-    conditions = [f"organization_id = {params.add(scope.organization_id)}"]
+    conditions = scope.team_where(params, "the wallet")
     if request.after is not None:
         conditions.append(f"id < {params.add(request.after.id)}")
     rows = await fetch_all(
@@ -95,11 +94,10 @@ async def ledger_entries_by_ids(scope: Scope, entry_ids: list[int]) -> dict[int,
     if not entry_ids or not scope.sees_team:
         return {}
     params = Params(current_dialect())
+    conditions = scope.where(params)
+    conditions.append(f"id IN ({params.add_list(sorted(set(entry_ids)))})")
     rows = await fetch_all(
-        f"SELECT {_COLUMNS} FROM wallet_entry "
-        f"WHERE organization_id = {params.add(scope.organization_id)} "
-        f"AND id IN ({params.add_list(sorted(set(entry_ids)))})",
-        params,
+        f"SELECT {_COLUMNS} FROM wallet_entry WHERE " + " AND ".join(conditions), params
     )
     entries = [_entry(row) for row in rows]
     return {entry.id: entry for entry in entries}
@@ -107,12 +105,10 @@ async def ledger_entries_by_ids(scope: Scope, entry_ids: list[int]) -> dict[int,
 
 async def count_ledger_entries(scope: Scope) -> int:
     """How many ledger entries the organization has (all pages)."""
-    scope.require_team("the wallet")
     params = Params(current_dialect())
+    conditions = scope.team_where(params, "the wallet")
     rows = await fetch_all(
-        "SELECT COUNT(*) AS total FROM wallet_entry "
-        f"WHERE organization_id = {params.add(scope.organization_id)}",
-        params,
+        "SELECT COUNT(*) AS total FROM wallet_entry WHERE " + " AND ".join(conditions), params
     )
     return int(rows[0]["total"])
 

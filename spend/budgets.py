@@ -23,6 +23,7 @@ from resolvers.billing_policy import billing_policy
 from resolvers.errors import BadInputError, NotFoundError
 from resolvers.key_access import key_period_spend
 from resolvers.model_aliases import MAX_ALLOWED_MODELS, clean_model_aliases
+from resolvers.scope import Scope
 from spend.control import enforce_budget, enforce_key_limit
 from spend.state import lock_organization
 
@@ -85,7 +86,9 @@ async def apply_api_key_limit(
     spend at once, in the caller's transaction, which holds the organization's lock. Whether
     the change needs an Owner's approval is decided before (resolvers/limit_requests.py)."""
     await (
-        ApiKey.filter(id=api_key_id, organization_id=organization_id)
+        Scope.for_organization(organization_id)
+        .filter(ApiKey)
+        .filter(id=api_key_id)
         .using_db(conn)
         .update(monthly_limit_nanos=limit_nanos)
     )
@@ -158,7 +161,13 @@ async def set_api_key_allowed_models(
 
 async def find_key(conn: BaseDBAsyncClient, organization_id: int, api_key_id: int) -> ApiKey:
     """The organization's key `api_key_id`; NotFoundError for a missing or another tenant's."""
-    key = await ApiKey.filter(id=api_key_id, organization_id=organization_id).using_db(conn).first()
+    key = (
+        await Scope.for_organization(organization_id)
+        .filter(ApiKey)
+        .filter(id=api_key_id)
+        .using_db(conn)
+        .first()
+    )
     if key is None:
         raise NotFoundError("apiKeyId: no such API key")
     return key

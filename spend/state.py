@@ -18,6 +18,7 @@ from models.database import Dialect, Params, dialect_of, parse_db_datetime
 from pricing.money import format_usd
 from resolvers.billing_policy import BILLING_POLICY_COLUMNS, BillingPolicy, billing_policy_of_row
 from resolvers.periods import TimeRange
+from resolvers.scope import Scope
 
 __all__ = [
     "KeyState",
@@ -109,8 +110,9 @@ async def lock_counters(
     key_ids = sorted({key_id for key_id, _ in wanted})
     starts = sorted({start for _, start in wanted})
     rows = await conn.execute_query_dict(
-        "SELECT api_key_id, period_start, spend_nanos FROM spend_counter "
-        f"WHERE organization_id = {params.add(organization_id)} "
+        "SELECT api_key_id, period_start, spend_nanos FROM spend_counter WHERE "
+        + " AND ".join(Scope.for_organization(organization_id).where(params))
+        + " "
         f"AND api_key_id IN ({params.add_list(key_ids)}) "
         f"AND period_start IN ({params.add_list(starts)}) "
         "ORDER BY api_key_id, period_start" + _row_lock(conn),
@@ -132,8 +134,10 @@ async def lock_keys(
     params = Params(dialect_of(conn))
     rows = await conn.execute_query_dict(
         "SELECT id, label, status, monthly_limit_nanos, limit_blocked_period_start FROM api_key "
-        f"WHERE organization_id = {params.add(organization_id)} "
-        f"AND id IN ({params.add_list(ids)}) ORDER BY id" + _row_lock(conn),
+        "WHERE "
+        + " AND ".join(Scope.for_organization(organization_id).where(params))
+        + f" AND id IN ({params.add_list(ids)}) ORDER BY id"
+        + _row_lock(conn),
         params.values,
     )
     return {

@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from models.database import Params, connection, current_dialect, parse_db_datetime
 from models.global_ids import encode_global_id
 from resolvers.billing_policy import BILLING_POLICY_COLUMNS, billing_policy_of_row
+from resolvers.scope import organizations_condition
 
 NANOS_PER_USD = Decimal(1_000_000_000)
 
@@ -51,7 +52,7 @@ async def read_organization_spend(
     params = Params(current_dialect())
     counters = await conn.execute_query_dict(
         "SELECT organization_id, period_start, spend_nanos FROM spend_counter "
-        f"WHERE api_key_id = 0 AND organization_id IN ({params.add_list(sorted(starts))}) "
+        f"WHERE api_key_id = 0 AND {organizations_condition(sorted(starts), params)} "
         f"AND period_start >= {params.add(min(starts.values()))}",
         params.values,
     )

@@ -12,6 +12,7 @@ from graph.types.organization import OrganizationType
 from models.access_token import Scope as TokenScope
 from models.member import Member, Role
 from models.organization import Organization
+from resolvers.scope import Scope
 
 
 @strawberry.type(name="Viewer", description="The caller: member, role, organization.")
@@ -31,7 +32,8 @@ class ViewerType:
     async def member(self, info: Info) -> MemberType | None:
         if self.member_pk is None:
             return None
-        member = await Member.get_or_none(id=self.member_pk, organization_id=self.organization_pk)
+        members = Scope.for_organization(self.organization_pk).filter(Member)
+        member = await members.get_or_none(id=self.member_pk)
         return MemberType.from_model(member) if member else None
 
     @strawberry.field(
