@@ -18,6 +18,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Mapping
+from functools import partial
 from json import JSONDecodeError
 from typing import Any
 
@@ -101,13 +102,17 @@ def _text(encoded: str | bytes) -> str:
     return encoded.decode() if isinstance(encoded, bytes) else encoded
 
 
-# The last pushes' encoded payloads: id(data) -> (data, JSON text of {"data": data}). A push
+def _encoded(encode: Callable[[object], str | bytes], value: object) -> str:
+    return _text(encode(value))
+
+
+# The last pushes' encoded `data`: id(data) -> (data, its JSON text). A push
 # reaches all its subscribers within moments, so a few hundred entries cover every hub.
 _ENCODED: OrderedDict[int, tuple[object, str]] = OrderedDict()
 _ENCODED_ENTRIES = 256
 
 
-def _encoded_payload(data: object, encode: Callable[[], str]) -> str:
+def _encoded_data(data: object, encode: Callable[[], str]) -> str:
     seen = _ENCODED.get(id(data))
     if seen is not None and seen[0] is data:
         return seen[1]
@@ -204,14 +209,18 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().send_message(message)
 
     def _next_text(self, operation_id: str, payload: Mapping[str, Any]) -> str:
-        """The `next` message as JSON text. Its payload's encoding is shared: subscribers of
-        one push whose results were shared (graph/library_executor.py's SharedResults) have
-        the same `data` object, encoded once for all of them."""
+        """The `next` message as JSON text. Its `data` is encoded once per push: subscribers
+        whose results were shared (graph/library_executor.py's SharedResults) have the same
+        `data` object; `errors` and `extensions` (the cost report) are their own."""
         encode = self.view.encode_json
-        if set(payload) == {"data"} and payload["data"] is not None:
-            body = _encoded_payload(payload["data"], lambda: _text(encode(payload)))
-        else:
-            body = _text(encode(payload))
+        parts = []
+        for name, value in payload.items():
+            if name == "data" and value is not None:
+                text = _encoded_data(value, partial(_encoded, encode, value))
+            else:
+                text = _text(encode(value))
+            parts.append(f"{_text(encode(name))}:{text}")
+        body = "{" + ",".join(parts) + "}"
         return f'{{"id":{_text(encode(operation_id))},"type":"next","payload":{body}}}'
 
     async def shutdown(self) -> None:
