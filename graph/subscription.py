@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Callable, Hashable
 from datetime import datetime
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
@@ -28,6 +29,8 @@ from resolvers.errors import ForbiddenError
 from resolvers.live_feeds import FiredAlertsFeed, NewLogsFeed, UsageFeed
 from resolvers.scope import LogFilter, Scope, check_filter
 from settings import Settings
+
+T = TypeVar("T")
 
 
 class SlowConsumerError(Exception):
@@ -79,9 +82,21 @@ async def _checked_filter(
     return filter_at
 
 
-async def _stream(info: Info, key: Hashable, make_feed: Callable[[], Feed]) -> AsyncGenerator[Any]:
-    """The hub's messages for this subscriber, until the client leaves."""
+def _viewer_key(context: Context) -> Hashable:
+    """Who sees a pushed object: subscribers with the same key may share one shaped object
+    (and its executed results), because nothing they would derive from it differs."""
+    viewer = context.viewer
+    return (viewer.organization_id, viewer.member_id, viewer.role, viewer.scopes)
+
+
+async def _stream(
+    info: Info, key: Hashable, make_feed: Callable[[], Feed], shape: Callable[[Any], T]
+) -> AsyncGenerator[T]:
+    """The hub's messages for this subscriber, shaped by `shape`, until the client leaves.
+    A message is shaped once for every subscriber of the hub with the same viewer (the
+    shaped object is shared, and so is its execution: graph/types/live.py)."""
     context = info.context
+    shape_key = ("shape", _viewer_key(context))
     settings = context.request.app.state.settings
     assert isinstance(settings, Settings)
     slots = context.request.app.state.subscription_slots
@@ -114,7 +129,7 @@ async def _stream(info: Info, key: Hashable, make_feed: Callable[[], Feed]) -> A
                 continue
             if overflowed:
                 raise SlowConsumerError("Slow consumer: messages were not read in time")
-            yield message
+            yield hub.shared(message, shape_key, partial(shape, message))
     finally:
         hub.remove(subscriber)
         slots.give_back(slot)
@@ -165,8 +180,14 @@ class Subscription:
         filter_at = await _checked_filter(info, filter)
         shared = _shared_scope(scope, filter is not None and filter.only_mine)
         key = ("usage", shared, _filter_key(filter))
-        async for data in _stream(info, key, lambda: UsageFeed(shared, filter_at)):
-            yield LiveUsageType.from_data(data, own_only=not scope.sees_team)
+        own_only = not scope.sees_team
+        async for cards in _stream(
+            info,
+            key,
+            lambda: UsageFeed(shared, filter_at),
+            lambda data: LiveUsageType.from_data(data, own_only=own_only),
+        ):
+            yield cards
 
     @strawberry.subscription(
         description=(
@@ -186,8 +207,14 @@ class Subscription:
         filter_at = await _checked_filter(info, filter)
         shared = _shared_scope(scope, filter is not None and filter.only_mine)
         key = ("logs", shared, _filter_key(filter))
-        async for data in _stream(info, key, lambda: NewLogsFeed(shared, filter_at)):
-            yield LiveRequestLogsType.from_data(data, info.context.loaders)
+        loaders = info.context.loaders
+        async for logs in _stream(
+            info,
+            key,
+            lambda: NewLogsFeed(shared, filter_at),
+            lambda data: LiveRequestLogsType.from_data(data, loaders),
+        ):
+            yield logs
 
     @strawberry.subscription(
         description="Alerts of the organization as they fire (Admins and Owners).",
@@ -198,5 +225,7 @@ class Subscription:
         if not scope.sees_team:
             raise ForbiddenError("Only Admins and Owners can see this.")
         shared = _shared_scope(scope, only_mine=False)
-        async for data in _stream(info, ("alerts", shared), lambda: FiredAlertsFeed(shared)):
-            yield LiveAlertsType.from_data(data)
+        async for alerts in _stream(
+            info, ("alerts", shared), lambda: FiredAlertsFeed(shared), LiveAlertsType.from_data
+        ):
+            yield alerts

@@ -22,6 +22,10 @@ from live.notices import Notice
 
 log = logging.getLogger("aize.live")
 
+# How many recent messages per hub keep their derived values (Hub.shared): a subscriber's
+# queue holds a few, so one reading a message or two late still finds them.
+_DERIVED_MESSAGES = 4
+
 
 class Feed:
     """What a hub computes. `compute(oldest)` returns the message to push, or None when
@@ -79,6 +83,8 @@ class Hub:
         self.subscribers: set[Subscriber] = set()
         self.computations = 0
         self._latest: Any | None = None
+        # The last few messages' derived values: id(message) -> (message, {key: value}).
+        self._derived: dict[int, tuple[Any, dict[Hashable, Any]]] = {}
         self._dirty = asyncio.Event()
         # Set while the hub's last interval is over and it waits for a notice: the next one
         # is computed at once (leading edge). Clear while computing or coalescing.
@@ -94,6 +100,24 @@ class Hub:
         if notice.oldest is not None and (self._oldest is None or notice.oldest < self._oldest):
             self._oldest = notice.oldest
         self._dirty.set()
+
+    def shared(self, message: Any, key: Hashable, build: Callable[[], Any]) -> Any:
+        """`build()` for this message and key, built once and returned to every caller
+        asking with the same message and key (subscribers whose scope, viewer and document
+        make the same derivation). Remembered for the last _DERIVED_MESSAGES messages (a
+        subscriber reading late still shares with its peers)."""
+        entry = self._derived.get(id(message))
+        if entry is None or entry[0] is not message:
+            if len(self._derived) >= _DERIVED_MESSAGES:
+                del self._derived[next(iter(self._derived))]
+            entry = (message, {})
+            self._derived[id(message)] = entry
+        values = entry[1]
+        try:
+            return values[key]
+        except KeyError:
+            value = values[key] = build()
+            return value
 
     def add(self, subscriber: Subscriber) -> None:
         self.subscribers.add(subscriber)

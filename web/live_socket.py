@@ -16,7 +16,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, Mapping
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, Callable, Mapping
+from functools import partial
 from json import JSONDecodeError
 from typing import Any
 
@@ -84,13 +86,41 @@ class BoundedWebSocketAdapter(ASGIWebSocketAdapter):
     async def send_json(self, message: Mapping[str, object]) -> None:
         # Text frames: the protocol's messages are JSON text (orjson encodes to bytes).
         encoded = self.view.encode_json(message)
-        text = encoded.decode() if isinstance(encoded, bytes) else encoded
+        await self.send_encoded(encoded.decode() if isinstance(encoded, bytes) else encoded)
+
+    async def send_encoded(self, text: str) -> None:
+        """Send one protocol message already encoded as JSON text."""
         try:
             await self.ws.send_text(text)
         except (WebSocketDisconnect, SocketAlreadyClosed) as exc:
             # The peer has gone, or this side has already sent its close frame (a push or a
             # pong racing the close): the protocol handler's "disconnected", never an error.
             raise WebSocketDisconnected from exc
+
+
+def _text(encoded: str | bytes) -> str:
+    return encoded.decode() if isinstance(encoded, bytes) else encoded
+
+
+def _encoded(encode: Callable[[object], str | bytes], value: object) -> str:
+    return _text(encode(value))
+
+
+# The last pushes' encoded `data`: id(data) -> (data, its JSON text). A push
+# reaches all its subscribers within moments, so a few hundred entries cover every hub.
+_ENCODED: OrderedDict[int, tuple[object, str]] = OrderedDict()
+_ENCODED_ENTRIES = 256
+
+
+def _encoded_data(data: object, encode: Callable[[], str]) -> str:
+    seen = _ENCODED.get(id(data))
+    if seen is not None and seen[0] is data:
+        return seen[1]
+    text = encode()
+    _ENCODED[id(data)] = (data, text)
+    if len(_ENCODED) > _ENCODED_ENTRIES:
+        _ENCODED.popitem(last=False)
+    return text
 
 
 def _credentials(payload: Mapping[str, Any]) -> str | None:
@@ -152,7 +182,8 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def send_message(self, message: Message) -> None:
         limit = _settings_of(self.context).max_subscription_message_bytes
         if message["type"] == "next":
-            size = len(self.view.encode_json(message))
+            text = self._next_text(message["id"], message["payload"])
+            size = len(text.encode()) if not text.isascii() else len(text)
             if size > limit:
                 operation_id = message["id"]
                 await super().send_message(
@@ -171,7 +202,26 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 )
                 self.operations.pop(operation_id, None)
                 return
+            adapter = self.websocket
+            if isinstance(adapter, BoundedWebSocketAdapter):
+                await adapter.send_encoded(text)
+                return
         await super().send_message(message)
+
+    def _next_text(self, operation_id: str, payload: Mapping[str, Any]) -> str:
+        """The `next` message as JSON text. Its `data` is encoded once per push: subscribers
+        whose results were shared (graph/library_executor.py's SharedResults) have the same
+        `data` object; `errors` and `extensions` (the cost report) are their own."""
+        encode = self.view.encode_json
+        parts = []
+        for name, value in payload.items():
+            if name == "data" and value is not None:
+                text = _encoded_data(value, partial(_encoded, encode, value))
+            else:
+                text = _text(encode(value))
+            parts.append(f"{_text(encode(name))}:{text}")
+        body = "{" + ",".join(parts) + "}"
+        return f'{{"id":{_text(encode(operation_id))},"type":"next","payload":{body}}}'
 
     async def shutdown(self) -> None:
         if self.supervisor is not None:

@@ -1,16 +1,20 @@
 """What subscriptions push: the dashboard cards, new request logs, fired alerts.
 
-Built from one shared computation per organization, filter and scope (resolvers/live_feeds.py);
-only the shaping into these objects happens per subscriber.
+Built from one shared computation per organization, filter and scope (resolvers/live_feeds.py),
+shaped once per message for the subscribers that see it alike (graph/subscription.py); each
+object carries `shared_results`, so subscribers with the same operation and viewer share one
+execution of their selection (graph/library_executor.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 import strawberry
 
 from graph.dataloaders import Loaders
+from graph.library_executor import SharedResults
 from graph.types.alert import AlertEventType
 from graph.types.cost_summary import CostSummary
 from graph.types.current_spend import CurrentSpend
@@ -36,6 +40,9 @@ class LiveUsageType:
     )
     to: datetime = strawberry.field(description="Range end of `totals` (exclusive).")
     computed_at: datetime = strawberry.field(description="When these figures were read (UTC).")
+    shared_results: strawberry.Private[SharedResults] = dataclasses.field(
+        default_factory=SharedResults
+    )
 
     @classmethod
     def from_data(cls, data: LiveUsage, own_only: bool) -> LiveUsageType:
@@ -62,6 +69,9 @@ class LiveRequestLogsType:
         "with Organization.requestLogs."
     )
     computed_at: datetime = strawberry.field(description="When these logs were read (UTC).")
+    shared_results: strawberry.Private[SharedResults] = dataclasses.field(
+        default_factory=SharedResults
+    )
 
     @classmethod
     def from_data(cls, data: LiveLogs, loaders: Loaders) -> LiveRequestLogsType:
@@ -84,6 +94,9 @@ class LiveAlertsType:
         description="Newest first, at most 100 per message."
     )
     computed_at: datetime = strawberry.field(description="When these alerts were read (UTC).")
+    shared_results: strawberry.Private[SharedResults] = dataclasses.field(
+        default_factory=SharedResults
+    )
 
     @classmethod
     def from_data(cls, data: LiveAlerts) -> LiveAlertsType:
