@@ -18,13 +18,23 @@ killed mid-batch leaves the rows pending and the rollups untouched, and two fold
 take the same row. Readers add the rows still pending to what the rollups hold
 (resolvers/fold_tail.py), so every answer equals a raw scan whether or not a row is folded.
 
+Organizations fold in parallel (`Folder`): every rollup row belongs to one organization, so
+folds of different organizations touch disjoint rollup rows and never wait for each other.
+A round takes one batch of each organization with rows pending, on up to `workers` pool
+connections at once, each batch its own transaction as above; an organization is folded by
+one batch at a time, oldest ids first, so its order and exactly-once are those of a single
+folder. An organization whose batch was full (it is behind) gets twice the rows next round,
+up to MAX_BATCH_GROWTH times the configured batch: bigger folds are cheaper per row.
+
 INLINE folds in the ingest transaction (the behaviour before; SQLite always does).
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from asyncpg import Connection
@@ -32,8 +42,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from ingestion.rollup_sql import (
-    BATCH_LATENCY,
-    BATCH_USAGE,
+    BATCH_TABLES,
     ROLLUP_SOURCE_COLUMNS,
     create_batch_tables_sql,
     rollup_script,
@@ -43,6 +52,12 @@ from models.database import Dialect, connection, dialect_of
 # Rows per fold transaction: the more rows, the more of them share each upserted rollup row
 # (docs/PERFORMANCE.md: 20,000 folded about 3.5x faster per row than 5,000, shuffled).
 DEFAULT_BATCH_ROWS = 20_000
+# Organizations folded at once, each on a pool connection of its own (AIZE_FOLD_WORKERS).
+DEFAULT_FOLD_WORKERS = 2
+# An organization that is behind folds up to this many times AIZE_FOLD_BATCH_ROWS at once.
+MAX_BATCH_GROWTH = 4
+
+log = logging.getLogger(__name__)
 # A fold is background work: it may take longer than a request's statement timeout (the
 # serving connections'), and a fold cut short would be retried whole, forever.
 _FOLD_STATEMENT_TIMEOUT = "SET LOCAL statement_timeout = '300s'"
@@ -87,7 +102,7 @@ _CREATE_TABLES = ";\n".join(
 # Oldest ids first through the primary key; rows locked by another fold are skipped, so
 # concurrent folds take disjoint batches.
 _TAKE = (
-    "WITH picked AS (SELECT log_id, organization_id FROM fold_pending {where}ORDER BY log_id "
+    "WITH picked AS (SELECT log_id, organization_id FROM fold_pending {where} ORDER BY log_id "
     "LIMIT $1 FOR UPDATE SKIP LOCKED) "
     "DELETE FROM fold_pending AS p USING picked "
     "WHERE p.log_id = picked.log_id AND p.organization_id = picked.organization_id "
@@ -103,10 +118,7 @@ _LOAD = (
 # several batches (`fold_before`).
 _FOLD = ";\n".join(
     (
-        *(
-            f"DELETE FROM {family.table(family.grains[0])}"
-            for family in (BATCH_USAGE, BATCH_LATENCY)
-        ),
+        *(f"DELETE FROM {family.table(family.grains[0])}" for family in BATCH_TABLES),
         rollup_script(_ROWS),
     )
 )
@@ -118,28 +130,54 @@ RECORD_PENDING = (
 )
 
 
-async def fold_batch(limit: int = DEFAULT_BATCH_ROWS) -> int:
-    """Fold up to `limit` pending rows in one transaction; returns how many were folded
-    (0: nothing was pending, or every pending row is being folded by another folder)."""
+# The organizations with rows pending, each found through the (organization_id, timestamp)
+# index with one probe (a loose index scan): no scan of the pending rows themselves.
+_ORGANIZATIONS_PENDING = (
+    "WITH RECURSIVE org AS ("
+    "(SELECT organization_id FROM fold_pending ORDER BY organization_id LIMIT 1) "
+    "UNION ALL SELECT (SELECT p.organization_id FROM fold_pending AS p "
+    "WHERE p.organization_id > org.organization_id ORDER BY p.organization_id LIMIT 1) "
+    "FROM org WHERE org.organization_id IS NOT NULL) "
+    "SELECT organization_id FROM org WHERE organization_id IS NOT NULL"
+)
+
+
+async def fold_batch(limit: int = DEFAULT_BATCH_ROWS, organization_id: int | None = None) -> int:
+    """Fold up to `limit` pending rows (of one organization, if given) in one transaction;
+    returns how many were folded (0: nothing was pending, or every pending row is being
+    folded by another folder)."""
     async with in_transaction() as conn:
-        return await fold_in_transaction(conn, limit)
+        return await fold_in_transaction(conn, limit, organization_id)
 
 
-async def fold_in_transaction(conn: BaseDBAsyncClient, limit: int) -> int:
+async def fold_in_transaction(
+    conn: BaseDBAsyncClient, limit: int, organization_id: int | None = None
+) -> int:
     """`fold_batch`'s work inside the caller's transaction on `conn` (PostgreSQL)."""
     async with conn.acquire_connection() as raw:
-        return len(await fold_on(raw, limit))
+        return len(await fold_on(raw, limit, organization_id=organization_id))
 
 
-async def fold_on(raw: Connection, limit: int, before: datetime | None = None) -> list[int]:
-    """Take and fold up to `limit` pending rows (with a timestamp before `before`, if
-    given) on an asyncpg connection, inside the transaction the caller opened on it (its
-    commit is the fold's); returns the log ids taken."""
+async def fold_on(
+    raw: Connection,
+    limit: int,
+    before: datetime | None = None,
+    organization_id: int | None = None,
+) -> list[int]:
+    """Take and fold up to `limit` pending rows (with a timestamp before `before`, of
+    `organization_id`, if given) on an asyncpg connection, inside the transaction the caller
+    opened on it (its commit is the fold's); returns the log ids taken."""
     await raw.execute(_FOLD_STATEMENT_TIMEOUT)
-    if before is None:
-        taken = await raw.fetch(_TAKE.format(where=""), limit)
-    else:
-        taken = await raw.fetch(_TAKE.format(where='WHERE "timestamp" < $2 '), limit, before)
+    conditions: list[str] = []
+    args: list[object] = [limit]
+    if before is not None:
+        args.append(before)
+        conditions.append(f'"timestamp" < ${len(args)}')
+    if organization_id is not None:
+        args.append(organization_id)
+        conditions.append(f"organization_id = ${len(args)}")
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    taken = await raw.fetch(_TAKE.format(where=where), *args)
     if not taken:
         return []
     ids, times = [row["log_id"] for row in taken], [row["timestamp"] for row in taken]
@@ -147,6 +185,60 @@ async def fold_on(raw: Connection, limit: int, before: datetime | None = None) -
     await raw.execute(_LOAD, ids, min(times), max(times))
     await raw.execute(_FOLD)
     return ids
+
+
+async def organizations_pending() -> list[int]:
+    """The organizations with rows pending (PostgreSQL), in id order."""
+    rows = await connection().execute_query_dict(_ORGANIZATIONS_PENDING)
+    return [int(row["organization_id"]) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class FoldRound:
+    """What one round of a `Folder` did: rows folded, whether some organization's batch was
+    full (it is behind: the next round should follow at once), why batches failed."""
+
+    folded: int
+    behind: bool
+    errors: tuple[Exception, ...] = ()
+
+
+@dataclass(slots=True)
+class Folder:
+    """Folds every organization's pending rows, `workers` organizations at once (one pool
+    connection and transaction each), `batch_rows` per batch, more for one that is behind."""
+
+    batch_rows: int = DEFAULT_BATCH_ROWS
+    workers: int = DEFAULT_FOLD_WORKERS
+    # Rows the next batch of an organization takes (absent: batch_rows).
+    _limits: dict[int, int] = field(default_factory=dict)
+
+    async def fold_round(self) -> FoldRound:
+        """Fold one batch of each organization with rows pending; a failed batch is rolled
+        back whole (logged, counted), the others commit."""
+        queue = await organizations_pending()
+        limits = {org: self._limits.get(org, self.batch_rows) for org in queue}
+        self._limits = {}
+        folded, behind, errors = 0, False, []
+
+        async def worker() -> None:
+            nonlocal folded, behind
+            while queue:
+                org = queue.pop(0)
+                limit = limits[org]
+                try:
+                    count = await fold_batch(limit, org)
+                except Exception as error:  # rolled back whole: the next round retries
+                    log.exception("rollup fold of organization %s failed", org)
+                    errors.append(error)
+                    continue
+                folded += count
+                if count == limit:
+                    behind = True
+                    self._limits[org] = min(2 * limit, MAX_BATCH_GROWTH * self.batch_rows)
+
+        await asyncio.gather(*(worker() for _ in range(min(self.workers, len(queue)))))
+        return FoldRound(folded, behind, tuple(errors))
 
 
 async def fold_before(conn: BaseDBAsyncClient, before: datetime) -> int:
@@ -162,16 +254,20 @@ async def fold_before(conn: BaseDBAsyncClient, before: datetime) -> int:
     return folded
 
 
-async def drain(limit: int = DEFAULT_BATCH_ROWS) -> int:
-    """Fold batches until none is left to take; returns the rows folded. Rows ingested
-    while it runs are folded too, so under a steady stream it returns once it catches up."""
+async def drain(limit: int = DEFAULT_BATCH_ROWS, workers: int = DEFAULT_FOLD_WORKERS) -> int:
+    """Fold rounds (`Folder`) until no organization is behind; returns the rows folded. Rows
+    ingested while it runs are folded too, so under a steady stream it returns once it
+    catches up. A failed batch's error is raised after its round (the others committed)."""
     if dialect_of(connection()) is not Dialect.POSTGRES:
         return 0
+    folder = Folder(limit, workers)
     folded = 0
     while True:
-        count = await fold_batch(limit)
-        folded += count
-        if count < limit:
+        done = await folder.fold_round()
+        folded += done.folded
+        if done.errors:
+            raise done.errors[0]
+        if not done.behind:
             return folded
 
 

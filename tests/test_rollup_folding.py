@@ -32,6 +32,7 @@ from graph.app import create_app
 from graph.scalars import usd
 from ingestion.catalog_store import save_prices
 from ingestion.folding import (
+    Folder,
     FoldingMode,
     configure_folding,
     drain,
@@ -40,6 +41,7 @@ from ingestion.folding import (
     fold_in_transaction,
     fold_lag,
     fold_on,
+    organizations_pending,
 )
 from ingestion.reprice import reprice
 from ingestion.rollup_sql import rebuild_statements
@@ -486,3 +488,123 @@ async def test_metrics_show_operators_the_pending_rows_and_the_oldest_ones_age(
     assert value(pending, "aize_rollup_fold_oldest_pending_seconds") > 0
     assert value(folded, "aize_rollup_fold_pending_rows") == 0
     assert value(folded, "aize_rollup_fold_oldest_pending_seconds") == 0
+
+
+async def _pending_ids(organization_id: int) -> list[int]:
+    rows = await connection().execute_query_dict(
+        "SELECT log_id FROM fold_pending WHERE organization_id = $1 ORDER BY log_id",
+        [organization_id],
+    )
+    return [int(r["log_id"]) for r in rows]
+
+
+async def _log_ids(organization_id: int) -> list[int]:
+    rows = await connection().execute_query_dict(
+        "SELECT id FROM request_log WHERE organization_id = $1 ORDER BY id", [organization_id]
+    )
+    return [int(r["id"]) for r in rows]
+
+
+async def test_a_round_folds_organizations_in_parallel_each_once_oldest_first_bigger_when_behind(
+    db: Settings, deferred: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenants = [await _ingest(random.Random(20 + i), 90) for i in range(3)]
+    ids = {t.organization_id: await _log_ids(t.organization_id) for t in tenants}
+    assert await organizations_pending() == sorted(ids)
+    running: set[int | None] = set()
+    most_at_once = 0
+    two_running = asyncio.Event()
+    fold_batch_alone = folding.fold_batch
+
+    async def watched(limit: int, organization_id: int | None = None) -> int:
+        # Two organizations' batches at once (the first waits for the second), never two
+        # of one organization.
+        nonlocal most_at_once
+        assert organization_id is not None and organization_id not in running
+        running.add(organization_id)
+        most_at_once = max(most_at_once, len(running))
+        if len(running) == 2:
+            two_running.set()
+        await asyncio.wait_for(two_running.wait(), 30)
+        try:
+            return await fold_batch_alone(limit, organization_id)
+        finally:
+            running.discard(organization_id)
+
+    monkeypatch.setattr(folding, "fold_batch", watched)
+    folder = Folder(batch_rows=25, workers=2)
+
+    first = await folder.fold_round()
+    assert (first.folded, first.behind, first.errors) == (75, True, ())
+    assert most_at_once == 2
+    for org, logs in ids.items():
+        assert await _pending_ids(org) == logs[25:]  # each organization's oldest 25
+    # Behind: 50 rows each, then 100 (at most 4 x 25) which leaves none.
+    second = await folder.fold_round()
+    assert (second.folded, second.behind) == (150, True)
+    for org, logs in ids.items():
+        assert await _pending_ids(org) == logs[75:]
+    third = await folder.fold_round()
+    assert (third.folded, third.behind) == (45, False)
+    assert await _pending() == 0
+    assert await organizations_pending() == []
+    assert await folder.fold_round() == type(first)(0, False)
+    assert await _tables() == await _rebuilt_from_raw_log()
+
+
+async def test_a_batch_killed_mid_round_leaves_its_organization_pending_and_the_others_folded(
+    db: Settings, deferred: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenants = [await _ingest(random.Random(30 + i), 60) for i in range(3)]
+    doomed = tenants[1].organization_id
+    fold_on_alone = folding.fold_on
+
+    async def dies_after_taking(raw: asyncpg.Connection, limit: int, *args: Any, **kw: Any) -> Any:
+        taken = await fold_on_alone(raw, limit, *args, **kw)
+        if kw.get("organization_id") == doomed:
+            assert len(taken) == 40
+            raise ConnectionResetError("killed mid-batch")
+        return taken
+
+    monkeypatch.setattr(folding, "fold_on", dies_after_taking)
+    done = await Folder(batch_rows=40, workers=3).fold_round()
+
+    assert (done.folded, done.behind) == (80, True)
+    assert [str(e) for e in done.errors] == ["killed mid-batch"]
+    assert [await _pending(t.organization_id) for t in tenants] == [20, 60, 20]
+    # A drain folds the others' last 20 and raises the doomed batch's error after its round.
+    with pytest.raises(ConnectionResetError, match="killed mid-batch"):
+        await drain(40, workers=3)
+    assert [await _pending(t.organization_id) for t in tenants] == [0, 60, 0]
+    monkeypatch.setattr(folding, "fold_on", fold_on_alone)
+    assert await drain(40, workers=3) == 60
+    assert await _pending() == 0
+    assert await _tables() == await _rebuilt_from_raw_log()
+
+
+async def test_two_parallel_folders_racing_with_ingest_fold_every_row_once(
+    db: Settings, deferred: None
+) -> None:
+    rng = random.Random(40)
+    ingesting = asyncio.gather(*(_ingest(rng, 90) for _ in range(4)))
+    folders = [
+        asyncio.create_task(_fold_rounds_until(ingesting, Folder(batch_rows=20, workers=2)))
+        for _ in range(2)
+    ]
+    await ingesting
+    await asyncio.gather(*folders)
+
+    assert await _pending() == 0
+    folded = await _tables()
+    assert sum(r[0] for r in folded["usage_rollup_day"].values()) == 360
+    assert folded == await _rebuilt_from_raw_log()
+
+
+async def _fold_rounds_until(done: asyncio.Future[Any], folder: Folder) -> None:
+    """Fold rounds until `done` and nothing is left."""
+    while True:
+        round_ = await folder.fold_round()
+        assert round_.errors == ()
+        if done.done() and not await organizations_pending():
+            return
+        await asyncio.sleep(0)
