@@ -20,11 +20,14 @@ take the same row. Readers add the rows still pending to what the rollups hold
 
 Organizations fold in parallel (`Folder`): every rollup row belongs to one organization, so
 folds of different organizations touch disjoint rollup rows and never wait for each other.
-A round takes one batch of each organization with rows pending, on up to `workers` pool
-connections at once, each batch its own transaction as above; an organization is folded by
-one batch at a time, oldest ids first, so its order and exactly-once are those of a single
-folder. An organization whose batch was full (it is behind) gets twice the rows next round,
-up to MAX_BATCH_GROWTH times the configured batch: bigger folds are cheaper per row.
+The organizations are split in `workers` shares (id modulo `workers`); a round folds one
+batch of each share at once, each on a pool connection of its own and in its own
+transaction as above. An organization belongs to one share, so it is folded by one batch
+at a time, oldest ids first: its order and exactly-once are those of a single folder. A
+batch spans every organization of its share (a batch per organization would multiply the
+statements per row folded). A share whose batch was full (it is behind) gets twice the rows
+next round, up to MAX_BATCH_GROWTH times the configured batch: bigger folds are cheaper per
+row.
 
 INLINE folds in the ingest transaction (the behaviour before; SQLite always does).
 """
@@ -52,7 +55,8 @@ from models.database import Dialect, connection, dialect_of
 # Rows per fold transaction: the more rows, the more of them share each upserted rollup row
 # (docs/PERFORMANCE.md: 20,000 folded about 3.5x faster per row than 5,000, shuffled).
 DEFAULT_BATCH_ROWS = 20_000
-# Organizations folded at once, each on a pool connection of its own (AIZE_FOLD_WORKERS).
+# Shares of the organizations folded at once, each on a pool connection of its own
+# (AIZE_FOLD_WORKERS).
 DEFAULT_FOLD_WORKERS = 2
 # An organization that is behind folds up to this many times AIZE_FOLD_BATCH_ROWS at once.
 MAX_BATCH_GROWTH = 4
@@ -130,52 +134,45 @@ RECORD_PENDING = (
 )
 
 
-# The organizations with rows pending, each found through the (organization_id, timestamp)
-# index with one probe (a loose index scan): no scan of the pending rows themselves.
-_ORGANIZATIONS_PENDING = (
-    "WITH RECURSIVE org AS ("
-    "(SELECT organization_id FROM fold_pending ORDER BY organization_id LIMIT 1) "
-    "UNION ALL SELECT (SELECT p.organization_id FROM fold_pending AS p "
-    "WHERE p.organization_id > org.organization_id ORDER BY p.organization_id LIMIT 1) "
-    "FROM org WHERE org.organization_id IS NOT NULL) "
-    "SELECT organization_id FROM org WHERE organization_id IS NOT NULL"
-)
+# A share of the organizations: those whose id is `index` modulo `count`. Shares are
+# disjoint, so are their rollup rows.
+Share = tuple[int, int]  # (index, count)
 
 
-async def fold_batch(limit: int = DEFAULT_BATCH_ROWS, organization_id: int | None = None) -> int:
-    """Fold up to `limit` pending rows (of one organization, if given) in one transaction;
-    returns how many were folded (0: nothing was pending, or every pending row is being
-    folded by another folder)."""
+async def fold_batch(limit: int = DEFAULT_BATCH_ROWS, share: Share | None = None) -> int:
+    """Fold up to `limit` pending rows (of one share of the organizations, if given) in one
+    transaction; returns how many were folded (0: nothing was pending, or every pending row
+    is being folded by another folder)."""
     async with in_transaction() as conn:
-        return await fold_in_transaction(conn, limit, organization_id)
+        return await fold_in_transaction(conn, limit, share)
 
 
 async def fold_in_transaction(
-    conn: BaseDBAsyncClient, limit: int, organization_id: int | None = None
+    conn: BaseDBAsyncClient, limit: int, share: Share | None = None
 ) -> int:
     """`fold_batch`'s work inside the caller's transaction on `conn` (PostgreSQL)."""
     async with conn.acquire_connection() as raw:
-        return len(await fold_on(raw, limit, organization_id=organization_id))
+        return len(await fold_on(raw, limit, share=share))
 
 
 async def fold_on(
     raw: Connection,
     limit: int,
     before: datetime | None = None,
-    organization_id: int | None = None,
+    share: Share | None = None,
 ) -> list[int]:
-    """Take and fold up to `limit` pending rows (with a timestamp before `before`, of
-    `organization_id`, if given) on an asyncpg connection, inside the transaction the caller
-    opened on it (its commit is the fold's); returns the log ids taken."""
+    """Take and fold up to `limit` pending rows (with a timestamp before `before`, of the
+    organizations of `share`, if given) on an asyncpg connection, inside the transaction the
+    caller opened on it (its commit is the fold's); returns the log ids taken."""
     await raw.execute(_FOLD_STATEMENT_TIMEOUT)
     conditions: list[str] = []
     args: list[object] = [limit]
     if before is not None:
         args.append(before)
         conditions.append(f'"timestamp" < ${len(args)}')
-    if organization_id is not None:
-        args.append(organization_id)
-        conditions.append(f"organization_id = ${len(args)}")
+    if share is not None and share[1] > 1:
+        args.extend((share[1], share[0]))
+        conditions.append(f"organization_id % ${len(args) - 1} = ${len(args)}")
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     taken = await raw.fetch(_TAKE.format(where=where), *args)
     if not taken:
@@ -187,16 +184,10 @@ async def fold_on(
     return ids
 
 
-async def organizations_pending() -> list[int]:
-    """The organizations with rows pending (PostgreSQL), in id order."""
-    rows = await connection().execute_query_dict(_ORGANIZATIONS_PENDING)
-    return [int(row["organization_id"]) for row in rows]
-
-
 @dataclass(frozen=True, slots=True)
 class FoldRound:
-    """What one round of a `Folder` did: rows folded, whether some organization's batch was
-    full (it is behind: the next round should follow at once), why batches failed."""
+    """What one round of a `Folder` did: rows folded, whether some share's batch was full
+    (it is behind: the next round should follow at once), why batches failed."""
 
     folded: int
     behind: bool
@@ -205,39 +196,37 @@ class FoldRound:
 
 @dataclass(slots=True)
 class Folder:
-    """Folds every organization's pending rows, `workers` organizations at once (one pool
-    connection and transaction each), `batch_rows` per batch, more for one that is behind."""
+    """Folds the pending rows of `workers` shares of the organizations at once (one pool
+    connection and transaction each), `batch_rows` per batch, more for a share behind."""
 
     batch_rows: int = DEFAULT_BATCH_ROWS
     workers: int = DEFAULT_FOLD_WORKERS
-    # Rows the next batch of an organization takes (absent: batch_rows).
-    _limits: dict[int, int] = field(default_factory=dict)
+    # Rows the next batch of each share takes.
+    _limits: list[int] = field(default_factory=list)
 
     async def fold_round(self) -> FoldRound:
-        """Fold one batch of each organization with rows pending; a failed batch is rolled
-        back whole (logged, counted), the others commit."""
-        queue = await organizations_pending()
-        limits = {org: self._limits.get(org, self.batch_rows) for org in queue}
-        self._limits = {}
+        """Fold one batch of each share, all at once; a failed batch is rolled back whole
+        (logged, returned), the others commit."""
+        if len(self._limits) != self.workers:
+            self._limits = [self.batch_rows] * self.workers
+        outcomes = await asyncio.gather(
+            *(fold_batch(self._limits[i], (i, self.workers)) for i in range(self.workers)),
+            return_exceptions=True,
+        )
         folded, behind, errors = 0, False, []
-
-        async def worker() -> None:
-            nonlocal folded, behind
-            while queue:
-                org = queue.pop(0)
-                limit = limits[org]
-                try:
-                    count = await fold_batch(limit, org)
-                except Exception as error:  # rolled back whole: the next round retries
-                    log.exception("rollup fold of organization %s failed", org)
-                    errors.append(error)
-                    continue
-                folded += count
-                if count == limit:
+        for index, outcome in enumerate(outcomes):
+            limit = self._limits[index]
+            self._limits[index] = self.batch_rows
+            if isinstance(outcome, Exception):  # rolled back whole: the next round retries
+                log.error("rollup fold failed", exc_info=outcome)
+                errors.append(outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                folded += outcome
+                if outcome == limit:
                     behind = True
-                    self._limits[org] = min(2 * limit, MAX_BATCH_GROWTH * self.batch_rows)
-
-        await asyncio.gather(*(worker() for _ in range(min(self.workers, len(queue)))))
+                    self._limits[index] = min(2 * limit, MAX_BATCH_GROWTH * self.batch_rows)
         return FoldRound(folded, behind, tuple(errors))
 
 
