@@ -554,12 +554,14 @@ LAG_SAMPLE_SECONDS = 0.5
 @dataclass(slots=True)
 class Sustained:
     """A sustained run: records acknowledged, seconds, lag samples (seconds since the start,
-    rows pending, oldest pending age in seconds), batches sent late (every client busy)."""
+    rows pending, oldest pending age in seconds), batches sent late (every client busy) and
+    not sent at all (the time was up)."""
 
     records: int = 0
     seconds: float = 0.0
     samples: list[tuple[float, int, float]] | None = None
     late_batches: int = 0
+    unsent_batches: int = 0
 
 
 async def post_sustained(
@@ -569,8 +571,11 @@ async def post_sustained(
     records/s for args.sustain_seconds; sample the fold lag meanwhile."""
     result = Sustained(samples=[])
     slots = asyncio.Semaphore(args.clients)
-    interval = args.batch / args.sustain_rate
-    total = int(args.sustain_seconds / interval)
+    # Each batch is due when the records before it are, at the rate (the last batch of an
+    # organization may be short).
+    sizes = [body.count(b"\n") + 1 for _, body in batches]
+    total = int(args.sustain_seconds * args.sustain_rate / statistics.fmean(sizes))
+    due = 0.0
     started = time.perf_counter()
     done = asyncio.Event()
 
@@ -612,10 +617,16 @@ async def post_sustained(
     async with httpx.AsyncClient(base_url=url, timeout=300) as client:
         posts = []
         for n in range(total):
-            await asyncio.sleep(max(started + n * interval - time.perf_counter(), 0))
+            await asyncio.sleep(max(started + due - time.perf_counter(), 0))
+            due += sizes[n % len(batches)] / args.sustain_rate
             if slots.locked():
                 result.late_batches += 1  # every client busy: this batch goes out late
             await slots.acquire()
+            if time.perf_counter() - started > args.sustain_seconds:
+                # The service could not keep up: what was not sent in time is not sent.
+                slots.release()
+                result.unsent_batches = total - n
+                break
             posts.append(asyncio.create_task(post(client, n)))
         await asyncio.gather(*posts)
     result.seconds = time.perf_counter() - started
@@ -646,7 +657,7 @@ def print_sustained(result: Sustained, args: argparse.Namespace, loads: list[flo
     print(
         f"acknowledged: {result.records:,} records in {result.seconds:.1f} s = "
         f"{result.records / result.seconds:,.0f} records/s; batches sent late (every client "
-        f"busy): {result.late_batches}"
+        f"busy): {result.late_batches}; not sent in time: {result.unsent_batches}"
     )
     print(
         f"fold lag (oldest pending row's age), {len(ages)} samples every "
