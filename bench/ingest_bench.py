@@ -554,14 +554,15 @@ LAG_SAMPLE_SECONDS = 0.5
 @dataclass(slots=True)
 class Sustained:
     """A sustained run: records acknowledged, seconds, lag samples (seconds since the start,
-    rows pending, oldest pending age in seconds), batches sent late (every client busy) and
-    not sent at all (the time was up)."""
+    rows pending, oldest pending age in seconds), batches sent late (every client busy), not
+    sent at all (the time was up) and refused busy (503 + Retry-After, resent)."""
 
     records: int = 0
     seconds: float = 0.0
     samples: list[tuple[float, int, float]] | None = None
     late_batches: int = 0
     unsent_batches: int = 0
+    busy: int = 0
 
 
 async def post_sustained(
@@ -597,15 +598,14 @@ async def post_sustained(
     async def post(client: httpx.AsyncClient, n: int) -> None:
         token, body = batches[n % len(batches)]
         body = _REQUEST_ID_HEAD.sub(b'"requestId":"%08x' % (n // len(batches)), body)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
         try:
-            response = await client.post(
-                "/ingest/bulk",
-                content=body,
-                headers={
-                    "Authorization": f"Bearer {token}",
-                    "Content-Type": "application/x-ndjson",
-                },
-            )
+            while True:
+                response = await client.post("/ingest/bulk", content=body, headers=headers)
+                if response.status_code != 503 or "retry-after" not in response.headers:
+                    break
+                result.busy += 1  # resent after Retry-After, as a gateway does
+                await asyncio.sleep(float(response.headers["retry-after"]))
             payload = response.json()
             if response.status_code != 200 or payload["rejected"] or payload["duplicates"]:
                 raise RuntimeError(f"batch not fully accepted: {response.status_code} {payload}")
@@ -614,26 +614,30 @@ async def post_sustained(
             slots.release()
 
     sampler = asyncio.create_task(sample())
-    async with httpx.AsyncClient(base_url=url, timeout=300) as client:
-        posts = []
-        for n in range(total):
-            await asyncio.sleep(max(started + due - time.perf_counter(), 0))
-            due += sizes[n % len(batches)] / args.sustain_rate
-            if slots.locked():
-                result.late_batches += 1  # every client busy: this batch goes out late
-            await slots.acquire()
-            if time.perf_counter() - started > args.sustain_seconds:
-                # The service could not keep up: what was not sent in time is not sent.
-                slots.release()
-                result.unsent_batches = total - n
-                break
-            posts.append(asyncio.create_task(post(client, n)))
-        await asyncio.gather(*posts)
-    result.seconds = time.perf_counter() - started
-    # A few more samples while the folder finishes the last batches.
-    await asyncio.sleep(2)
-    done.set()
-    await sampler
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+            posts = []
+            for n in range(total):
+                await asyncio.sleep(max(started + due - time.perf_counter(), 0))
+                due += sizes[n % len(batches)] / args.sustain_rate
+                if slots.locked():
+                    result.late_batches += 1  # every client busy: this batch goes out late
+                await slots.acquire()
+                if time.perf_counter() - started > args.sustain_seconds:
+                    # The service could not keep up: what was not sent in time is not sent.
+                    slots.release()
+                    result.unsent_batches = total - n
+                    break
+                posts.append(asyncio.create_task(post(client, n)))
+            await asyncio.gather(*posts)
+        # The posting period: the last batch is posted when the records before it are due,
+        # its own are due until the period ends.
+        result.seconds = max(time.perf_counter() - started, args.sustain_seconds)
+        # A few more samples while the folder finishes the last batches.
+        await asyncio.sleep(2)
+    finally:
+        done.set()
+        await sampler
     return result
 
 
@@ -657,7 +661,8 @@ def print_sustained(result: Sustained, args: argparse.Namespace, loads: list[flo
     print(
         f"acknowledged: {result.records:,} records in {result.seconds:.1f} s = "
         f"{result.records / result.seconds:,.0f} records/s; batches sent late (every client "
-        f"busy): {result.late_batches}; not sent in time: {result.unsent_batches}"
+        f"busy): {result.late_batches}; not sent in time: {result.unsent_batches}; busy "
+        f"refusals (503 + Retry-After, resent): {result.busy}"
     )
     print(
         f"fold lag (oldest pending row's age), {len(ages)} samples every "
