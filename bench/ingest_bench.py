@@ -9,15 +9,27 @@ The database is AIZE_BENCH_DATABASE_URL, or a scratch database created on
 clients, all to one organization (--orgs 1) or in turn to --orgs organizations; every batch
 must come back fully accepted. A batch refused 503 with Retry-After (busy) is resent after
 that many seconds, as a gateway does, and counted.
+
+    python -m bench.ingest_bench --records 40000 --orgs 8 --sustain-rate 2000 --sustain-seconds 300
+
+With --sustain-rate, batches are posted at that many records per second (a batch every
+batch/rate seconds, at most --clients in flight) for --sustain-seconds, the --records
+generated ones over and over with fresh request ids; the folder's lag (fold_pending: rows
+pending, and the age of the oldest, what Organization.rollupLag shows) is sampled every
+0.5 s and reported as p50 / p99 / max and whether it grows. No COPY reference then.
+AIZE_BENCH_NAME_TAG, if set, goes into the scratch database's name.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import random
+import re
+import statistics
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -168,7 +180,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="arrival: records sorted by timestamp, as a gateway serves and flushes them; "
         "shuffled: timestamps in random order over the two hours (worst case for rollups)",
     )
+    parser.add_argument(
+        "--sustain-rate",
+        type=int,
+        default=None,
+        help="post at this many records/s for --sustain-seconds and sample the fold lag",
+    )
+    parser.add_argument("--sustain-seconds", type=float, default=300.0)
+    parser.add_argument(
+        "--print-samples", action="store_true", help="with --sustain-rate: every lag sample"
+    )
     args = parser.parse_args(argv)
+    if args.sustain_rate is not None and (args.sustain_rate < 1 or args.floor):
+        parser.error("--sustain-rate must be at least 1, without --floor")
     if args.orgs < 1:
         parser.error("--orgs must be at least 1")
     if args.floor and args.orgs != 1:
@@ -183,7 +207,7 @@ async def scratch_database() -> AsyncIterator[str]:
     if given:
         yield given
         return
-    name = f"aize_bench_{uuid.uuid4().hex[:8]}"
+    name = f"aize_bench_{os.environ.get('AIZE_BENCH_NAME_TAG', '')}{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(ADMIN_URL)
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
@@ -522,7 +546,171 @@ async def wait_for_folder(database_url: str) -> tuple[int, float]:
         await conn.close()
 
 
+# Where a batch's request ids are rewritten for each pass over the generated batches.
+_REQUEST_ID_HEAD = re.compile(rb'"requestId":"[0-9a-f]{8}')
+LAG_SAMPLE_SECONDS = 0.5
+
+
+@dataclass(slots=True)
+class Sustained:
+    """A sustained run: records acknowledged, seconds, lag samples (seconds since the start,
+    rows pending, oldest pending age in seconds), batches sent late (every client busy), not
+    sent at all (the time was up) and refused busy (503 + Retry-After, resent)."""
+
+    records: int = 0
+    seconds: float = 0.0
+    samples: list[tuple[float, int, float]] | None = None
+    late_batches: int = 0
+    unsent_batches: int = 0
+    busy: int = 0
+
+
+async def post_sustained(
+    url: str, database_url: str, batches: list[tuple[str, bytes]], args: argparse.Namespace
+) -> Sustained:
+    """Post `batches` over and over (fresh request ids each pass) at args.sustain_rate
+    records/s for args.sustain_seconds; sample the fold lag meanwhile."""
+    result = Sustained(samples=[])
+    slots = asyncio.Semaphore(args.clients)
+    # Each batch is due when the records before it are, at the rate (the last batch of an
+    # organization may be short).
+    sizes = [body.count(b"\n") + 1 for _, body in batches]
+    total = int(args.sustain_seconds * args.sustain_rate / statistics.fmean(sizes))
+    due = 0.0
+    started = time.perf_counter()
+    done = asyncio.Event()
+
+    async def sample() -> None:
+        conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+        try:
+            while not done.is_set():
+                pending, age = await conn.fetchrow(
+                    "SELECT count(*), COALESCE(extract(epoch FROM clock_timestamp() - "
+                    "min(queued_at)), 0)::float8 FROM fold_pending"
+                )
+                assert result.samples is not None
+                result.samples.append((time.perf_counter() - started, pending, age))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), LAG_SAMPLE_SECONDS)
+        finally:
+            await conn.close()
+
+    async def post(client: httpx.AsyncClient, n: int) -> None:
+        token, body = batches[n % len(batches)]
+        body = _REQUEST_ID_HEAD.sub(b'"requestId":"%08x' % (n // len(batches)), body)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
+        try:
+            while True:
+                response = await client.post("/ingest/bulk", content=body, headers=headers)
+                if response.status_code != 503 or "retry-after" not in response.headers:
+                    break
+                result.busy += 1  # resent after Retry-After, as a gateway does
+                await asyncio.sleep(float(response.headers["retry-after"]))
+            payload = response.json()
+            if response.status_code != 200 or payload["rejected"] or payload["duplicates"]:
+                raise RuntimeError(f"batch not fully accepted: {response.status_code} {payload}")
+            result.records += payload["accepted"]
+        finally:
+            slots.release()
+
+    sampler = asyncio.create_task(sample())
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+            posts = []
+            for n in range(total):
+                await asyncio.sleep(max(started + due - time.perf_counter(), 0))
+                due += sizes[n % len(batches)] / args.sustain_rate
+                if slots.locked():
+                    result.late_batches += 1  # every client busy: this batch goes out late
+                await slots.acquire()
+                if time.perf_counter() - started > args.sustain_seconds:
+                    # The service could not keep up: what was not sent in time is not sent.
+                    slots.release()
+                    result.unsent_batches = total - n
+                    break
+                posts.append(asyncio.create_task(post(client, n)))
+            await asyncio.gather(*posts)
+        # The posting period: the last batch is posted when the records before it are due,
+        # its own are due until the period ends.
+        result.seconds = max(time.perf_counter() - started, args.sustain_seconds)
+        # A few more samples while the folder finishes the last batches.
+        await asyncio.sleep(2)
+    finally:
+        done.set()
+        await sampler
+    return result
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
+
+
+def print_sustained(result: Sustained, args: argparse.Namespace, loads: list[float]) -> None:
+    """The rate achieved and the lag's distribution and trend, posting period only."""
+    samples = [s for s in result.samples or [] if s[0] <= result.seconds]
+    if args.print_samples:
+        for at, pending_rows, age in result.samples or []:
+            print(f"  {at:7.2f} s: {pending_rows:>8,} pending, oldest {age:6.2f} s")
+    ages = [age for _, _, age in samples]
+    print(
+        f"sustained: target {args.sustain_rate:,} records/s for {args.sustain_seconds:.0f} s, "
+        f"batch {args.batch}, clients {args.clients}, orgs {args.orgs}, workers "
+        f"{args.workers}, order {args.order}, cpus {os.cpu_count()}"
+    )
+    print(
+        f"acknowledged: {result.records:,} records in {result.seconds:.1f} s = "
+        f"{result.records / result.seconds:,.0f} records/s; batches sent late (every client "
+        f"busy): {result.late_batches}; not sent in time: {result.unsent_batches}; busy "
+        f"refusals (503 + Retry-After, resent): {result.busy}"
+    )
+    print(
+        f"fold lag (oldest pending row's age), {len(ages)} samples every "
+        f"{LAG_SAMPLE_SECONDS} s: p50 {_percentile(ages, 0.5):.2f} s, "
+        f"p99 {_percentile(ages, 0.99):.2f} s, max {max(ages):.2f} s"
+    )
+    pending = [p for _, p, _ in samples]
+    print(
+        f"rows pending: p50 {_percentile([float(p) for p in pending], 0.5):,.0f}, "
+        f"p99 {_percentile([float(p) for p in pending], 0.99):,.0f}, max {max(pending):,}"
+    )
+    third = max(len(samples) // 3, 1)
+    first, last = ages[:third], ages[-third:]
+    slope = statistics.linear_regression([t for t, _, _ in samples], ages).slope
+    grows = statistics.fmean(last) > 2 * statistics.fmean(first) + 0.5
+    print(
+        f"lag trend: mean {statistics.fmean(first):.2f} s in the first third, "
+        f"{statistics.fmean(last):.2f} s in the last; slope {slope * 60:+.3f} s per minute: "
+        f"{'GROWS' if grows else 'no growth'}"
+    )
+    print(f"load average during the run: {' -> '.join(f'{x:.1f}' for x in loads)}")
+
+
+async def run_sustained(args: argparse.Namespace) -> None:
+    async with scratch_database() as database_url:
+        settings = Settings.from_env({"AIZE_DATABASE_URL": database_url})
+        await apply_migrations(settings)
+        orgs = await create_bench_orgs(settings, args.orgs)
+        _, batches = bench_batches(orgs, args.records, args.batch, args.seed, args.order)
+        process, url = await start_service(database_url, args.workers)
+        try:
+            loads = [load_average()]
+            result = await post_sustained(url, database_url, batches, args)
+            loads.append(load_average())
+            await wait_for_folder(database_url)
+        finally:
+            process.terminate()
+            await process.wait()
+        stored = await stored_count(database_url, [org.organization_id for org in orgs])
+        if stored != result.records:
+            raise RuntimeError(f"expected {result.records} stored logs, found {stored}")
+    print_sustained(result, args, loads)
+
+
 async def run(args: argparse.Namespace) -> None:
+    if args.sustain_rate is not None:
+        await run_sustained(args)
+        return
     async with scratch_database() as database_url:
         settings = Settings.from_env({"AIZE_DATABASE_URL": database_url})
         await apply_migrations(settings)

@@ -27,6 +27,12 @@ def add_fold_parser(sub: Any) -> None:
         default=None,
         help="rows per fold transaction (default: AIZE_FOLD_BATCH_ROWS)",
     )
+    fold.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="organizations folded at once (default: AIZE_FOLD_WORKERS)",
+    )
     fold.add_argument("--status", action="store_true", help="only report the lag; fold nothing")
 
 
@@ -38,10 +44,12 @@ def _positive(text: str) -> int:
 
 async def fold_command(args: argparse.Namespace) -> dict[str, object]:
     """Fold; returns the rows folded and the lag left (printed as JSON)."""
-    batch = args.batch_rows or Settings.from_env().fold_batch_rows
+    settings = Settings.from_env()
+    batch = args.batch_rows or settings.fold_batch_rows
+    workers = args.workers or settings.fold_workers
     folded = 0
     if not args.status:
-        folded = await (fold_batch(batch) if args.once else drain(batch))
+        folded = await (fold_batch(batch) if args.once else drain(batch, workers))
     lag = await fold_lag()
     return {
         "foldedRows": folded,

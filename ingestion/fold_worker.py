@@ -1,8 +1,9 @@
 """The folder inside `serve`: folds pending rollups (ingestion/folding.py) while this
 process leads the background work (coordination/leadership.py).
 
-It folds batch after batch while whole batches are pending, then polls every
-AIZE_FOLD_INTERVAL_SECONDS. Only the leader folds, but a fold is claimed row by row
+It folds round after round (`Folder`: one batch of every organization with rows pending,
+AIZE_FOLD_WORKERS organizations at once) while some organization is behind, then polls
+every AIZE_FOLD_INTERVAL_SECONDS. Only the leader folds, but a fold is claimed row by row
 (`FOR UPDATE SKIP LOCKED`, committed with the rollups), so a second folder for a moment
 (a leader change, `aize-analytics fold` run by hand) never counts a row twice. A failed
 batch (database away, statement timeout) is rolled back whole and retried on the next turn.
@@ -16,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from coordination.leadership import Leadership
-from ingestion.folding import fold_batch
+from ingestion.folding import Folder
 from observability.metrics import FOLDED_ROWS
 from settings import Settings
 
@@ -29,17 +30,20 @@ def start_folder(
     """Run the folder in a background task; returns the coroutine function that stops it.
     With `leadership`, only while this process leads."""
 
+    folder = Folder(settings.fold_batch_rows, settings.fold_workers)
+
     async def loop() -> None:
         while True:
             if leadership is not None:
                 await leadership.wait_until_leader()
             try:
-                folded = await fold_batch(settings.fold_batch_rows)
-                FOLDED_ROWS.inc(folded)
-            except Exception:  # rolled back whole: nothing folded, the next turn retries
+                done = await folder.fold_round()
+                FOLDED_ROWS.inc(done.folded)
+                behind = done.behind
+            except Exception:  # finding the organizations failed: the next turn retries
                 log.exception("rollup fold failed")
-                folded = 0
-            if folded < settings.fold_batch_rows:
+                behind = False
+            if not behind:
                 await asyncio.sleep(settings.fold_interval_seconds)
 
     task = asyncio.create_task(loop(), name="rollup-folder")

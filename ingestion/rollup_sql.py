@@ -176,6 +176,11 @@ BATCH_USAGE = RollupFamily("ingest_batch_usage", DIMENSION_COLUMNS, grains=("qua
 BATCH_LATENCY = RollupFamily(
     "ingest_batch_latency", LATENCY_BY_MODEL_STATUS.dimensions, LATENCY_MEASURES, ("hour",)
 )
+# The batch's (request, tag) rows summed once per hour, member and tag: the tag families at
+# every grain they keep (none finer than an hour) and the team's tags are projections of it,
+# so the tags of each new row are expanded once instead of once per tag table.
+BATCH_TAG = RollupFamily("ingest_batch_tag", USAGE_BY_TAG.dimensions, grains=("hour",))
+BATCH_TABLES = (BATCH_USAGE, BATCH_LATENCY, BATCH_TAG)
 _COLUMN_TYPES = {
     "organization_id": "integer",
     "bucket_start": "timestamptz",
@@ -187,13 +192,14 @@ _COLUMN_TYPES = {
     "status_code": "smallint",
     "provider": "varchar(50)",
     "latency_bucket": "smallint",
+    "tag": "text",
 }
 
 
 def create_batch_tables_sql() -> str:
     """CREATE TEMPORARY TABLE IF NOT EXISTS for the batch aggregates (ON COMMIT DELETE ROWS)."""
     statements = []
-    for family in (BATCH_USAGE, BATCH_LATENCY):
+    for family in BATCH_TABLES:
         columns = [f"{c} {_COLUMN_TYPES[c]} NOT NULL" for c in family.key_columns]
         columns += [f"{m} bigint NOT NULL" for m in family.measures]
         statements.append(
@@ -210,19 +216,31 @@ def rollup_script(source: str) -> str:
     batch aggregates first (`create_batch_tables_sql()` must have run on the connection);
     every table is upserted from one of them."""
     statements = [
-        rollup_from_raw_sql(BATCH_USAGE, "quarter", source, upsert=False),
-        rollup_from_raw_sql(BATCH_LATENCY, "hour", source, upsert=False),
+        rollup_from_raw_sql(batch, batch.grains[0], source, upsert=False) for batch in BATCH_TABLES
     ]
     for family, grain in ROLLUP_ORDER:
-        if family in ATTRIBUTION_FAMILIES:
-            # Tags and end users are not in the batch aggregates: summed from the new rows.
+        batch = _batch_source(family, grain)
+        if batch is None:
+            # End users are not in the batch aggregates: summed from the new rows.
             statements.append(rollup_from_raw_sql(family, grain, source, upsert=True))
             continue
-        batch = BATCH_LATENCY if family in LATENCY_FAMILIES else BATCH_USAGE
         statements.append(
             rollup_from_rollup_sql(family, grain, batch, batch.grains[0], upsert=True)
         )
     return ";\n".join(statements)
+
+
+def _batch_source(family: RollupFamily, grain: str) -> RollupFamily | None:
+    """The batch aggregate `family`'s table at `grain` is a projection of, if any."""
+    if family in LATENCY_FAMILIES:
+        return BATCH_LATENCY
+    if family not in ATTRIBUTION_FAMILIES:
+        return BATCH_USAGE
+    if set(family.dimensions) <= set(BATCH_TAG.dimensions) and (
+        GRAIN_WIDTHS[grain] >= GRAIN_WIDTHS[BATCH_TAG.grains[0]]
+    ):
+        return BATCH_TAG
+    return None
 
 
 def rebuild_statements(raw: str = "request_log") -> list[list[str]]:

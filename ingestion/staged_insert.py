@@ -13,7 +13,7 @@ always starts from an empty one. From it:
    table the rows whose ids were already stored for their organization, returning only
    those;
 2. one round trip stores the new logs (`INSERT INTO request_log SELECT ...`: no conflict
-   check, the claim already did it), sums them into two batch aggregates (temporary tables
+   check, the claim already did it), sums them into the batch aggregates (temporary tables
    like the staging one) and runs every rollup upsert (usage rollups, cubes and latency
    histograms, `ingestion/rollup_sql.py`) from those, so from the new rows only. With
    folding deferred (ingestion/folding.py) the same statement that stores the logs lists

@@ -156,6 +156,8 @@ class Settings:
     # always folds inline); the folder's batch size and its pause once caught up.
     rollup_folding: FoldingMode | None = None
     fold_batch_rows: Positive = 20_000
+    # Organizations the folder folds at once, each on a pool connection of its own.
+    fold_workers: Positive = 2
     fold_interval_seconds: Seconds = 0.5
     # AIZE_FAST_EXECUTOR: the GraphQL executor's short path for plain fields (graph/execution.py);
     # false runs graphql-core's own executor (graph/executor_choice.py, docs/PERFORMANCE.md).

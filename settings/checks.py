@@ -87,6 +87,12 @@ def _check_folding(s: Settings) -> None:
             "AIZE_ROLLUP_FOLDING=deferred needs PostgreSQL: SQLite folds rollups in the "
             "ingest transaction; unset it"
         )
+    if s.fold_workers >= s.db_pool_max:
+        # Each organization folded at once holds a connection of the pool for its batch.
+        raise SettingsError(
+            f"AIZE_FOLD_WORKERS ({s.fold_workers}) must be below AIZE_DB_POOL_MAX "
+            f"({s.db_pool_max}): the folder would hold every connection requests need"
+        )
 
 
 def _check_rate_limits(s: Settings) -> None:

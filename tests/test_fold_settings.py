@@ -17,6 +17,7 @@ def test_folding_defaults_to_the_backends_own_and_reads_the_folder_settings() ->
             "AIZE_ROLLUP_FOLDING": "Inline",
             "AIZE_FOLD_BATCH_ROWS": "2000",
             "AIZE_FOLD_INTERVAL_SECONDS": "0.25",
+            "AIZE_FOLD_WORKERS": "4",
         }
     )
 
@@ -25,7 +26,9 @@ def test_folding_defaults_to_the_backends_own_and_reads_the_folder_settings() ->
         20_000,
         0.5,
     )
+    assert default.fold_workers == 2
     assert (configured.rollup_folding, configured.fold_batch_rows) == ("inline", 2000)
+    assert configured.fold_workers == 4
     assert configured.fold_interval_seconds == 0.25
 
 
@@ -43,3 +46,13 @@ def test_deferred_folding_is_refused_on_sqlite_which_folds_at_ingest() -> None:
 def test_a_fold_batch_of_zero_rows_is_refused() -> None:
     with pytest.raises(SettingsError, match="AIZE_FOLD_BATCH_ROWS must be at least 1"):
         Settings.from_env({"AIZE_FOLD_BATCH_ROWS": "0"})
+
+
+def test_fold_workers_must_leave_pool_connections_to_requests() -> None:
+    with pytest.raises(SettingsError, match="AIZE_FOLD_WORKERS must be at least 1"):
+        Settings.from_env({"AIZE_FOLD_WORKERS": "0"})
+    with pytest.raises(
+        SettingsError, match=r"AIZE_FOLD_WORKERS \(4\) must be below AIZE_DB_POOL_MAX \(4\)"
+    ):
+        Settings.from_env({"AIZE_FOLD_WORKERS": "4", "AIZE_DB_POOL_MAX": "4"})
+    assert Settings.from_env({"AIZE_FOLD_WORKERS": "3", "AIZE_DB_POOL_MAX": "4"}).fold_workers == 3

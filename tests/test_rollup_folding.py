@@ -30,7 +30,9 @@ import resolvers.rollup_reader as rollup_reader
 from exports.usage import breakdown_export, trend_export
 from graph.scalars import usd
 from ingestion.catalog_store import save_prices
+from ingestion.fold_worker import start_folder
 from ingestion.folding import (
+    Folder,
     FoldingMode,
     configure_folding,
     drain,
@@ -68,6 +70,7 @@ from tests.factories import (
 from tests.http_clients import client_for
 from tests.ingest_support import stored_records
 from tests.metrics_support import METRICS_TOKEN, scrape, value
+from tests.polling import until
 from tests.rollup_snapshots import Snapshot, expected_snapshot, snapshot
 from web.app import create_app
 
@@ -486,3 +489,153 @@ async def test_metrics_show_operators_the_pending_rows_and_the_oldest_ones_age(
     assert value(pending, "aize_rollup_fold_oldest_pending_seconds") > 0
     assert value(folded, "aize_rollup_fold_pending_rows") == 0
     assert value(folded, "aize_rollup_fold_oldest_pending_seconds") == 0
+
+
+async def _pending_ids(share: int, shares: int) -> list[int]:
+    """The log ids pending of the organizations of a share (id modulo `shares`), in order."""
+    rows = await connection().execute_query_dict(
+        "SELECT log_id FROM fold_pending WHERE organization_id % $1 = $2 ORDER BY log_id",
+        [shares, share],
+    )
+    return [int(r["log_id"]) for r in rows]
+
+
+async def _tenants_in_both_shares(seed: int, count: int) -> list[Tenant]:
+    """Organizations of `count` logs each until both shares of two hold two of them."""
+    tenants: list[Tenant] = []
+    while min(sum(t.organization_id % 2 == share for t in tenants) for share in (0, 1)) < 2:
+        assert len(tenants) < 12, "organization ids of one parity only"
+        tenants.append(await _ingest(random.Random(seed + len(tenants)), count))
+    return tenants
+
+
+async def test_a_round_folds_two_shares_at_once_each_once_oldest_first_bigger_when_behind(
+    db: Settings, deferred: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _tenants_in_both_shares(20, 45)
+    running: set[object] = set()
+    most_at_once = 0
+    both_running = asyncio.Event()
+    fold_batch_alone = folding.fold_batch
+
+    async def watched(limit: int, share: folding.Share | None = None) -> int:
+        # Both shares' batches at once (the first waits for the second), never one twice.
+        nonlocal most_at_once
+        assert share is not None and share not in running
+        running.add(share)
+        most_at_once = max(most_at_once, len(running))
+        if len(running) == 2:
+            both_running.set()
+        await asyncio.wait_for(both_running.wait(), 30)
+        try:
+            return await fold_batch_alone(limit, share)
+        finally:
+            running.discard(share)
+
+    monkeypatch.setattr(folding, "fold_batch", watched)
+    folder = Folder(batch_rows=25, workers=2)
+    # What each round must do: each share's oldest `limit` rows; a full batch doubles the
+    # share's next one, up to 4 x 25.
+    model = [await _pending_ids(share, 2) for share in (0, 1)]
+    limits = [25, 25]
+    rounds = 0
+    while any(model):
+        taken = [min(limit, len(ids)) for limit, ids in zip(limits, model, strict=True)]
+        done = await folder.fold_round()
+        assert (done.folded, done.behind, done.errors) == (
+            sum(taken),
+            any(t == limit for t, limit in zip(taken, limits, strict=True)),
+            (),
+        )
+        model = [ids[t:] for ids, t in zip(model, taken, strict=True)]
+        assert [await _pending_ids(share, 2) for share in (0, 1)] == model
+        limits = [
+            min(2 * lim, 100) if t == lim else 25 for t, lim in zip(taken, limits, strict=True)
+        ]
+        rounds += 1
+    assert most_at_once == 2 and rounds >= 3
+    assert await _pending() == 0
+    assert await folder.fold_round() == type(done)(0, False)
+    assert await _tables() == await _rebuilt_from_raw_log()
+
+
+async def test_a_batch_killed_mid_round_leaves_its_share_pending_and_the_other_folded(
+    db: Settings, deferred: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _tenants_in_both_shares(30, 30)
+    fold_on_alone = folding.fold_on
+    doomed = await _pending_ids(1, 2)
+    survivor = await _pending_ids(0, 2)
+
+    async def dies_after_taking(raw: asyncpg.Connection, limit: int, *args: Any, **kw: Any) -> Any:
+        taken = await fold_on_alone(raw, limit, *args, **kw)
+        if kw.get("share") == (1, 2):
+            assert taken == doomed[:40]
+            raise ConnectionResetError("killed mid-batch")
+        return taken
+
+    monkeypatch.setattr(folding, "fold_on", dies_after_taking)
+    done = await Folder(batch_rows=40, workers=2).fold_round()
+
+    assert (done.folded, done.behind) == (40, True)
+    assert [str(e) for e in done.errors] == ["killed mid-batch"]
+    assert await _pending_ids(0, 2) == survivor[40:]
+    assert await _pending_ids(1, 2) == doomed
+    # A drain raises the error after its round; the doomed share is still all pending.
+    with pytest.raises(ConnectionResetError, match="killed mid-batch"):
+        await drain(40, workers=2)
+    assert await _pending_ids(1, 2) == doomed
+    left = await _pending()
+    monkeypatch.setattr(folding, "fold_on", fold_on_alone)
+    assert await drain(40, workers=2) == left
+    assert await _pending() == 0
+    assert await _tables() == await _rebuilt_from_raw_log()
+
+
+async def test_two_parallel_folders_racing_with_ingest_fold_every_row_once(
+    db: Settings, deferred: None
+) -> None:
+    rng = random.Random(40)
+    ingesting = asyncio.gather(*(_ingest(rng, 90) for _ in range(4)))
+    folders = [
+        asyncio.create_task(_fold_rounds_until(ingesting, Folder(batch_rows=20, workers=2)))
+        for _ in range(2)
+    ]
+    await ingesting
+    await asyncio.gather(*folders)
+
+    assert await _pending() == 0
+    folded = await _tables()
+    assert sum(r[0] for r in folded["usage_rollup_day"].values()) == 360
+    assert folded == await _rebuilt_from_raw_log()
+
+
+async def _fold_rounds_until(done: asyncio.Future[Any], folder: Folder) -> None:
+    """Fold rounds until `done` and nothing is left."""
+    while True:
+        round_ = await folder.fold_round()
+        assert round_.errors == ()
+        if done.done() and not await _pending():
+            return
+        await asyncio.sleep(0)
+
+
+async def test_the_serving_folder_folds_every_organization_with_its_workers(
+    db: Settings, deferred: None
+) -> None:
+    for i in range(3):
+        await _ingest(random.Random(50 + i), 70)
+    settings = dataclasses.replace(
+        db, fold_batch_rows=30, fold_workers=2, fold_interval_seconds=0.05
+    )
+    stop = start_folder(settings)
+    try:
+        await until("every pending row folded", lambda: _nothing_pending())
+    finally:
+        await stop()
+
+    assert await _tables() == await _rebuilt_from_raw_log()
+
+
+async def _nothing_pending() -> bool:
+    return await _pending() == 0
