@@ -1,6 +1,6 @@
 """One push, shared work: a hub's message is shaped once per viewer (live/hub.py's
 `Hub.shared`), its selection executed once per operation, variables and viewer
-(graph/library_executor.py's SharedResults), and its data encoded once (graph/live_socket.py);
+(graph/library_executor.py's SharedResults), and its data encoded once (web/live_socket.py);
 with real clients, subscribers sharing a push receive identical messages and role scoping
 still holds."""
 
