@@ -172,7 +172,12 @@ def rollup_from_rollup_sql(
 # status and latency bucket: each rollup table is a projection of one of these, so the
 # batch's raw rows are read (and their latency buckets computed) twice instead of once per
 # table. Temporary tables of the ingest connection, emptied at commit like the staging table.
-BATCH_USAGE = RollupFamily("ingest_batch_usage", DIMENSION_COLUMNS, grains=("quarter",))
+BATCH_USAGE = RollupFamily(
+    "ingest_batch_usage",
+    DIMENSION_COLUMNS,
+    # The finest grain any usage family keeps (each table is a projection of it).
+    grains=(min((f.grains[0] for f in USAGE_FAMILIES), key=GRAIN_WIDTHS.__getitem__),),
+)
 BATCH_LATENCY = RollupFamily(
     "ingest_batch_latency", LATENCY_BY_MODEL_STATUS.dimensions, LATENCY_MEASURES, ("hour",)
 )
@@ -269,23 +274,31 @@ def rebuild_statements(raw: str = "request_log") -> list[list[str]]:
 
 def _rebuild_sources() -> dict[tuple[RollupFamily, str], tuple[RollupFamily, str] | None]:
     """Where each table is built from: its family's next finer grain; else, at the same
-    grain, the smallest wider usage family (for the usage cubes); else the raw log (None: the
-    full rollup, the latency families and the tag and end-user families)."""
+    grain, the smallest wider usage family keeping that grain (for the usage cubes); else
+    the raw log (None: the full rollup, the latency families, the tag and end-user families
+    and a cube's finest grain that no wider family keeps)."""
     sources: dict[tuple[RollupFamily, str], tuple[RollupFamily, str] | None] = {}
     for family, grain in ROLLUP_ORDER:
         position = family.grains.index(grain)
         if position > 0:
             sources[(family, grain)] = (family, family.grains[position - 1])
-        elif family is USAGE_BY_TEAM_TAG:
+        elif family is USAGE_BY_TEAM_TAG and grain in USAGE_BY_TAG.grains:
             # The team's tags are the member x tag rows summed over members.
             sources[(family, grain)] = (USAGE_BY_TAG, grain)
         elif family is USAGE_FULL or family in LATENCY_FAMILIES or family in ATTRIBUTION_FAMILIES:
             sources[(family, grain)] = None
         else:
+            # A wider family keeping the grain (the full rollup keeps no QUARTER); else the
+            # raw log.
             wider = next(
-                f
-                for f in USAGE_FAMILIES
-                if f is not family and set(family.dimensions) < set(f.dimensions)
+                (
+                    f
+                    for f in USAGE_FAMILIES
+                    if f is not family
+                    and set(family.dimensions) < set(f.dimensions)
+                    and grain in f.grains
+                ),
+                None,
             )
-            sources[(family, grain)] = (wider, grain)
+            sources[(family, grain)] = None if wider is None else (wider, grain)
     return sources

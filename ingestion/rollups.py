@@ -43,7 +43,7 @@ ROLLUP_ORDER: tuple[tuple[RollupFamily, str], ...] = tuple(
 )
 # The full usage rollup's tables and bucket widths.
 ROLLUP_TABLES: dict[str, timedelta] = {
-    USAGE_FULL.table(grain): width for grain, width in GRAIN_WIDTHS.items()
+    USAGE_FULL.table(grain): GRAIN_WIDTHS[grain] for grain in USAGE_FULL.grains
 }
 # Keep each statement under SQLite's bound-variable limit (32766).
 _ROWS_PER_STATEMENT = 1000

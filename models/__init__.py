@@ -13,7 +13,7 @@ from models.price import ModelPrice
 from models.report import Report, ReportKind
 from models.report_schedule import ReportSchedule
 from models.request_log import RequestLog
-from models.rollup import UsageRollupDay, UsageRollupHour, UsageRollupQuarter
+from models.rollup import UsageRollupDay
 from models.spend import SpendCounter
 from models.wallet import EntryKind, WalletEntry
 
@@ -67,7 +67,5 @@ __all__ = [
     "SpendCounter",
     "Tier",
     "UsageRollupDay",
-    "UsageRollupHour",
-    "UsageRollupQuarter",
     "WalletEntry",
 ]

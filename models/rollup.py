@@ -89,11 +89,20 @@ class RollupFamily:
         return ("organization_id", "bucket_start", *self.dimensions)
 
 
-USAGE_FULL = RollupFamily("usage_rollup", DIMENSION_COLUMNS)
+# Migration 0027 (docs/PERFORMANCE.md "Bytes per table (issue 17)"): a grain holding
+# nearly as many rows as the raw log over the same time does not pay (reading it costs what
+# reading the raw rows costs, while every folded request writes a row into it). The key
+# and member cubes keep no QUARTER grain, the full rollup only DAY (its quarter and hour
+# tables held 90% and 76% of the raw rows at 1M logs); those pieces of time are read from
+# the raw rows (`rollup_reader.family_slices`). The (model) and (model, status code) cubes
+# keep QUARTER: a few dozen rows a quarter per organization, what totals and model trends
+# read for the sub-hour edges of a range and the HOUR buckets of +05:30 and +05:45 zones,
+# and what retention's dropped months still answer from.
+USAGE_FULL = RollupFamily("usage_rollup", DIMENSION_COLUMNS, grains=("day",))
 USAGE_BY_MODEL = RollupFamily("usage_cube_model", ("model",))
 USAGE_BY_MODEL_STATUS = RollupFamily("usage_cube_model_status", ("model", "status_code"))
-USAGE_BY_KEY = RollupFamily("usage_cube_key", ("api_key_id",))
-USAGE_BY_MEMBER = RollupFamily("usage_cube_member", ("member_id",))
+USAGE_BY_KEY = RollupFamily("usage_cube_key", ("api_key_id",), grains=("hour", "day"))
+USAGE_BY_MEMBER = RollupFamily("usage_cube_member", ("member_id",), grains=("hour", "day"))
 # Attribution families (ingestion.attribution): the measures per tag and per end user, each
 # with member_id so a Member's scope can be applied. A request with two tags is a row in
 # BOTH tag groups, so the tag family's rows do not add up to the total: it answers only
@@ -106,8 +115,11 @@ USAGE_BY_MEMBER = RollupFamily("usage_cube_member", ("member_id",))
 # grain with about as many rows as the raw log does not pay its disk and write cost: the
 # reader reads those pieces of time from the raw rows instead (`rollup_reader.family_slices`).
 # Tags keep HOUR (24-hour and day trends in zones with whole-hour offsets) and DAY; end
-# users only DAY.
-USAGE_BY_TAG = RollupFamily("usage_cube_tag", ("member_id", "tag"), grains=("hour", "day"))
+# users only DAY. Migration 0027 drops the member x tag HOUR grain too: at 1M logs it held
+# more rows than the raw log over the same time (143k against 133k for the big tenant's
+# 30 days); its reads are a Member's own tags (the raw rows of one member come through
+# request_log_org_mem_ts) or an Admin's tags split by member.
+USAGE_BY_TAG = RollupFamily("usage_cube_tag", ("member_id", "tag"), grains=("day",))
 # The same per tag for the whole team (no member): what an Admin's cost by tag reads. A big
 # tenant's member x tag rows are hundreds of times more (400 members: 70,000 day rows a
 # month against 6,000).
@@ -164,18 +176,6 @@ class UsageRollupBase(Model):
 
 
 _UNIQUE = (USAGE_FULL.key_columns,)
-
-
-class UsageRollupQuarter(UsageRollupBase):
-    class Meta:
-        table = "usage_rollup_quarter"
-        unique_together = _UNIQUE
-
-
-class UsageRollupHour(UsageRollupBase):
-    class Meta:
-        table = "usage_rollup_hour"
-        unique_together = _UNIQUE
 
 
 class UsageRollupDay(UsageRollupBase):
@@ -284,12 +284,6 @@ class UsageCubeModelStatusDay(ModelStatusCubeBase):
         unique_together = (USAGE_BY_MODEL_STATUS.key_columns,)
 
 
-class UsageCubeKeyQuarter(KeyCubeBase):
-    class Meta:
-        table = "usage_cube_key_quarter"
-        unique_together = (USAGE_BY_KEY.key_columns,)
-
-
 class UsageCubeKeyHour(KeyCubeBase):
     class Meta:
         table = "usage_cube_key_hour"
@@ -300,12 +294,6 @@ class UsageCubeKeyDay(KeyCubeBase):
     class Meta:
         table = "usage_cube_key_day"
         unique_together = (USAGE_BY_KEY.key_columns,)
-
-
-class UsageCubeMemberQuarter(MemberCubeBase):
-    class Meta:
-        table = "usage_cube_member_quarter"
-        unique_together = (USAGE_BY_MEMBER.key_columns,)
 
 
 class UsageCubeMemberHour(MemberCubeBase):
@@ -341,12 +329,6 @@ class EndUserCubeBase(UsageMeasuresBase):
 
     class Meta:
         abstract = True
-
-
-class UsageCubeTagHour(TagCubeBase):
-    class Meta:
-        table = "usage_cube_tag_hour"
-        unique_together = (USAGE_BY_TAG.key_columns,)
 
 
 class UsageCubeTagDay(TagCubeBase):

@@ -2,7 +2,8 @@
 
 A window is a list of `TimeSlice`s (from `resolvers.time_slices.decompose`): whole UTC
 days, hours and quarters read from one rollup family's day, hour and quarter tables, and
-sub-quarter RAW edges read from `request_log`. The family is the smallest one having every
+sub-quarter RAW edges read from `request_log` (as are the pieces of a grain the family does
+not keep: `family_slices`). The family is the smallest one having every
 dimension the question groups or filters on (`resolvers.rollup_choice`): a tenant-wide
 total reads the (model, status_code) cube, a breakdown by key the key cube, anything
 touching provider model or endpoint the full rollup. The statement is a UNION ALL with one
@@ -212,8 +213,9 @@ async def read_usage(
 
 
 def family_slices(family: RollupFamily, slices: Sequence[TimeSlice]) -> list[TimeSlice]:
-    """The slices with those of a grain `family` does not keep (the attribution families
-    keep fewer, models/rollup.py) read from the raw rows instead, with the same sign."""
+    """The slices with those of a grain `family` does not keep (the attribution families,
+    the full rollup and the key and member cubes keep fewer, models/rollup.py) read from the
+    raw rows instead, with the same sign."""
     return [
         piece
         if piece.grain is Grain.RAW or piece.grain.value.lower() in family.grains

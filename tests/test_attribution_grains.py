@@ -23,9 +23,10 @@ DROPPED = (
     "usage_cube_team_tag_quarter",
     "usage_cube_end_user_quarter",
     "usage_cube_end_user_hour",
+    # and migration 0027 (tests/test_rollup_bytes.py)
+    "usage_cube_tag_hour",
 )
 KEPT = (
-    "usage_cube_tag_hour",
     "usage_cube_tag_day",
     "usage_cube_team_tag_hour",
     "usage_cube_team_tag_day",
@@ -34,7 +35,7 @@ KEPT = (
 
 
 def test_the_attribution_families_keep_the_grains_that_pay() -> None:
-    assert USAGE_BY_TAG.grains == ("hour", "day")
+    assert USAGE_BY_TAG.grains == ("day",)  # migration 0027 dropped its HOUR too
     assert USAGE_BY_TEAM_TAG.grains == ("hour", "day")
     assert USAGE_BY_END_USER.grains == ("day",)
 

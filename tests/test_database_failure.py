@@ -365,7 +365,7 @@ async def _assert_stored_exactly_once(cluster: PgCluster, client: IngestClient) 
             conn, "SELECT count(*) AS requests, sum(customer_cost_nanos) AS cost FROM request_log"
         )
         assert (raw["requests"], raw["cost"]) == (len(numbers), cost)
-        for table in ("usage_rollup_quarter", "usage_rollup_hour", "usage_rollup_day"):
+        for table in ("usage_rollup_day", "usage_cube_model_status_quarter"):
             rolled = await _row(
                 conn,
                 f"SELECT sum(requests) AS requests, sum(customer_cost_nanos) AS cost FROM {table}",

@@ -98,7 +98,8 @@ async def main(target):
             f"GROUP BY organization_id, timestamp, api_key_id, COALESCE(member_id, 0), model, "
             f"provider_model, endpoint, status_code")
     await Tortoise.close_connections()
-    await migrate(config=config)
+    # Up to 0016 only: a later migration (0027) drops the full rollup's quarter grain.
+    await migrate(config=config, target="models.0016_request_provider")
     await Tortoise.init(config=config)
     logs = await query("SELECT model, provider FROM request_log ORDER BY id")
     rollups = {
@@ -106,6 +107,9 @@ async def main(target):
                            f"FROM usage_rollup_{grain} ORDER BY model")
         for grain in ("quarter", "hour", "day")
     }
+    await Tortoise.close_connections()
+    await migrate(config=config)
+    await Tortoise.init(config=config)
     def record(request_id, provider):
         return PricedRecord(request_id=request_id, organization_id=1, api_key_id=1, member_id=1,
             timestamp=AT, model="house", provider_model="house", endpoint="/v1/chat/completions",

@@ -137,6 +137,8 @@ async def test_subtracting_and_adding_back_records_leaves_every_table_unchanged(
 def test_rollup_order_lists_every_family_at_each_of_its_grains() -> None:
     tables = [family.table(grain) for family, grain in ROLLUP_ORDER]
 
-    # usage families x 3 grains, latency (2 + 1), tags (2 x 2: hour, day), end users (day)
-    assert len(tables) == len(set(tables)) == 5 * 3 + 2 + 1 + 2 * 2 + 1
-    assert tables[:3] == ["usage_rollup_quarter", "usage_rollup_hour", "usage_rollup_day"]
+    # usage families: the full rollup (day), model cubes x 3 grains, the key and member
+    # cubes x 2 (hour, day); latency (2 + 1), tags (member x tag: day; team: hour, day),
+    # end users (day)
+    assert len(tables) == len(set(tables)) == 1 + 2 * 3 + 2 * 2 + 2 + 1 + 1 + 2 + 1
+    assert tables[:2] == ["usage_rollup_day", "usage_cube_model_quarter"]

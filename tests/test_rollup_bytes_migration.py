@@ -1,0 +1,168 @@
+"""Migration 0027 on a database that already has logs, folded rollups and (PostgreSQL) rows
+still pending in fold_pending: the dropped tables go, the kept ones keep their rows, the
+pending rows are folded afterwards, and every kept table then equals a scan of the raw log.
+
+As in tests/test_provider_migration.py, the database is migrated to the migration before
+0027, given logs with that schema, then migrated forward, in a subprocess: Tortoise's
+migrate() re-initialises the process-wide ORM, which must not touch the test session's
+connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from settings import Settings
+from tests.conftest import POSTGRES_ADMIN_URL
+
+REPO = Path(__file__).resolve().parent.parent
+MIGRATION = importlib.import_module("models.migrations.0027_rollup_bytes").Migration
+BEFORE = MIGRATION.dependencies[0][1]
+
+SCRIPT = """
+import asyncio, json, sys, uuid
+from datetime import UTC, datetime, timedelta
+from tortoise import Tortoise, connections
+from tortoise.migrations.api.migrate import migrate
+from ingestion.folding import drain
+from ingestion.records import PricedRecord
+from ingestion.writer import write_records
+from models.database import Dialect, dialect_of, tortoise_config
+from settings import Settings
+
+AT = datetime(2025, 1, 15, 23, 50, tzinfo=UTC)
+
+def record(n):
+    return PricedRecord(request_id=uuid.UUID(int=n), organization_id=1, api_key_id=1,
+        member_id=1, timestamp=AT + timedelta(minutes=7 * n), model=f"m{n % 2}",
+        provider_model="p", endpoint="/v1/chat/completions", input_tokens=n, output_tokens=1,
+        provider_cost_nanos=1000 + n, markup_nanos=0, fixed_fee_nanos=0,
+        customer_cost_nanos=1000 + n, priced=True, latency_ms=10 * n, status_code=200)
+
+async def query(sql):
+    rows = await connections.get("default").execute_query_dict(sql)
+    return [[str(v) for v in r.values()] for r in rows]
+
+def sqlite():
+    return dialect_of(connections.get("default")) is Dialect.SQLITE
+
+async def tables():
+    rows = await query("SELECT name FROM sqlite_master WHERE type = 'table'" if sqlite()
+                       else "SELECT relname FROM pg_class WHERE relkind = 'r'")
+    return sorted(r[0] for r in rows if r[0].startswith(("usage_rollup", "usage_cube")))
+
+SUMS = ("SELECT sum(requests) AS n, sum(customer_cost_nanos) AS cost, "
+        "sum(input_tokens) AS tokens FROM {}")
+
+async def main(target):
+    config = tortoise_config(Settings.from_env())
+    await migrate(config=config, target=target)
+    conn = connections.get("default")
+    for sql in (
+        "INSERT INTO organization (name, slug, tier, timezone, markup_bps, fixed_fee_nanos, "
+        "billing_anchor_day, log_bodies, wallet_balance_nanos, low_balance_threshold_nanos, "
+        "created_at, low_balance_episode) VALUES ('Old', 'old', 'TEAM', 'UTC', 0, 0, 1, "
+        "FALSE, 0, 0, '2024-01-01 00:00:00+00:00', 0)",
+        "INSERT INTO member (organization_id, name, email, role, created_at) "
+        "VALUES (1, 'Ann', 'ann@example.com', 'MEMBER', '2024-01-01 00:00:00+00:00')",
+        "INSERT INTO api_key (organization_id, owner_id, label, prefix, status, created_at) "
+        "VALUES (1, 1, 'k', 'sk-old', 'ACTIVE', '2024-01-01 00:00:00+00:00')",
+    ):
+        await conn.execute_script(sql)
+    await write_records([record(n) for n in range(1, 6)])
+    await drain()  # folded before the migration
+    await write_records([record(n) for n in range(6, 12)])  # left pending (PostgreSQL)
+    before = await tables()
+    pending = 0 if sqlite() else int((await query("SELECT count(*) FROM fold_pending"))[0][0])
+    await Tortoise.close_connections()
+    await migrate(config=config)
+    await Tortoise.init(config=config)
+    after = await tables()
+    await drain()
+    raw = (await query("SELECT count(*) AS n, sum(customer_cost_nanos) AS cost, "
+                       "sum(input_tokens) AS tokens FROM request_log"))[0]
+    kept = {t: (await query(SUMS.format(t)))[0] for t in after if not t.startswith("usage_cube_t")
+            and not t.startswith("usage_cube_end")}
+    print(json.dumps({"before": before, "after": after, "pending": pending, "raw": raw,
+                      "kept": kept}))
+    await Tortoise.close_connections()
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+@pytest.fixture(scope="module")
+async def migrated(
+    database: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[dict[str, Any]]:
+    """What the subprocess saw before and after migrating a database with logs."""
+    if database.is_sqlite:
+        path = tmp_path_factory.mktemp("migration") / "before_rollup_bytes.sqlite3"
+        yield await _migrate_with_logs(f"sqlite://{path}")
+        return
+    name = f"aize_rollup_bytes_{uuid.uuid4().hex[:10]}"
+    admin_url = POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://")
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    try:
+        yield await _migrate_with_logs(f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}")
+    finally:
+        admin = await asyncpg.connect(admin_url)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def _migrate_with_logs(url: str) -> dict[str, Any]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        SCRIPT,
+        f"models.{BEFORE}",
+        cwd=REPO,
+        env={**os.environ, "AIZE_DATABASE_URL": url},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=600)
+    assert process.returncode == 0, err.decode()
+    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return result
+
+
+DROPPED = {
+    "usage_rollup_quarter",
+    "usage_rollup_hour",
+    "usage_cube_key_quarter",
+    "usage_cube_member_quarter",
+    "usage_cube_tag_hour",
+}
+
+
+def test_the_dropped_tables_go_and_the_others_stay(
+    migrated: dict[str, Any], database: Settings
+) -> None:
+    assert set(migrated["before"]) >= DROPPED
+    assert set(migrated["after"]) == set(migrated["before"]) - DROPPED
+    # PostgreSQL folds after the commit: six rows were still pending when it migrated.
+    assert migrated["pending"] == (0 if database.is_sqlite else 6)
+
+
+def test_every_kept_table_equals_the_raw_log_once_the_pending_rows_are_folded(
+    migrated: dict[str, Any],
+) -> None:
+    # 11 logs: costs 1001..1011, input tokens 1..11.
+    assert migrated["raw"] == ["11", str(sum(1000 + n for n in range(1, 12))), "66"]
+    assert len(migrated["kept"]) == 11
+    assert all(sums == migrated["raw"] for sums in migrated["kept"].values()), migrated["kept"]
