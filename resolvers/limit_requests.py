@@ -108,7 +108,7 @@ async def change_api_key_limit(
             {"monthlyLimit": (format_optional_usd(old), format_optional_usd(limit_nanos))},
             connection=conn,
         )
-    return LimitChange(await ApiKey.get(id=api_key_id), None)
+    return LimitChange(await ApiKey.get(id=api_key_id, organization_id=organization_id), None)
 
 
 async def approve_limit_request(
@@ -275,7 +275,7 @@ async def _supersede_pending(
     ).using_db(conn)
     for request in pending:
         await (
-            LimitRequest.filter(id=request.id)
+            LimitRequest.filter(id=request.id, organization_id=organization_id)
             .using_db(conn)
             .update(status=LimitRequestStatus.SUPERSEDED, decided_at=at)
         )

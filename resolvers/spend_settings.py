@@ -115,7 +115,7 @@ async def set_api_key_status(
                 "blocked by an administrator" if status is KeyStatus.BLOCKED else "revoked"
             )
         await (
-            ApiKey.filter(id=api_key_id)
+            ApiKey.filter(id=api_key_id, organization_id=organization_id)
             .using_db(conn)
             .update(status=status, status_reason=stored_reason, limit_blocked_period_start=None)
         )
@@ -131,7 +131,7 @@ async def set_api_key_status(
             },
             connection=conn,
         )
-    return await ApiKey.get(id=api_key_id)
+    return await ApiKey.get(id=api_key_id, organization_id=organization_id)
 
 
 async def set_api_key_allowed_models(
@@ -143,7 +143,11 @@ async def set_api_key_allowed_models(
     async with in_transaction() as conn:
         await lock_organization(conn, organization_id)
         key = await find_key(conn, organization_id, api_key_id)
-        await ApiKey.filter(id=api_key_id).using_db(conn).update(allowed_models=cleaned)
+        await (
+            ApiKey.filter(id=api_key_id, organization_id=organization_id)
+            .using_db(conn)
+            .update(allowed_models=cleaned)
+        )
         await record_change(
             organization_id,
             actor,
@@ -153,7 +157,7 @@ async def set_api_key_allowed_models(
             {"allowedModels": (key.allowed_models, cleaned)},
             connection=conn,
         )
-    return await ApiKey.get(id=api_key_id)
+    return await ApiKey.get(id=api_key_id, organization_id=organization_id)
 
 
 async def find_key(conn: BaseDBAsyncClient, organization_id: int, api_key_id: int) -> ApiKey:
