@@ -10,8 +10,12 @@
 The statements are PostgreSQL's own record: a throwaway cluster (tests/pg_cluster.py) logs
 every statement it executes (`log_statement=all`, csvlog) while the real service (uvicorn)
 answers a workload over HTTP: bulk and GraphQL ingest, the gateway's `keyAccess`, the usage
-page, a log page, a node lookup, a budget change, a request-log export, and its background
-work (alert worker, maintenance). The check is textual (no SQL parser is installed); the
+page, a log page, keys, members and current spend, a request-log export, the administration
+mutations (alert rules, budget, key limit, member invite and removal, report schedule, alert
+acknowledgement), and its background work (alert worker with a webhook delivery,
+maintenance), plus the CLI issuing and revoking a token. The check is textual (no SQL parser
+is installed; a SELECT's column list and a RETURNING list do not count as naming the
+column); the
 exceptions, and the tables and keys that do not yet follow the rules, are allow-listed below
 with the reason, and an entry that no longer matches anything fails the test, so the lists
 only shrink.
@@ -74,8 +78,9 @@ _SET_NULL_IN_CITUS = (
 SET_NULL_FOREIGN_KEYS = {
     "alert_event (acknowledged_by_id) -> member": _SET_NULL_IN_CITUS,
     "alert_event (rule_id) -> alert_rule": (
-        "deleting an alert rule keeps its events (resolvers/alert_rules.py): in Citus the "
-        "delete clears alert_event.rule_id of that organization first"
+        "deleting an alert rule keeps its events: the service's delete clears their rule_id "
+        "first (resolvers/alert_rules.py), but a key's hard delete cascades to its rules, and "
+        "without SET NULL their events would block it (docs/SCALING.md)"
     ),
     "api_key (owner_id) -> member": _SET_NULL_IN_CITUS,
     "wallet_entry (created_by_id) -> member": _SET_NULL_IN_CITUS,
