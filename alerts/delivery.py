@@ -32,6 +32,7 @@ from alerts.webhook import WebhookRequest, post_webhook
 from models.alert_delivery import DeliveryChannel, DeliveryStatus
 from models.database import Dialect, Params, current_dialect, fetch_all
 from observability.metrics import ALERT_DELIVERIES
+from resolvers.scope import Scope
 from settings import Settings
 
 __all__ = [
@@ -62,6 +63,7 @@ SEND_CONCURRENCY = 10
 @dataclass(frozen=True, slots=True)
 class ClaimedDelivery:
     id: int
+    organization_id: int
     channel: DeliveryChannel
     target: str
     secret: str | None
@@ -155,12 +157,14 @@ async def _claim(now: datetime, reserved: timedelta, limit: int) -> list[Claimed
         f"WHERE status = {params.add(DeliveryStatus.PENDING.value)} "
         f"AND next_attempt_at <= {params.add(now)} "
         f"ORDER BY next_attempt_at, id LIMIT {params.add(limit)}{lock}) "
-        "RETURNING id, channel, target, secret, message_id, subject, body, attempts",
+        "RETURNING id, organization_id, channel, target, secret, message_id, subject, body, "
+        "attempts",
         params,
     )
     claimed = [
         ClaimedDelivery(
             id=int(row["id"]),
+            organization_id=int(row["organization_id"]),
             channel=DeliveryChannel(str(row["channel"])),
             target=str(row["target"]),
             secret=None if row["secret"] is None else str(row["secret"]),
@@ -203,7 +207,11 @@ async def _record(
         f"last_error = {params.add(outcome.error)}, "
         f"delivered_at = {params.add(delivered_at)}, "
         f"next_attempt_at = COALESCE({params.add(next_attempt_at)}, next_attempt_at) "
-        f"WHERE id = {params.add(delivery.id)} AND attempts = {params.add(delivery.attempts)} "
+        # By id and organization: one shard in Citus (docs/SCALING.md).
+        "WHERE "
+        + " AND ".join(Scope.for_organization(delivery.organization_id).where(params))
+        + f" AND id = {params.add(delivery.id)} "
+        f"AND attempts = {params.add(delivery.attempts)} "
         f"AND status = {params.add(DeliveryStatus.PENDING.value)} RETURNING id"
     )
     await fetch_all(sql, params)

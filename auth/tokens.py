@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from functools import cache
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
 from auth.viewer import Viewer
-from models.access_token import SERVICE_SCOPES, AccessToken, Scope
+from models.access_token import SERVICE_SCOPES, AccessToken, AccessTokenLookup, Scope
 from models.database import Params, current_dialect, fetch_rows, model_columns, model_from_row
 from models.member import Member
 from models.organization import Organization
@@ -70,14 +71,22 @@ async def issue_token(
     if member is not None and member.removed_at is not None:
         raise ValueError("the member was removed from the organization")
     token = TOKEN_PREFIX + secrets.token_urlsafe(30)
-    record = await AccessToken.create(
-        organization_id=organization_id,
-        member=member,
-        name=name,
-        prefix=token[:_SHOWN_PREFIX_LENGTH],
-        token_hash=hash_token(token),
-        scopes=sorted(s.value for s in set(chosen)),
-    )
+    digest = hash_token(token)
+    # The hash's organization first (access_token's hash references it on PostgreSQL), in
+    # the token's transaction: a token is never stored without its lookup row.
+    async with in_transaction() as conn:
+        await AccessTokenLookup.create(
+            token_hash=digest, organization_id=organization_id, using_db=conn
+        )
+        record = await AccessToken.create(
+            organization_id=organization_id,
+            member=member,
+            name=name,
+            prefix=token[:_SHOWN_PREFIX_LENGTH],
+            token_hash=digest,
+            scopes=sorted(s.value for s in set(chosen)),
+            using_db=conn,
+        )
     return IssuedToken(token=token, record=record)
 
 
@@ -129,7 +138,9 @@ _JOINED = (("t", AccessToken), ("m", Member), ("o", Organization))
 @cache
 def _token_sql() -> str:
     """The token, its member and its organization in one statement, each column prefixed by
-    its table's alias (built once: the ORM's query builder cost ~1 ms of CPU per request)."""
+    its table's alias (built once: the ORM's query builder cost ~1 ms of CPU per request).
+    Every table is reached through the organization, which the lookup gave: in Citus the
+    statement runs on that organization's shard (docs/SCALING.md)."""
     columns = ", ".join(
         f'{alias}."{column}" AS "{alias}_{column}"'
         for alias, model in _JOINED
@@ -138,17 +149,29 @@ def _token_sql() -> str:
     return (
         f"SELECT {columns} FROM access_token AS t "
         "JOIN organization AS o ON o.id = t.organization_id "
-        "LEFT JOIN member AS m ON m.id = t.member_id "
-        "WHERE t.token_hash = {digest}"
+        "LEFT JOIN member AS m ON m.organization_id = t.organization_id AND m.id = t.member_id "
+        "WHERE t.organization_id = {organization_id} AND t.token_hash = {digest}"
     )
+
+
+_LOOKUP_SQL = "SELECT organization_id FROM access_token_lookup WHERE token_hash = {digest}"
 
 
 async def _token_with_member_and_organization(
     digest: str,
 ) -> tuple[AccessToken, Member | None, Organization] | None:
+    """Two indexed reads: the hash's organization (the lookup table, a reference table in
+    Citus), then the token, its member and its organization filtered by it."""
     params = Params(current_dialect())
-    rows = await fetch_rows(_token_sql().format(digest=params.add(digest)), params)
-    if not rows:
+    found = await fetch_rows(_LOOKUP_SQL.format(digest=params.add(digest)), params)
+    if not found:
+        return None
+    params = Params(current_dialect())
+    sql = _token_sql().format(
+        organization_id=params.add(found[0]["organization_id"]), digest=params.add(digest)
+    )
+    rows = await fetch_rows(sql, params)
+    if not rows:  # its token was deleted (a member's or organization's hard delete)
         return None
     row = rows[0]
     member = model_from_row(Member, row, "m_") if row["t_member_id"] is not None else None
@@ -156,12 +179,15 @@ async def _token_with_member_and_organization(
 
 
 async def revoke_member_tokens(
-    conn: BaseDBAsyncClient, member_id: int, revoked_at: datetime
+    conn: BaseDBAsyncClient, member: Member, revoked_at: datetime
 ) -> int:
     """Revoke every live token of a removed member, in the caller's transaction `conn`;
-    returns how many were live. (A removed member's later tokens are refused too.)"""
+    returns how many were live. (A removed member's later tokens are refused too.) The
+    token rows stay (revoked_at), and so do their lookup rows."""
     return await (
-        AccessToken.filter(member_id=member_id, revoked_at__isnull=True)
+        AccessToken.filter(
+            organization_id=member.organization_id, member_id=member.id, revoked_at__isnull=True
+        )
         .using_db(conn)
         .update(revoked_at=revoked_at)
     )
@@ -182,5 +208,8 @@ async def revoke_token(prefix_or_id: str, organization_id: int | None = None) ->
         raise ValueError(f"{prefix_or_id!r} matches {len(matches)} tokens; use the token id")
     record = matches[0]
     record.revoked_at = datetime.now(UTC)
-    await record.save(update_fields=["revoked_at"])
+    # By id and organization: in Citus the update runs on the token's shard.
+    await AccessToken.filter(id=record.id, organization_id=record.organization_id).update(
+        revoked_at=record.revoked_at
+    )
     return record

@@ -184,7 +184,7 @@ class DirectoryWriter:
         await member.save(using_db=self.conn, update_fields=_columns(changes, _MEMBER_COLUMNS))
         if removed_now is not None:
             # A removed person keeps their history, not their access.
-            await revoke_member_tokens(self.conn, member.id, removed_now)
+            await revoke_member_tokens(self.conn, member, removed_now)
         action = "member.remove" if removed_now is not None else "member.update"
         await self._audit(action, "Member", member.id, changes)
         return Change.UPDATED

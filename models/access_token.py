@@ -41,7 +41,9 @@ class AccessToken(Model):
     # The first characters of the token, safe to show again ("aize_3f9a2c").
     prefix = fields.CharField(max_length=16)
     # SHA-256 hex of the whole token; the token itself is shown once and never stored.
-    token_hash = fields.CharField(max_length=64, unique=True)
+    # Unique with the organization here, and across organizations through the lookup table
+    # (AccessTokenLookup, written in the same transaction), which authentication reads first.
+    token_hash = fields.CharField(max_length=64)
     scopes: fields.Field[list[str]] = fields.JSONField()
     created_at = fields.DatetimeField(auto_now_add=True)
     last_used_at = fields.DatetimeField(null=True)
@@ -52,6 +54,27 @@ class AccessToken(Model):
 
     class Meta:
         table = "access_token"
+        unique_together = (("organization", "token_hash"),)
 
     def scope_set(self) -> frozenset[Scope]:
         return frozenset(Scope(s) for s in self.scopes)
+
+
+class AccessTokenLookup(Model):
+    """Which organization a token hash belongs to: read first to authenticate
+
+    The first of authentication's two steps (auth/tokens.py): a request's organization is
+    not known before its token is.
+
+    One row per access_token row, written in the same transaction (migration 0026 filled it
+    from the tokens stored before). Its key makes a hash unique across organizations. In a
+    Citus deployment it is a reference table (docs/SCALING.md): it has no foreign key to the
+    organization (a reference table cannot reference a distributed one); access_token's hash
+    references it instead (PostgreSQL).
+    """
+
+    token_hash = fields.CharField(max_length=64, primary_key=True)
+    organization_id = fields.IntField()
+
+    class Meta:
+        table = "access_token_lookup"

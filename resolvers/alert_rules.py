@@ -31,7 +31,7 @@ from alerts.targets import (
     secret_hint,
 )
 from audit.trail import Actor, record_change
-from models.alert import AlertKind, AlertRule
+from models.alert import AlertEvent, AlertKind, AlertRule
 from pricing.money import format_usd
 from resolvers.errors import BadInputError, NotFoundError
 from resolvers.scope import Scope
@@ -179,8 +179,12 @@ async def update_alert_rule(
     if any(getattr(rule, name) != columns[name] for name in checked):
         columns.update(episode_started_at=None, next_evaluation_at=None)
     async with in_transaction() as conn:
-        await AlertRule.filter(id=rule.id).using_db(conn).update(webhook_secret=secret, **columns)
-        updated = await AlertRule.filter(id=rule.id).using_db(conn).get()
+        # By id and organization: one shard in Citus (docs/SCALING.md).
+        this_rule = (
+            Scope.for_organization(rule.organization_id).filter(AlertRule).filter(id=rule.id)
+        )
+        await this_rule.using_db(conn).update(webhook_secret=secret, **columns)
+        updated = await this_rule.using_db(conn).get()
         before, after = audited_rule(rule), audited_rule(updated)
         await record_change(
             scope.organization_id,
@@ -199,6 +203,10 @@ async def delete_alert_rule(scope: Scope, rule_id: int, *, actor: Actor) -> None
     deliveries."""
     rule = await get_alert_rule(scope, rule_id)
     async with in_transaction() as conn:
+        # The events' reference cleared by this statement, in the organization, before the
+        # delete: what the foreign key's SET NULL does on one server, and all a Citus
+        # deployment has (it refuses SET NULL on a key holding organization_id, SCALING.md).
+        await scope.filter(AlertEvent).filter(rule_id=rule.id).using_db(conn).update(rule_id=None)
         deleted = await scope.filter(AlertRule).filter(id=rule.id).using_db(conn).delete()
         if not deleted:  # another request deleted it first: that one is recorded
             raise NotFoundError("id: no such alert rule")

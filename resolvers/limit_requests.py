@@ -108,7 +108,9 @@ async def change_api_key_limit(
             {"monthlyLimit": (format_optional_usd(old), format_optional_usd(limit_nanos))},
             connection=conn,
         )
-    return LimitChange(await ApiKey.get(id=api_key_id), None)
+    return LimitChange(
+        await Scope.for_organization(organization_id).filter(ApiKey).get(id=api_key_id), None
+    )
 
 
 async def approve_limit_request(
@@ -274,7 +276,9 @@ async def _supersede_pending(
     )
     for request in pending:
         await (
-            LimitRequest.filter(id=request.id)
+            Scope.for_organization(organization_id)
+            .filter(LimitRequest)
+            .filter(id=request.id)
             .using_db(conn)
             .update(status=LimitRequestStatus.SUPERSEDED, decided_at=at)
         )

@@ -36,6 +36,18 @@ _EMAIL_LENGTH = 320
 _NAME_LENGTH = 200
 
 
+async def _update_member(conn: BaseDBAsyncClient, member: Member, **columns: object) -> None:
+    """Write `columns` of a loaded member by its id and organization (the ORM's save() would
+    update by id alone, a statement for every shard in Citus: docs/SCALING.md)."""
+    await (
+        Scope.for_organization(member.organization_id)
+        .filter(Member)
+        .filter(id=member.id)
+        .using_db(conn)
+        .update(**columns)
+    )
+
+
 async def invite_member(
     organization_id: int, actor: Actor, actor_role: Role, email: str, name: str | None, role: Role
 ) -> Member:
@@ -72,7 +84,7 @@ async def invite_member(
             member = existing
             before = (member.email, member.name, member.role)
             member.name, member.role, member.removed_at = display_name, role, None
-            await member.save(using_db=conn, update_fields=["name", "role", "removed_at"])
+            await _update_member(conn, member, name=display_name, role=role, removed_at=None)
         await record_change(
             organization_id,
             actor,
@@ -107,8 +119,8 @@ async def remove_member(
             )
         now = datetime.now(UTC)
         member.removed_at = now
-        await member.save(using_db=conn, update_fields=["removed_at"])
-        revoked = await revoke_member_tokens(conn, member.id, now)
+        await _update_member(conn, member, removed_at=now)
+        revoked = await revoke_member_tokens(conn, member, now)
         await record_change(
             organization_id,
             actor,
@@ -118,8 +130,15 @@ async def remove_member(
             {"removedAt": (None, now), "activeTokens": (revoked, 0)},
             connection=conn,
         )
-        for key in await ApiKey.filter(owner_id=member.id).using_db(conn).order_by("id"):
-            await ApiKey.filter(id=key.id).using_db(conn).update(owner_id=None)
+        owned = Scope.for_organization(organization_id).filter(ApiKey).filter(owner_id=member.id)
+        for key in await owned.using_db(conn).order_by("id"):
+            await (
+                Scope.for_organization(organization_id)
+                .filter(ApiKey)
+                .filter(id=key.id)
+                .using_db(conn)
+                .update(owner_id=None)
+            )
             await record_change(
                 organization_id,
                 actor,
@@ -149,7 +168,7 @@ async def change_member_role(
             )
         old = member.role
         member.role = role
-        await member.save(using_db=conn, update_fields=["role"])
+        await _update_member(conn, member, role=role)
         await record_change(
             organization_id,
             actor,
@@ -182,7 +201,7 @@ async def transfer_ownership(organization_id: int, actor: Actor, member_id: int)
         for member, role in ((target, Role.OWNER), (current, Role.ADMIN)):
             old = member.role
             member.role = role
-            await member.save(using_db=conn, update_fields=["role"])
+            await _update_member(conn, member, role=role)
             await record_change(
                 organization_id,
                 actor,

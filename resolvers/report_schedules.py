@@ -107,8 +107,13 @@ async def set_report_schedule(scope: Scope, actor: Actor, data: ScheduleInput) -
             before = dict.fromkeys(_audited(schedule))
         else:
             before = _audited(current)
-            await ReportSchedule.filter(id=current.id).using_db(conn).update(**columns)
-            schedule = await ReportSchedule.filter(id=current.id).using_db(conn).get()
+            this_schedule = (
+                Scope.for_organization(current.organization_id)
+                .filter(ReportSchedule)
+                .filter(id=current.id)
+            )
+            await this_schedule.using_db(conn).update(**columns)
+            schedule = await this_schedule.using_db(conn).get()
         after = _audited(schedule)
         await _record(conn, scope, actor, "reportSchedule.set", schedule, before, after)
     new_secret = secret if current is None or secret != current.webhook_secret else None

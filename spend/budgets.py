@@ -118,7 +118,9 @@ async def set_api_key_status(
                 "blocked by an administrator" if status is KeyStatus.BLOCKED else "revoked"
             )
         await (
-            ApiKey.filter(id=api_key_id)
+            Scope.for_organization(organization_id)
+            .filter(ApiKey)
+            .filter(id=api_key_id)
             .using_db(conn)
             .update(status=status, status_reason=stored_reason, limit_blocked_period_start=None)
         )
@@ -134,7 +136,7 @@ async def set_api_key_status(
             },
             connection=conn,
         )
-    return await ApiKey.get(id=api_key_id)
+    return await Scope.for_organization(organization_id).filter(ApiKey).get(id=api_key_id)
 
 
 async def set_api_key_allowed_models(
@@ -146,7 +148,13 @@ async def set_api_key_allowed_models(
     async with in_transaction() as conn:
         await lock_organization(conn, organization_id)
         key = await find_key(conn, organization_id, api_key_id)
-        await ApiKey.filter(id=api_key_id).using_db(conn).update(allowed_models=cleaned)
+        await (
+            Scope.for_organization(organization_id)
+            .filter(ApiKey)
+            .filter(id=api_key_id)
+            .using_db(conn)
+            .update(allowed_models=cleaned)
+        )
         await record_change(
             organization_id,
             actor,
@@ -156,7 +164,7 @@ async def set_api_key_allowed_models(
             {"allowedModels": (key.allowed_models, cleaned)},
             connection=conn,
         )
-    return await ApiKey.get(id=api_key_id)
+    return await Scope.for_organization(organization_id).filter(ApiKey).get(id=api_key_id)
 
 
 async def find_key(conn: BaseDBAsyncClient, organization_id: int, api_key_id: int) -> ApiKey:

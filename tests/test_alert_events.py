@@ -230,6 +230,6 @@ async def test_listing_alerts_with_their_keys_costs_a_fixed_number_of_statements
         connection = await alerts(client, story.admin_token)
 
     assert len(connection["edges"]) == 6
-    # token with its organization, the page, its total count, the keys of every alert in one
-    # batch
-    assert queries.count == 4
+    # the token's organization (lookup), token with its organization, the page, its total
+    # count, the keys of every alert in one batch
+    assert queries.count == 5

@@ -411,8 +411,9 @@ async def test_an_alerts_deliveries_show_the_log_with_masked_targets(
         "lastStatusCode": 250,
     }
     assert email["nextAttemptAt"] is None
-    # token with its organization, the page, the deliveries of the whole page in one batch
-    assert queries.count == 3
+    # the token's organization (lookup), token with its organization, the page, the
+    # deliveries of the whole page in one batch
+    assert queries.count == 4
     assert member.error_codes == ["FORBIDDEN"]
     assert member.errors is not None
     assert member.errors[0]["path"] == ["organization", "alerts", "edges", 0, "node", "deliveries"]

@@ -26,5 +26,6 @@ async def test_query_counter_sees_each_statement(client: httpx.AsyncClient) -> N
     with count_queries() as queries:
         result = await gql(client, token, "{ organization { name members { name } } }")
     assert result.errors is None
-    # token lookup with its organization (+ last_used update), members
-    assert queries.count == 3
+    # the token's organization (lookup), the token with its organization (+ last_used
+    # update), members
+    assert queries.count == 4

@@ -283,5 +283,5 @@ async def test_the_check_costs_a_fixed_handful_of_statements(client: httpx.Async
         result = await gql(client, token, ACCESS, id=key_id(key), model="gpt-4")
 
     assert result.data == {"keyAccess": ALLOWED}
-    # token, key, organization, spend counter
-    assert queries.count == 4
+    # the token's organization (lookup), token, key, organization, spend counter
+    assert queries.count == 5

@@ -191,6 +191,6 @@ async def test_key_usage_runs_one_query_per_distinct_filter(client: httpx.AsyncC
         counts[size] = queries.count
 
     assert counts[3] == counts[30]
-    # token lookup with its organization (which also gives the filters' timezone) + last-used
-    # update, keys, one usage query per distinct filter
-    assert counts[30] == 5
+    # the token's organization (lookup), the token with its organization (which also gives the
+    # filters' timezone) + last-used update, keys, one usage query per distinct filter
+    assert counts[30] == 6

@@ -110,7 +110,7 @@ async def covering_unique_keys(apps: StateApps, schema_editor: BaseSchemaEditor)
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0025_request_ids_by_organization")]
+    dependencies = [("models", "0026_token_lookup")]
 
     initial = False
 
