@@ -22,7 +22,7 @@ from itertools import accumulate
 
 from ingestion.log_row import log_row
 from ingestion.providers import resolve_provider
-from ingestion.records import PricedRecord
+from models.priced_record import PricedRecord
 from pricing.catalog import load_default_catalog
 from pricing.cost import customer_cost
 
@@ -35,7 +35,7 @@ BIG_MEMBERS = 400
 DAYS = 90
 PERSONAL_KEY_SHARE = 0.8
 TEAM_KEY_WITHOUT_MEMBER = 0.1
-# Tags and end users (ingestion/attribution.py): a feature tag on FEATURE_TAGGED of the
+# Tags and end users (models/attribution.py): a feature tag on FEATURE_TAGGED of the
 # requests, a customer tag (Zipf over CUSTOMERS) on CUSTOMER_TAGGED, an end user (one of
 # END_USERS per organization) on END_USER_SHARE. Drawn from their own random stream, so the
 # other columns are those of the data set without them.

@@ -37,12 +37,12 @@ import orjson
 from auth.tokens import issue_token
 from bench.ingest_bench import scratch_database
 from bench.service import start_service
-from ingestion.records import PricedRecord
 from ingestion.writer import write_records
 from models.api_key import ApiKey
 from models.database import apply_migrations, close_database, init_database
 from models.member import Member, Role
 from models.organization import Organization
+from models.priced_record import PricedRecord
 from pricing.cost import customer_cost
 from settings import Settings
 

@@ -23,9 +23,9 @@ import orjson
 from bench.ingest_bench import BenchOrg, generate
 from ingestion.json_lines import parse_json_lines
 from ingestion.pricing import RecordPricer
-from ingestion.records import PricedRecord
 from ingestion.validation import KeyInfo, OrgDirectory, ValidationRules, validate_record
 from models.global_ids import decode_global_id_of
+from models.priced_record import PricedRecord
 from pricing.catalog import load_default_catalog
 from pricing.money import usd_to_nanos
 from pricing.terms import TermsTimeline

@@ -26,7 +26,6 @@ import msgspec
 import orjson
 
 from bench.process_cpu import load_average
-from ingestion.attribution import normalize_end_user, normalize_tags
 from ingestion.json_nesting import MAX_METADATA_DEPTH, nested_deeper_than
 from ingestion.validation import (
     MAX_COUNT,
@@ -37,6 +36,7 @@ from ingestion.validation import (
     ValidRecord,
     validate_record,
 )
+from models.attribution import normalize_end_user, normalize_tags
 from models.global_ids import decode_global_id_of
 
 Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNT)]

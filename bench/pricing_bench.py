@@ -25,7 +25,6 @@ from typing import Any
 
 from bench.ingest_bench import BenchOrg, generate
 from ingestion.pricing import RecordPricer
-from ingestion.records import PricedRecord
 from ingestion.reprice import COST_COLUMNS
 from ingestion.validation import (
     KeyInfo,
@@ -35,6 +34,7 @@ from ingestion.validation import (
     validate_record,
 )
 from models.global_ids import decode_global_id_of
+from models.priced_record import PricedRecord
 from pricing.catalog import load_default_catalog
 from pricing.money import usd_to_nanos
 from pricing.terms import TermsTimeline

@@ -11,9 +11,9 @@ import argparse
 from datetime import UTC, date, datetime
 from typing import Any
 
+from admin.billing_contract import set_billing_contract
 from audit.trail import Actor
 from cli.commands import CommandError, find_org
-from resolvers.billing_contract import set_billing_contract
 from resolvers.billing_policy import billing_policy
 from resolvers.errors import BadInputError
 

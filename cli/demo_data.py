@@ -29,13 +29,13 @@ from auth.tokens import issue_token
 from ingestion.folding import drain
 from ingestion.pricing import catalog_price, request_cost
 from ingestion.providers import resolve_provider
-from ingestion.records import PricedRecord
 from ingestion.writer import write_records
 from models.access_token import AccessToken, Scope
 from models.alert import AlertKind, AlertRule
 from models.api_key import ApiKey, KeyStatus
 from models.member import Member, Role
 from models.organization import Organization, Tier
+from models.priced_record import PricedRecord
 from models.report import ReportKind
 from models.wallet import EntryKind, WalletEntry
 from pricing.catalog import PriceCatalog, load_default_catalog

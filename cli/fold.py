@@ -8,7 +8,8 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from ingestion.folding import drain, fold_batch, fold_lag
+from ingestion.folding import drain, fold_batch
+from resolvers.rollup_lag import fold_lag
 from settings import Settings
 
 

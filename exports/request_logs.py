@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from exports.formats import Column, ColumnKind, Row, text
-from ingestion.attribution import stored_tags
+from models.attribution import stored_tags
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
 from models.global_ids import encode_global_id
 from models.request_log_columns import LOG_ROW, Shown

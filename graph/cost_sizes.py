@@ -29,22 +29,22 @@ from typing import Any
 
 from graphql import GraphQLScalarType, GraphQLSchema
 
+from admin.alert_rules import MAX_RULES_PER_ORGANIZATION
+from admin.report_schedules import MAX_EMAILS
 from audit.trail import MAX_CHANGED_FIELDS
 from graph.errors import BadUserInputError
 from graph.inputs.filters import UsageFilter, to_log_filter
 from graph.relay import MAX_NODE_IDS
-from ingestion.attribution import MAX_TAGS
 from models.access_token import Scope as TokenScope
 from models.alert_delivery import DeliveryChannel
+from models.attribution import MAX_TAGS
 from models.organization import Organization
 from models.report import ReportKind
-from resolvers.alert_rules import MAX_RULES_PER_ORGANIZATION
 from resolvers.error_analysis import TOP_AFFECTED
 from resolvers.live_feeds import MAX_LIVE_ROWS
 from resolvers.model_aliases import MAX_ALLOWED_MODELS
 from resolvers.pagination import MAX_LISTED_ROWS
 from resolvers.periods import Period
-from resolvers.report_schedules import MAX_EMAILS
 from resolvers.time_slices import Granularity, bucket_spans
 from resolvers.usage import MAX_GROUPS, MAX_TREND_BUCKETS
 

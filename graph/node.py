@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 
+from admin.limit_requests import limit_request_by_id
+from admin.report_schedules import report_schedule_by_id
 from graph.context import Info
 from graph.errors import BadUserInputError
 from graph.relay import MAX_NODE_IDS
@@ -31,8 +33,6 @@ from reports.store import report_record_by_id
 from resolvers.alerts import alerts_by_ids
 from resolvers.api_keys import api_keys_by_ids
 from resolvers.audit_trail import audit_record_by_id, token_prefixes
-from resolvers.limit_requests import limit_request_by_id
-from resolvers.report_schedules import report_schedule_by_id
 from resolvers.request_logs import request_logs_by_ids
 from resolvers.wallet import ledger_entries_by_ids
 

@@ -50,8 +50,7 @@ from ingestion.rollup_sql import (
     create_batch_tables_sql,
     rollup_script,
 )
-from models.database import Dialect, Params, connection, dialect_of
-from resolvers.scope import Scope
+from models.database import Dialect, connection, dialect_of
 
 # Rows per fold transaction: the more rows, the more of them share each upserted rollup row
 # (docs/PERFORMANCE.md: 20,000 folded about 3.5x faster per row than 5,000, shuffled).
@@ -259,34 +258,6 @@ async def drain(limit: int = DEFAULT_BATCH_ROWS, workers: int = DEFAULT_FOLD_WOR
             raise done.errors[0]
         if not done.behind:
             return folded
-
-
-@dataclass(frozen=True, slots=True)
-class FoldLag:
-    """How far the folder is behind: rows still pending, and since when the oldest one
-    waits (its ingest transaction's start, UTC; None when nothing is pending)."""
-
-    pending_rows: int
-    oldest_queued_at: datetime | None
-
-    def oldest_age_seconds(self, now: datetime) -> float:
-        """Seconds the oldest pending row has waited at `now` (0 when none)."""
-        if self.oldest_queued_at is None:
-            return 0.0
-        return max((now - self.oldest_queued_at).total_seconds(), 0.0)
-
-
-async def fold_lag(organization_id: int | None = None) -> FoldLag:
-    """The folder's lag for one organization, or for all (None)."""
-    conn = connection()
-    if dialect_of(conn) is not Dialect.POSTGRES:
-        return FoldLag(0, None)
-    sql = "SELECT count(*) AS pending, min(queued_at) AS oldest FROM fold_pending"
-    params = Params(Dialect.POSTGRES)
-    if organization_id is not None:
-        sql += " WHERE " + " AND ".join(Scope.for_organization(organization_id).where(params))
-    [row] = await conn.execute_query_dict(sql, params.values)
-    return FoldLag(int(row["pending"]), row["oldest"])
 
 
 async def pending_log_ids(

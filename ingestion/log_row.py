@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import orjson
 
-from ingestion.records import PricedRecord
+from models.priced_record import PricedRecord
 from models.request_log_columns import ROW_NAMES
 
 # request_log's columns as ingest writes them (every one but `id` and `ingested_at`), in the

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from ingestion.catalog_store import load_catalog
 from ingestion.directory import load_directory, load_org_terms
 from ingestion.pricing import RecordPricer
-from ingestion.records import PricedRecord
 from ingestion.submission import IngestOutcome, Rejection, Submitted
 from ingestion.unsynced_keys import create_unsynced_keys, unknown_prefixes
 from ingestion.validation import IdDecoder, InvalidRecord, ValidationRules, validate_record
 from ingestion.writer import write_records
+from models.priced_record import PricedRecord
 from observability.metrics import count_ingest_outcome
 from spend.control import after_write
 

@@ -25,8 +25,8 @@ from bisect import bisect_right
 from datetime import UTC, datetime
 
 from ingestion.providers import resolve_provider
-from ingestion.records import PricedRecord
 from ingestion.validation import MAX_REQUEST_COST_USD, InvalidRecord, ValidRecord
+from models.priced_record import PricedRecord
 from pricing.catalog import ModelPrice, PriceCatalog
 from pricing.class_cost import ClassCosts, TokenUsage, class_cost_parts, class_costs
 from pricing.cost import (

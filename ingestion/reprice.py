@@ -19,15 +19,15 @@ from uuid import UUID
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from ingestion.attribution import stored_tags
 from ingestion.catalog_store import load_catalog
 from ingestion.directory import OrgTerms, load_org_terms
 from ingestion.folding import pending_log_ids
 from ingestion.pricing import catalog_price, request_cost, usage_of
-from ingestion.records import PricedRecord
 from ingestion.retry import with_rollback_retry
 from ingestion.rollups import apply_rollups
+from models.attribution import stored_tags
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
+from models.priced_record import PricedRecord
 from pricing.catalog import PriceCatalog
 from pricing.cost import MAX_REQUEST_COST_NANOS
 from resolvers.scope import Scope

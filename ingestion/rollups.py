@@ -17,10 +17,10 @@ from typing import cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from ingestion.attribution import NO_END_USER, NO_TAG
-from ingestion.records import PricedRecord
+from models.attribution import NO_END_USER, NO_TAG
 from models.database import Params, dialect_of
 from models.latency_rollup import LATENCY_FAMILIES, latency_bucket
+from models.priced_record import PricedRecord
 from models.rollup import (
     ATTRIBUTION_FAMILIES,
     GRAIN_WIDTHS,

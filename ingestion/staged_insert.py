@@ -31,9 +31,9 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from ingestion.folding import RECORD_PENDING, folds_deferred
 from ingestion.log_row import LOG_COLUMNS, log_row
-from ingestion.records import PricedRecord
 from ingestion.rollup_sql import create_batch_tables_sql, rollup_script
 from models.database import Dialect
+from models.priced_record import PricedRecord
 from models.request_log_columns import column_sql
 
 _STAGING = "ingest_staging"

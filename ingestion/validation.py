@@ -16,10 +16,10 @@ from uuid import UUID
 
 import orjson
 
-from ingestion.attribution import TagError, normalize_end_user, normalize_tags
 from ingestion.json_nesting import MAX_METADATA_DEPTH, nested_deeper_than
 from ingestion.provider_usage import USAGE_FORMATS, UsageFieldError, normalize_usage
 from ingestion.providers import normalize_provider, provider_name_problem
+from models.attribution import TagError, normalize_end_user, normalize_tags
 from pricing.cost import MAX_REQUEST_COST_NANOS
 from pricing.money import format_usd, usd_to_nanos
 
@@ -154,7 +154,7 @@ class ValidRecord:
     cache_write_1h_tokens: int = 0
     reasoning_tokens: int = 0
     request_units: int = 0
-    # Normal form (ingestion.attribution): distinct, sorted; () without tags.
+    # Normal form (models.attribution): distinct, sorted; () without tags.
     tags: tuple[str, ...] = ()
     end_user: str | None = None
 

@@ -26,15 +26,15 @@ from tortoise.transactions import in_transaction
 
 from ingestion.lock_wait import IngestBusy, bound_lock_waits, is_wait_timeout
 from ingestion.log_row import LOG_COLUMNS, log_row
-from ingestion.out_of_range import TotalsOutOfRange, is_out_of_range
-from ingestion.records import PricedRecord
 from ingestion.retry import with_rollback_retry
 from ingestion.rollups import apply_rollups
 from ingestion.staged_insert import insert_staged
 from live.bus import LIVE_BUS
 from live.notices import notices_for, notify_in_transaction
 from models.database import Dialect, Params, dialect_of
+from models.priced_record import PricedRecord
 from spend.deductions import add_spend, deduct_wallets
+from spend.out_of_range import TotalsOutOfRange, is_out_of_range
 
 _ROWS_PER_STATEMENT = 500
 

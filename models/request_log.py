@@ -83,7 +83,7 @@ class RequestLog(Model):
     # gateway nor the price catalog said): decided at ingest (ingestion.providers) and
     # kept, so a later catalog change never moves history. Migration 0016 back-filled it.
     provider = fields.CharField(max_length=50, default="unknown", db_default="unknown")
-    # The record's tags (ingestion.attribution), a JSON array of distinct strings sorted;
+    # The record's tags (models.attribution), a JSON array of distinct strings sorted;
     # NULL without tags. jsonb on PostgreSQL, JSON text on SQLite.
     tags: fields.Field[list[str] | None] = fields.JSONField(null=True)
     # The application's end-user id (OpenAI's `user`), NULL without one.

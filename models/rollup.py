@@ -103,7 +103,7 @@ USAGE_BY_MODEL = RollupFamily("usage_cube_model", ("model",))
 USAGE_BY_MODEL_STATUS = RollupFamily("usage_cube_model_status", ("model", "status_code"))
 USAGE_BY_KEY = RollupFamily("usage_cube_key", ("api_key_id",), grains=("hour", "day"))
 USAGE_BY_MEMBER = RollupFamily("usage_cube_member", ("member_id",), grains=("hour", "day"))
-# Attribution families (ingestion.attribution): the measures per tag and per end user, each
+# Attribution families (models.attribution): the measures per tag and per end user, each
 # with member_id so a Member's scope can be applied. A request with two tags is a row in
 # BOTH tag groups, so the tag family's rows do not add up to the total: it answers only
 # questions grouped by TAG or filtered to one tag, never a plain total (that is why these

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from exports.usage import GroupLabels
-from ingestion.attribution import NO_TAG
+from models.attribution import NO_TAG
 from models.organization import Organization
 from models.report import ReportKind
 from reports.periods import previous_period

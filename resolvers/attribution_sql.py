@@ -1,4 +1,4 @@
-"""SQL for tags and end users on raw request_log rows (ingestion/attribution.py).
+"""SQL for tags and end users on raw request_log rows (models/attribution.py).
 
 `request_log.tags` is a JSON array (jsonb on PostgreSQL, JSON text on SQLite) of distinct
 tags in normal form, NULL without tags. Reads need two things from it:

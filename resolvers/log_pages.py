@@ -21,8 +21,8 @@ from uuid import UUID
 
 import orjson
 
-from ingestion.attribution import stored_tags
 from models.api_key import KeyStatus
+from models.attribution import stored_tags
 from models.database import (
     Dialect,
     Params,

@@ -249,7 +249,7 @@ class LogFilter:
     max_latency_ms: int | None = None
     min_customer_cost_nanos: int | None = None
     min_total_tokens: int | None = None
-    # Tags in normal form (ingestion.attribution): requests carrying any / all of them.
+    # Tags in normal form (models.attribution): requests carrying any / all of them.
     tags_any: tuple[str, ...] | None = None
     tags_all: tuple[str, ...] | None = None
     end_users: tuple[str, ...] | None = None

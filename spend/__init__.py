@@ -6,7 +6,8 @@
   one lock order every path follows;
 - deductions.py: the money side of an ingest write (wallet deduction, spend counters);
 - wallet.py: deposits, refunds and the low-balance threshold (ledger writes);
-- budgets.py: the organization budget and a key's limit, status and allowed models, changed.
+- budgets.py: the organization budget and a key's limit, status and allowed models, changed;
+- out_of_range.py: the batch refused when a running total would leave 64 bits.
 
 GraphQL mutations (graph/mutations/budgets.py, wallet.py) are thin callers of these.
 """

@@ -84,7 +84,7 @@ async def apply_api_key_limit(
 ) -> None:
     """Set (> 0 nano-USD) or clear (None) the key's monthly limit and apply it to this period's
     spend at once, in the caller's transaction, which holds the organization's lock. Whether
-    the change needs an Owner's approval is decided before (resolvers/limit_requests.py)."""
+    the change needs an Owner's approval is decided before (admin/limit_requests.py)."""
     await (
         Scope.for_organization(organization_id)
         .filter(ApiKey)

@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from alerts.events import AlertDraft, insert_alerts, reached_thresholds
-from ingestion.records import PricedRecord
 from models.alert import AlertKind
 from models.api_key import KeyStatus
+from models.priced_record import PricedRecord
 from pricing.money import format_usd
 from resolvers.periods import TimeRange
 from spend.state import (

@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from ingestion.out_of_range import TotalsOutOfRange
-from ingestion.records import PricedRecord
 from models.database import Params, dialect_of
+from models.priced_record import PricedRecord
 from resolvers.billing_policy import BILLING_POLICY_COLUMNS, BillingPolicy, billing_policy_of_row
 from resolvers.periods import TimeRange
+from spend.out_of_range import TotalsOutOfRange
 
 # The lowest balance a wallet can reach: a BIGINT's smallest value but one, so its negation
 # fits too. Only a debt of $9.2e9 reaches it; a deduction beyond raises TotalsOutOfRange.

@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 
 from auth.tokens import issue_token
-from ingestion.records import PricedRecord
 from ingestion.writer import write_records
 from models.access_token import Scope
 from models.api_key import ApiKey
 from models.member import Member, Role
 from models.organization import Organization
+from models.priced_record import PricedRecord
 from pricing.catalog import ModelPrice
 from pricing.cost import customer_cost
 from pricing.money import usd_to_nanos

@@ -11,10 +11,10 @@ import httpx
 import orjson
 
 from ingestion.folding import drain
-from ingestion.records import PricedRecord
 from ingestion.rollups import ROLLUP_TABLES, aggregate
 from models.api_key import ApiKey
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
+from models.priced_record import PricedRecord
 from models.rollup import ATTRIBUTION_FAMILIES, DIMENSION_COLUMNS, MEASURE_COLUMNS
 from resolvers.log_pages import LogRecord
 from tests.rollup_snapshots import expected_attribution_tables, table_rows

@@ -4,9 +4,9 @@ a Python aggregation of the raw logs produce."""
 from __future__ import annotations
 
 from ingestion.folding import drain
-from ingestion.records import PricedRecord
 from ingestion.rollups import ROLLUP_ORDER, FamilyRows, aggregate_family, floor_utc, measures
 from models.database import Params, current_dialect, fetch_all, parse_db_datetime
+from models.priced_record import PricedRecord
 from models.rollup import (
     GRAIN_WIDTHS,
     MEASURE_COLUMNS,

@@ -14,7 +14,7 @@ import httpx
 import orjson
 import pytest
 
-from ingestion.attribution import (
+from models.attribution import (
     MAX_END_USER_BYTES,
     MAX_TAG_BYTES,
     MAX_TAGS,
@@ -22,10 +22,10 @@ from ingestion.attribution import (
     normalize_end_user,
     normalize_tags,
 )
-from ingestion.records import PricedRecord
 from models.global_ids import encode_global_id
 from models.member import Member, Role
 from models.organization import Organization
+from models.priced_record import PricedRecord
 from models.request_log import RequestLog
 from pricing.money import format_usd
 from tests.factories import (

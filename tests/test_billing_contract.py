@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from admin.billing_contract import set_billing_contract
 from audit.trail import Actor
 from ingestion.writer import write_records
 from models.audit import AuditEntry
 from models.organization import Tier
 from models.spend import SpendCounter
-from resolvers.billing_contract import set_billing_contract
 from resolvers.billing_policy import BillingPeriodKind, billing_policy
 from resolvers.errors import BadInputError
 from resolvers.key_access import check_key_access

@@ -79,7 +79,7 @@ SET_NULL_FOREIGN_KEYS = {
     "alert_event (acknowledged_by_id) -> member": _SET_NULL_IN_CITUS,
     "alert_event (rule_id) -> alert_rule": (
         "deleting an alert rule keeps its events: the service's delete clears their rule_id "
-        "first (resolvers/alert_rules.py), but a key's hard delete cascades to its rules, and "
+        "first (admin/alert_rules.py), but a key's hard delete cascades to its rules, and "
         "without SET NULL their events would block it (docs/SCALING.md)"
     ),
     "api_key (owner_id) -> member": _SET_NULL_IN_CITUS,

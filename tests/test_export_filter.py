@@ -15,9 +15,9 @@ from graphql import GraphQLInputObjectType, build_schema, get_named_type
 from exports.cost import EXPORT_RAW_SCAN_WEIGHT
 from graph.inputs.filters import to_log_filter
 from graph.limits import RAW_SCAN_WEIGHT
-from ingestion.records import PricedRecord
 from models.member import Role
 from models.organization import Organization
+from models.priced_record import PricedRecord
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store
 from web.export_filter import FILTER_PARAMETERS, usage_filter
 from web.export_params import BREAKDOWN_PARAMETERS, ExportParams, predicted_export_cost

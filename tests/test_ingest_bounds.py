@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from ingestion.catalog_store import save_prices
-from ingestion.out_of_range import OUT_OF_RANGE_MESSAGE
 from models.global_ids import encode_global_id
 from models.organization import Organization
 from models.request_log import RequestLog
@@ -20,6 +19,7 @@ from pricing.catalog import ModelPrice
 from pricing.money import usd_to_nanos
 from resolvers.periods import billing_period
 from spend.deductions import MIN_BALANCE_NANOS
+from spend.out_of_range import OUT_OF_RANGE_MESSAGE
 from tests.factories import gql, make_ingest_token, make_key, make_org
 from tests.ingest_support import (
     assert_rollups_match_raw_scan,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from ingestion.out_of_range import is_out_of_range
+from spend.out_of_range import is_out_of_range
 
 
 def _raised(action: Callable[[], object]) -> BaseException:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from admin.limit_requests import approve_limit_request, change_api_key_limit, needs_approval
 from audit.trail import Actor
 from models.access_token import Scope
 from models.alert import AlertEvent, AlertKind, AlertRule
@@ -21,7 +22,6 @@ from models.limit_request import LimitRequest, LimitRequestStatus
 from models.member import Member, Role
 from models.organization import Organization
 from resolvers.errors import BadInputError
-from resolvers.limit_requests import approve_limit_request, change_api_key_limit, needs_approval
 from tests.factories import (
     gql,
     make_ingest_token,

@@ -36,7 +36,7 @@ import asyncio, json, sys, uuid
 from datetime import UTC, datetime
 from tortoise import Tortoise, connections
 from tortoise.migrations.api.migrate import migrate
-from ingestion.records import PricedRecord
+from models.priced_record import PricedRecord
 from ingestion.folding import drain
 from ingestion.writer import write_records
 from models.database import Params, current_dialect, tortoise_config

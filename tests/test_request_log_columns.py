@@ -15,9 +15,9 @@ from exports.request_logs import BODY_COLUMNS, LOG_COLUMNS
 from graph.schema import schema
 from ingestion.log_row import LOG_COLUMNS as INGEST_COLUMNS
 from ingestion.log_row import log_row
-from ingestion.records import PricedRecord
 from ingestion.staged_insert import stage_and_claim
 from models.database import Dialect, Params, connection, current_dialect, fetch_all
+from models.priced_record import PricedRecord
 from models.request_log import RequestLog
 from models.request_log_columns import (
     CLASS_COLUMNS,

@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from ingestion.records import PricedRecord
 from models.api_key import ApiKey
 from models.global_ids import encode_global_id
 from models.member import Member, Role
+from models.priced_record import PricedRecord
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store
 
 LOGS = """

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from ingestion.records import PricedRecord
 from models.api_key import ApiKey
 from models.global_ids import decode_global_id_of, encode_global_id
 from models.member import Member, Role
 from models.organization import Organization
+from models.priced_record import PricedRecord
 from models.request_log import RequestLog
 from resolvers.log_order import LogOrder, LogOrderField
 from resolvers.usage import SortDirection

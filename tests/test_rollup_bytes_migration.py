@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise import Tortoise, connections
 from tortoise.migrations.api.migrate import migrate
 from ingestion.folding import drain
-from ingestion.records import PricedRecord
+from models.priced_record import PricedRecord
 from ingestion.writer import write_records
 from models.database import Dialect, dialect_of, tortoise_config
 from settings import Settings

@@ -39,7 +39,6 @@ from ingestion.folding import (
     fold_batch,
     fold_before,
     fold_in_transaction,
-    fold_lag,
     fold_on,
 )
 from ingestion.reprice import reprice
@@ -51,6 +50,7 @@ from models.member import Member, Role
 from models.organization import Organization
 from resolvers.latency_histogram import read_histograms
 from resolvers.periods import TimeRange
+from resolvers.rollup_lag import fold_lag
 from resolvers.scope import LogFilter, Scope
 from resolvers.time_slices import Granularity
 from resolvers.usage import usage_breakdown, usage_totals, usage_trend

@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 import httpx
 from tortoise.transactions import in_transaction
 
-from ingestion.records import PricedRecord
 from ingestion.writer import write_records
 from models.alert import AlertEvent, AlertKind
 from models.api_key import ApiKey, KeyStatus
 from models.global_ids import encode_global_id
 from models.organization import Organization
+from models.priced_record import PricedRecord
 from models.spend import SpendCounter
 from resolvers.periods import billing_period, previous_billing_period
 from settings import Settings

@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingestion.records import PricedRecord
 from models.member import Role
+from models.priced_record import PricedRecord
 from models.rollup import USAGE_BY_END_USER, USAGE_BY_TAG, USAGE_BY_TEAM_TAG
 from resolvers.periods import TimeRange
 from resolvers.rollup_reader import usage_family

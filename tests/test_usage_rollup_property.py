@@ -29,9 +29,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingestion.records import PricedRecord
 from models.latency_rollup import LATENCY_BY_MODEL_STATUS, LATENCY_TOTAL, latency_bucket
 from models.member import Role
+from models.priced_record import PricedRecord
 from resolvers.latency_histogram import read_histograms
 from resolvers.periods import TimeRange
 from resolvers.scope import LogFilter, Scope

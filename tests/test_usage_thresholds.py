@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from ingestion.records import PricedRecord
 from models.member import Member, Role
+from models.priced_record import PricedRecord
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store
 
 # Two whole days and ragged edges: whole-day, hour, quarter and raw slices are all in use.

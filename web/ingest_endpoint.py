@@ -10,7 +10,7 @@ would wait longer than AIZE_INGEST_LOCK_WAIT_SECONDS for rows other batches of i
 organization hold (or a statement outlasts its timeout), the answer is also 503 with
 `Retry-After`, and nothing was stored (ingestion/lock_wait.py). When storing the
 batch would take a running total past 64 bits the answer is 422 OUT_OF_RANGE (nothing stored,
-a resend fails alike; ingestion/out_of_range.py).
+a resend fails alike; spend/out_of_range.py).
 
 Each batch is charged 1 point per record (valid or not) to the ingest token's and its
 organization's ingest budgets before anything is stored: when either cannot pay, the answer
@@ -32,11 +32,11 @@ from starlette.responses import Response
 from auth.viewer import Viewer
 from ingestion.json_lines import TooManyRecords, parse_json_lines
 from ingestion.lock_wait import IngestBusy
-from ingestion.out_of_range import TotalsOutOfRange
 from ingestion.pipeline import ingest_batch
 from ingestion.submission import IngestOutcome, Rejection, Submitted
 from models.global_ids import decode_global_id_of
 from settings import Settings
+from spend.out_of_range import TotalsOutOfRange
 from web.authentication import viewer_or_refusal
 from web.database_errors import (
     busy_response,
@@ -165,7 +165,7 @@ async def _ingest(
         log.warning("bulk ingest refused as busy for organization %s: %s", organization_id, exc)
         return busy_response(exc)
     except TotalsOutOfRange as exc:
-        # Not retryable: a resend would fail the same way (ingestion/out_of_range.py).
+        # Not retryable: a resend would fail the same way (spend/out_of_range.py).
         log.error("bulk ingest refused for organization %s: %s", organization_id, exc)
         return error_response(422, "OUT_OF_RANGE", str(exc))
     except Exception as exc:

@@ -21,7 +21,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ingestion.folding import fold_lag
+from resolvers.rollup_lag import fold_lag
 from settings import Settings
 from web.metrics_fold_lag import FoldLagCollector
 from web.metrics_organization_spend import OrganizationSpendCollector, read_organization_spend

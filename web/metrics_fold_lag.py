@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from ingestion.folding import FoldLag
+from resolvers.rollup_lag import FoldLag
 
 
 class FoldLagCollector(Collector):

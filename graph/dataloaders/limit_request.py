@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from aiodataloader import DataLoader
 
+from admin.limit_requests import pending_limit_requests
 from models.limit_request import LimitRequest
-from resolvers.limit_requests import pending_limit_requests
 from resolvers.scope import Scope
 
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import strawberry
 
+from admin.alert_rules import RuleInput
 from graph.errors import BadUserInputError
 from graph.inputs.amounts import amount_nanos
 from graph.types.alert import AlertKindEnum
 from models.alert import AlertKind
 from models.global_ids import decode_global_id_of
 from pricing.money import to_scaled_int
-from resolvers.alert_rules import RuleInput
 
 _FIELD_HELP = {
     "spend_threshold": "DAILY_SPEND: USD spent in one local day (> 0).",

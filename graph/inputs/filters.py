@@ -12,8 +12,8 @@ import strawberry
 from graph.errors import BadUserInputError
 from graph.inputs.amounts import amount_nanos
 from graph.types.enum_values import describe_values
-from ingestion.attribution import normalize_end_user, normalize_tag
 from ingestion.providers import MAX_PROVIDER_LENGTH, normalize_provider, provider_name_problem
+from models.attribution import normalize_end_user, normalize_tag
 from models.global_ids import decode_global_id_of
 from models.organization import Organization
 from resolvers.billing_policy import billing_policy

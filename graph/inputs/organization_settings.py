@@ -9,10 +9,10 @@ from typing import TypeVar
 
 import strawberry
 
+from admin.organization_settings import SettingsChanges
 from graph.errors import BadUserInputError
 from graph.inputs.amounts import amount_nanos
 from pricing.cost import percent_to_basis_points
-from resolvers.organization_settings import SettingsChanges
 from resolvers.unchanged import UNCHANGED, Unchanged
 
 _T = TypeVar("_T")

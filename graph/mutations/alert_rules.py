@@ -6,12 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from audit.trail import Actor
-from graph.context import Info
-from graph.inputs.alert_rules import CreateAlertRuleInput, UpdateAlertRuleInput
-from graph.permissions import CanAdminister, require
-from graph.types.alert_rule import AlertRulePayload, AlertRuleType, decode_rule_id
-from resolvers.alert_rules import (
+from admin.alert_rules import (
     SavedRule,
     create_alert_rule,
     delete_alert_rule,
@@ -19,6 +14,11 @@ from resolvers.alert_rules import (
     rule_input_of,
     update_alert_rule,
 )
+from audit.trail import Actor
+from graph.context import Info
+from graph.inputs.alert_rules import CreateAlertRuleInput, UpdateAlertRuleInput
+from graph.permissions import CanAdminister, require
+from graph.types.alert_rule import AlertRulePayload, AlertRuleType, decode_rule_id
 
 
 def _payload(saved: SavedRule) -> AlertRulePayload:

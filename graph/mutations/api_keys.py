@@ -6,13 +6,13 @@ from typing import Annotated
 
 import strawberry
 
+from admin.key_administration import ApiKeyChanges, update_api_key
 from audit.trail import Actor
 from graph.context import Info
 from graph.errors import BadUserInputError
 from graph.permissions import CanAdminister, require
 from graph.types.api_key import ApiKeyType
 from models.global_ids import decode_global_id_of
-from resolvers.key_administration import ApiKeyChanges, update_api_key
 from resolvers.unchanged import UNCHANGED
 
 

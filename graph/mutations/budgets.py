@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 
+from admin.limit_requests import change_api_key_limit
 from audit.trail import Actor
 from graph.context import Info
 from graph.errors import BadUserInputError
@@ -18,7 +19,6 @@ from graph.types.enums import KeyStatusEnum
 from graph.types.organization import OrganizationType
 from models.api_key import KeyStatus
 from models.global_ids import decode_global_id_of
-from resolvers.limit_requests import change_api_key_limit
 from spend.budgets import (
     set_api_key_allowed_models,
     set_api_key_status,

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import strawberry
 
+from admin.governance_settings import set_budget_enforcement, set_limit_approval_threshold
+from admin.limit_requests import approve_limit_request, reject_limit_request
 from audit.trail import Actor
 from graph.context import Info
 from graph.errors import BadUserInputError
@@ -17,8 +19,6 @@ from graph.types.limit_request import LimitRequestType
 from graph.types.organization import BudgetEnforcementEnum, OrganizationType
 from models.global_ids import decode_global_id_of
 from models.organization import BudgetEnforcement
-from resolvers.governance_settings import set_budget_enforcement, set_limit_approval_threshold
-from resolvers.limit_requests import approve_limit_request, reject_limit_request
 
 
 def _request_pk(request_id: strawberry.ID) -> int:

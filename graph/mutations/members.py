@@ -1,6 +1,6 @@
 """Member administration: invite and remove (Admins/Owners), roles and ownership (Owners).
 
-Who may do what is decided in resolvers/member_administration.py (docs/readme/admin.md).
+Who may do what is decided in admin/member_administration.py (docs/readme/admin.md).
 """
 
 from __future__ import annotations
@@ -9,6 +9,12 @@ from typing import Annotated
 
 import strawberry
 
+from admin.member_administration import (
+    change_member_role,
+    invite_member,
+    remove_member,
+    transfer_ownership,
+)
 from audit.trail import Actor
 from graph.context import Info
 from graph.permissions import CanAdminister, IsOwner, require
@@ -16,12 +22,6 @@ from graph.types.enums import RoleEnum
 from graph.types.member import MemberType
 from models.global_ids import decode_global_id_of
 from models.member import Role
-from resolvers.member_administration import (
-    change_member_role,
-    invite_member,
-    remove_member,
-    transfer_ownership,
-)
 
 
 def _member_pk(member_id: strawberry.ID) -> int:

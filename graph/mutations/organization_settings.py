@@ -6,12 +6,12 @@ from typing import Annotated
 
 import strawberry
 
+from admin.organization_settings import update_organization_settings
 from audit.trail import Actor
 from graph.context import Info
 from graph.inputs.organization_settings import UpdateOrganizationSettingsInput
 from graph.permissions import CanAdminister, require
 from graph.types.organization import OrganizationType
-from resolvers.organization_settings import update_organization_settings
 
 
 @strawberry.type

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from admin.report_schedules import remove_report_schedule, set_report_schedule
 from audit.trail import Actor
 from graph.context import Info
 from graph.permissions import CanAdminister, require
@@ -15,7 +16,6 @@ from graph.types.report_schedule import (
     SetReportScheduleInput,
     decode_schedule_id,
 )
-from resolvers.report_schedules import remove_report_schedule, set_report_schedule
 
 
 @strawberry.type

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
+from admin.alert_rules import rule_input_of
 from alerts.targets import mask_webhook_url, secret_hint
 from graph.context import Info
 from graph.scalars import usd
@@ -14,7 +15,6 @@ from graph.types.alert import AlertKindEnum
 from graph.types.api_key import ApiKeyType
 from models.alert import AlertKind, AlertRule
 from models.global_ids import decode_global_id_of, encode_global_id
-from resolvers.alert_rules import rule_input_of
 
 _HUNDREDTH = Decimal("0.01")
 

@@ -11,8 +11,8 @@ from strawberry.scalars import JSON
 
 from graph.input_size import LARGE_TEXT
 from graph.types.usage_format import UsageFormat
-from ingestion.attribution import MAX_END_USER_BYTES, MAX_TAG_BYTES, MAX_TAGS
 from ingestion.submission import IngestOutcome
+from models.attribution import MAX_END_USER_BYTES, MAX_TAG_BYTES, MAX_TAGS
 
 
 @strawberry.input(

@@ -9,6 +9,7 @@ from typing import TypeAlias
 
 import strawberry
 
+from admin.limit_requests import count_limit_requests, limit_request_page
 from graph.context import Info
 from graph.permissions import TEAM_ONLY
 from graph.scalars import usd
@@ -19,7 +20,6 @@ from graph.types.member import MemberType
 from graph.types.node import Node
 from models.global_ids import encode_global_id
 from models.limit_request import LimitRequest, LimitRequestStatus
-from resolvers.limit_requests import count_limit_requests, limit_request_page
 from resolvers.pagination import PageRequest
 
 LimitRequestStatusEnum = strawberry.enum(

@@ -9,6 +9,9 @@ from uuid import UUID
 
 import strawberry
 
+from admin.alert_rules import list_alert_rules
+from admin.organization_settings import organization_pricing
+from admin.report_schedules import list_report_schedules
 from graph.context import Info
 from graph.inputs.audit_filter import AuditTrailFilter
 from graph.inputs.filters import UsageFilter
@@ -68,13 +71,10 @@ from graph.types.wallet import WalletType
 from models.global_ids import encode_global_id
 from models.organization import BudgetEnforcement, Organization, Tier
 from pricing.cost import basis_points_to_percent
-from resolvers.alert_rules import list_alert_rules
 from resolvers.api_keys import list_api_keys
 from resolvers.billing_policy import billing_policy
 from resolvers.members import list_members
-from resolvers.organization_settings import organization_pricing
 from resolvers.pagination import DEFAULT_LISTED_ROWS, MAX_LISTED_ROWS
-from resolvers.report_schedules import list_report_schedules
 from resolvers.rollup_lag import rollup_lag
 from resolvers.usage import check_limit
 from resolvers.wallet import wallet_summary

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import strawberry
 
+from admin.report_schedules import ScheduleInput
 from alerts.targets import mask_webhook_url, secret_hint
 from graph.types.node import Node
 from graph.types.report import ReportKindEnum
 from models.global_ids import decode_global_id_of, encode_global_id
 from models.report import ReportKind
 from models.report_schedule import ReportSchedule
-from resolvers.report_schedules import ScheduleInput
 
 
 @strawberry.type(

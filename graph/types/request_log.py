@@ -18,7 +18,7 @@ from graph.scalars import usd
 from graph.types.api_key import ApiKeyType
 from graph.types.member import MemberType
 from graph.types.node import Node
-from ingestion.attribution import stored_tags
+from models.attribution import stored_tags
 from models.global_ids import encode_global_id
 from models.request_log import RequestLog
 from resolvers.log_pages import LogRecord

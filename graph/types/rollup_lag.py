@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import strawberry
 
 from graph.scalars import BigInt
-from ingestion.folding import FoldLag
+from resolvers.rollup_lag import FoldLag
 
 
 @strawberry.type(

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from admin.billing_contract import recount_current_period
 from audit.trail import Actor, record_change
 from ingestion.directory import load_org_terms
 from ingestion.validation import FUTURE_TOLERANCE
@@ -29,7 +30,6 @@ from models.organization_pricing import OrganizationPricing
 from pricing.cost import basis_points_to_percent
 from pricing.money import nanos_to_usd
 from pricing.terms import PricingTerms, TermsTimeline
-from resolvers.billing_contract import recount_current_period
 from resolvers.errors import BadInputError, ForbiddenError
 from resolvers.periods import parse_timezone
 from resolvers.scope import Scope

@@ -57,7 +57,7 @@ class PricedRecord:
     reasoning_cost_nanos: int = 0
     request_cost_nanos: int = 0
     cache_savings_nanos: int = 0
-    # Attribution (ingestion.attribution): tags in normal form, sorted; the end user's id.
+    # Attribution (models.attribution): tags in normal form, sorted; the end user's id.
     tags: tuple[str, ...] = ()
     end_user: str | None = None
 
