@@ -1,4 +1,5 @@
-"""Count the SQL statements a block of code sends (Tortoise logs each one at DEBUG)."""
+"""Count the SQL statements a block of code sends, with their bound values (Tortoise logs
+each one at DEBUG)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
 class QueryLog:
     statements: list[str] = field(default_factory=list)
+    # (statement, bound values) where the client logged them apart (logger.debug(fmt, q, v)).
+    executed: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -28,6 +32,12 @@ class _Collector(logging.Handler):
         head = message.lstrip().split(None, 1)[0].upper() if message.strip() else ""
         if head in {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "COPY"}:
             self.log.statements.append(message)
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 2 and isinstance(args[0], str):
+            query, values = args
+            head = query.lstrip().split(None, 1)[0].upper() if query.strip() else ""
+            if head in {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"}:
+                self.log.executed.append((query, tuple(values or ())))
 
 
 @contextmanager

@@ -13,22 +13,17 @@ migrate() for the same reason, and is bounded by a timeout.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import importlib
 import json
-import os
-import sys
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from settings import Settings
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.migration_runs import run_script, scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
 BEFORE = importlib.import_module("models.migrations.0025_request_ids_by_organization")
@@ -169,46 +164,16 @@ async def migrated(
     database: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[dict[str, Any]]:
     """What the subprocess saw at each step, on the backend under test."""
-    if database.is_sqlite:
-        path = tmp_path_factory.mktemp("migration") / "organization_keys.sqlite3"
-        yield await _run(f"sqlite://{path}")
-        return
-    name = f"aize_migration_{uuid.uuid4().hex[:10]}"
-    admin_url = POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://")
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    try:
-        yield await _run(f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}")
-    finally:
-        admin = await asyncpg.connect(admin_url)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-async def _run(url: str) -> dict[str, Any]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        SCRIPT,
-        BEFORE_0025,
-        json.dumps({str(k): v for k, v in TOKENS.items()}),
-        SHARED_ID,
-        OTHER_ID,
-        cwd=REPO,
-        env={**os.environ, "AIZE_DATABASE_URL": url},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), timeout=240)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise
-    assert process.returncode == 0, err.decode()
-    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
-    return result
+    async with scratch_database(database, tmp_path_factory, "organization_keys") as url:
+        yield await run_script(
+            SCRIPT,
+            url,
+            BEFORE_0025,
+            json.dumps({str(k): v for k, v in TOKENS.items()}),
+            SHARED_ID,
+            OTHER_ID,
+            seconds=240,
+        )
 
 
 def _digest(org: int) -> str:

@@ -9,21 +9,16 @@ which must not touch the test session's connections.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import json
-import os
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from settings import Settings
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.migration_runs import run_script, scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
 PREVIOUS = importlib.import_module("models.migrations.0006_request_log_partitions").Migration
@@ -114,38 +109,8 @@ async def migrated(
     database: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[dict[str, Any]]:
     """What the subprocess saw before and after migrating a new database with old logs."""
-    if database.is_sqlite:
-        path = tmp_path_factory.mktemp("migration") / "premigration.sqlite3"
-        yield await _migrate_with_old_rows(f"sqlite://{path}")
-        return
-    name = f"aize_migration_{uuid.uuid4().hex[:10]}"
-    admin_url = POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://")
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    try:
-        yield await _migrate_with_old_rows(f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}")
-    finally:
-        admin = await asyncpg.connect(admin_url)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-async def _migrate_with_old_rows(url: str) -> dict[str, Any]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        SCRIPT,
-        f"models.{BEFORE_PARTITIONS}",
-        cwd=REPO,
-        env={**os.environ, "AIZE_DATABASE_URL": url},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode == 0, err.decode()
-    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
-    return result
+    async with scratch_database(database, tmp_path_factory, "partitions") as url:
+        yield await run_script(SCRIPT, url, f"models.{BEFORE_PARTITIONS}", seconds=120)
 
 
 def test_migrating_a_database_with_logs_keeps_every_row_and_claims_its_id(

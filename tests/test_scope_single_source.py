@@ -25,11 +25,9 @@ organization at all, for sharding; here, that the condition comes from the one p
 from __future__ import annotations
 
 import ast
-import logging
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,6 +51,7 @@ from resolvers.scope import (
     Scope,
 )
 from tests.factories import gql, make_key, make_member, make_org, make_record, make_token, store
+from tests.query_counter import count_queries
 
 ROOT = Path(__file__).resolve().parent.parent
 # Not the service's code (tests, benchmarks, tools) or the model and migration layer, which
@@ -229,42 +228,6 @@ async def test_each_rule_reads_the_same_rows_as_a_queryset_and_as_sql(
 # The run-time check.
 
 
-@dataclass
-class Statements:
-    executed: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
-
-
-class _Collector(logging.Handler):
-    def __init__(self, statements: Statements) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.statements = statements
-
-    def emit(self, record: logging.LogRecord) -> None:
-        args = record.args
-        if not isinstance(args, tuple) or len(args) != 2 or not isinstance(args[0], str):
-            return
-        query, values = args
-        head = query.lstrip().split(None, 1)[0].upper() if query.strip() else ""
-        if head in {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"}:
-            self.statements.executed.append((query, tuple(values or ())))
-
-
-@contextmanager
-def executed_statements() -> Iterator[Statements]:
-    """Every statement (with its bound values) the database client runs inside the block."""
-    statements = Statements()
-    logger = logging.getLogger("tortoise.db_client")
-    handler = _Collector(statements)
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    try:
-        yield statements
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
-
-
 def tenant_tables() -> set[str]:
     """Tables of the models with an organization (the registry the run-time check uses)."""
     tables = set()
@@ -381,7 +344,7 @@ async def test_every_statement_on_a_tenant_table_carries_the_scope(
     bench_window = Window.last_30_days(now, "UTC")
     tables = tenant_tables()
 
-    with executed_statements() as statements:
+    with count_queries() as statements:
         await _run(client, token, WORKLOAD, filter=window, logFilter={**window, "onlyMine": True})
         await _run(client, token, DASHBOARD_QUERY, filter=bench_window.usage_filter())
         await _run(client, token, LOG_PAGE_QUERY, filter=bench_window.log_filter())

@@ -9,22 +9,16 @@ re-initialises the process-wide ORM, which must not touch the test session's con
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import json
-import os
-import sys
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from models.request_log_columns import CLASS_COLUMNS
 from settings import Settings
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.migration_runs import run_script, scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
 MIGRATION = importlib.import_module("models.migrations.0017_token_classes").Migration
@@ -97,38 +91,8 @@ async def migrated(
     database: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[dict[str, Any]]:
     """What the subprocess saw before and after migrating a database with old rows."""
-    if database.is_sqlite:
-        path = tmp_path_factory.mktemp("migration") / "before_token_classes.sqlite3"
-        yield await _migrate_with_old_rows(f"sqlite://{path}")
-        return
-    name = f"aize_migration_{uuid.uuid4().hex[:10]}"
-    admin_url = POSTGRES_ADMIN_URL.replace("postgres://", "postgresql://")
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    try:
-        yield await _migrate_with_old_rows(f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}")
-    finally:
-        admin = await asyncpg.connect(admin_url)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-async def _migrate_with_old_rows(url: str) -> dict[str, Any]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        SCRIPT,
-        f"models.{BEFORE}",
-        cwd=REPO,
-        env={**os.environ, "AIZE_DATABASE_URL": url},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=240)
-    assert process.returncode == 0, err.decode()
-    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
-    return result
+    async with scratch_database(database, tmp_path_factory, "token_classes") as url:
+        yield await run_script(SCRIPT, url, f"models.{BEFORE}", seconds=240)
 
 
 def test_every_existing_number_is_kept_and_the_new_measures_are_zero(
