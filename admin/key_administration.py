@@ -78,7 +78,9 @@ async def update_api_key(
             key.owner_id = owner
         if models is not UNCHANGED:
             key.allowed_models = models
-        await key.save(using_db=conn, update_fields=["label", "owner_id", "allowed_models"])
+        await Scope.for_organization(organization_id).save_fields(
+            conn, key, ["label", "owner_id", "allowed_models"]
+        )
         await record_change(
             organization_id,
             actor,

@@ -236,8 +236,14 @@ async def _find_member(org: Organization, ref: str) -> Member:
 
 
 async def _list_keys(org: Organization, *, as_json: bool) -> str | dict[str, Any]:
-    keys = (
-        await Scope.for_organization(org.id).filter(ApiKey).order_by("id").prefetch_related("owner")
+    scope = Scope.for_organization(org.id)
+    keys = await scope.filter(ApiKey).order_by("id")
+    # The owners by their organization too (prefetch_related would read them by id alone).
+    owner_ids = {key.owner_id for key in keys if key.owner_id is not None}
+    owners = dict(
+        await scope.filter(Member).filter(id__in=owner_ids).values_list("id", "email")
+        if owner_ids
+        else []
     )
     rows = [
         {
@@ -245,7 +251,7 @@ async def _list_keys(org: Organization, *, as_json: bool) -> str | dict[str, Any
             "externalId": key.external_id,
             "prefix": key.prefix,
             "label": key.label,
-            "owner": key.owner.email if key.owner else None,
+            "owner": owners.get(key.owner_id),
             "status": key.status.value,
             "statusReason": key.status_reason,
             "allowedModels": key.allowed_models,

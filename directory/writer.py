@@ -57,6 +57,7 @@ class DirectoryWriter:
     ) -> None:
         self.conn = conn
         self.organization_id = organization_id
+        self._scope = Scope.for_organization(organization_id)
         self.actor = actor
         self.may_set_owner = may_set_owner
         self._members: dict[int, Member] = {}
@@ -94,7 +95,7 @@ class DirectoryWriter:
         )
         if condition is None:
             return
-        query = Scope.for_organization(self.organization_id).filter(Member).filter(condition)
+        query = self._scope.filter(Member).filter(condition)
         for member in await query.using_db(self.conn):
             self._members[member.id] = member
 
@@ -105,7 +106,7 @@ class DirectoryWriter:
         )
         if condition is None:
             return
-        query = Scope.for_organization(self.organization_id).filter(ApiKey).filter(condition)
+        query = self._scope.filter(ApiKey).filter(condition)
         for key in await query.using_db(self.conn):
             self._keys[key.id] = key
 
@@ -181,7 +182,7 @@ class DirectoryWriter:
         changes = _diff(before, _member_values(member))
         if not changes:
             return Change.UNCHANGED
-        await member.save(using_db=self.conn, update_fields=_columns(changes, _MEMBER_COLUMNS))
+        await self._scope.save_fields(self.conn, member, _columns(changes, _MEMBER_COLUMNS))
         if removed_now is not None:
             # A removed person keeps their history, not their access.
             await revoke_member_tokens(self.conn, member, removed_now)
@@ -237,7 +238,7 @@ class DirectoryWriter:
 
     async def load_owners(self) -> None:
         """Read the organization's Owners too (the last-Owner check needs them)."""
-        owners = Scope.for_organization(self.organization_id).filter(Member).filter(role=Role.OWNER)
+        owners = self._scope.filter(Member).filter(role=Role.OWNER)
         for member in await owners.using_db(self.conn):
             self._members.setdefault(member.id, member)
 
@@ -324,7 +325,7 @@ class DirectoryWriter:
         changes = _diff(before, _key_values(key))
         if not changes:
             return Change.UNCHANGED
-        await key.save(using_db=self.conn, update_fields=_columns(changes, _KEY_COLUMNS))
+        await self._scope.save_fields(self.conn, key, _columns(changes, _KEY_COLUMNS))
         revoking = changes.get("status", (None, None))[1] == KeyStatus.REVOKED.value
         await self._audit(
             "apiKey.revoke" if revoking else "apiKey.update", "ApiKey", key.id, changes

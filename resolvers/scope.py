@@ -18,6 +18,7 @@ from enum import Enum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -220,6 +221,19 @@ class Scope:
         """The organization's audit trail; ForbiddenError for a Member (who changed what is
         team information, as the Admin-only settings it records are)."""
         return self.team_filter(AuditEntry, "The audit trail")
+
+    async def save_fields(self, conn: BaseDBAsyncClient, row: Model, fields: Sequence[str]) -> None:
+        """Write `fields` of a loaded row of the scope's organization, by its id and the
+        organization. The ORM's `save()` updates by id alone: in Citus a statement for every
+        shard (docs/SCALING.md)."""
+        if not fields:
+            return
+        await (
+            self.filter(type(row))
+            .filter(id=row.pk)
+            .using_db(conn)
+            .update(**{field: getattr(row, field) for field in fields})
+        )
 
     def require_team(self, what: str) -> None:
         """Raise ForbiddenError unless the viewer is an Admin or Owner."""

@@ -10,15 +10,20 @@
 The statements are PostgreSQL's own record: a throwaway cluster (tests/pg_cluster.py) logs
 every statement it executes (`log_statement=all`, csvlog) while the real service (uvicorn)
 answers a workload over HTTP: bulk and GraphQL ingest, the gateway's `keyAccess`, the usage
-page, a log page, keys, members and current spend, a request-log export, the administration
-mutations (alert rules, budget, key limit, member invite and removal, report schedule, alert
-acknowledgement), and its background work (alert worker with a webhook delivery,
-maintenance), plus the CLI issuing and revoking a token. The check is textual (no SQL parser
-is installed; a SELECT's column list and a RETURNING list do not count as naming the
-column); the
-exceptions, and the tables and keys that do not yet follow the rules, are allow-listed below
-with the reason, and an entry that no longer matches anything fails the test, so the lists
-only shrink.
+page, a log page, keys, members and current spend, the exports (request logs, usage trend
+and breakdown, audit trail), the administration mutations (alert rules, budget and budget
+enforcement, key limits with an Admin's limit requests approved and rejected by the Owner,
+a key's label, status and allowed models, members invited, re-roled and removed, report
+schedules, organization settings, wallet deposits and refunds, alert acknowledgement), the
+directory sync (bulk and GraphQL: create, update, remove and revoke), and its background
+work (alert worker with a webhook and an e-mail delivery to a real SMTP server, the report
+scheduler storing a report and e-mailing it, maintenance, the folder); then the operator's
+CLI against the same database (tokens, the directory commands, a report for cron, an export,
+repricing, the fold status, a maintenance run). The check is textual (no SQL parser is
+installed; a SELECT's column list, a RETURNING list and ORDER BY / GROUP BY lists do not
+count as naming the column); the exceptions, and the tables and keys that do not yet follow
+the rules, are allow-listed below with the reason, and an entry that no longer matches
+anything fails the test, so the lists only shrink.
 """
 
 from __future__ import annotations
@@ -42,10 +47,13 @@ import pytest
 from bench.dashboard_queries import DASHBOARD_QUERY, LOG_PAGE_QUERY
 from bench.service import start_service
 from models.database import PRIMARY_APPLICATION_NAME
+from tests.alert_receivers import SmtpReceiver
 from tests.pg_cluster import ClusterUnavailable, PgCluster
 from tests.polling import until
 
 IN_CI = bool(os.environ.get("CI"))
+ALERT_EMAIL = "ops@example.com"
+REPORT_EMAIL = "reports@example.com"
 
 # Tables without organization_id, and how Citus would hold them.
 NOT_TENANT_TABLES = {
@@ -142,6 +150,18 @@ STATEMENT_ALLOW_LIST: dict[str, str] = {
         "prefix in every organization (the operator names no organization): one multi-shard "
         "read per command; the revocation itself names the organization"
     ),
+    r"^SELECT organization_id, kind, period_start FROM report WHERE period_start >= ": (
+        "the report scheduler reads which reports of every organization are stored, once "
+        "per turn: one multi-shard read, by design"
+    ),
+    r'^SELECT .* FROM "report_schedule" ORDER BY "organization_id"': (
+        "the report scheduler reads every organization's schedules once per turn: one "
+        "multi-shard read, by design"
+    ),
+    r"^SELECT count\(\*\) AS pending, min\(queued_at\) AS oldest FROM fold_pending$": (
+        "the fold lag of the whole service (`aize-analytics fold --status`, /metrics): one "
+        "multi-shard read per command or scrape; an organization's own lag names it"
+    ),
     r"^ALTER TABLE request_log ATTACH PARTITION ": _PARTITION_DDL,
     r"^CREATE INDEX request_log_\w+_p\d{4}_\d{2} ON request_log_p": _PARTITION_DDL,
     r"^CREATE TABLE request_log_p\d{4}_\d{2} \(LIKE request_log ": _PARTITION_DDL,
@@ -222,7 +242,7 @@ async def _catalog(cluster: PgCluster) -> tuple[set[str], list[asyncpg.Record]]:
     return tenant, list(keys)
 
 
-async def _workload(cluster: PgCluster) -> datetime:
+async def _workload(cluster: PgCluster, smtp: SmtpReceiver) -> datetime:
     """Run the workload; returns when the service started (after migrations and seeding,
     which are tools run beside the service, not the service)."""
     _cli(cluster, "migrate")
@@ -232,6 +252,14 @@ async def _workload(cluster: PgCluster) -> datetime:
         "AIZE_ALERT_WORKER": "true",
         "AIZE_ALERT_POLL_SECONDS": "0.2",
         "AIZE_MAINTENANCE_INTERVAL_SECONDS": "0.5",
+        # Alert and report e-mails go to a real SMTP server on 127.0.0.1.
+        "AIZE_SMTP_HOST": "127.0.0.1",
+        "AIZE_SMTP_PORT": str(smtp.port),
+        "AIZE_SMTP_FROM": "alerts@aize.test",
+        "AIZE_SMTP_STARTTLS": "false",
+        # The scheduler makes the reports organizations schedule themselves.
+        "AIZE_REPORTS_SCHEDULE": "organizations",
+        "AIZE_REPORTS_CHECK_SECONDS": "0.5",
     }
     process, url = await start_service(cluster.url, 1, settings)
     owner = {"Authorization": f"Bearer {tokens['owner']}"}
@@ -281,10 +309,23 @@ async def _workload(cluster: PgCluster) -> datetime:
                 assert "errors" not in answer.json(), answer.text
             export = await http.get("/export/request-logs.csv?period=LAST_7_DAYS", headers=owner)
             assert export.status_code == 200, export.text
-            await _administration(http, owner)
-        # A token issued and revoked by the operator's tool, against the same database.
+            await _administration(http, owner, smtp)
+            await _settings_and_wallet(http, owner, {"Authorization": f"Bearer {tokens['admin']}"})
+            await _directory(http, owner, {"Authorization": f"Bearer {tokens['directory']}"})
+            await _reports(http, owner, smtp)
+            for path in (
+                "/export/usage/trend.csv?period=LAST_7_DAYS",
+                "/export/usage/breakdown.jsonl?period=LAST_7_DAYS&by=MODEL",
+                "/export/audit.csv",
+            ):
+                exported = await http.get(path, headers=owner)
+                assert exported.status_code == 200, f"{path}: {exported.text}"
+        # The operator's tool against the same database: a token issued and revoked, the
+        # directory commands, a report for cron, exports, repricing, the fold and the
+        # maintenance commands.
         _cli(cluster, "create-token", "1", "--ingest", "--name", "citus workload")
         _cli(cluster, "revoke-token", _cli(cluster, "create-token", "1", "--ingest")[:12])
+        _operator_commands(cluster)
     finally:
         process.terminate()
         await process.wait()
@@ -302,11 +343,13 @@ async def _graphql(
     return body["data"]
 
 
-async def _administration(http: httpx.AsyncClient, owner: dict[str, str]) -> None:
-    """The administration mutations: alert rules (one with a webhook, which fires and is
-    delivered by the worker: its target is unreachable, so the delivery is retried), the
-    budget and a key's limit, a member invited and removed (their tokens revoked), a report
-    schedule set and removed."""
+async def _administration(
+    http: httpx.AsyncClient, owner: dict[str, str], smtp: SmtpReceiver
+) -> None:
+    """The administration mutations: alert rules (one with a webhook and an e-mail, which
+    fires and is delivered by the worker: the webhook's target is unreachable, so it is
+    retried; the e-mail arrives), the budget and a key's limit, a member invited and removed
+    (their tokens revoked), a report schedule set and removed."""
     org = await _graphql(http, owner, "{ organization { apiKeys { id } } }")
     key_id = org["organization"]["apiKeys"][0]["id"]
     created = await _graphql(
@@ -317,6 +360,7 @@ async def _administration(http: httpx.AsyncClient, owner: dict[str, str]) -> Non
             "kind": "DAILY_SPEND",
             "spendThreshold": "0.000001",
             "webhookUrl": "https://hooks.example.invalid/aize",
+            "email": ALERT_EMAIL,
         },
     )
     rule_id = created["createAlertRule"]["rule"]["id"]
@@ -374,6 +418,7 @@ async def _administration(http: httpx.AsyncClient, owner: dict[str, str]) -> Non
     # its threshold) and attempts the delivery; then the alert is acknowledged and its rule
     # deleted (which clears the event's rule first).
     alert_id = await until("a webhook delivery attempted", lambda: _attempted(http, owner))
+    await until("the alert's e-mail received", lambda: _mailed(smtp, ALERT_EMAIL))
     await _graphql(
         http, owner, "mutation($id: ID!) { acknowledgeAlert(id: $id) { id } }", id=alert_id
     )
@@ -397,9 +442,176 @@ async def _attempted(http: httpx.AsyncClient, owner: dict[str, str]) -> str | No
     return None
 
 
+async def _mailed(smtp: SmtpReceiver, address: str) -> bool | None:
+    return True if any(address in sent for sent in smtp.recipients) else None
+
+
+async def _settings_and_wallet(
+    http: httpx.AsyncClient, owner: dict[str, str], admin: dict[str, str]
+) -> None:
+    """Organization settings and governance, the wallet, a key's administration, and limit
+    requests: an Admin's limit above the approval threshold waits for the Owner, who
+    approves one and rejects the next; a member's role changed."""
+    await _graphql(
+        http,
+        owner,
+        'mutation { updateOrganizationSettings(input: {name: "Acme AI (Citus)", '
+        'markupPercent: "12.5", fixedFee: "0.001", logBodies: false, '
+        'lowBalanceThreshold: "20"}) { id } }',
+    )
+    await _graphql(http, owner, 'mutation { depositFunds(amount: "250", note: "top-up") { id } }')
+    await _graphql(http, owner, 'mutation { refundFunds(amount: "10.5") { id } }')
+    await _graphql(http, owner, 'mutation { setLowBalanceThreshold(amount: "15") { balance } }')
+    await _graphql(http, owner, "mutation { setBudgetEnforcement(mode: BLOCK) { id } }")
+    await _graphql(http, owner, "mutation { setBudgetEnforcement(mode: ALERT_ONLY) { id } }")
+    await _graphql(http, owner, 'mutation { setLimitApprovalThreshold(amount: "100") { id } }')
+    org = await _graphql(http, owner, "{ organization { apiKeys { id } } }")
+    key_id = org["organization"]["apiKeys"][-1]["id"]
+    await _graphql(
+        http,
+        owner,
+        'mutation($k: ID!) { updateApiKey(id: $k, label: "citus key", allowedModels: null) '
+        "{ id } }",
+        k=key_id,
+    )
+    for status in ("BLOCKED", "ACTIVE"):
+        await _graphql(
+            http,
+            owner,
+            "mutation($k: ID!, $s: ApiKeyStatus!) { setApiKeyStatus(apiKeyId: $k, status: $s, "
+            'reason: "citus") { id } }',
+            k=key_id,
+            s=status,
+        )
+    for models in (["gpt-4o"], None):
+        await _graphql(
+            http,
+            owner,
+            "mutation($k: ID!, $m: [String!]) { setApiKeyAllowedModels(apiKeyId: $k, "
+            "models: $m) { id } }",
+            k=key_id,
+            m=models,
+        )
+    limit = (
+        "mutation($k: ID!, $l: Decimal) { setApiKeyLimit(apiKeyId: $k, monthlyLimit: $l) "
+        "{ pendingLimitRequest { id } } }"
+    )
+    await _graphql(http, owner, limit, k=key_id, l="50")
+    asked = await _graphql(http, admin, limit, k=key_id, l="500000")
+    request_id = asked["setApiKeyLimit"]["pendingLimitRequest"]["id"]
+    await _graphql(
+        http, owner, "mutation($id: ID!) { approveLimitRequest(id: $id) { id } }", id=request_id
+    )
+    asked = await _graphql(http, admin, limit, k=key_id, l="900000")
+    await _graphql(
+        http,
+        owner,
+        'mutation($id: ID!) { rejectLimitRequest(id: $id, reason: "too much") { id } }',
+        id=asked["setApiKeyLimit"]["pendingLimitRequest"]["id"],
+    )
+    await _graphql(
+        http,
+        owner,
+        "{ organization { limitRequests { edges { node { id } } } "
+        "wallet { balance entries { edges { node { id } } } } "
+        "auditTrail { edges { node { id } } } } }",
+    )
+    invited = await _graphql(
+        http, owner, 'mutation { inviteMember(email: "role@example.com") { id } }'
+    )
+    await _graphql(
+        http,
+        owner,
+        "mutation($id: ID!) { changeMemberRole(id: $id, role: ADMIN) { id } }",
+        id=invited["inviteMember"]["id"],
+    )
+
+
+async def _directory(
+    http: httpx.AsyncClient, owner: dict[str, str], directory: dict[str, str]
+) -> None:
+    """The directory sync, bulk and through GraphQL: members and keys created, then the same
+    records changed (updates by the gateway's ids), then one removed and one revoked."""
+    member = {"type": "member", "externalId": "citus-u1", "email": "dir@example.com"}
+    key = {"type": "apiKey", "externalId": "citus-k1", "prefix": "sk-citus-0001"}
+    for batch in (
+        [member, {**key, "ownerExternalId": "citus-u1"}],
+        [{**member, "name": "Dir Ector", "role": "ADMIN"}, {**key, "label": "renamed"}],
+        [{**member, "removed": True}, {**key, "status": "REVOKED"}],
+    ):
+        sent = await http.post(
+            "/directory/bulk",
+            content="\n".join(json.dumps(record) for record in batch),
+            headers={**directory, "Content-Type": "application/x-ndjson"},
+        )
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["rejected"] == [], sent.text
+    synced = (
+        "mutation($r: [DirectoryRecordInput!]!) { syncDirectory(records: $r) "
+        "{ created updated unchanged rejected { reason } } }"
+    )
+    for label in ("first", "second"):
+        await _graphql(
+            http,
+            owner,
+            synced,
+            r=[
+                {"type": "MEMBER", "externalId": "citus-u2", "email": "dir2@example.com"},
+                {
+                    "type": "API_KEY",
+                    "externalId": "citus-k2",
+                    "prefix": "sk-citus-0002",
+                    "label": label,
+                },
+            ],
+        )
+
+
+async def _reports(http: httpx.AsyncClient, owner: dict[str, str], smtp: SmtpReceiver) -> None:
+    """A daily report the organization schedules: the scheduler inside the service makes
+    the most recent due one, stores it and the worker e-mails it; then it is listed and
+    downloaded."""
+    await _graphql(
+        http,
+        owner,
+        "mutation { setReportSchedule(input: {kind: DAILY, hour: 0, "
+        f'emails: ["{REPORT_EMAIL}"]}}) {{ schedule {{ id }} }} }}',
+    )
+    await until("the report's e-mail received", lambda: _mailed(smtp, REPORT_EMAIL))
+    listed = await _graphql(http, owner, "{ organization { reports { edges { node { id } } } } }")
+    report_id = listed["organization"]["reports"]["edges"][0]["node"]["id"]
+    for suffix in ("html", "csv"):
+        downloaded = await http.get(f"/reports/{report_id}.{suffix}", headers=owner)
+        assert downloaded.status_code == 200, downloaded.text
+
+
+def _operator_commands(cluster: PgCluster) -> None:
+    """The operator's CLI: directory commands (add, update, list, remove, revoke), a report
+    for cron, exports, repricing, the fold's status and a maintenance run."""
+    org = "acme-ai"
+    _cli(cluster, "member", "add", org, "cli@example.com", "--external-id", "citus-u3")
+    _cli(cluster, "member", "update", org, "cli@example.com", "--name", "C. Li")
+    _cli(cluster, "key", "add", org, "sk-citus-0003", "--owner", "cli@example.com")
+    _cli(cluster, "key", "update", org, "sk-citus-0003", "--label", "cli key", "--team")
+    _cli(cluster, "key", "list", org, "--json")
+    _cli(cluster, "member", "list", org, "--json")
+    _cli(cluster, "key", "revoke", org, "sk-citus-0003", "--reason", "done")
+    _cli(cluster, "member", "remove", org, "cli@example.com")
+    _cli(cluster, "report", "--period", "weekly", "--org", org)
+    _cli(cluster, "export", "request-logs", "--org", org, "--output", os.devnull)
+    _cli(cluster, "reprice", "--org", org)
+    _cli(cluster, "fold", "--status")
+    _cli(cluster, "maintain")
+
+
 @pytest.fixture(scope="module")
 async def served_statements(logged_cluster: PgCluster) -> list[str]:
-    started = await _workload(logged_cluster)
+    smtp = SmtpReceiver()
+    smtp.start()
+    try:
+        started = await _workload(logged_cluster, smtp)
+    finally:
+        smtp.stop()
     return _statements(logged_cluster, PRIMARY_APPLICATION_NAME, started)
 
 
@@ -464,12 +676,18 @@ async def test_every_foreign_key_between_tenants_pairs_the_organizations(
 
 def _routing_text(statement: str) -> str:
     """The part of a statement that can route it: without a SELECT's column list (the ORM
-    lists organization_id among the columns it reads) and without a trailing RETURNING list.
-    """
+    lists organization_id among the columns it reads), without a trailing RETURNING list,
+    and without ORDER BY and GROUP BY lists (ordering or grouping by organization_id reads
+    every shard all the same)."""
     text = re.sub(r"\bRETURNING\b[^()]*$", "", statement, flags=re.IGNORECASE | re.DOTALL)
     if re.match(r"\s*SELECT\b", text, re.IGNORECASE):
         text = re.sub(r"^.*?\bFROM\b", "FROM", text, count=1, flags=re.IGNORECASE | re.DOTALL)
-    return text
+    return re.sub(
+        r"\b(?:ORDER|GROUP)\s+BY\b[^()]*?(?=\b(?:LIMIT|OFFSET|FOR|HAVING)\b|\)|$)",
+        "",
+        text,
+        flags=re.IGNORECASE | re.DOTALL,
+    )
 
 
 def _names_table(statement: str, table: str) -> bool:
