@@ -10,7 +10,8 @@
 The statements are PostgreSQL's own record: a throwaway cluster (tests/pg_cluster.py) logs
 every statement it executes (`log_statement=all`, csvlog) while the real service (uvicorn)
 answers a workload over HTTP: bulk and GraphQL ingest, the gateway's `keyAccess`, the usage
-page, a log page, keys, members and current spend, the exports (request logs, usage trend
+page, a log page, subscriptions (an Owner's and a Member's usage cards, new logs pushed
+after an ingest), keys, members and current spend, the exports (request logs, usage trend
 and breakdown, audit trail), the administration mutations (alert rules, budget and budget
 enforcement, key limits with an Admin's limit requests approved and rejected by the Owner,
 a key's label, status and allowed models, members invited, re-roled and removed, report
@@ -48,6 +49,7 @@ from bench.dashboard_queries import DASHBOARD_QUERY, LOG_PAGE_QUERY
 from bench.service import start_service
 from models.database import PRIMARY_APPLICATION_NAME
 from tests.alert_receivers import SmtpReceiver
+from tests.live_clients import Subscription, session
 from tests.pg_cluster import ClusterUnavailable, PgCluster
 from tests.polling import until
 
@@ -309,6 +311,7 @@ async def _workload(cluster: PgCluster, smtp: SmtpReceiver) -> datetime:
                 assert "errors" not in answer.json(), answer.text
             export = await http.get("/export/request-logs.csv?period=LAST_7_DAYS", headers=owner)
             assert export.status_code == 200, export.text
+            await _live(http, url, tokens, record)
             await _administration(http, owner, smtp)
             await _settings_and_wallet(http, owner, {"Authorization": f"Bearer {tokens['admin']}"})
             await _directory(http, owner, {"Authorization": f"Bearer {tokens['directory']}"})
@@ -440,6 +443,41 @@ async def _attempted(http: httpx.AsyncClient, owner: dict[str, str]) -> str | No
             ):
                 return str(edge["node"]["id"])
     return None
+
+
+async def _live(
+    http: httpx.AsyncClient, url: str, tokens: dict[str, str], record: dict[str, object]
+) -> None:
+    """Subscriptions over graphql-transport-ws: an Owner's usage cards and new logs, and a
+    Member's cards, pushed after a bulk ingest."""
+    ws_url = url.replace("http://", "ws://") + "/graphql"
+    cards = "subscription { usage { totals { requests customerCost } } }"
+    logs = "subscription { requestLogs { logs { requestId model } } }"
+    async with (
+        session(ws_url, tokens["owner"]) as owner_live,
+        session(ws_url, tokens["member"]) as member_live,
+    ):
+        owner_cards = Subscription(owner_live, cards)
+        member_cards = Subscription(member_live, cards)
+        owner_logs = Subscription(owner_live, logs)
+        await owner_cards.next()
+        await member_cards.next()
+        request_id = str(uuid.uuid4())
+        sent = await http.post(
+            "/ingest/bulk",
+            content=json.dumps({**record, "requestId": request_id}),
+            headers={
+                "Authorization": f"Bearer {tokens['ingest']}",
+                "Content-Type": "application/x-ndjson",
+            },
+        )
+        assert sent.json()["accepted"] == 1, sent.text
+        pushed: list[str] = []
+        while request_id not in pushed:  # logs ingested just before may come first
+            pushed = [log["requestId"] for log in (await owner_logs.next())["requestLogs"]["logs"]]
+        await owner_cards.next()
+        for subscription in (owner_cards, member_cards, owner_logs):
+            await subscription.cancel()
 
 
 async def _mailed(smtp: SmtpReceiver, address: str) -> bool | None:
