@@ -174,6 +174,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "parse + validate + price alone and of the staged SQL write without and with rollups",
     )
     parser.add_argument(
+        "--index-costs",
+        action="store_true",
+        help="with --floor: also the raw log's write CPU with each secondary index of "
+        "request_log dropped in turn (the scratch database's; made again after)",
+    )
+    parser.add_argument(
         "--order",
         choices=ORDERS,
         default="arrival",
@@ -195,6 +201,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--sustain-rate must be at least 1, without --floor")
     if args.orgs < 1:
         parser.error("--orgs must be at least 1")
+    if args.index_costs and not args.floor:
+        parser.error("--index-costs goes with --floor")
     if args.floor and args.orgs != 1:
         parser.error("--floor measures one organization's batches: use it with --orgs 1")
     return args
@@ -434,10 +442,17 @@ class Floor:
     sql_log_only: float  # backend: COPY to staging + claim + INSERT INTO request_log
     sql_with_rollups: float  # backend: the same + the 18 rollup upserts
     sql_deferred: float  # backend: the raw log listed in fold_pending (folding deferred)
+    # --index-costs: backend, the raw log alone with every index, then without each
+    # secondary index of request_log, measured back to back
+    sql_without_index: dict[str, tuple[float, float]]
 
 
 async def measure_floor(
-    database_url: str, bodies: list[bytes], org: BenchOrg, settings: Settings
+    database_url: str,
+    bodies: list[bytes],
+    org: BenchOrg,
+    settings: Settings,
+    index_costs: bool = False,
 ) -> Floor:
     """The floor under the bulk endpoint's CPU per record, measured (not product code):
     the service's parse + validate + price of every body, in this process; then the staged
@@ -469,21 +484,57 @@ async def measure_floor(
     service = time.process_time() - started
     conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
     try:
-        backend = await conn.fetchval("SELECT pg_backend_pid()")
-        seconds = []
-        for script in (INSERT_LOGS, WRITE_SCRIPT, DEFERRED_WRITE_SCRIPT):
-            before = process_cpu.cpu_seconds(backend)
-            for batch in batches:
-                for record in batch:
-                    record.request_id = uuid.uuid4()
-                rows = [log_row(r) for r in sorted(batch, key=lambda r: r.request_id.int)]
-                async with conn.transaction():
-                    await stage_and_claim(conn, rows)
-                    await conn.execute(script)
-            seconds.append(process_cpu.cpu_seconds(backend) - before)
+        seconds = [
+            await _write_cpu(conn, batches, script)
+            for script in (INSERT_LOGS, WRITE_SCRIPT, DEFERRED_WRITE_SCRIPT)
+        ]
+        without = await _without_each_index(conn, batches) if index_costs else {}
     finally:
         await conn.close()
-    return Floor(service, *seconds)
+    return Floor(service, *seconds, without)
+
+
+async def _write_cpu(conn: asyncpg.Connection, batches: list[list[Any]], script: str) -> float:
+    """The backend's CPU seconds to write `batches` under fresh request ids, one batch per
+    transaction: staged, claimed, then `script`."""
+    backend = await conn.fetchval("SELECT pg_backend_pid()")
+    before = process_cpu.cpu_seconds(backend)
+    for batch in batches:
+        for record in batch:
+            record.request_id = uuid.uuid4()
+        rows = [log_row(r) for r in sorted(batch, key=lambda r: r.request_id.int)]
+        async with conn.transaction():
+            await stage_and_claim(conn, rows)
+            await conn.execute(script)
+    return process_cpu.cpu_seconds(backend) - before
+
+
+_SECONDARY_INDEXES = """
+SELECT i.relname AS name, replace(pg_get_indexdef(i.oid), ' ON ONLY ', ' ON ') AS definition
+FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+WHERE t.relname = 'request_log' AND NOT x.indisunique AND NOT x.indisprimary ORDER BY 1
+"""
+
+
+async def _without_each_index(
+    conn: asyncpg.Connection, batches: list[list[Any]]
+) -> dict[str, tuple[float, float]]:
+    """The raw log's write CPU with every index, then with one secondary index of
+    request_log dropped (then made again, on every partition: the parent's definition says
+    ON ONLY), for each in turn, and likewise without all of them ("(every one)"): what each
+    costs ingest. Each pair is measured back to back, as the table grows with every run."""
+    indexes = await conn.fetch(_SECONDARY_INDEXES)
+    costs = {}
+    for name, dropped in [(i["name"], [i]) for i in indexes] + [("(every one)", indexes)]:
+        with_it = await _write_cpu(conn, batches, INSERT_LOGS)
+        for index in dropped:
+            await conn.execute(f"DROP INDEX {index['name']}")
+        try:
+            costs[name] = (with_it, await _write_cpu(conn, batches, INSERT_LOGS))
+        finally:
+            for index in dropped:
+                await conn.execute(index["definition"])
+    return costs
 
 
 def print_floor(floor: Floor, records: int, copy_rate: float) -> None:
@@ -499,6 +550,12 @@ def print_floor(floor: Floor, records: int, copy_rate: float) -> None:
         print(f"  {name}: {seconds * 1e6 / records:.1f} us")
     budget = cpus / (0.2 * copy_rate)
     print(f"  20% of the COPY rate on {cpus} cores leaves {budget * 1e6:.1f} us of CPU per record")
+    for name, (with_it, without) in floor.sql_without_index.items():
+        print(
+            f"  PostgreSQL: the raw log with every index / without {name}: "
+            f"{with_it * 1e6 / records:.1f} / {without * 1e6 / records:.1f} us "
+            f"(it costs {(with_it - without) * 1e6 / records:.1f} us)"
+        )
     for label, sql in (
         ("raw log only", floor.sql_log_only),
         ("with rollups", floor.sql_with_rollups),
@@ -735,7 +792,9 @@ async def run(args: argparse.Namespace) -> None:
             raise RuntimeError(f"expected {len(records)} stored logs, found {stored}")
         floor = None
         if args.floor:
-            floor = await measure_floor(database_url, [b for _, b in batches], orgs[0], settings)
+            floor = await measure_floor(
+                database_url, [b for _, b in batches], orgs[0], settings, args.index_costs
+            )
         copy_seconds = await copy_reference(database_url, records, orgs)
     ingest_seconds = posting.seconds
     ingest_rate = len(records) / ingest_seconds
