@@ -1,5 +1,5 @@
 """The real service for the benchmarks: uvicorn in a subprocess on a free loopback port,
-and read tokens for an organization's owner."""
+and read tokens for an organization's owner or one of its members."""
 
 from __future__ import annotations
 
@@ -44,6 +44,16 @@ async def owner_tokens(database_url: str, organization_id: int, count: int, name
             (await issue_token(organization_id, owner, name if count == 1 else f"{name} {i}")).token
             for i in range(count)
         ]
+    finally:
+        await close_database()
+
+
+async def member_token(database_url: str, organization_id: int, member_id: int) -> str:
+    """A new read token for one member of the organization (their default scopes)."""
+    await init_database(Settings.from_env({"AIZE_DATABASE_URL": database_url}))
+    try:
+        member = await Member.get(organization_id=organization_id, id=member_id)
+        return (await issue_token(organization_id, member, "tag bench")).token
     finally:
         await close_database()
 

@@ -26,7 +26,6 @@ from models.rollup import (
     ATTRIBUTION_FAMILIES,
     DIMENSION_COLUMNS,
     GRAIN_WIDTHS,
-    USAGE_BY_TAG,
     USAGE_BY_TEAM_TAG,
     USAGE_FAMILIES,
     USAGE_FULL,
@@ -181,10 +180,10 @@ BATCH_USAGE = RollupFamily(
 BATCH_LATENCY = RollupFamily(
     "ingest_batch_latency", LATENCY_BY_MODEL_STATUS.dimensions, LATENCY_MEASURES, ("hour",)
 )
-# The batch's (request, tag) rows summed once per hour, member and tag: the tag families at
-# every grain they keep (none finer than an hour) and the team's tags are projections of it,
-# so the tags of each new row are expanded once instead of once per tag table.
-BATCH_TAG = RollupFamily("ingest_batch_tag", USAGE_BY_TAG.dimensions, grains=("hour",))
+# The batch's (request, tag) rows summed once per hour and tag: the team tag family at every
+# grain it keeps (none finer than an hour) is a projection of it, so the tags of each new
+# row are expanded once instead of once per tag table.
+BATCH_TAG = RollupFamily("ingest_batch_tag", USAGE_BY_TEAM_TAG.dimensions, grains=("hour",))
 BATCH_TABLES = (BATCH_USAGE, BATCH_LATENCY, BATCH_TAG)
 _COLUMN_TYPES = {
     "organization_id": "integer",
@@ -282,9 +281,6 @@ def _rebuild_sources() -> dict[tuple[RollupFamily, str], tuple[RollupFamily, str
         position = family.grains.index(grain)
         if position > 0:
             sources[(family, grain)] = (family, family.grains[position - 1])
-        elif family is USAGE_BY_TEAM_TAG and grain in USAGE_BY_TAG.grains:
-            # The team's tags are the member x tag rows summed over members.
-            sources[(family, grain)] = (USAGE_BY_TAG, grain)
         elif family is USAGE_FULL or family in LATENCY_FAMILIES or family in ATTRIBUTION_FAMILIES:
             sources[(family, grain)] = None
         else:

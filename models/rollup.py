@@ -103,32 +103,29 @@ USAGE_BY_MODEL = RollupFamily("usage_cube_model", ("model",))
 USAGE_BY_MODEL_STATUS = RollupFamily("usage_cube_model_status", ("model", "status_code"))
 USAGE_BY_KEY = RollupFamily("usage_cube_key", ("api_key_id",), grains=("hour", "day"))
 USAGE_BY_MEMBER = RollupFamily("usage_cube_member", ("member_id",), grains=("hour", "day"))
-# Attribution families (models.attribution): the measures per tag and per end user, each
-# with member_id so a Member's scope can be applied. A request with two tags is a row in
-# BOTH tag groups, so the tag family's rows do not add up to the total: it answers only
-# questions grouped by TAG or filtered to one tag, never a plain total (that is why these
-# two are not in USAGE_FAMILIES). Requests without tags are in tag "" (NO_TAG), without an
-# end user in end_user "" (NO_END_USER).
+# Attribution families (models.attribution): the measures per tag and per end user for the
+# whole team (no member dimension). A request with two tags is a row in BOTH tag groups, so
+# the tag family's rows do not add up to the total: it answers only questions grouped by TAG
+# or filtered to one tag, never a plain total (that is why these two are not in
+# USAGE_FAMILIES). Requests without tags are in tag "" (NO_TAG), without an end user in
+# end_user "" (NO_END_USER).
 # Their grains are fewer (migration 0020; docs/PERFORMANCE.md "Attribution rollups: size
-# and write cost"): measured at 3M logs, the big tenant's 30 days are 400k requests but
-# 447k member x tag quarter rows, 349k / 325k / 269k end-user quarter / hour / day rows. A
-# grain with about as many rows as the raw log does not pay its disk and write cost: the
-# reader reads those pieces of time from the raw rows instead (`rollup_reader.family_slices`).
-# Tags keep HOUR (24-hour and day trends in zones with whole-hour offsets) and DAY; end
-# users only DAY. Migration 0027 drops the member x tag HOUR grain too: at 1M logs it held
-# more rows than the raw log over the same time (143k against 133k for the big tenant's
-# 30 days); its reads are a Member's own tags (the raw rows of one member come through
-# request_log_org_mem_ts) or an Admin's tags split by member.
-USAGE_BY_TAG = RollupFamily("usage_cube_tag", ("member_id", "tag"), grains=("day",))
-# The same per tag for the whole team (no member): what an Admin's cost by tag reads. A big
-# tenant's member x tag rows are hundreds of times more (400 members: 70,000 day rows a
-# month against 6,000).
+# and write cost"): a grain with about as many rows as the raw log does not pay its disk
+# and write cost: the reader reads those pieces of time from the raw rows instead
+# (`rollup_reader.family_slices`). Tags keep HOUR (24-hour and day trends in zones with
+# whole-hour offsets) and DAY; end users only DAY.
+# No family has member_id besides a tag or an end user (migrations 0027 and 0028): per
+# member, the tag and end-user families barely aggregated (the big tenant's 30 days at 10M
+# logs: 794k member x end-user day rows for 1.33M requests, 3.5 GiB, the largest rollup).
+# A Member's own tags and end users, and any tag or end-user question split or filtered by
+# member, read the raw rows (exact; one member's rows come through request_log_org_mem_ts).
+# Retention keeps no per-member tag or end-user figure of a month whose raw rows it dropped.
 USAGE_BY_TEAM_TAG = RollupFamily("usage_cube_team_tag", ("tag",), grains=("hour", "day"))
-USAGE_BY_END_USER = RollupFamily("usage_cube_end_user", ("member_id", "end_user"), grains=("day",))
-ATTRIBUTION_FAMILIES = (USAGE_BY_TAG, USAGE_BY_TEAM_TAG, USAGE_BY_END_USER)
+USAGE_BY_TEAM_END_USER = RollupFamily("usage_cube_team_end_user", ("end_user",), grains=("day",))
+ATTRIBUTION_FAMILIES = (USAGE_BY_TEAM_TAG, USAGE_BY_TEAM_END_USER)
 # Families counting a request once per tag (the reader may use them only for TAG groups or
 # a one-tag filter).
-TAG_FAMILIES = (USAGE_BY_TEAM_TAG, USAGE_BY_TAG)
+TAG_FAMILIES = (USAGE_BY_TEAM_TAG,)
 # Smallest first (typical rows per tenant and day): the reader takes the first family that
 # has every dimension a question filters or groups on.
 USAGE_FAMILIES = (USAGE_BY_MODEL, USAGE_BY_MODEL_STATUS, USAGE_BY_KEY, USAGE_BY_MEMBER, USAGE_FULL)
@@ -308,14 +305,6 @@ class UsageCubeMemberDay(MemberCubeBase):
         unique_together = (USAGE_BY_MEMBER.key_columns,)
 
 
-class TagCubeBase(UsageMeasuresBase):
-    member_id = fields.IntField()
-    tag = fields.CharField(max_length=64)
-
-    class Meta:
-        abstract = True
-
-
 class TeamTagCubeBase(UsageMeasuresBase):
     tag = fields.CharField(max_length=64)
 
@@ -323,18 +312,11 @@ class TeamTagCubeBase(UsageMeasuresBase):
         abstract = True
 
 
-class EndUserCubeBase(UsageMeasuresBase):
-    member_id = fields.IntField()
+class TeamEndUserCubeBase(UsageMeasuresBase):
     end_user = fields.CharField(max_length=128)
 
     class Meta:
         abstract = True
-
-
-class UsageCubeTagDay(TagCubeBase):
-    class Meta:
-        table = "usage_cube_tag_day"
-        unique_together = (USAGE_BY_TAG.key_columns,)
 
 
 class UsageCubeTeamTagHour(TeamTagCubeBase):
@@ -349,7 +331,7 @@ class UsageCubeTeamTagDay(TeamTagCubeBase):
         unique_together = (USAGE_BY_TEAM_TAG.key_columns,)
 
 
-class UsageCubeEndUserDay(EndUserCubeBase):
+class UsageCubeTeamEndUserDay(TeamEndUserCubeBase):
     class Meta:
-        table = "usage_cube_end_user_day"
-        unique_together = (USAGE_BY_END_USER.key_columns,)
+        table = "usage_cube_team_end_user_day"
+        unique_together = (USAGE_BY_TEAM_END_USER.key_columns,)

@@ -45,7 +45,7 @@ from models.rollup import (
     GRAIN_WIDTHS,
     MEASURE_COLUMNS,
     TAG_FAMILIES,
-    USAGE_BY_END_USER,
+    USAGE_BY_TEAM_END_USER,
     USAGE_FAMILIES,
     USAGE_FULL,
     RollupFamily,
@@ -304,12 +304,12 @@ def usage_family(
     """The smallest usage rollup family able to answer (every filtered or grouped column),
     or None when only the raw rows can.
 
-    Tags and end users are answered by their own families (per tag for the team, per member
-    and tag for a Member's scope or a member filter, per member and end user): a question
-    grouped by TAG (no tag filter), filtered to ONE tag (not grouped by TAG), or grouped or
-    filtered by END_USER, when it touches no other dimension. Anything else with tags or end
-    users reads raw rows: the tag families count a request once per tag, so they cannot
-    answer "any of two tags" without counting twice."""
+    Tags and end users are answered by their team families (no member dimension,
+    models/rollup.py): a question grouped by TAG (no tag filter), filtered to ONE tag (not
+    grouped by TAG), or grouped or filtered by END_USER, when it touches no other dimension.
+    Anything else with tags or end users reads raw rows: a Member's scope or a member filter
+    or split (the families keep no member), and several tags (the tag family counts a
+    request once per tag, so it cannot answer "any of two tags" without counting twice)."""
     columns = filtered_columns(scope, log_filter) | {d.column for d in dimensions}
     if "tag" in columns:
         grouped = UsageDimension.TAG in dimensions
@@ -320,7 +320,7 @@ def usage_family(
             return None
         return next((f for f in TAG_FAMILIES if columns <= set(f.dimensions)), None)
     if "end_user" in columns:
-        return USAGE_BY_END_USER if columns <= set(USAGE_BY_END_USER.dimensions) else None
+        return smallest_family((USAGE_BY_TEAM_END_USER,), columns)
     return smallest_family(USAGE_FAMILIES, columns) or USAGE_FULL
 
 

@@ -10,8 +10,7 @@ from models.priced_record import PricedRecord
 from models.rollup import (
     GRAIN_WIDTHS,
     MEASURE_COLUMNS,
-    USAGE_BY_END_USER,
-    USAGE_BY_TAG,
+    USAGE_BY_TEAM_END_USER,
     USAGE_BY_TEAM_TAG,
     RollupFamily,
 )
@@ -57,13 +56,12 @@ def expected_attribution_tables(
 ) -> dict[str, dict[tuple[object, ...], list[int]]]:
     """Each tag / end-user table's rows, summed here from the records (independently of
     ingestion.rollups): a request once in each of its tags (untagged: ""), once in its end
-    user ("" without one)."""
+    user ("" without one); the team's, with no member."""
     tables: dict[str, dict[tuple[object, ...], list[int]]] = {}
     for grain, width in GRAIN_WIDTHS.items():
-        for family, groups_of, by_member in (
-            (USAGE_BY_TAG, lambda r: r.tags or ("",), True),
-            (USAGE_BY_TEAM_TAG, lambda r: r.tags or ("",), False),
-            (USAGE_BY_END_USER, lambda r: (r.end_user or "",), True),
+        for family, groups_of in (
+            (USAGE_BY_TEAM_TAG, lambda r: r.tags or ("",)),
+            (USAGE_BY_TEAM_END_USER, lambda r: (r.end_user or "",)),
         ):
             if grain not in family.grains:
                 continue
@@ -71,11 +69,7 @@ def expected_attribution_tables(
             for record in records:
                 for group in groups_of(record):
                     bucket = floor_utc(record.timestamp, width)
-                    key: tuple[object, ...] = (
-                        (record.organization_id, bucket, record.member_id or 0, group)
-                        if by_member
-                        else (record.organization_id, bucket, group)
-                    )
+                    key = (record.organization_id, bucket, group)
                     current = rows.setdefault(key, [0] * len(MEASURE_COLUMNS))
                     for i, value in enumerate(measures(record)):
                         current[i] += value

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from models.database import Params, current_dialect, fetch_all
 from models.member import Role
-from models.rollup import USAGE_BY_END_USER, USAGE_BY_TAG, USAGE_BY_TEAM_TAG
+from models.rollup import USAGE_BY_TEAM_END_USER, USAGE_BY_TEAM_TAG
 from resolvers.periods import TimeRange
 from resolvers.rollup_reader import family_slices, usage_family
 from resolvers.scope import LogFilter, Scope
@@ -25,19 +25,20 @@ DROPPED = (
     "usage_cube_end_user_hour",
     # and migration 0027 (tests/test_rollup_bytes.py)
     "usage_cube_tag_hour",
+    # and migration 0028 (tests/test_team_attribution.py): no member dimension
+    "usage_cube_tag_day",
+    "usage_cube_end_user_day",
 )
 KEPT = (
-    "usage_cube_tag_day",
     "usage_cube_team_tag_hour",
     "usage_cube_team_tag_day",
-    "usage_cube_end_user_day",
+    "usage_cube_team_end_user_day",
 )
 
 
 def test_the_attribution_families_keep_the_grains_that_pay() -> None:
-    assert USAGE_BY_TAG.grains == ("day",)  # migration 0027 dropped its HOUR too
     assert USAGE_BY_TEAM_TAG.grains == ("hour", "day")
-    assert USAGE_BY_END_USER.grains == ("day",)
+    assert USAGE_BY_TEAM_END_USER.grains == ("day",)
 
 
 def test_pieces_of_a_missing_grain_become_raw_pieces_with_their_sign() -> None:
@@ -46,7 +47,7 @@ def test_pieces_of_a_missing_grain_become_raw_pieces_with_their_sign() -> None:
     slices = decompose(TimeRange(start, start + timedelta(days=2)), signed=True)
     assert {s.grain for s in slices} == {Grain.DAY, Grain.HOUR, Grain.QUARTER, Grain.RAW}
 
-    for_end_users = family_slices(USAGE_BY_END_USER, slices)
+    for_end_users = family_slices(USAGE_BY_TEAM_END_USER, slices)
 
     assert [(s.start, s.end, s.sign) for s in for_end_users] == [
         (s.start, s.end, s.sign) for s in slices
@@ -57,7 +58,7 @@ def test_pieces_of_a_missing_grain_become_raw_pieces_with_their_sign() -> None:
     assert any(s.sign == -1 and s.grain is Grain.RAW for s in for_end_users) == any(
         s.sign == -1 and s.grain is not Grain.DAY for s in slices
     )
-    assert family_slices(USAGE_BY_TAG, [TimeSlice(Grain.QUARTER, start, start)]) == [
+    assert family_slices(USAGE_BY_TEAM_TAG, [TimeSlice(Grain.QUARTER, start, start)]) == [
         TimeSlice(Grain.RAW, start, start)
     ]
 
@@ -115,7 +116,7 @@ async def test_end_user_and_tag_answers_in_a_half_hour_zone_equal_the_records(
             LogFilter(time_range=TimeRange(start, end), timezone=tz),
             (UsageDimension.END_USER,),
         )
-        is USAGE_BY_END_USER
+        is USAGE_BY_TEAM_END_USER
     )
     assert {g.key: (g.totals.requests, g.totals.customer_cost_nanos) for g in by_user} == {
         (user,): (

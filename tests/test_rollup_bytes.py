@@ -17,7 +17,6 @@ from models.rollup import (
     USAGE_BY_MEMBER,
     USAGE_BY_MODEL,
     USAGE_BY_MODEL_STATUS,
-    USAGE_BY_TAG,
     USAGE_BY_TEAM_TAG,
     USAGE_FULL,
 )
@@ -38,7 +37,6 @@ DROPPED = (
 )
 KEPT = (
     "usage_rollup_day",
-    "usage_cube_tag_day",
     "usage_cube_team_tag_hour",
     "usage_cube_model_quarter",
     "usage_cube_model_status_quarter",
@@ -49,7 +47,6 @@ KEPT = (
 
 def test_the_families_keep_the_grains_that_pay() -> None:
     assert USAGE_FULL.grains == ("day",)
-    assert USAGE_BY_TAG.grains == ("day",)
     assert USAGE_BY_TEAM_TAG.grains == ("hour", "day")
     assert USAGE_BY_KEY.grains == ("hour", "day")
     assert USAGE_BY_MEMBER.grains == ("hour", "day")
@@ -81,13 +78,13 @@ async def test_usage_cube_keys_include_no_measures(db: Settings) -> None:
     )
     by_table = {row["tbl"]: row["definition"] for row in rows}
 
-    usage_cubes = [t for t in by_table if not t.startswith(("usage_cube_tag", "usage_cube_team"))]
-    usage_cubes = [t for t in usage_cubes if not t.startswith("usage_cube_end_user")]
+    usage_cubes = [t for t in by_table if not t.startswith("usage_cube_team")]
     assert len(usage_cubes) == 10
     assert [t for t in usage_cubes if "INCLUDE" in by_table[t]] == []
     assert by_table["usage_cube_key_day"] == "UNIQUE (organization_id, bucket_start, api_key_id)"
     # The attribution cubes' reads are index-only: they keep theirs.
-    assert "INCLUDE" in by_table["usage_cube_tag_day"]
+    assert "INCLUDE" in by_table["usage_cube_team_tag_day"]
+    assert "INCLUDE" in by_table["usage_cube_team_end_user_day"]
 
 
 async def test_key_and_member_answers_in_a_quarter_hour_zone_equal_the_records(

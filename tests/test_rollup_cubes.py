@@ -138,7 +138,6 @@ def test_rollup_order_lists_every_family_at_each_of_its_grains() -> None:
     tables = [family.table(grain) for family, grain in ROLLUP_ORDER]
 
     # usage families: the full rollup (day), model cubes x 3 grains, the key and member
-    # cubes x 2 (hour, day); latency (2 + 1), tags (member x tag: day; team: hour, day),
-    # end users (day)
-    assert len(tables) == len(set(tables)) == 1 + 2 * 3 + 2 * 2 + 2 + 1 + 1 + 2 + 1
+    # cubes x 2 (hour, day); latency (2 + 1), the team's tags (hour, day) and end users (day)
+    assert len(tables) == len(set(tables)) == 1 + 2 * 3 + 2 * 2 + 2 + 1 + 2 + 1
     assert tables[:2] == ["usage_rollup_day", "usage_cube_model_quarter"]

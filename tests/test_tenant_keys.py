@@ -165,7 +165,7 @@ KEYS = '''
 SELECT c.relname, pg_get_constraintdef(con.oid) AS definition FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 WHERE con.contype IN ('p', 'f') AND c.relname IN
-  ('member', 'api_key', 'usage_cube_tag_day', 'request_log', 'request_log_default')
+  ('member', 'api_key', 'usage_cube_team_tag_day', 'request_log', 'request_log_default')
 ORDER BY 1, 2
 '''
 
@@ -178,7 +178,7 @@ async def snapshot(url):
             "JOIN api_key k ON k.owner_id = m.id ORDER BY 1")]
         cube_indexes = [r[0] for r in await conn.fetch(
             "SELECT indexrelid::regclass::text FROM pg_index "
-            "WHERE indrelid = 'usage_cube_tag_day'::regclass ORDER BY 1")]
+            "WHERE indrelid = 'usage_cube_team_tag_day'::regclass ORDER BY 1")]
     finally:
         await conn.close()
     return {"keys": keys, "rows": rows, "cube_indexes": cube_indexes}
@@ -205,8 +205,8 @@ async def main(url, previous):
     # An operator's index built ahead (docs/SCALING.md) becomes the cube's key.
     conn = await asyncpg.connect(url)
     await conn.execute(
-        "CREATE UNIQUE INDEX CONCURRENTLY usage_cube_tag_day_pkey_0024 "
-        "ON usage_cube_tag_day (organization_id, id)")
+        "CREATE UNIQUE INDEX CONCURRENTLY usage_cube_team_tag_day_pkey_0024 "
+        "ON usage_cube_team_tag_day (organization_id, id)")
     await conn.close()
     await migrate(config=config)
     again = await snapshot(url)
@@ -253,7 +253,7 @@ async def test_the_migration_goes_back_to_keys_by_id_and_forward_again(database:
         "member: PRIMARY KEY (id, organization_id)",
         'request_log: PRIMARY KEY (id, organization_id, "timestamp")',
         'request_log_default: PRIMARY KEY (id, organization_id, "timestamp")',
-        "usage_cube_tag_day: PRIMARY KEY (organization_id, id)",
+        "usage_cube_team_tag_day: PRIMARY KEY (organization_id, id)",
     ]
     by_id = [
         "api_key: FOREIGN KEY (organization_id) REFERENCES organization(id) ON DELETE CASCADE",
@@ -263,12 +263,12 @@ async def test_the_migration_goes_back_to_keys_by_id_and_forward_again(database:
         "member: PRIMARY KEY (id)",
         'request_log: PRIMARY KEY (id, "timestamp")',
         'request_log_default: PRIMARY KEY (id, "timestamp")',
-        "usage_cube_tag_day: PRIMARY KEY (id)",
+        "usage_cube_team_tag_day: PRIMARY KEY (id)",
     ]
     assert seen["head"]["keys"] == by_organization
     assert seen["back"]["keys"] == by_id
     assert seen["again"]["keys"] == by_organization
     assert seen["again"]["cube_indexes"] == seen["head"]["cube_indexes"]
-    assert "usage_cube_tag_day_pkey" in seen["again"]["cube_indexes"]
+    assert "usage_cube_team_tag_day_pkey" in seen["again"]["cube_indexes"]
     rows = [[1, 1, 1, 1]]
     assert seen["head"]["rows"] == seen["back"]["rows"] == seen["again"]["rows"] == rows

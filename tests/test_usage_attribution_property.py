@@ -6,9 +6,10 @@ Random logs land around DST changes (Europe/Berlin, America/New_York) and in the
 +05:45 zones (Asia/Kolkata, Asia/Kathmandu), ranges have second-precision edges (every grain
 and the raw edges are read). The expected values are computed here in plain Python: a
 request counts once in each of its tags (untagged: tag ""), once in its end user ("" without
-one). The dimension and filter sets make the reader use the tag family (TAG groups; one-tag
-filters), the end-user family (END_USER groups and filters) and the raw rows (TAG with
-MODEL, several tags, a tag breakdown filtered by tag).
+one). The dimension and filter sets make the reader use the team tag family (TAG groups;
+one-tag filters), the team end-user family (END_USER groups and filters) and the raw rows
+(TAG with MODEL, several tags, a tag breakdown filtered by tag, a Member's tags and end
+users).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from hypothesis import strategies as st
 
 from models.member import Role
 from models.priced_record import PricedRecord
-from models.rollup import USAGE_BY_END_USER, USAGE_BY_TAG, USAGE_BY_TEAM_TAG
+from models.rollup import USAGE_BY_TEAM_END_USER, USAGE_BY_TEAM_TAG
 from resolvers.periods import TimeRange
 from resolvers.rollup_reader import usage_family
 from resolvers.scope import LogFilter, Scope
@@ -192,8 +193,9 @@ async def test_tag_and_end_user_reads_equal_a_scan_of_the_raw_records(
     assert {g.key: g.totals for g in groups} == by_groups(
         in_range, lambda r: [(t,) for t in tags_of(r)]
     )
-    # END_USER groups (end-user rollup); ids are case-sensitive.
+    # END_USER groups (team end-user rollup); ids are case-sensitive.
     groups = await usage_breakdown(scope, plain, (UsageDimension.END_USER,), limit=100)
+    assert usage_family(scope, plain, (UsageDimension.END_USER,)) is USAGE_BY_TEAM_END_USER
     assert {g.key: g.totals for g in groups} == by_groups(in_range, lambda r: [(r.end_user or "",)])
     # TAG with MODEL (raw rows), and TAG filtered by tags (raw rows).
     dimensions = (UsageDimension.TAG, UsageDimension.MODEL)
@@ -214,15 +216,20 @@ async def test_tag_and_end_user_reads_equal_a_scan_of_the_raw_records(
         [r for r in in_range if r.end_user in scenario.end_users]
     )
 
-    # A Member's one-tag totals: the member x tag rollup, their own requests only.
+    # A Member's one-tag totals and end users: the raw rows (no rollup keeps a member's
+    # tags or end users), their own requests only.
     alice = members[0]
     member_scope = Scope(
         organization_id=org.id, member_id=alice.id, viewer_member_id=alice.id, sees_team=False
     )
     one_tag = LogFilter(time_range=time_range, timezone=tz, tags_all=(TAGS[0],))
-    assert usage_family(member_scope, one_tag) is USAGE_BY_TAG
+    assert usage_family(member_scope, one_tag) is None
     assert await usage_totals(member_scope, one_tag) == expected_measures(
         [r for r in in_range if r.member_id == alice.id and TAGS[0] in r.tags]
+    )
+    assert usage_family(member_scope, by_end_user) is None
+    assert await usage_totals(member_scope, by_end_user) == expected_measures(
+        [r for r in in_range if r.member_id == alice.id and r.end_user in scenario.end_users]
     )
 
     # Trend split by TAG: local buckets, exact in every zone.
@@ -247,7 +254,7 @@ async def test_tag_and_end_user_reads_equal_a_scan_of_the_raw_records(
         family.table(grain): {
             k: v for k, v in (await table_rows(family, grain)).items() if k[0] == org.id
         }
-        for family in (USAGE_BY_TAG, USAGE_BY_TEAM_TAG, USAGE_BY_END_USER)
+        for family in (USAGE_BY_TEAM_TAG, USAGE_BY_TEAM_END_USER)
         for grain in family.grains
     }
     assert stored == expected_attribution_tables(records)
