@@ -78,13 +78,13 @@ async def test_usage_cube_keys_include_no_measures(db: Settings) -> None:
     )
     by_table = {row["tbl"]: row["definition"] for row in rows}
 
-    usage_cubes = [t for t in by_table if not t.startswith("usage_cube_team")]
-    assert len(usage_cubes) == 10
-    assert [t for t in usage_cubes if "INCLUDE" in by_table[t]] == []
+    # The ten usage cubes (0027) and the three team attribution cubes (0028).
+    assert len(by_table) == 13
+    assert [t for t in by_table if "INCLUDE" in by_table[t]] == []
     assert by_table["usage_cube_key_day"] == "UNIQUE (organization_id, bucket_start, api_key_id)"
-    # The attribution cubes' reads are index-only: they keep theirs.
-    assert "INCLUDE" in by_table["usage_cube_team_tag_day"]
-    assert "INCLUDE" in by_table["usage_cube_team_end_user_day"]
+    assert by_table["usage_cube_team_end_user_day"] == (
+        "UNIQUE (organization_id, bucket_start, end_user)"
+    )
 
 
 async def test_key_and_member_answers_in_a_quarter_hour_zone_equal_the_records(

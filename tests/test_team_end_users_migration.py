@@ -55,6 +55,7 @@ from settings import Settings
 CONFIG = tortoise_config(Settings.from_env())
 BEFORE, OLD_ROWS = sys.argv[1], json.loads(sys.argv[2])
 COLUMNS = ", ".join(MEASURE_COLUMNS)
+TEAM_TAGS = ("usage_cube_team_tag_hour", "usage_cube_team_tag_day")
 
 def conn():
     return connections.get("default")
@@ -105,12 +106,14 @@ async def main():
         f"SELECT organization_id, bucket_start, end_user, {COLUMNS} "
         "FROM usage_cube_team_end_user_day ORDER BY 1, 2, 3")
     seen["team_keys"] = await keys("usage_cube_team_end_user_day")
+    seen["team_tag_keys"] = [await keys(t) for t in TEAM_TAGS]
     await step(BEFORE)
     seen["back"] = await tables()
     seen["back_rows"] = [(await query(f"SELECT count(*) FROM {t}"))[0][0]
                          for t in ("usage_cube_end_user_day", "usage_cube_tag_day")]
     seen["back_keys"] = {t: await keys(t) for t in ("usage_cube_end_user_day",
                                                    "usage_cube_tag_day")}
+    seen["back_team_tag_keys"] = [await keys(t) for t in TEAM_TAGS]
     await step()
     seen["again"] = await tables()
     await Tortoise.close_connections()
@@ -162,12 +165,17 @@ def test_postgresql_keys_the_tables_as_the_other_attribution_cubes(
 ) -> None:
     if database.is_sqlite:
         assert migrated["team_keys"] == []
+        assert migrated["team_tag_keys"] == migrated["back_team_tag_keys"] == [[], []]
         return
     include = f" INCLUDE ({', '.join(MEASURE_COLUMNS)})"
+    # The team cubes' unique keys carry no measures; going back puts them on the tag cubes.
     assert migrated["team_keys"] == [
         "PRIMARY KEY (organization_id, id)",
-        f"UNIQUE (organization_id, bucket_start, end_user){include}",
+        "UNIQUE (organization_id, bucket_start, end_user)",
     ]
+    team_tag_key = "UNIQUE (organization_id, bucket_start, tag)"
+    assert [keys[-1] for keys in migrated["team_tag_keys"]] == [team_tag_key] * 2
+    assert [keys[-1] for keys in migrated["back_team_tag_keys"]] == [team_tag_key + include] * 2
     assert migrated["back_keys"] == {
         "usage_cube_end_user_day": [
             "PRIMARY KEY (organization_id, id)",

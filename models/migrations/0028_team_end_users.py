@@ -13,11 +13,20 @@ member x tag HOUR grain.
 On a database with data, the new table is filled from the old one summed over members
 (every measure is an integer sum), so nothing is lost but the member split; rows still in
 `fold_pending` are folded by the folder into the tables that exist then. On PostgreSQL the
-new table is keyed as the other attribution cubes (primary key (organization_id, id) as
-0024, unique key INCLUDEing the measures as 0019). Reversing recreates the two per-member
-tables EMPTY, keyed as they were (the member split cannot be recovered from the team's
-sums: rebuild them from the raw log with bench.load_data's statements of the code of that
-time, or re-ingest), and drops the team end-user table.
+new table has the primary key (organization_id, id) as 0024 gave every tenant table.
+
+PostgreSQL: the team cubes' unique keys (the new table's and the team tag cubes') no longer
+INCLUDE the 24 measures (0019 did, for index-only reads). At 10M logs those INCLUDEs were
+1,322 MiB of the team end-user cube's 2,234 (more than its heap) and 586 MiB of the team
+tag hour cube's 1,498; without them the Admin's cost by tag and by end user, which now
+fetch heap pages, answered in the same time (docs/PERFORMANCE.md, "Tags and end users for
+the team only (migration 0028)"), and all tables together went from 2.14x to 1.95x the raw
+log's bytes.
+
+Reversing recreates the two per-member tables EMPTY, keyed as they were (the member split
+cannot be recovered from the team's sums: rebuild them from the raw log with
+bench.load_data's statements of the code of that time, or re-ingest), puts the INCLUDE back
+on the team tag cubes, and drops the team end-user table.
 """
 
 from tortoise import fields, migrations
@@ -56,11 +65,29 @@ _MEASURES = (
 _NEW = "usage_cube_team_end_user_day"
 _OLD = "usage_cube_end_user_day"
 _OLD_TAGS = "usage_cube_tag_day"
+_TEAM_TAGS = ("usage_cube_team_tag_hour", "usage_cube_team_tag_day")
 
 
-async def _key_as_attribution_cube(schema_editor: BaseSchemaEditor, table: str) -> None:
-    """PostgreSQL: primary key (organization_id, id) (0024) and the unique key INCLUDEing
-    every measure (0019: the reads are index-only scans). SQLite: nothing."""
+async def _unique_keys(schema_editor: BaseSchemaEditor, table: str, include: str) -> None:
+    """PostgreSQL: rebuild `table`'s unique key with `include` after its columns ("" for
+    the key alone). SQLite: nothing."""
+    conn = schema_editor.client
+    if dialect_of(conn) is not Dialect.POSTGRES:
+        return
+    rows = await conn.execute_query_dict(
+        "SELECT conname, pg_get_constraintdef(oid) AS definition FROM pg_constraint "
+        "WHERE conrelid = $1::regclass AND contype = 'u'",
+        [table],
+    )
+    for row in rows:
+        name, key = row["conname"], row["definition"].split(" INCLUDE ")[0]
+        await conn.execute_script(
+            f'ALTER TABLE {table} DROP CONSTRAINT "{name}", ADD CONSTRAINT "{name}" {key}{include}'
+        )
+
+
+async def _key_by_organization(schema_editor: BaseSchemaEditor, table: str) -> None:
+    """PostgreSQL: primary key (organization_id, id), as 0024 keyed every tenant table."""
     conn = schema_editor.client
     if dialect_of(conn) is not Dialect.POSTGRES:
         return
@@ -68,22 +95,15 @@ async def _key_as_attribution_cube(schema_editor: BaseSchemaEditor, table: str) 
         f"ALTER TABLE {table} DROP CONSTRAINT {table}_pkey, "
         f"ADD CONSTRAINT {table}_pkey PRIMARY KEY (organization_id, id)"
     )
-    rows = await conn.execute_query_dict(
-        "SELECT conname, pg_get_constraintdef(oid) AS definition FROM pg_constraint "
-        "WHERE conrelid = $1::regclass AND contype = 'u'",
-        [table],
-    )
-    for row in rows:
-        name, definition = row["conname"], row["definition"]
-        await conn.execute_script(
-            f'ALTER TABLE {table} DROP CONSTRAINT "{name}", '
-            f'ADD CONSTRAINT "{name}" {definition} INCLUDE ({", ".join(_MEASURES)})'
-        )
+
+
+_COVERING = f" INCLUDE ({', '.join(_MEASURES)})"
 
 
 async def sum_over_members(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
-    """Key the new table, then fill it from the member x end-user rows summed over members."""
-    await _key_as_attribution_cube(schema_editor, _NEW)
+    """Key the new table, fill it from the member x end-user rows summed over members, and
+    take the measures out of the team tag cubes' unique keys."""
+    await _key_by_organization(schema_editor, _NEW)
     measures = ", ".join(_MEASURES)
     sums = ", ".join(f"SUM({m})" for m in _MEASURES)
     # Rows laid out in time order, as ingest appends them over time.
@@ -92,12 +112,18 @@ async def sum_over_members(apps: StateApps, schema_editor: BaseSchemaEditor) -> 
         f"SELECT organization_id, bucket_start, end_user, {sums} FROM {_OLD} "
         "GROUP BY organization_id, bucket_start, end_user ORDER BY bucket_start"
     )
+    for table in _TEAM_TAGS:
+        await _unique_keys(schema_editor, table, "")
 
 
 async def key_recreated_member_cubes(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
-    """Going back: the per-member tables come back empty; key them as they were."""
+    """Going back: the per-member tables come back empty; key them as they were (0019,
+    0024), and the team tag cubes' unique keys INCLUDE the measures again."""
     for table in (_OLD, _OLD_TAGS):
-        await _key_as_attribution_cube(schema_editor, table)
+        await _key_by_organization(schema_editor, table)
+        await _unique_keys(schema_editor, table, _COVERING)
+    for table in _TEAM_TAGS:
+        await _unique_keys(schema_editor, table, _COVERING)
 
 
 class Migration(migrations.Migration):
