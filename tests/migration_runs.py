@@ -46,6 +46,39 @@ async def scratch_database(
         await admin.close()
 
 
+# What a migration script starts with (put it before the script's own source): the
+# service's Tortoise configuration, its connection, whether it is SQLite, a query's rows as
+# strings, and `step`: migrate to `target` (the newest migration when None) with every
+# connection closed first, then open Tortoise again.
+SCRIPT_PRELUDE = """
+import asyncio, json, sys
+from tortoise import Tortoise, connections
+from tortoise.migrations.api.migrate import migrate
+from models.database import Dialect, dialect_of, tortoise_config
+from settings import Settings
+
+CONFIG = tortoise_config(Settings.from_env())
+
+def conn():
+    return connections.get("default")
+
+def sqlite():
+    return dialect_of(conn()) is Dialect.SQLITE
+
+async def rows(sql):
+    found = await conn().execute_query_dict(sql)
+    return [[str(v) for v in r.values()] for r in found]
+
+async def step(target=None):
+    await Tortoise.close_connections()
+    if target is None:
+        await migrate(config=CONFIG)
+    else:
+        await migrate(config=CONFIG, target=target)
+    await Tortoise.init(config=CONFIG)
+"""
+
+
 async def run_script(script: str, url: str, *args: str, seconds: float) -> dict[str, Any]:
     """Run `script` (Python source) with `args` on the database at `url`, from the
     repository's root; its last line of output, read as JSON. Killed past `seconds`

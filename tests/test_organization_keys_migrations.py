@@ -17,42 +17,30 @@ import hashlib
 import importlib
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from settings import Settings
-from tests.migration_runs import run_script, scratch_database
+from tests.migration_runs import SCRIPT_PRELUDE, run_script, scratch_database
 
-REPO = Path(__file__).resolve().parent.parent
 BEFORE = importlib.import_module("models.migrations.0025_request_ids_by_organization")
 BEFORE_0025 = f"models.{BEFORE.Migration.dependencies[0][1]}"
 TOKENS = {1: "aize_" + "a" * 40, 2: "aize_" + "b" * 40}
 SHARED_ID = "00000000-0000-0000-0000-0000000000aa"
 OTHER_ID = "00000000-0000-0000-0000-0000000000bb"
 
-SCRIPT = """
-import asyncio, hashlib, json, sys
-from tortoise import Tortoise, connections
-from tortoise.migrations.api.migrate import migrate
+SCRIPT = (
+    SCRIPT_PRELUDE
+    + """
+import hashlib
 from auth.tokens import TokenError, authenticate
-from models.database import dialect_of, tortoise_config, Dialect
-from settings import Settings
 
 BEFORE_0025, TOKENS = sys.argv[1], json.loads(sys.argv[2])
 SHARED_ID, OTHER_ID = sys.argv[3], sys.argv[4]
-CONFIG = tortoise_config(Settings.from_env())
-
-def conn():
-    return connections.get("default")
-
-async def rows(sql):
-    found = await conn().execute_query_dict(sql)
-    return [[str(v) for v in r.values()] for r in found]
 
 async def keys():
-    if dialect_of(conn()) is Dialect.SQLITE:
+    if sqlite():
         found = []
         for table in ("request_id_seen", "access_token"):
             for index in await conn().execute_query_dict(f"PRAGMA index_list({table})"):
@@ -96,14 +84,6 @@ async def claim(org, request_id):
         f"('{request_id}', {org}, '2026-12-01 12:00:00') "
         "ON CONFLICT (organization_id, request_id) DO NOTHING RETURNING request_id")
     return len(found)
-
-async def step(target=None):
-    await Tortoise.close_connections()
-    if target is None:
-        await migrate(config=CONFIG)
-    else:
-        await migrate(config=CONFIG, target=target)
-    await Tortoise.init(config=CONFIG)
 
 async def main():
     seen = {}
@@ -157,6 +137,7 @@ async def main():
 
 asyncio.run(main())
 """
+)
 
 
 @pytest.fixture(scope="module")

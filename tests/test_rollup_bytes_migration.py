@@ -12,29 +12,25 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from settings import Settings
-from tests.migration_runs import run_script, scratch_database
+from tests.migration_runs import SCRIPT_PRELUDE, run_script, scratch_database
 
-REPO = Path(__file__).resolve().parent.parent
 MIGRATION = importlib.import_module("models.migrations.0027_rollup_bytes").Migration
 BEFORE = MIGRATION.dependencies[0][1]
 
-SCRIPT = """
-import asyncio, json, sys, uuid
+SCRIPT = (
+    SCRIPT_PRELUDE
+    + """
+import uuid
 from datetime import UTC, datetime, timedelta
-from tortoise import Tortoise, connections
-from tortoise.migrations.api.migrate import migrate
 from ingestion.folding import drain
 from models.priced_record import PricedRecord
 from ingestion.writer import write_records
-from models.database import Dialect, dialect_of, tortoise_config
 from models.rollup import MEASURE_COLUMNS
-from settings import Settings
 
 AT = datetime(2025, 1, 15, 23, 50, tzinfo=UTC)
 
@@ -45,25 +41,16 @@ def record(n):
         provider_cost_nanos=1000 + n, markup_nanos=0, fixed_fee_nanos=0,
         customer_cost_nanos=1000 + n, priced=True, latency_ms=10 * n, status_code=200)
 
-async def query(sql):
-    rows = await connections.get("default").execute_query_dict(sql)
-    return [[str(v) for v in r.values()] for r in rows]
-
-def sqlite():
-    return dialect_of(connections.get("default")) is Dialect.SQLITE
-
 async def tables():
-    rows = await query("SELECT name FROM sqlite_master WHERE type = 'table'" if sqlite()
+    found = await rows("SELECT name FROM sqlite_master WHERE type = 'table'" if sqlite()
                        else "SELECT relname FROM pg_class WHERE relkind = 'r'")
-    return sorted(r[0] for r in rows if r[0].startswith(("usage_rollup", "usage_cube")))
+    return sorted(r[0] for r in found if r[0].startswith(("usage_rollup", "usage_cube")))
 
 SUMS = ("SELECT sum(requests) AS n, sum(customer_cost_nanos) AS cost, "
         "sum(input_tokens) AS tokens FROM {}")
 
 async def main(target):
-    config = tortoise_config(Settings.from_env())
-    await migrate(config=config, target=target)
-    conn = connections.get("default")
+    await migrate(config=CONFIG, target=target)
     for sql in (
         "INSERT INTO organization (name, slug, tier, timezone, markup_bps, fixed_fee_nanos, "
         "billing_anchor_day, log_bodies, wallet_balance_nanos, low_balance_threshold_nanos, "
@@ -74,32 +61,30 @@ async def main(target):
         "INSERT INTO api_key (organization_id, owner_id, label, prefix, status, created_at) "
         "VALUES (1, 1, 'k', 'sk-old', 'ACTIVE', '2024-01-01 00:00:00+00:00')",
     ):
-        await conn.execute_script(sql)
+        await conn().execute_script(sql)
     # This tree's code also writes the team end-user table of 0028: a stand-in while the
     # records are written (dropped before migrating; 0028 creates and fills the real one).
     stand_in = ("id INTEGER PRIMARY KEY, bucket_start TIMESTAMP" if sqlite()
                 else "id BIGSERIAL PRIMARY KEY, bucket_start TIMESTAMPTZ")
     measures = ", ".join(f"{m} BIGINT NOT NULL DEFAULT 0" for m in MEASURE_COLUMNS)
-    await conn.execute_script(
+    await conn().execute_script(
         f"CREATE TABLE usage_cube_team_end_user_day ({stand_in}, organization_id INT NOT NULL, "
         f"end_user VARCHAR(128) NOT NULL, {measures}, "
         "UNIQUE (organization_id, bucket_start, end_user))")
     await write_records([record(n) for n in range(1, 6)])
     await drain()  # folded before the migration
     await write_records([record(n) for n in range(6, 12)])  # left pending (PostgreSQL)
-    await conn.execute_script("DROP TABLE usage_cube_team_end_user_day")
+    await conn().execute_script("DROP TABLE usage_cube_team_end_user_day")
     before = await tables()
-    pending = 0 if sqlite() else int((await query("SELECT count(*) FROM fold_pending"))[0][0])
-    await Tortoise.close_connections()
-    await migrate(config=config)
-    await Tortoise.init(config=config)
+    pending = 0 if sqlite() else int((await rows("SELECT count(*) FROM fold_pending"))[0][0])
+    await step()
     after = await tables()
     await drain()
-    raw = (await query("SELECT count(*) AS n, sum(customer_cost_nanos) AS cost, "
+    raw = (await rows("SELECT count(*) AS n, sum(customer_cost_nanos) AS cost, "
                        "sum(input_tokens) AS tokens FROM request_log"))[0]
     # The usage tables (not the tag ones, where a request counts once per tag, nor the end-user
     # one, filled by 0028 from rows this tree's code did not write).
-    kept = {t: (await query(SUMS.format(t)))[0] for t in after
+    kept = {t: (await rows(SUMS.format(t)))[0] for t in after
             if "_tag_" not in t and "end_user" not in t}
     print(json.dumps({"before": before, "after": after, "pending": pending, "raw": raw,
                       "kept": kept}))
@@ -107,6 +92,7 @@ async def main(target):
 
 asyncio.run(main(sys.argv[1]))
 """
+)
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import pytest
 
 from models.rollup import MEASURE_COLUMNS
 from settings import Settings
-from tests.migration_runs import run_script, scratch_database
+from tests.migration_runs import SCRIPT_PRELUDE, run_script, scratch_database
 
 MIGRATION = importlib.import_module("models.migrations.0028_team_end_users").Migration
 BEFORE = f"models.{MIGRATION.dependencies[0][1]}"
@@ -44,49 +44,27 @@ def measures(position: int) -> list[int]:
     return values
 
 
-SCRIPT = """
-import asyncio, json, sys
-from tortoise import Tortoise, connections
-from tortoise.migrations.api.migrate import migrate
-from models.database import Dialect, dialect_of, tortoise_config
+SCRIPT = (
+    SCRIPT_PRELUDE
+    + """
 from models.rollup import MEASURE_COLUMNS
-from settings import Settings
 
-CONFIG = tortoise_config(Settings.from_env())
 BEFORE, OLD_ROWS = sys.argv[1], json.loads(sys.argv[2])
 COLUMNS = ", ".join(MEASURE_COLUMNS)
 TEAM_TAGS = ("usage_cube_team_tag_hour", "usage_cube_team_tag_day")
 
-def conn():
-    return connections.get("default")
-
-def sqlite():
-    return dialect_of(conn()) is Dialect.SQLITE
-
-async def query(sql):
-    rows = await conn().execute_query_dict(sql)
-    return [[str(v) for v in r.values()] for r in rows]
-
 async def tables():
-    rows = await query("SELECT name FROM sqlite_master WHERE type = 'table'" if sqlite()
+    found = await rows("SELECT name FROM sqlite_master WHERE type = 'table'" if sqlite()
                        else "SELECT relname FROM pg_class WHERE relkind = 'r'")
-    return sorted(r[0] for r in rows
+    return sorted(r[0] for r in found
                   if r[0].startswith(("usage_cube_end_user", "usage_cube_t")))
 
 async def keys(table):
     if sqlite():
         return []
-    return [r[0] for r in await query(
+    return [r[0] for r in await rows(
         "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
         f"WHERE conrelid = '{table}'::regclass ORDER BY contype, 1")]
-
-async def step(target=None):
-    await Tortoise.close_connections()
-    if target is None:
-        await migrate(config=CONFIG)
-    else:
-        await migrate(config=CONFIG, target=target)
-    await Tortoise.init(config=CONFIG)
 
 async def main():
     seen = {}
@@ -102,14 +80,14 @@ async def main():
     seen["before"] = await tables()
     await step()
     seen["head"] = await tables()
-    seen["team"] = await query(
+    seen["team"] = await rows(
         f"SELECT organization_id, bucket_start, end_user, {COLUMNS} "
         "FROM usage_cube_team_end_user_day ORDER BY 1, 2, 3")
     seen["team_keys"] = await keys("usage_cube_team_end_user_day")
     seen["team_tag_keys"] = [await keys(t) for t in TEAM_TAGS]
     await step(BEFORE)
     seen["back"] = await tables()
-    seen["back_rows"] = [(await query(f"SELECT count(*) FROM {t}"))[0][0]
+    seen["back_rows"] = [(await rows(f"SELECT count(*) FROM {t}"))[0][0]
                          for t in ("usage_cube_end_user_day", "usage_cube_tag_day")]
     seen["back_keys"] = {t: await keys(t) for t in ("usage_cube_end_user_day",
                                                    "usage_cube_tag_day")}
@@ -121,6 +99,7 @@ async def main():
 
 asyncio.run(main())
 """
+)
 
 
 @pytest.fixture(scope="module")
