@@ -49,6 +49,8 @@ from bench.dashboard_queries import DASHBOARD_QUERY, LOG_PAGE_QUERY
 from bench.service import start_service
 from models.database import PRIMARY_APPLICATION_NAME
 from tests.alert_receivers import SmtpReceiver
+from tests.directory_support import post_directory
+from tests.ingest_support import post_bulk
 from tests.live_clients import Subscription, session
 from tests.pg_cluster import ClusterUnavailable, PgCluster
 from tests.polling import until
@@ -278,10 +280,8 @@ async def _workload(cluster: PgCluster, smtp: SmtpReceiver) -> datetime:
     }
     try:
         async with httpx.AsyncClient(base_url=url, timeout=60) as http:
-            bulk = await http.post(
-                "/ingest/bulk",
-                content=json.dumps({**record, "requestId": str(uuid.uuid4())}),
-                headers={**ingest, "Content-Type": "application/x-ndjson"},
+            bulk = await post_bulk(
+                http, tokens["ingest"], [{**record, "requestId": str(uuid.uuid4())}]
             )
             assert bulk.json()["accepted"] == 1
             for query, variables, headers in (
@@ -314,7 +314,7 @@ async def _workload(cluster: PgCluster, smtp: SmtpReceiver) -> datetime:
             await _live(http, url, tokens, record)
             await _administration(http, owner, smtp)
             await _settings_and_wallet(http, owner, {"Authorization": f"Bearer {tokens['admin']}"})
-            await _directory(http, owner, {"Authorization": f"Bearer {tokens['directory']}"})
+            await _directory(http, owner, tokens["directory"])
             await _reports(http, owner, smtp)
             for path in (
                 "/export/usage/trend.csv?period=LAST_7_DAYS",
@@ -446,7 +446,7 @@ async def _attempted(http: httpx.AsyncClient, owner: dict[str, str]) -> str | No
 
 
 async def _live(
-    http: httpx.AsyncClient, url: str, tokens: dict[str, str], record: dict[str, object]
+    http: httpx.AsyncClient, url: str, tokens: dict[str, str], record: dict[str, Any]
 ) -> None:
     """Subscriptions over graphql-transport-ws: an Owner's usage cards and new logs, and a
     Member's cards, pushed after a bulk ingest."""
@@ -463,14 +463,7 @@ async def _live(
         await owner_cards.next()
         await member_cards.next()
         request_id = str(uuid.uuid4())
-        sent = await http.post(
-            "/ingest/bulk",
-            content=json.dumps({**record, "requestId": request_id}),
-            headers={
-                "Authorization": f"Bearer {tokens['ingest']}",
-                "Content-Type": "application/x-ndjson",
-            },
-        )
+        sent = await post_bulk(http, tokens["ingest"], [{**record, "requestId": request_id}])
         assert sent.json()["accepted"] == 1, sent.text
         pushed: list[str] = []
         while request_id not in pushed:  # logs ingested just before may come first
@@ -565,9 +558,7 @@ async def _settings_and_wallet(
     )
 
 
-async def _directory(
-    http: httpx.AsyncClient, owner: dict[str, str], directory: dict[str, str]
-) -> None:
+async def _directory(http: httpx.AsyncClient, owner: dict[str, str], directory_token: str) -> None:
     """The directory sync, bulk and through GraphQL: members and keys created, then the same
     records changed (updates by the gateway's ids), then one removed and one revoked."""
     member = {"type": "member", "externalId": "citus-u1", "email": "dir@example.com"}
@@ -577,11 +568,7 @@ async def _directory(
         [{**member, "name": "Dir Ector", "role": "ADMIN"}, {**key, "label": "renamed"}],
         [{**member, "removed": True}, {**key, "status": "REVOKED"}],
     ):
-        sent = await http.post(
-            "/directory/bulk",
-            content="\n".join(json.dumps(record) for record in batch),
-            headers={**directory, "Content-Type": "application/x-ndjson"},
-        )
+        sent = await post_directory(http, directory_token, batch)
         assert sent.status_code == 200, sent.text
         assert sent.json()["rejected"] == [], sent.text
     synced = (
